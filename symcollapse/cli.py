@@ -1,0 +1,161 @@
+"""The command line (DESIGN.md, "Contract: command line").
+
+    symcollapse predict CONFIG.json [--dps N]
+    symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
+    symcollapse derive [NAME] [--check]
+
+Exit status: 0 success; 2 bad input (config, arguments, file); 3 a regime with no finite
+answer or a failed computation.  On 2 or 3 exactly one line goes to stderr, beginning
+``error:``, and nothing to stdout.  :func:`main` takes ``argv`` so that tests drive it
+in-process.  Heavy modules are imported only by the subcommand that needs them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .errors import ConfigError, SymcollapseError
+
+DEFAULT_N = 1000
+DEFAULT_TRIALS = 20
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a ConfigError (one line, exit 2)."""
+
+    def error(self, message):
+        raise ConfigError(message)
+
+    def exit(self, status=0, message=None):
+        if status:
+            raise ConfigError((message or "invalid arguments").strip())
+        raise SystemExit(status)
+
+
+def _positive_int(name, low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"--{name} = {text!r} is not an integer: allowed integers "
+                              f">= {low}") from None
+        if value < low:
+            raise ConfigError(f"--{name} = {value} is out of range: allowed integers >= {low}")
+        return value
+    return parse
+
+
+def _dps(text):
+    value = _positive_int("dps", 1)(text)
+    if value > 10_000:
+        raise ConfigError(f"--dps = {value} is out of range: allowed integers 1 <= dps <= 10000")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="symcollapse",
+                description="Theory of strong model collapse: predict, simulate, derive.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    pr = sub.add_parser("predict", help="deterministic-equivalent test error (JSON on stdout)")
+    pr.add_argument("config", metavar="CONFIG.json")
+    pr.add_argument("--dps", type=_dps, default=30, help="significant digits (default 30)")
+    si = sub.add_parser("simulate", help="Monte Carlo of the finite model (JSON on stdout)")
+    si.add_argument("config", metavar="CONFIG.json")
+    si.add_argument("--n", type=_positive_int("n", 2), default=None,
+                    help=f"samples n (default: the config's n, else {DEFAULT_N})")
+    si.add_argument("--trials", type=_positive_int("trials", 2), default=None,
+                    help=f"independent draws (default: the config's trials, else {DEFAULT_TRIALS})")
+    si.add_argument("--seed", type=_positive_int("seed", 0), default=None,
+                    help="random seed (default: the config's seed, else 0)")
+    de = sub.add_parser("derive", help="print a derivation; --check: regenerate all, compare")
+    de.add_argument("name", nargs="?", default=None, metavar="NAME")
+    de.add_argument("--check", action="store_true",
+                    help="regenerate every document of derivations/ and compare")
+    de.add_argument("--write", action="store_true",
+                    help="regenerate every document of derivations/ and write them")
+    return p
+
+
+def _load(path):
+    from .spec import load, parse
+    config = load(path)
+    return config, parse(config)
+
+
+def cmd_predict(args, out):
+    config, _spec = _load(args.config)
+    from .decomposition import parts_to_strings, predict
+    result = predict(config, dps=args.dps)
+    out.write(json.dumps(parts_to_strings(result), indent=2) + "\n")
+    return 0
+
+
+def cmd_simulate(args, out):
+    config, spec = _load(args.config)
+    from .simulate import simulate
+    n = args.n if args.n is not None else (spec.n or DEFAULT_N)
+    trials = args.trials if args.trials is not None else (spec.trials or DEFAULT_TRIALS)
+    seed = args.seed if args.seed is not None else (spec.seed or 0)
+    result = simulate(config, n=n, trials=trials, seed=seed)
+    out.write(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def cmd_derive(args, out):
+    from . import derive
+    if args.check:
+        return derive.check(out)
+    if args.write:
+        return derive.write_all(out)
+    if args.name is None:
+        out.write(derive.listing())
+        return 0
+    out.write(derive.render(args.name))
+    return 0
+
+
+COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "derive": cmd_derive}
+
+
+def main(argv=None, *, stdout=None, stderr=None) -> int:
+    """Run the command line; returns the exit status (never raises for bad input)."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    import io
+    buffer = io.StringIO()
+    try:
+        args = build_parser().parse_args(argv)
+        status = COMMANDS[args.command](args, buffer)
+    except SystemExit as exc:  # --help
+        code = exc.code if isinstance(exc.code, int) else 0
+        return code
+    except SymcollapseError as exc:
+        stderr.write(f"error: {_one_line(exc)}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        stderr.write("error: interrupted\n")
+        return 130
+    except MemoryError:
+        stderr.write("error: out of memory: the problem is too large for this machine\n")
+        return 3
+    except Exception as exc:  # a failed computation: one line, no traceback
+        if os.environ.get("SYMCOLLAPSE_DEBUG"):
+            raise
+        stderr.write(f"error: internal failure ({type(exc).__name__}): {_one_line(exc)}\n")
+        return 3
+    stdout.write(buffer.getvalue())
+    stdout.flush()
+    return status
+
+
+def _one_line(exc) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

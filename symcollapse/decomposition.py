@@ -1,0 +1,193 @@
+r"""The deterministic-equivalent test error and its decomposition E_test ≃ Bias + Var + ζ.
+
+:func:`predict` validates a config, picks the regime (:mod:`symcollapse.regimes`), solves
+the fixed point to the requested precision (:mod:`symcollapse.solve`) and evaluates the
+error functional of the system (:mod:`symcollapse.equations`):
+
+.. math::
+    \mathrm{Bias} = \lambda^2\operatorname{tr}(\Theta\,\Sigma_1^{\rm eff}K^{-2}),\quad
+    \mathrm{Var} = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,\quad
+    \zeta = a_2^2e_2^2(1+a_1u_1)\operatorname{tr}(\Delta\Sigma_1\Sigma_2^2K^{-2})
+          + a_2u_2\operatorname{tr}(\Delta\Sigma_2(a_1e_1\Sigma_1+\lambda)^2K^{-2}).
+
+>>> r = predict({"phi": 0.25, "p2": 0.125, "lam": 0, "sigma1": 0.5, "sigma2": 0.5,
+...              "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 2}]}, dps=20)
+>>> r["test_error"], r["zeta"]
+(mpf('0.1875'), mpf('0.10416666666666666667'))
+"""
+from __future__ import annotations
+
+import mpmath as mp
+
+from . import equations as eq
+from .compiled import atoms_mp, compile_system, to_mpf
+from .errors import ConfigError, ConvergenceError, UnsupportedError
+from .regimes import Regime, linear_regime, parameter_values
+from .solve import solve_point
+from .spec import parse
+
+#: Extra digits carried through the solve beyond the ones reported.
+GUARD_DIGITS = 15
+PARTS = ("test_error", "bias", "variance", "zeta")
+
+
+def regime_of(spec) -> Regime:
+    """The regime that answers a spec (linear model for now)."""
+    if spec.model != "linear":
+        raise UnsupportedError(f'model "{spec.model}" is not available in this version '
+                               '(available: "linear")')
+    if spec.strategy == "iterative":
+        raise UnsupportedError('strategy "iterative" is not available in this version '
+                               '(available: "plain", "weighted")')
+    return linear_regime(spec)
+
+
+def predict(config, dps: int = 30) -> dict:
+    """Deterministic equivalent of the test error of a config, to ``dps`` digits.
+
+    Returns a dict with ``test_error``, ``bias``, ``variance``, ``zeta`` (mpmath ``mpf``,
+    rounded to ``dps`` significant digits), ``dps``, ``residual`` (the certificate:
+    max-norm of the fixed-point residuals at the solution, at working precision
+    ``dps + 15``), ``newton_step`` (size of one more Newton correction: an estimate of the
+    error in the unknowns), ``regime`` and ``unknowns`` (the solved e_j, u_j, … by name).
+    """
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
+        raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
+    spec = parse(config)
+    regime = regime_of(spec)
+    with mp.workdps(dps + GUARD_DIGITS):
+        if regime.exact_zero:
+            zero = mp.mpf(0)
+            values = {k: zero for k in PARTS}
+            residual, step, unknowns = zero, zero, {}
+        else:
+            values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps)
+    with mp.workdps(dps):
+        out = {k: +values[k] for k in PARTS}
+        out["residual"] = +residual
+        out["newton_step"] = +step
+        out["unknowns"] = {k: +v for k, v in unknowns.items()}
+    out["dps"] = dps
+    out["regime"] = regime.name
+    return out
+
+
+def _solve_and_evaluate(regime: Regime, spec, dps: int):
+    system = regime.system
+    c = compile_system(system)
+    params = parameter_values(spec)
+    sol = solve_point(c, params, regime.atoms, dps=dps)
+    p_mp = [to_mpf(params[s]) for s in c.params]
+    outs = c.outputs_mp(sol.x, p_mp, atoms_mp(regime.atoms))
+    for k in PARTS:
+        v = outs[k]
+        if not mp.isfinite(v):
+            raise ConvergenceError(f"{k} evaluated to {v} in regime {regime.name}")
+    if outs["test_error"] < 0:
+        tiny = mp.mpf(10) ** (-(mp.mp.dps - 5))
+        if outs["test_error"] < -tiny:
+            raise ConvergenceError(f"negative test error {mp.nstr(outs['test_error'], 5)} "
+                                   f"in regime {regime.name}: the solve is not trustworthy")
+    unknowns = {str(x): v for x, v in zip(c.unknowns, sol.x)}
+    for x, v in zip(c.unknowns, sol.x):
+        if x in system.positive and v <= 0:
+            raise ConvergenceError(f"unknown {x} = {mp.nstr(v, 5)} left its domain (> 0)")
+    return outs, sol.residual, sol.step, unknowns
+
+
+def curve(config, **varying) -> dict:
+    """The float64 path: evaluate many points at once, vectorized.
+
+    ``varying`` maps scalar config keys (phi, p2, lam, sigma1, sigma2, alpha) to arrays of
+    one common length P; every other key comes from ``config``.  Returns a dict of numpy
+    arrays (length P) for ``test_error``, ``bias``, ``variance``, ``zeta``.  Points are
+    grouped by regime and solved together by a λ-continuation of batched Newton steps;
+    a point that float64 cannot solve is computed by :func:`predict` instead.  A point on
+    the ridgeless interpolation threshold gets its one-sided limits (+inf where the error
+    diverges).
+
+    >>> import numpy as np
+    >>> cfg = {"phi": 0.5, "p2": 0.1, "lam": 0, "atoms": [
+    ...     {"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]}
+    >>> np.round(curve(cfg, phi=[0.1, 0.5, 2.0])["zeta"], 6)
+    array([0.020556, 0.1     , 0.07125 ])
+    """
+    import numpy as np
+
+    from .compiled import atoms_float
+    from .errors import DivergenceError
+    from .regimes import threshold_parts
+    from .solve import continuation_np
+    from .spec import SCALAR_KEYS, to_number
+
+    if not varying:
+        raise ConfigError("curve: give at least one varying key, e.g. phi=[...]")
+    arrays = {}
+    for key, values in varying.items():
+        if key not in SCALAR_KEYS:
+            raise ConfigError(f"curve: {key} cannot vary: allowed " + ", ".join(SCALAR_KEYS))
+        arrays[key] = np.atleast_1d(np.asarray(values, dtype=object))
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1:
+        raise ConfigError("curve: the varying arrays must have one common length")
+    P = lengths.pop()
+    base = parse(config)
+    scalars = {k: v for k, v in config.items() if k != "atoms"}
+    probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
+    out = {k: np.zeros(P) for k in PARTS}
+    groups = {}
+    for i in range(P):
+        point = dict(scalars)
+        for key, arr in arrays.items():
+            v = arr[i]
+            point[key] = v.item() if hasattr(v, "item") else v
+        spec = parse(dict(point, atoms=probe_atom)).replace(atoms=base.atoms)
+        try:
+            regime = regime_of(spec)
+        except DivergenceError:
+            for k, v in threshold_parts(spec).items():
+                out[k][i] = v
+            continue
+        if regime.exact_zero:
+            continue
+        groups.setdefault((regime.system, regime.atoms), []).append((i, spec))
+    for (system, atoms), items in groups.items():
+        c = compile_system(system)
+        p = np.array([[float(parameter_values(spec)[s]) for s in c.params] for _, spec in items])
+        A = atoms_float(atoms)
+        x, ok, _ = continuation_np(c, p, A)
+        vals = c.outputs_np(x, p, A)
+        for row, (i, spec) in enumerate(items):
+            if ok[row] and np.all(np.isfinite(vals[row])):
+                for col, name in enumerate(c.output_names):
+                    if name in out:
+                        out[name][i] = vals[row, col]
+            else:
+                exact = predict(spec, dps=17)
+                for k in PARTS:
+                    out[k][i] = float(exact[k])
+    return out
+
+
+def parts_to_strings(result: dict) -> dict:
+    """The CLI form: every mpf as a decimal string with ``dps`` significant digits."""
+    dps = result["dps"]
+
+    def fmt(v, digits=dps):
+        if isinstance(v, mp.mpf):
+            if mp.isinf(v):
+                return "inf" if v > 0 else "-inf"
+            if v == 0:
+                return "0.0"
+            return mp.nstr(v, digits, strip_zeros=False, min_fixed=-6, max_fixed=digits + 1)
+        if isinstance(v, dict):
+            return {k: fmt(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fmt(x) for x in v]
+        return v
+
+    return {k: fmt(v, 3 if k in ("residual", "newton_step") else dps)
+            for k, v in result.items()}
+
+
+__all__ = ["predict", "curve", "parts_to_strings", "PARTS"]

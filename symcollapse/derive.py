@@ -1,0 +1,395 @@
+"""Literate derivations, generated from the code that computes.
+
+Each document of ``derivations/`` is produced by a function here that builds the
+equations with :mod:`symcollapse.equations`, derives each step with SymPy and checks it
+(exact identities by SymPy, the rest by high-precision numerics), and writes Markdown
+with the results rendered as LaTeX.  A failed check raises: a document cannot be
+produced with a false step in it.  ``symcollapse derive --check`` regenerates all of them
+and compares with the committed files.
+"""
+from __future__ import annotations
+
+import difflib
+import random
+from pathlib import Path
+
+import mpmath as mp
+import sympy as sp
+
+from . import equations as eq
+from .errors import ConfigError
+
+
+def _tex(expr) -> str:
+    return sp.latex(expr, mul_symbol=None)
+
+
+def _display(expr) -> str:
+    return "$$\n" + _tex(expr) + "\n$$\n"
+
+
+class Doc:
+    """A Markdown document under construction, with a running list of checks."""
+
+    def __init__(self, title):
+        self.parts = [f"# {title}\n"]
+        self.checks = 0
+
+    def text(self, s):
+        self.parts.append(s.strip("\n") + "\n")
+
+    def math(self, expr, label=None):
+        if label:
+            self.parts.append(f"$$\n{label} = {_tex(expr)}\n$$\n")
+        else:
+            self.parts.append(_display(expr))
+
+    def check(self, ok: bool, what: str):
+        if not ok:
+            raise AssertionError(f"derivation check failed: {what}")
+        self.checks += 1
+        self.parts.append(f"> **Check {self.checks}** (passed): {what}\n")
+
+    def render(self) -> str:
+        return "\n".join(self.parts).rstrip("\n") + "\n"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _random_matrix(rng, rows, cols):
+    return mp.matrix([[mp.mpf(rng.gauss(0, 1)) for _ in range(cols)] for _ in range(rows)])
+
+
+def _diag(values):
+    m = mp.matrix(len(values), len(values))
+    for i, v in enumerate(values):
+        m[i, i] = v
+    return m
+
+
+def _check_error_decomposition(doc: Doc):
+    """ŵ − w1 = −λRw1 + a2RΣ̂2δ + R Σ_j (a_j/n_j) X_jᵀε_j, exactly (50 digits)."""
+    rng = random.Random(7)
+    with mp.workdps(50):
+        d, n1, n2 = 4, 3, 5
+        a1, a2, lam = mp.mpf("0.3"), mp.mpf("0.7"), mp.mpf("0.25")
+        X1, X2 = _random_matrix(rng, n1, d), _random_matrix(rng, n2, d)
+        w1, delta = _random_matrix(rng, d, 1), _random_matrix(rng, d, 1)
+        eps1, eps2 = _random_matrix(rng, n1, 1), _random_matrix(rng, n2, 1)
+        y1, y2 = X1 * w1 + eps1, X2 * (w1 + delta) + eps2
+        S1h, S2h = X1.T * X1 / n1, X2.T * X2 / n2
+        R = mp.inverse(a1 * S1h + a2 * S2h + lam * mp.eye(d))
+        w_hat = R * (a1 * X1.T * y1 / n1 + a2 * X2.T * y2 / n2)
+        rhs = -lam * R * w1 + a2 * R * S2h * delta + R * (a1 * X1.T * eps1 / n1 + a2 * X2.T * eps2 / n2)
+        err = mp.norm(w_hat - w1 - rhs, mp.inf)
+    doc.check(err < mp.mpf(10) ** -45,
+              f"the error decomposition holds for random 4-dimensional data at 50 digits "
+              f"(largest difference {mp.nstr(err, 2)})")
+
+
+def _check_sherman_morrison(doc: Doc):
+    rng = random.Random(11)
+    with mp.workdps(50):
+        d = 5
+        A = _random_matrix(rng, d, d)
+        A = A * A.T + mp.eye(d)
+        x = _random_matrix(rng, d, 1)
+        c = mp.mpf("0.37")
+        R = mp.inverse(A + c * x * x.T)
+        Rm = mp.inverse(A)
+        lhs = R * x
+        rhs = Rm * x / (1 + c * (x.T * Rm * x)[0])
+        err = mp.norm(lhs - rhs, mp.inf)
+    doc.check(err < mp.mpf(10) ** -45,
+              f"Sherman–Morrison, R x = R₋ x / (1 + c xᵀR₋x), on a random 5×5 example at 50 "
+              f"digits (largest difference {mp.nstr(err, 2)})")
+
+
+def _theory_u_form(system):
+    """THEORY-linear §1's statement of the second order: u_j = γ_j e_j² tr(Σ_j Σ1eff K⁻²)."""
+    K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.lam
+    s1eff = (1 + eq.a1 * eq.u1) * eq.S1 + eq.a2 * eq.u2 * eq.S2
+    return (eq.u1 - eq.gamma1 * eq.e1 ** 2 * eq.tr(eq.S1 * s1eff / K ** 2),
+            eq.u2 - eq.gamma2 * eq.e2 ** 2 * eq.tr(eq.S2 * s1eff / K ** 2))
+
+
+def _p2_one_consistency(doc: Doc):
+    """p2 = 1, Σ1 = Σ2 = Σ: ζ = tr(δΣ) − 2λ tr(δΣK⁻¹) + λ² tr(δ 𝓛[Σ]) (RΣ̂ = I − λR)."""
+    from fractions import Fraction
+
+    from .compiled import atoms_mp, compile_system, to_mpf
+    from .regimes import linear_family
+    from .solve import solve_point
+    from .spec import Atom
+    fam = linear_family("plain", ((eq.p2, 1),), False)
+    c = compile_system(fam)
+    atoms = (Atom(Fraction(1, 4), Fraction(3), Fraction(3), Fraction(1), Fraction(2)),
+             Atom(Fraction(1, 2), Fraction(1), Fraction(1), Fraction(2), Fraction(1, 2)),
+             Atom(Fraction(1, 4), Fraction(1, 5), Fraction(1, 5), Fraction(1, 3), Fraction(5)))
+    params = {eq.phi: Fraction(3, 5), eq.lam: Fraction(1, 10), eq.sigma1: Fraction(0),
+              eq.sigma2: Fraction(1, 2)}
+    with mp.workdps(60):
+        sol = solve_point(c, params, atoms, dps=45)
+        vals = dict(zip(c.unknowns, sol.x))
+        p = [to_mpf(params[s]) for s in c.params]
+        zeta = c.outputs_mp(sol.x, p, atoms_mp(atoms))["zeta"]
+        lamv = mp.mpf(1) / 10
+        e2v, u2v = vals[eq.e2], vals[eq.u2]
+        total = mp.mpf(0)
+        for a in atoms:
+            w, s, dl = to_mpf(a.weight), to_mpf(a.s2), to_mpf(a.delta)
+            K = e2v * s + lamv
+            L = (1 + u2v) * s / K ** 2
+            total += w * (dl * s - 2 * lamv * dl * s / K + lamv ** 2 * dl * L)
+        err = abs(total - zeta)
+    doc.check(err < mp.mpf(10) ** -40,
+              "with p2 = 1 and Σ1 = Σ2 (three atoms, φ = 3/5, λ = 1/10), ζ equals "
+              "tr(ΔΣ) − 2λ tr(ΔΣK⁻¹) + λ² tr(Δ𝓛[Σ]) to 40 digits "
+              f"(ζ = {mp.nstr(zeta, 20)}, difference {mp.nstr(err, 2)})")
+
+
+# ----------------------------------------------------------------------------- documents
+
+def linear_document() -> str:
+    """derivations/linear.md: the linear model on a real + synthetic mixture."""
+    from .limits import isotropic_linear
+    from .regimes import linear_family
+    doc = Doc("The linear model on a real + synthetic mixture: E_test ≃ Bias + Var + ζ")
+    doc.text("""
+Generated by `symcollapse derive linear` from the code that computes; every check below
+was run when this file was generated (`symcollapse derive --check` re-runs them).
+Notation of MODEL.md: groups j = 1 (real) and 2 (synthetic) with n_j = p_j n rows,
+Σ̂_j = X_jᵀX_j/n_j, normalized traces tr(·) = (1/d)Tr(·) = Σ_k weight_k f(atom_k).
+""")
+    doc.text("""
+## 1. The estimator and the three error terms
+
+One form covers plain and weighted mixing: ŵ = R(a₁X₁ᵀy₁/n₁ + a₂X₂ᵀy₂/n₂) with
+R = (a₁Σ̂₁ + a₂Σ̂₂ + λI)⁻¹, where plain mixing has a_j = p_j and weighted mixing
+a₁ = α, a₂ = 1 − α.  Put γ_j = a_j d/n_j (= φ for plain mixing).  Since
+y₁ = X₁w₁ + ε₁ and y₂ = X₂(w₁ + δ) + ε₂, and R(a₁Σ̂₁ + a₂Σ̂₂) = I − λR,
+
+    ŵ − w₁ = −λRw₁ + a₂RΣ̂₂δ + R Σ_j (a_j/n_j) X_jᵀε_j.
+""")
+    _check_error_decomposition(doc)
+    doc.text("""
+The three pieces are independent given X with mean zero for δ and ε (w₁, δ, ε are
+independent and E δ = 0, E ε = 0), so every cross term averages out and
+E_test = ‖ŵ − w₁‖²_{Σ₁} = Bias + Var + ζ with
+
+    Bias = λ² Tr(Θ RΣ₁R),   Var = Σ_j (a_j/n_j)² σ_j² Tr(X_j RΣ₁R X_jᵀ),   ζ = a₂² Tr(Δ Σ̂₂RΣ₁RΣ̂₂).
+
+The same conditional expectations are what `symcollapse.simulate` computes exactly for each
+draw of X (its `conditional` output), so each term is compared with simulation separately.
+""")
+    doc.text("""
+## 2. First order: the resolvent
+
+Leave one row out.  For a row x of group j, Sherman–Morrison with c = a_j/n_j gives
+R x = R₋x / (1 + (a_j/n_j) xᵀR₋x), where R₋ is the resolvent without that row:
+""")
+    _check_sherman_morrison(doc)
+    doc.text("""
+The quadratic form (a_j/n_j)xᵀR₋x concentrates on γ_j tr(Σ_j K⁻¹), so R x ≈ e_j R₋x with
+e_j = 1/(1 + γ_j tr(Σ_j K⁻¹)).  Averaging I = R(Σ_j a_jΣ̂_j + λ) row by row then gives
+R ≍ K⁻¹ with K = a₁e₁Σ₁ + a₂e₂Σ₂ + λ.  This is the first-order fixed point, the statement
+encoded in `symcollapse.equations.first_order_linear` (residual form):
+""")
+    eqs1, K = eq.first_order_linear()
+    for e in eqs1:
+        doc.math(sp.Eq(e, 0))
+    doc.text("""
+## 3. Second order by differentiation
+
+R A R is the derivative of a resolvent: −∂_t (Σ_j a_jΣ̂_j + λ + tA)⁻¹ at t = 0.  Apply the
+first order to the perturbed resolvent, K(t) = Σ_j a_j e_j(t)Σ_j + λ + tA, and differentiate:
+R A R ≍ 𝓛[A] := K⁻¹(A + Σ_l a_l ė_l Σ_l)K⁻¹ with ė the derivative of the fixed point.
+`differentiate_along` does exactly this in SymPy, with x → x + t ẋ for the unknowns and the
+probe A = Σ₁ in K; the rates ẋ = (u₁, u₂) solve the linear equations it returns:
+""")
+    system = eq.linear_system()
+    for e in system.equations[2:]:
+        doc.math(sp.Eq(e, 0))
+    K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.lam
+    L1 = -sp.diff(1 / (K + eq.t_probe * eq.S1).xreplace(
+        {eq.e1: eq.e1 + eq.t_probe * eq.u1, eq.e2: eq.e2 + eq.t_probe * eq.u2}), eq.t_probe).subs(eq.t_probe, 0)
+    doc.text("and the per-atom density of 𝓛[Σ₁] is")
+    doc.math(sp.factor_terms(L1), r"\mathcal L[\Sigma_1]")
+    s1eff = (1 + eq.a1 * eq.u1) * eq.S1 + eq.a2 * eq.u2 * eq.S2
+    doc.check(sp.simplify(sp.factor_terms(L1) - s1eff / K ** 2) == 0,
+              "SymPy: 𝓛[Σ₁] = Σ₁ᵉᶠᶠ K⁻² with Σ₁ᵉᶠᶠ = (1 + a₁u₁)Σ₁ + a₂u₂Σ₂")
+    # the derived equations are the stated ones multiplied by 1/e_j at the first-order solution
+    stated = _theory_u_form(system)
+    ok = True
+    for j, (derived, st) in enumerate(zip(system.equations[2:], stated)):
+        e_j, g_j, S_j = ((eq.e1, eq.gamma1, eq.S1), (eq.e2, eq.gamma2, eq.S2))[j]
+        # on the first-order solution 1 + γ_j tr(Σ_j/K) = 1/e_j
+        on_shell = derived.xreplace({eq.tr(S_j / K): (1 / e_j - 1) / g_j})
+        ok &= sp.simplify(sp.expand(on_shell - st / e_j)) == 0
+    doc.check(ok, "SymPy: on the first-order solution the derived equations are "
+                  "u_j = γ_j e_j² tr(Σ_j Σ₁ᵉᶠᶠ K⁻²), the form stated in THEORY-linear §1")
+    doc.text("""
+## 4. The error functional
+
+Bias = λ² tr(Θ 𝓛[Σ₁]) follows from §3 directly.  For Var, each row of group j contributes
+x_iᵀRΣ₁Rx_i ≈ e_j² Tr(Σ_j 𝓛[Σ₁]) (first order applied twice), and the sum over the n_j rows
+is exactly a_jσ_j² times the right-hand side of the u_j equation: Var = a₁σ₁²u₁ + a₂σ₂²u₂.
+For ζ, write it as a double sum over pairs of synthetic rows; the diagonal pairs give
+a₂u₂ tr(ΔΣ₂); for an off-diagonal pair a two-row Woodbury step gives, besides the leading
+e₂² x_iᵀSΣ₁Sx_k, a correction −e₂³ r_ik(…) with r_ik = (a₂/n₂)x_iᵀSx_k of order n^(-1/2);
+multiplied by x_kᵀΔx_i it contributes at the same order as the leading term.  Summing:
+
+    ζ = a₂²e₂² tr(ΔΣ₂𝓛[Σ₁]Σ₂) + a₂u₂ [tr(ΔΣ₂) − 2a₂e₂ tr(ΔΣ₂²K⁻¹)].
+
+`compact_zeta_density` collects this density in u₂ and factors each coefficient, using
+1 − 2a₂e₂Σ₂/K + a₂²e₂²Σ₂²/K² = (a₁e₁Σ₁ + λ)²/K²; the result, in which every term is ≥ 0:
+""")
+    doc.math(system.densities["zeta"], r"\zeta\ \text{density}")
+    zeta_two_point = (eq.a2 ** 2 * eq.e2 ** 2 * eq.DELTA * eq.S2 ** 2 * s1eff / K ** 2
+                      + eq.a2 * eq.u2 * (eq.DELTA * eq.S2 - 2 * eq.a2 * eq.e2 * eq.DELTA * eq.S2 ** 2 / K))
+    doc.check(sp.simplify(sp.together(system.densities["zeta"] - zeta_two_point)) == 0,
+              "SymPy: the compact density equals the two-point density, atom by atom")
+    doc.text("The Bias and Var densities:")
+    doc.math(system.densities["bias"], r"\mathrm{Bias}\ \text{density}")
+    doc.math(system.densities["variance"], r"\mathrm{Var}")
+    _p2_one_consistency(doc)
+    doc.text("""
+## 5. The ridgeless limit λ → 0⁺
+
+Underparametrized side (fewer visible coordinates than rows, e.g. φ < 1 with full
+supports): e_j stays positive and the system at λ = 0 is the limit.  Interpolating side
+(every row fitted, e.g. φ > 1): e_j = O(λ).  `rescale` substitutes e_j = λε_j, factors λ out
+of each trace and divides each equation by its leading power of λ; the family is exact for
+λ > 0 and its member at λ = 0 is the ridgeless system.  For plain mixing:
+""")
+    over = eq.limit_at_zero(linear_family("plain", (), True), eq.lam, "over")
+    for e in over.equations[:2]:
+        doc.math(sp.Eq(e, 0))
+    doc.text("with the outputs (densities)")
+    for k in ("bias", "zeta"):
+        doc.math(over.densities[k], r"\mathrm{%s}" % k.capitalize() if k == "bias" else r"\zeta")
+    doc.text("""
+Which side applies is decided exactly from the supports (`symcollapse.regimes`): for
+Gaussian designs the rank is the size of a maximum matching between rows and visible
+coordinates.  On the threshold itself the error diverges, except for noiseless, consistent
+labels (then the square system recovers w₁ and the error is 0).
+""")
+    doc.text("""
+## 6. Isotropic closed forms (Σ₁ = Σ₂ = sI, ‖w₁‖² = r², Tr Δ = c², plain mixing)
+
+`symcollapse.limits.isotropic_linear` expands the same system on one symbolic atom and
+reduces it; its steps, with their checks:
+""")
+    for side, title in (("ridge", "λ > 0"), ("under", "λ → 0⁺, φ < 1"), ("over", "λ → 0⁺, φ > 1")):
+        parts, steps = isotropic_linear(side)
+        doc.text(f"### {title}\n")
+        for st in steps:
+            doc.text(st.text)
+            if isinstance(st.result, dict):
+                for k, v in st.result.items():
+                    if side == "ridge" and st.text.startswith("Substituting"):
+                        continue
+                    if isinstance(k, sp.Basic):
+                        doc.math(sp.Eq(k, v))
+                    else:
+                        doc.math(v, r"\mathrm{%s}" % str(k).replace("_", r"\_"))
+            elif st.result is not None:
+                doc.math(st.result)
+            if st.check:
+                doc.check(True, st.check)
+    phi, p2, sb, c2, r2 = eq.phi, eq.p2, sp.Symbol("sigma"), sp.Symbol("c2"), sp.Symbol("r2")
+    from .limits import c2 as C2, r2 as R2, s_iso
+    under = isotropic_linear("under")[0]["test_error"].xreplace(
+        {eq.sigma1: sb, eq.sigma2: sb, s_iso: 1, C2: c2, R2: r2})
+    model_md = sb ** 2 * phi / (1 - phi) + c2 * (p2 ** 2 + (1 - p2) * p2 * phi / (1 - phi))
+    doc.text("MODEL.md's formula (σ₁ = σ₂ = σ, s = 1, φ < 1):")
+    doc.math(model_md, r"E_{\rm test}")
+    doc.check(sp.simplify(under - model_md) == 0,
+              "SymPy: the derived ridgeless φ < 1 test error minus MODEL.md's formula simplifies to 0")
+    over_te = isotropic_linear("over")[0]["test_error"].xreplace(
+        {eq.sigma1: sb, eq.sigma2: sb, s_iso: 1, C2: c2, R2: r2})
+    theory_over = r2 * (1 - 1 / phi) + sb ** 2 / (phi - 1) + c2 * p2 * (phi - p2) / (phi * (phi - 1))
+    doc.check(sp.simplify(over_te - theory_over) == 0,
+              "SymPy: the derived ridgeless φ > 1 test error equals "
+              "r²(1 − 1/φ) + σ²/(φ − 1) + c²p₂(φ − p₂)/(φ(φ − 1))")
+    # λ > 0: THEORY-linear §3 in the variable s_MP = k + φ
+    ridge = isotropic_linear("ridge")[0]["test_error"]
+    lam = eq.lam
+    sMP = (1 + lam + phi + sp.sqrt((1 + lam + phi) ** 2 - 4 * phi)) / 2
+    sbar2 = (1 - p2) * eq.sigma1 ** 2 + p2 * eq.sigma2 ** 2
+    theory_ridge = (R2 * (sMP - 1) ** 2 / (sMP ** 2 - phi) + sbar2 * phi / (sMP ** 2 - phi)
+                    + C2 * p2 * ((p2 + phi) * sMP - 2 * p2 * phi) / (sMP * (sMP ** 2 - phi)))
+    rng = random.Random(3)
+    worst = 0
+    for _ in range(6):
+        pt = {phi: sp.Rational(rng.randint(1, 40), 10), p2: sp.Rational(rng.randint(0, 10), 10),
+              lam: sp.Rational(rng.randint(1, 50), 20), eq.sigma1: sp.Rational(rng.randint(0, 9), 7),
+              eq.sigma2: sp.Rational(rng.randint(0, 9), 5), R2: sp.Rational(rng.randint(1, 9), 3),
+              C2: sp.Rational(rng.randint(0, 9), 4), s_iso: 1}
+        diff = abs(sp.N((ridge - theory_ridge).xreplace(pt), 50))
+        worst = max(worst, diff)
+    doc.check(worst < sp.Float("1e-45"),
+              "at 6 random rational points (λ > 0, s = 1) the derived closed form equals "
+              "THEORY-linear §3's form in s = [1 + λ + φ + √((1 + λ + φ)² − 4φ)]/2, to 45 digits")
+    doc.text(f"\n_{doc.checks} checks passed._\n")
+    return doc.render()
+
+
+DOCUMENTS = {
+    "linear": ("derivations/linear.md", linear_document,
+               "the linear model: fixed point, Bias + Var + ζ, ridgeless sides, closed forms"),
+}
+
+
+def listing() -> str:
+    rows = [f"{name:10s} {path:28s} {what}" for name, (path, _f, what) in DOCUMENTS.items()]
+    return "available derivations (symcollapse derive NAME):\n" + "\n".join(rows) + "\n"
+
+
+def render(name: str) -> str:
+    if name not in DOCUMENTS:
+        raise ConfigError(f"derive: {name!r} is not a derivation: allowed "
+                          + ", ".join(DOCUMENTS))
+    return DOCUMENTS[name][1]()
+
+
+def _root() -> Path:
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        if (base / "derivations").is_dir() and (base / "symcollapse").is_dir():
+            return base
+    raise ConfigError("derivations/ not found: run from a checkout of the project")
+
+
+def check(out) -> int:
+    """Regenerate every document and compare with the committed file; 1 if any differs."""
+    root = _root()
+    failed = 0
+    for name, (path, fn, _what) in DOCUMENTS.items():
+        fresh = fn()
+        target = root / path
+        old = target.read_text(encoding="utf-8") if target.exists() else ""
+        if old == fresh:
+            out.write(f"ok    {path}\n")
+        else:
+            failed += 1
+            out.write(f"DIFF  {path}\n")
+            diff = difflib.unified_diff(old.splitlines(), fresh.splitlines(), "committed",
+                                        "regenerated", lineterm="", n=1)
+            for i, line in enumerate(diff):
+                if i >= 40:
+                    out.write("      ...\n")
+                    break
+                out.write("      " + line + "\n")
+    return 1 if failed else 0
+
+
+def write_all(out) -> int:
+    root = _root()
+    for name, (path, fn, _what) in DOCUMENTS.items():
+        text = fn()
+        target = root / path
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+        out.write(f"wrote {path}\n")
+    return 0
