@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "predict": ("decomposition", "predict"),
     "curve": ("decomposition", "curve"),
-    "simulate": ("simulate", "simulate"),
+    "simulate": ("montecarlo", "simulate"),
     "closed_form": ("limits", "closed_form"),
     "parse": ("spec", "parse"),
     "spectra": ("spectra", None),

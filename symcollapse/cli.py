@@ -95,7 +95,7 @@ def cmd_predict(args, out):
 
 def cmd_simulate(args, out):
     config, spec = _load(args.config)
-    from .simulate import simulate
+    from .montecarlo import simulate
     n = args.n if args.n is not None else (spec.n or DEFAULT_N)
     trials = args.trials if args.trials is not None else (spec.trials or DEFAULT_TRIALS)
     seed = args.seed if args.seed is not None else (spec.seed or 0)

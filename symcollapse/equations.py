@@ -73,7 +73,7 @@ class tr(sp.Function):
     >>> tr(2*x*S1 + 3)
     2*x*tr(Sigma_1) + 3
     >>> sp.diff(tr(S1/(x*S1 + 1)), x)
-    tr(-Sigma_1**2/(Sigma_1*x + 1)**2)
+    -tr(Sigma_1**2/(Sigma_1*x + 1)**2)
     """
 
     nargs = 1
@@ -166,7 +166,10 @@ class System:
 
     def prune(self) -> "System":
         """Drop unknowns (and their equations) that no output depends on, directly or
-        through the equations of the unknowns it needs.  Equation i belongs to unknown i."""
+        through the equations of the unknowns it needs.  Equation i belongs to unknown i.
+        A system without outputs keeps all its unknowns."""
+        if not self.densities:
+            return self
         needed = set()
         for d in self.densities.values():
             needed |= sp.sympify(d).free_symbols & set(self.unknowns)

@@ -18,11 +18,11 @@ Isotropic linear model (Σ1 = Σ2 = sI, ‖w1‖² = r², Tr Δ = c², plain mix
    gives ε = 1/(s(φ − 1)); at φ = 1 the one-sided limits are taken.
 
 >>> import sympy as sp
->>> phi, p2 = sp.symbols("phi p2", positive=True)
->>> cfg = {"phi": phi, "p2": p2, "lam": 0, "sigma1": 0, "sigma2": 0,
+>>> phi = sp.Symbol("phi", positive=True)
+>>> cfg = {"phi": phi, "p2": sp.Rational(1, 10), "lam": 0, "sigma1": 0, "sigma2": 0,
 ...        "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]}
->>> closed_form(cfg, "zeta")
-Piecewise((p2*(-p2*phi + p2 + phi)/(1 - phi), phi < 1), (p2*(phi - p2)/(phi*(phi - 1)), phi > 1), (oo, True))
+>>> closed_form(cfg, "zeta")  # p2² + p1p2φ/(1−φ) and c²p2(φ−p2)/(φ(φ−1)) at p2 = 1/10
+Piecewise((-(8*phi + 1)/(100*(phi - 1)), phi < 1), ((10*phi - 1)/(100*phi*(phi - 1)), phi > 1), (oo, True))
 """
 from __future__ import annotations
 
@@ -215,4 +215,8 @@ def closed_form(config, part: str = "test_error"):
     result = expr.xreplace(values)
     if isinstance(result, sp.Piecewise):
         result = sp.piecewise_fold(result)
-    return result if result.free_symbols else sp.nsimplify(result) if result.is_Float else result
+        if isinstance(result, sp.Piecewise):
+            result = sp.Piecewise(*[(sp.factor(e), c) for e, c in result.args])
+        else:
+            result = sp.factor(result)
+    return result

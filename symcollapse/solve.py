@@ -61,6 +61,7 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-13, maxiter=40):
         step = _batched_solve(J, Fa)
         bad = ~np.all(np.isfinite(step), axis=1)
         step[bad] = 0.0
+        tiny = np.max(np.abs(step), axis=1) <= tol * (1 + np.max(np.abs(x[idx]), axis=1))
         t = np.ones(len(idx))
         accepted = np.zeros(len(idx), dtype=bool)
         x_new = x[idx].copy()
@@ -69,21 +70,22 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-13, maxiter=40):
             ok_pos = np.all(trial[:, pos] > 0, axis=1) if len(pos) else np.ones(len(idx), bool)
             Ft = c.residual_np(trial, p[idx], atoms)
             nt = np.max(np.abs(Ft), axis=1)
-            good = ok_pos & np.isfinite(nt) & ((nt <= norm[idx]) | (nt < 1e-14))
+            good = ok_pos & np.isfinite(nt) & ((nt <= norm[idx]) | tiny)
             take = good & ~accepted
             x_new[take] = trial[take]
             accepted |= good
             if accepted.all():
                 break
             t = np.where(accepted, t, t / 2)
-        small = np.max(np.abs(t[:, None] * step), axis=1) <= tol * (1 + np.max(np.abs(x[idx]), axis=1))
+        small = tiny | (np.max(np.abs(t[:, None] * step), axis=1)
+                        <= tol * (1 + np.max(np.abs(x[idx]), axis=1)))
         x[idx] = np.where(accepted[:, None], x_new, x[idx])
         F_new = c.residual_np(x[idx], p[idx], atoms)
         norm[idx] = np.max(np.abs(F_new), axis=1)
         done[idx] |= (accepted & small) | bad
         # a rejected step with tiny residual is convergence at float64 resolution
         done[idx] |= ~accepted & (norm[idx] < 1e-13)
-    converged = done & np.isfinite(norm) & (norm < 1e-9)
+    converged = done & np.isfinite(norm) & (norm < 1e-8 * (1 + np.max(np.abs(x), axis=1)))
     return x, converged, norm
 
 
@@ -174,7 +176,12 @@ def _spectral_scale(atoms: AtomArrays) -> float:
 # ----------------------------------------------------------------------------- mpmath
 
 def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
-    """Damped Newton at the current mpmath precision.  Returns a :class:`Solution`."""
+    """Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
+
+    Converged when a full Newton step is below ``tol·(1 + ‖x‖∞)``: the step is taken and
+    one more correction ‖J⁻¹F‖∞ is measured (with quadratic convergence it bounds the
+    remaining error).  Otherwise the step is halved until the residual does not grow.
+    """
     x = mp.matrix([mp.mpf(v) for v in x0])
     n = len(x)
     pos = [c.unknowns.index(u) for u in c.system.positive]
@@ -182,38 +189,50 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     norm = mp.norm(F, mp.inf)
     last = mp.inf
     for it in range(1, maxiter + 1):
-        try:
-            step = mp.lu_solve(J, F)
-        except ZeroDivisionError:
-            raise ConvergenceError(
-                f"Newton: singular Jacobian at iteration {it} (residual {mp.nstr(norm, 3)})") from None
+        step = _lu_step(J, F, it, norm)
+        size = mp.norm(step, mp.inf)
+        if size <= tol * (1 + mp.norm(x, mp.inf)):
+            x = x - step
+            if not all(x[i] > 0 for i in pos):
+                raise ConvergenceError(f"Newton: converged outside the domain (> 0) of "
+                                       f"{', '.join(str(u) for u in c.system.positive)}")
+            F, J = c.residual_jacobian_mp(list(x), p, atoms)
+            try:
+                corr = mp.norm(mp.lu_solve(J, F), mp.inf)
+            except ZeroDivisionError:
+                corr = mp.inf
+            return Solution(x=[x[i] for i in range(n)], residual=mp.norm(F, mp.inf), step=corr,
+                            iterations=it)
         t = mp.mpf(1)
         for _half in range(60):
             trial = x - t * step
             if all(trial[i] > 0 for i in pos):
                 Ft = c.residual_mp(list(trial), p, atoms)
                 nt = mp.norm(Ft, mp.inf)
-                if mp.isfinite(nt) and (nt <= norm or nt < tol):
+                if mp.isfinite(nt) and nt <= norm:
                     break
             t /= 2
         else:
             raise ConvergenceError(
                 f"Newton: no acceptable step at iteration {it} (residual {mp.nstr(norm, 3)})")
         x = trial
-        last = mp.norm(t * step, mp.inf)
+        last = t * size
         F, J = c.residual_jacobian_mp(list(x), p, atoms)
         norm = mp.norm(F, mp.inf)
-        scale = 1 + mp.norm(x, mp.inf)
-        if last <= tol * scale and t == 1:
-            # one more correction measures the remaining error (quadratic convergence)
-            try:
-                corr = mp.norm(mp.lu_solve(J, F), mp.inf)
-            except ZeroDivisionError:
-                corr = mp.inf
-            return Solution(x=[x[i] for i in range(n)], residual=norm, step=corr, iterations=it)
     raise ConvergenceError(
         f"Newton did not converge in {maxiter} iterations: residual {mp.nstr(norm, 3)}, "
         f"last step {mp.nstr(last, 3)}")
+
+
+def _lu_step(J, F, it, norm):
+    try:
+        step = mp.lu_solve(J, F)
+    except ZeroDivisionError:
+        raise ConvergenceError(
+            f"Newton: singular Jacobian at iteration {it} (residual {mp.nstr(norm, 3)})") from None
+    if not all(mp.isfinite(v) for v in step):
+        raise ConvergenceError(f"Newton: non-finite step at iteration {it}")
+    return step
 
 
 def _float_representable(values) -> bool:

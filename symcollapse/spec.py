@@ -230,15 +230,16 @@ def _compare(value, low, high, low_open, high_open):
 
 
 def _ranged(cfg, key, *, low=None, high=None, low_open=False, high_open=False,
-            symbolic=False, required=True, default=None, explain=None):
+            symbolic=False, required=True, default=None, explain=None, label=None):
+    label = label or key
+    allowed = explain or _range_text(label, low, high, low_open, high_open)
     if key not in cfg:
         if required:
-            raise ConfigError(f"{key} is missing: it is required ({explain or _range_text(key, low, high, low_open, high_open)})")
+            raise ConfigError(f"{label} is missing: it is required ({allowed})")
         return default
-    v = to_number(key, cfg[key], symbolic=symbolic)
+    v = to_number(label, cfg[key], symbolic=symbolic)
     if not _compare(v, low, high, low_open, high_open):
-        raise ConfigError(f"{key} = {_show(cfg[key])} is out of range: allowed "
-                          f"{explain or _range_text(key, low, high, low_open, high_open)}")
+        raise ConfigError(f"{label} = {_show(cfg[key])} is out of range: allowed {allowed}")
     return v
 
 
@@ -302,8 +303,9 @@ def _atoms(cfg, symbolic) -> tuple[Atom, ...]:
             raise ConfigError(f"{where}.{missing[0]} is missing: each atom needs "
                               + ", ".join(ATOM_KEYS))
         w = _ranged(a, "weight", low=0, low_open=True, symbolic=symbolic,
-                    explain=f"{where}.weight > 0")
-        vals = [_ranged(a, k, low=0, symbolic=symbolic, explain=f"{where}.{k} >= 0 and finite")
+                    explain=f"{where}.weight > 0", label=f"{where}.weight")
+        vals = [_ranged(a, k, low=0, symbolic=symbolic, explain=f"{where}.{k} >= 0 and finite",
+                        label=f"{where}.{k}")
                 for k in ATOM_KEYS[1:]]
         atoms.append(Atom(w, *vals))
     weights = [a.weight for a in atoms]

@@ -1,0 +1,77 @@
+"""Ridgeless sides, the interpolation threshold, and never a wrong finite number."""
+import mpmath as mp
+import pytest
+
+import symcollapse as sc
+from conftest import A3, ISO
+from symcollapse.regimes import interpolation_side
+from symcollapse.spec import parse
+
+
+def side(**kw):
+    return interpolation_side(parse(dict(ISO, **kw)))
+
+
+def test_sides_of_the_isotropic_threshold():
+    assert side(phi=0.5) == "under"
+    assert side(phi=2) == "over"
+    assert side(phi=1) == "boundary"
+
+
+def test_sides_with_partial_supports():
+    # half the coordinates seen only by the synthetic group, which has too few rows
+    atoms = [{"weight": 0.5, "s1": 1, "s2": 1, "theta": 1, "delta": 1},
+             {"weight": 0.5, "s1": 0, "s2": 1, "theta": 1, "delta": 1}]
+    assert interpolation_side(parse(dict(ISO, phi=0.8, p2=0.2, atoms=atoms))) == "mixed"
+    assert interpolation_side(parse(dict(ISO, phi=0.8, p2=0.5, atoms=atoms))) == "under"
+    with pytest.raises(sc.UnsupportedError, match="lam > 0"):
+        sc.predict(dict(ISO, phi=0.8, p2=0.2, atoms=atoms))
+    # with a ridge the same config is fine
+    assert sc.predict(dict(ISO, phi=0.8, p2=0.2, lam=0.01, atoms=atoms))["test_error"] > 0
+
+
+def test_interpolation_threshold_diverges_with_noise_or_shift():
+    with pytest.raises(sc.DivergenceError, match="interpolation threshold"):
+        sc.predict(dict(ISO, phi=1))
+    with pytest.raises(sc.DivergenceError):
+        sc.predict(dict(ISO, phi=1, sigma1=0, sigma2=0))  # shift still present
+
+
+def test_noiseless_consistent_square_system_is_exact():
+    r = sc.predict(dict(ISO, phi=1, sigma1=0, sigma2=0, p2=0.3,
+                        atoms=[{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 0}]))
+    assert r["test_error"] == 0 and r["regime"].startswith("interpolation threshold")
+
+
+def test_errors_grow_without_bound_towards_the_threshold():
+    """Approaching φ = 1 from both sides the finite values blow up (no finite jump)."""
+    below = [float(sc.predict(dict(ISO, phi=1 - h), dps=20)["test_error"]) for h in (1e-2, 1e-4, 1e-6)]
+    above = [float(sc.predict(dict(ISO, phi=1 + h), dps=20)["test_error"]) for h in (1e-2, 1e-4, 1e-6)]
+    assert below[0] < below[1] < below[2] and below[2] > 1e5
+    assert above[0] < above[1] < above[2] and above[2] > 1e5
+
+
+@pytest.mark.parametrize("phi", [0.7, 1.5])
+def test_ridgeless_is_the_limit_of_small_ridge(phi):
+    cfg = {"phi": phi, "p2": 0.3, "lam": 0, "sigma1": 0.5, "sigma2": 0.8, "atoms": A3}
+    zero = sc.predict(cfg, dps=30)["test_error"]
+    prev = None
+    for lam in ("1e-4", "1e-8", "1e-12"):
+        val = sc.predict(dict(cfg, lam=mp.mpf(lam)), dps=30)["test_error"]
+        gap = abs(val - zero)
+        if prev is not None:
+            assert gap < prev / 100  # O(λ) convergence
+        prev = gap
+    assert prev < mp.mpf("1e-9")
+
+
+def test_tiny_ridge_in_the_interpolating_regime_and_high_precision():
+    cfg = {"phi": 2, "p2": 0.4, "lam": 1e-30, "sigma1": 0.5, "sigma2": 1, "atoms": A3}
+    r = sc.predict(cfg, dps=50)
+    r0 = sc.predict(dict(cfg, lam=0), dps=50)
+    assert abs(r["test_error"] - r0["test_error"]) < mp.mpf("1e-25")
+
+
+def test_absent_real_group():
+    r = sc.predict(dict(ISO, p2=1, phi=0.5, lam=0.1), dps=30)
+    assert r["zeta"] > 0 and "e1" not in r["unknowns"]
