@@ -61,7 +61,10 @@ def predict(config, dps: int = 30) -> dict:
             values = {k: zero for k in PARTS}
             residual, step, unknowns = zero, zero, {}
         else:
-            values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps)
+            try:
+                values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps)
+            except ConvergenceError as exc:
+                raise ConvergenceError(f"{regime.name}: {exc}") from None
     with mp.workdps(dps):
         out = {k: +values[k] for k in PARTS}
         out["residual"] = +residual
