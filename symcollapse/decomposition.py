@@ -22,7 +22,7 @@ import mpmath as mp
 from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .errors import ConfigError, ConvergenceError, UnsupportedError
-from .regimes import Regime, linear_regime, parameter_values
+from .regimes import Regime, parameter_values, select
 from .solve import solve_point
 from .spec import parse
 
@@ -32,14 +32,11 @@ PARTS = ("test_error", "bias", "variance", "zeta")
 
 
 def regime_of(spec) -> Regime:
-    """The regime that answers a spec (linear model for now)."""
-    if spec.model != "linear":
-        raise UnsupportedError(f'model "{spec.model}" is not available in this version '
-                               '(available: "linear")')
+    """The regime that answers a spec."""
     if spec.strategy == "iterative":
         raise UnsupportedError('strategy "iterative" is not available in this version '
                                '(available: "plain", "weighted")')
-    return linear_regime(spec)
+    return select(spec)
 
 
 def predict(config, dps: int = 30) -> dict:
@@ -55,16 +52,21 @@ def predict(config, dps: int = 30) -> dict:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
     regime = regime_of(spec)
+    if regime.delegate is not None:
+        out = predict(regime.delegate, dps)
+        out["regime"] = regime.name
+        return out
     with mp.workdps(dps + GUARD_DIGITS):
-        if regime.exact_zero:
-            zero = mp.mpf(0)
-            values = {k: zero for k in PARTS}
-            residual, step, unknowns = zero, zero, {}
+        if regime.exact_zero or not regime.atoms:
+            values = {k: mp.mpf(0) for k in PARTS}
+            residual, step, unknowns = mp.mpf(0), mp.mpf(0), {}
         else:
             try:
                 values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps)
             except ConvergenceError as exc:
                 raise ConvergenceError(f"{regime.name}: {exc}") from None
+        if regime.null_atoms:
+            _add_null_atoms(values, regime, spec, unknowns)
     with mp.workdps(dps):
         out = {k: +values[k] for k in PARTS}
         out["residual"] = +residual
@@ -73,6 +75,26 @@ def predict(config, dps: int = 30) -> dict:
     out["dps"] = dps
     out["regime"] = regime.name
     return out
+
+
+def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):
+    """Add the contribution of atoms that no present group sees: their per-atom limit
+    densities (:func:`~symcollapse.regimes.null_atom_densities`), evaluated at the
+    solved unknowns and the spec's parameters."""
+    import sympy as sp
+    params = parameter_values(spec)
+    solved = {x: unknowns[str(x)] for x in regime.system.unknowns if str(x) in unknowns}
+    for k in PARTS:
+        dens = sp.sympify(regime.null_densities[k])
+        args = sorted(dens.free_symbols - set(eq.ATOM), key=str)
+        if any(x not in params and x not in solved for x in args):
+            raise UnsupportedError(f"{regime.name}: the unseen coordinates' {k} depends on "
+                                   "unknowns that this regime does not solve; use lam > 0")
+        f = sp.lambdify([*eq.ATOM, *args], dens, modules="mpmath")
+        vals = [solved[x] if x in solved else to_mpf(params[x]) for x in args]
+        for a in regime.null_atoms:
+            atom = [to_mpf(getattr(a, key)) for key in ("s1", "s2", "theta", "delta")]
+            values[k] += to_mpf(a.weight) * f(*atom, *vals)
 
 
 def _solve_and_evaluate(regime: Regime, spec, dps: int):
@@ -151,7 +173,10 @@ def curve(config, **varying) -> dict:
             for k, v in threshold_parts(spec).items():
                 out[k][i] = v
             continue
-        if regime.exact_zero:
+        if regime.delegate is not None or regime.null_atoms or regime.exact_zero:
+            exact = predict(spec, dps=17)
+            for k in PARTS:
+                out[k][i] = float(exact[k])
             continue
         groups.setdefault((regime.system, regime.atoms), []).append((i, spec))
     for (system, atoms), items in groups.items():

@@ -195,7 +195,7 @@ e_j = 1/(1 + γ_j tr(Σ_j K⁻¹)).  Averaging I = R(Σ_j a_jΣ̂_j + λ) row by
 R ≍ K⁻¹ with K = a₁e₁Σ₁ + a₂e₂Σ₂ + λ.  This is the first-order fixed point, the statement
 encoded in `symcollapse.equations.first_order_linear` (residual form):
 """)
-    eqs1, K = eq.first_order_linear()
+    eqs1, _M, K = eq.first_order_linear()
     for e in eqs1:
         doc.math(sp.Eq(e, 0))
     doc.text("""

@@ -230,19 +230,23 @@ def _as_sympy(value):
 def differentiate_along(build, unknowns, rates, probe):
     r"""Second-order equations by differentiating a fixed point along a probe.
 
-    ``build(extra)`` returns ``(equations, K)`` with ``extra`` added to the per-atom K.
-    Replace :math:`K \to K + tA` (``probe`` = A, per atom) and each unknown
-    :math:`x \to x + t\dot x` (``rates``), and differentiate the residuals at t = 0.  The
-    result is linear in the rates :math:`\dot x`.  With :math:`K(t)^{-1}` the
-    deterministic equivalent of the resolvent, :math:`RAR \simeq -\partial_t K(t)^{-1}
-    = K^{-1}(A + \partial_t K)K^{-1} =: \mathcal L[A]`.  Returns ``(equations, L_A)``.
+    ``build(extra)`` returns ``(equations, M, K)`` with ``extra`` added to the per-atom
+    data term M (and so to K).  Replace :math:`M \to M + tA` (``probe`` = A, per atom) and
+    each unknown :math:`x \to x + t\dot x` (``rates``), and differentiate the residuals
+    at t = 0.  The result is linear in the rates :math:`\dot x`.  With :math:`K(t)^{-1}` the
+    deterministic equivalent of the resolvent,
+    :math:`RAR \simeq -\partial_t K(t)^{-1} = K^{-1}(\partial_t K)K^{-1} =: \mathcal L[A]`.
+
+    Returns ``(equations, L_A, dM)`` with :math:`dM = \partial_t M(t)` (the effective
+    probe :math:`\Sigma_1^{\rm eff}` when A = Σ1).
     """
     t = t_probe
     moved = {x: x + t * r for x, r in zip(unknowns, rates)}
-    eqs_t, K_t = build(t * probe)
+    eqs_t, M_t, K_t = build(t * probe)
     out = tuple(sp.expand_mul(sp.diff(eq.xreplace(moved), t).subs(t, 0)) for eq in eqs_t)
     L_A = sp.factor_terms(-sp.diff(1 / K_t.xreplace(moved), t).subs(t, 0))
-    return out, L_A
+    dM = sp.factor_terms(sp.diff(M_t.xreplace(moved), t).subs(t, 0))
+    return out, L_A, dM
 
 
 def compact_zeta_density(density, rate):
@@ -330,53 +334,111 @@ def limit_at_zero(system: System, small, name: str) -> System:
     return dataclasses.replace(system, name=name, equations=eqs, densities=dens).prune()
 
 
-# ----------------------------------------------------------------------------- the linear model
+# ----------------------------------------------------------------------------- mixture models
+
+#: Effective ridge of the random projections model, and its rate along the probe.
+L_eff = sp.Symbol("L", positive=True)
+b_rate = sp.Symbol("b")
+
 
 def first_order_linear(extra=0):
-    r"""THEORY-linear.md §1, first order (encoded as stated), with ``extra`` added to K:
+    r"""THEORY-linear.md §1, first order (encoded as stated), with ``extra`` added to M:
 
-    .. math:: K = a_1e_1\Sigma_1 + a_2e_2\Sigma_2 + \lambda, \qquad
+    .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + \lambda, \qquad
               e_j\,(1 + \gamma_j \operatorname{tr}(\Sigma_j K^{-1})) = 1.
 
-    Returns ``(equations, K)``.
+    Returns ``(equations, M, K)``.
     """
-    K = a1 * e1 * S1 + a2 * e2 * S2 + lam + extra
+    M = a1 * e1 * S1 + a2 * e2 * S2 + extra
+    K = M + lam
     eqs = (e1 * (1 + gamma1 * tr(S1 / K)) - 1,
            e2 * (1 + gamma2 * tr(S2 / K)) - 1)
-    return eqs, K
+    return eqs, M, K
+
+
+def first_order_projection(extra=0):
+    r"""THEORY-projections.md, first order (encoded as stated), with ``extra`` added to M:
+
+    .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + L,\qquad
+              e_j\,(1 + \gamma_j\operatorname{tr}(\Sigma_jK^{-1})) = 1,\qquad
+              L\,(\rho - \operatorname{tr}(MK^{-1})) = \lambda,
+
+    with ρ = ψ/φ = m/d.  The linear model's fixed point at an effective ridge L, plus the
+    equation that the average over the projection S adds for L.
+    """
+    M = a1 * e1 * S1 + a2 * e2 * S2 + extra
+    K = M + L_eff
+    eqs = (e1 * (1 + gamma1 * tr(S1 / K)) - 1,
+           e2 * (1 + gamma2 * tr(S2 / K)) - 1,
+           L_eff * (psi / phi - tr(M / K)) - lam)
+    return eqs, M, K
+
+
+def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System:
+    r"""A mixture model from its first-order fixed point: second order derived, then the
+    error functional (one form for every model of this family).
+
+    With :math:`\Sigma_1^{\rm eff} = \partial_tM` and :math:`\mathcal L =
+    -\partial_tK^{-1}` along the probe A = Σ1 (:func:`differentiate_along`):
+
+    .. math::
+        \mathrm{Bias} = \operatorname{tr}\Theta\,[\Sigma_1^{\rm eff}
+            - 2MK^{-1}\Sigma_1^{\rm eff} + M^2\mathcal L],\quad
+        \mathrm{Var} = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,
+
+        \zeta = a_2^2e_2^2\operatorname{tr}(\Delta\Sigma_2^2\mathcal L)
+              + a_2u_2\,[\operatorname{tr}(\Delta\Sigma_2)
+              - 2a_2e_2\operatorname{tr}(\Delta\Sigma_2^2K^{-1})].
+
+    Bias is :math:`\operatorname{Tr}\Theta(I - MP)\Sigma_1^{\rm eff}(I - PM)` with the
+    smoother P ≍ K⁻¹ and :math:`P\Sigma_1^{\rm eff}P \simeq \mathcal L` (for the linear
+    model :math:`I - MK^{-1} = \lambda K^{-1}` and it is :math:`\lambda^2\operatorname{tr}
+    (\Theta\mathcal L)`); ζ is the two-point leave-out form of THEORY-linear.md §2,
+    rewritten in its compact non-negative form by :func:`compact_zeta_density`.
+    """
+    eqs1, M, K = first_order()
+    eqs2, L1, dM = differentiate_along(first_order, unknowns, rates, S1)
+    bias = sp.factor(THETA * (dM - 2 * M * dM / K + M ** 2 * L1))
+    variance = a1 * sigma1 ** 2 * rates[0] + a2 * sigma2 ** 2 * rates[1]
+    zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L1
+                    + a2 * rates[1] * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))
+    zeta = compact_zeta_density(zeta_derived, rates[1])
+    dens = {"bias": bias, "variance": variance, "zeta": zeta,
+            "test_error": bias + variance + zeta}
+    positive = tuple(x for x in unknowns)
+    return System(name=name, unknowns=tuple(unknowns) + tuple(rates), equations=eqs1 + eqs2,
+                  densities=dens, positive=positive, guess=guess, note=note)
 
 
 @functools.lru_cache(maxsize=None)
 def linear_system() -> System:
     r"""The linear model on a two-group mixture, general weights a_j and ratios γ_j.
 
-    Unknowns e1, e2 (first order) and u1, u2 = ė for the probe A = Σ1 (derived by
-    :func:`differentiate_along`), with :math:`\mathcal L[\Sigma_1] = \Sigma_1^{\rm eff}
-    K^{-2}`, :math:`\Sigma_1^{\rm eff} = (1+a_1u_1)\Sigma_1 + a_2u_2\Sigma_2`.
-    Error functional (THEORY-linear.md §1-2, encoded as stated):
-
-    .. math::
-        \mathrm{Bias} = \lambda^2 \operatorname{tr}(\Theta\,\mathcal L[\Sigma_1]),\quad
-        \mathrm{Var} = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,
-
-        \zeta = a_2^2e_2^2\operatorname{tr}(\Delta\Sigma_2^2\mathcal L[\Sigma_1])
-              + a_2u_2\,[\operatorname{tr}(\Delta\Sigma_2)
-              - 2a_2e_2\operatorname{tr}(\Delta\Sigma_2^2K^{-1})],
-
-    with ζ rewritten in its compact non-negative form by :func:`compact_zeta_density`.
+    Unknowns e1, e2 (first order, :func:`first_order_linear`) and u1, u2 = ė for the
+    probe A = Σ1, so that :math:`\mathcal L[\Sigma_1] = \Sigma_1^{\rm eff}K^{-2}` with
+    :math:`\Sigma_1^{\rm eff} = (1+a_1u_1)\Sigma_1 + a_2u_2\Sigma_2` and
+    Bias = :math:`\lambda^2\operatorname{tr}(\Theta\mathcal L[\Sigma_1])`
+    (THEORY-linear.md §1; error functional of :func:`mixture_system`).
     """
-    eqs1, K = first_order_linear()
-    eqs2, L1 = differentiate_along(first_order_linear, (e1, e2), (u1, u2), S1)
-    bias = lam ** 2 * THETA * L1
-    variance = a1 * sigma1 ** 2 * u1 + a2 * sigma2 ** 2 * u2
-    zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L1
-                    + a2 * u2 * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))
-    zeta = compact_zeta_density(zeta_derived, u2)
-    dens = {"bias": bias, "variance": variance, "zeta": zeta,
-            "test_error": bias + variance + zeta}
-    return System(name="linear", unknowns=(e1, e2, u1, u2), equations=eqs1 + eqs2,
-                  densities=dens, positive=(e1, e2), guess={e1: 1, e2: 1, u1: 0, u2: 0},
-                  note="THEORY-linear.md §1 (first order encoded, second order derived)")
+    return mixture_system("linear", first_order_linear, (e1, e2), (u1, u2),
+                          guess={e1: 1, e2: 1, u1: 0, u2: 0},
+                          note="THEORY-linear.md §1 (first order encoded, the rest derived)")
+
+
+@functools.lru_cache(maxsize=None)
+def projection_system() -> System:
+    r"""The random projections model on a two-group mixture.
+
+    Unknowns e1, e2, L (first order, :func:`first_order_projection`) and their rates
+    u1, u2, b along the probe A = Σ1; b = L̇ is the sketch term, :math:`\mathcal L =
+    (\Sigma_1^{\rm eff} + b)K^{-2}` and Bias = :math:`L^2\operatorname{tr}(\Theta
+    \Sigma_1^{\rm eff}K^{-2}) + b\operatorname{tr}(\Theta M^2K^{-2})` (THEORY-projections.md;
+    derivations/projections.md).  Start at a large ridge: L ≈ λφ/ψ.
+    """
+    return mixture_system("random_projection", first_order_projection, (e1, e2, L_eff),
+                          (u1, u2, b_rate),
+                          guess={e1: 1, e2: 1, L_eff: lam * phi / psi, u1: 0, u2: 0, b_rate: 0},
+                          note="THEORY-projections.md (first order encoded, the rest derived)")
 
 
 def mixture_weights(strategy: str) -> dict:

@@ -1,10 +1,10 @@
 r"""Which system answers a config: the ridge λ > 0, or a side of the ridgeless limit.
 
-For λ = 0 the limit λ → 0⁺ depends on whether the training rows are interpolated.  The
-features of group j live on the support :math:`S_j` of its covariance (atoms with
-:math:`s_j > 0`) and group j has :math:`n_j = p_j n` rows.  For Gaussian blocks the rank
-of the design is the size of a maximum matching rows ↔ coordinates (König), which gives,
-in units of n (weights w of coordinate sets, exact rational arithmetic):
+**Linear model.**  For λ = 0 the limit λ → 0⁺ depends on whether the training rows are
+interpolated.  The features of group j live on the support :math:`S_j` of its covariance
+(atoms with :math:`s_j > 0`) and group j has :math:`n_j = p_j n` rows.  For Gaussian
+blocks the rank of the design is the size of a maximum matching rows ↔ coordinates
+(König), which gives, in units of n (weights w of coordinate sets, exact arithmetic):
 
 * **underparametrized** (every visible coordinate determined, e_j → finite):
   :math:`\varphi w(S_1\cup S_2) < 1,\ \varphi w(S_1\setminus S_2) < p_1,\
@@ -18,12 +18,24 @@ in units of n (weights w of coordinate sets, exact rational arithmetic):
 * otherwise one group interpolates and the other does not: not derived here (use λ > 0).
 
 With one group present only its own condition remains (e.g. φ w(S_1) < p_1).
-Coordinates seen by no present group contribute nothing to any trace and are dropped.
+
+**Random projections.**  The features XSᵀ have rank min(n, m, d_vis) (d_vis: coordinates
+seen by a present group).  With ρ = m/d, for λ → 0⁺ (THEORY-projections.md):
+m < min(n, d): L → L0 > 0, the direct system at λ = 0; d < min(n, m): L = O(λ), rescaled by
+L = λℓ; n < min(d, m): L and e_j = O(λ), rescaled by both.  The error diverges where
+min(φ, ψ) = 1 and the other ratio is ≥ 1; at m = d < n the projection is invertible and
+the ridgeless error is the linear model's.  (Ridgeless projections are derived for full
+supports: every visible atom seen by every present group.)
+
+Atoms seen by no present group: for λ > 0 they stay in the traces (K ≥ λ there); in the
+direct system at λ = 0 they would be 0/0, and their contribution is the per-atom limit
+λ → 0⁺ of the densities with the present groups' eigenvalues set to 0
+(:func:`null_atom_densities`, e.g. θ·s1 of bias when only synthetic data are seen).
 """
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy as sp
@@ -35,32 +47,70 @@ from .spec import Spec
 
 @dataclass(frozen=True)
 class Regime:
-    """The system to solve for a spec, with its atoms and a plain-words description."""
+    """The system to solve for a spec, with its atoms and a plain-words description.
+
+    ``null_atoms`` are atoms whose contribution is given by ``null_densities`` (per-atom
+    expressions in the unknowns) instead of the system's traces.  ``delegate`` is a spec
+    whose answer is this spec's answer (e.g. an invertible projection)."""
 
     name: str
     system: eq.System | None
     atoms: tuple
     exact_zero: bool = False
     description: str = ""
+    null_atoms: tuple = ()
+    null_densities: dict = field(default_factory=dict)
+    delegate: Spec | None = None
 
 
 # ----------------------------------------------------------------------------- families
 
+SCALINGS = {
+    "e": ((eq.e1, "epsilon1"), (eq.e2, "epsilon2")),
+    "L": ((eq.L_eff, "ell"),),
+}
+
+
 @functools.lru_cache(maxsize=None)
-def linear_family(strategy: str, fixed: tuple, interpolating: bool) -> eq.System:
-    """The linear model for a strategy, with some parameters fixed to exact values
-    (``fixed``: pairs ``(symbol, value)``, e.g. p2 = 0 removes group 2), either direct or
-    rescaled by :math:`e_j = \\lambda\\varepsilon_j` (``interpolating``)."""
-    system = eq.linear_system().subs(eq.mixture_weights(strategy))
+def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = ()) -> eq.System:
+    """A model's system for a strategy, with some parameters fixed to exact values
+    (``fixed``: pairs ``(symbol, value)``, e.g. p2 = 0 removes group 2), rescaled for the
+    ridgeless limit by ``scaled`` (``"e"``: e_j = λε_j; ``"L"``: L = λℓ)."""
+    base = eq.linear_system() if model == "linear" else eq.projection_system()
+    system = base.subs(eq.mixture_weights(strategy))
     if fixed:
         system = system.subs(dict(fixed))
-    name = f"linear/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)
-    if interpolating:
-        eps = {x: sp.Symbol("epsilon" + str(x)[1:], positive=True)
-               for x in system.unknowns if x in (eq.e1, eq.e2)}
-        system = eq.rescale(system, {x: eq.lam * v for x, v in eps.items()}, eq.lam,
-                            name + "/interpolating")
-    return system.replace_name(name + ("/interpolating" if interpolating else ""))
+    name = f"{model}/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)
+    if scaled:
+        sub = {}
+        for key in scaled:
+            for x, new in SCALINGS[key]:
+                if x in system.unknowns:
+                    sub[x] = eq.lam * sp.Symbol(new, positive=True)
+        name += "/scaled:" + ",".join(scaled)
+        system = eq.rescale(system, sub, eq.lam, name)
+    return system.replace_name(name)
+
+
+def linear_family(strategy: str, fixed: tuple, interpolating: bool) -> eq.System:
+    """The linear model, direct or rescaled by e_j = λε_j (``interpolating``)."""
+    return model_family("linear", strategy, fixed, ("e",) if interpolating else ())
+
+
+@functools.lru_cache(maxsize=None)
+def null_atom_densities(system: eq.System, present: tuple) -> dict:
+    """Per-atom densities of an atom that no present group sees: the system's densities
+    with the present groups' eigenvalues set to 0, in the limit λ → 0⁺."""
+    zero = {eq.S1: 0} if 0 in present else {}
+    if 1 in present:
+        zero[eq.S2] = 0
+    out = {}
+    for k, d in system.densities.items():
+        expr = sp.sympify(d).subs(zero)
+        if expr.has(eq.lam):
+            expr = sp.limit(expr, eq.lam, 0, "+")
+        out[k] = sp.simplify(expr)
+    return out
 
 
 def _fixed_parameters(spec: Spec) -> tuple:
@@ -93,7 +143,8 @@ def parameter_values(spec: Spec) -> dict:
 
 # ----------------------------------------------------------------------------- counting
 
-def _present_groups(spec: Spec):
+def present_groups(spec: Spec):
+    """Indices (0 = real, 1 = synthetic) of the groups with rows and weight in the loss."""
     a = group_weights(spec)
     p = (spec.p1, spec.p2)
     return tuple(j for j in (0, 1) if a[j] != 0 and p[j] != 0)
@@ -104,26 +155,26 @@ def _visible(atom, groups) -> bool:
     return any(s[j] > 0 for j in groups)
 
 
+def _w(spec, pred) -> Fraction:
+    return sum((a.weight for a in spec.atoms if pred(a)), Fraction(0))
+
+
 def interpolation_side(spec: Spec) -> str:
-    """'under', 'over', 'boundary' or 'mixed' for the ridgeless limit (module docstring)."""
-    groups = _present_groups(spec)
+    """'under', 'over', 'boundary' or 'mixed' for the ridgeless linear model."""
+    groups = present_groups(spec)
     p = (spec.p1, spec.p2)
     phi = spec.phi
-
-    def w(pred):
-        return sum((a.weight for a in spec.atoms if pred(a)), Fraction(0))
-
     support = [lambda a: a.s1 > 0, lambda a: a.s2 > 0]
     if len(groups) == 1:
         j = groups[0]
-        under = [(phi * w(support[j]), p[j])]
+        under = [(phi * _w(spec, support[j]), p[j])]
         over = under
     else:
-        union = phi * w(lambda a: a.s1 > 0 or a.s2 > 0)
-        only1 = phi * w(lambda a: a.s1 > 0 and not a.s2 > 0)
-        only2 = phi * w(lambda a: a.s2 > 0 and not a.s1 > 0)
+        union = phi * _w(spec, lambda a: a.s1 > 0 or a.s2 > 0)
+        only1 = phi * _w(spec, lambda a: a.s1 > 0 and not a.s2 > 0)
+        only2 = phi * _w(spec, lambda a: a.s2 > 0 and not a.s1 > 0)
         under = [(union, 1), (only1, p[0]), (only2, p[1])]
-        over = [(union, 1), (phi * w(support[0]), p[0]), (phi * w(support[1]), p[1])]
+        over = [(union, 1), (phi * _w(spec, support[0]), p[0]), (phi * _w(spec, support[1]), p[1])]
     if all(x < y for x, y in under):
         return "under"
     if all(x > y for x, y in over):
@@ -133,8 +184,20 @@ def interpolation_side(spec: Spec) -> str:
     return "mixed"
 
 
+def _under_closure(spec: Spec) -> bool:
+    groups = present_groups(spec)
+    p = (spec.p1, spec.p2)
+    phi = spec.phi
+    if len(groups) == 1:
+        j = groups[0]
+        return phi * _w(spec, lambda a: (a.s1, a.s2)[j] > 0) <= p[j]
+    return (phi * _w(spec, lambda a: a.s1 > 0 or a.s2 > 0) <= 1
+            and phi * _w(spec, lambda a: a.s1 > 0 and not a.s2 > 0) <= p[0]
+            and phi * _w(spec, lambda a: a.s2 > 0 and not a.s1 > 0) <= p[1])
+
+
 def _consistent_noiseless(spec: Spec) -> bool:
-    groups = _present_groups(spec)
+    groups = present_groups(spec)
     sig = (spec.sigma1, spec.sigma2)
     if any(sig[j] != 0 for j in groups):
         return False
@@ -148,39 +211,81 @@ def _spectral_scale(spec: Spec) -> Fraction:
     return m if m > 0 else Fraction(1)
 
 
+def threshold_parts(spec: Spec) -> dict:
+    """The λ → 0⁺ values at an interpolation threshold: Bias → 0, Var → +∞ iff a present
+    group is noisy, ζ → +∞ iff the synthetic labels are inconsistent (δ ≠ 0 on the
+    support of Σ2); for random projections below full rank every part of the signal
+    outside the projected space acts as noise, so the error diverges whenever w1 ≠ 0.
+    Used where a curve crosses the threshold."""
+    inf = float("inf")
+    groups = present_groups(spec)
+    sig = (spec.sigma1, spec.sigma2)
+    noisy = any(sig[j] != 0 for j in groups)
+    if spec.model == "random_projection" and spec.psi < spec.phi:
+        noisy = noisy or any(a.theta != 0 and max(a.s1, a.s2) > 0 for a in spec.atoms)
+    shifted = 1 in groups and any(a.delta != 0 and a.s2 > 0 for a in spec.atoms)
+    var = inf if noisy else 0.0
+    zeta = inf if shifted else 0.0
+    return {"bias": 0.0, "variance": var, "zeta": zeta, "test_error": var + zeta}
+
+
 # ----------------------------------------------------------------------------- selection
 
+def select(spec: Spec) -> Regime:
+    """The regime of a config (see the module docstring)."""
+    if spec.model == "linear":
+        return _linear(spec)
+    if spec.model == "random_projection":
+        return _projection(spec)
+    raise UnsupportedError(f'model "{spec.model}" is not available in this version '
+                           '(available: "linear", "random_projection")')
+
+
 def linear_regime(spec: Spec) -> Regime:
-    """The regime of a linear-model config (see the module docstring)."""
-    groups = _present_groups(spec)
-    atoms = tuple(a for a in spec.atoms if _visible(a, groups))
+    return _linear(spec)
+
+
+def _split_null(spec: Spec, groups):
+    visible = tuple(a for a in spec.atoms if _visible(a, groups))
+    null = tuple(a for a in spec.atoms if not _visible(a, groups))
+    return visible, null
+
+
+def _linear(spec: Spec) -> Regime:
+    groups = present_groups(spec)
     fixed = _fixed_parameters(spec)
-    if not atoms:
-        return Regime("no data", None, (), exact_zero=True,
-                      description="no present group sees any coordinate: ŵ = 0 on the "
-                                  "support of Σ1 is empty, the test error is 0")
+    visible, null = _split_null(spec, groups)
     if spec.lam > 0:
-        side = interpolation_side(spec)
+        side = interpolation_side(spec) if visible else "under"
         interpolating = side == "over" and spec.lam < _spectral_scale(spec) / 1000
-        return Regime("ridge", linear_family(spec.strategy, fixed, interpolating), atoms,
+        return Regime("ridge", linear_family(spec.strategy, fixed, interpolating), spec.atoms,
                       description="ridge λ > 0" + (" (solved in the rescaled variables "
                                                      "e_j = λ ε_j)" if interpolating else ""))
+    if not visible:
+        system = linear_family(spec.strategy, fixed, False)
+        return Regime("ridgeless, no visible data", system, (), null_atoms=null,
+                      null_densities=null_atom_densities(system, groups),
+                      description="no present group sees any coordinate: ŵ = 0")
     side = interpolation_side(spec)
     if side == "under":
-        return Regime("ridgeless, underparametrized", linear_family(spec.strategy, fixed, False),
-                      atoms, description="λ → 0⁺ with fewer coordinates than rows: the "
-                                         "direct system at λ = 0")
+        system = linear_family(spec.strategy, fixed, False)
+        return Regime("ridgeless, underparametrized", system, visible, null_atoms=null,
+                      null_densities=null_atom_densities(system, groups) if null else {},
+                      description="λ → 0⁺ with fewer coordinates than rows: the direct "
+                                  "system at λ = 0")
     if side == "over":
         return Regime("ridgeless, interpolating", linear_family(spec.strategy, fixed, True),
-                      atoms, description="λ → 0⁺ with every row interpolated: the system "
-                                         "rescaled by e_j = λ ε_j, at λ = 0")
+                      spec.atoms, description="λ → 0⁺ with every row interpolated: the "
+                                              "system rescaled by e_j = λ ε_j, at λ = 0")
     if side == "boundary":
-        under_closure = _under_closure(spec)
-        if under_closure and _consistent_noiseless(spec):
-            return Regime("interpolation threshold, noiseless", None, atoms, exact_zero=True,
-                          description="square noiseless consistent system: w1 is recovered "
-                                      "exactly, the test error is 0")
-        if under_closure:
+        if _under_closure(spec):
+            if _consistent_noiseless(spec):
+                system = linear_family(spec.strategy, fixed, False)
+                return Regime("interpolation threshold, noiseless", system, (), exact_zero=True,
+                              null_atoms=null,
+                              null_densities=null_atom_densities(system, groups) if null else {},
+                              description="square noiseless consistent system: w1 is "
+                                          "recovered exactly on the seen coordinates")
             raise DivergenceError(
                 f"interpolation threshold: lam = 0 with phi = {_show(spec.phi)} puts as many "
                 "rows as coordinates, and the noise or label shift makes the ridgeless test "
@@ -193,34 +298,70 @@ def linear_regime(spec: Spec) -> Regime:
         "are not (supports of s1 and s2 differ): not derived; use lam > 0")
 
 
-def threshold_parts(spec: Spec) -> dict:
-    """The λ → 0⁺ values at the interpolation threshold of the underparametrized side:
-    Bias → 0, Var → +∞ iff a present group is noisy, ζ → +∞ iff the synthetic labels are
-    inconsistent (δ ≠ 0 on the support of Σ2); used where a curve crosses the threshold."""
-    inf = float("inf")
-    groups = _present_groups(spec)
-    sig = (spec.sigma1, spec.sigma2)
-    noisy = any(sig[j] != 0 for j in groups)
-    shifted = 1 in groups and any(a.delta != 0 and a.s2 > 0 for a in spec.atoms)
-    var = inf if noisy else 0.0
-    zeta = inf if shifted else 0.0
-    return {"bias": 0.0, "variance": var, "zeta": zeta, "test_error": var + zeta}
+def projection_side(spec: Spec) -> str:
+    """'sketch' (m < min(n, d)), 'features' (d < min(n, m)), 'interpolating'
+    (n < min(d, m)), 'invertible' (m = d < n) or 'threshold'."""
+    groups = present_groups(spec)
+    phi_eff = spec.phi * _w(spec, lambda a: _visible(a, groups))
+    psi = spec.psi
+    if psi < 1 and psi < phi_eff:
+        return "sketch"
+    if phi_eff < 1 and phi_eff < psi:
+        return "features"
+    if 1 < phi_eff and 1 < psi:
+        return "interpolating"
+    if psi == phi_eff < 1:
+        return "invertible"
+    return "threshold"
 
 
-def _under_closure(spec: Spec) -> bool:
-    groups = _present_groups(spec)
-    p = (spec.p1, spec.p2)
-    phi = spec.phi
-
-    def w(pred):
-        return sum((a.weight for a in spec.atoms if pred(a)), Fraction(0))
-
-    if len(groups) == 1:
-        j = groups[0]
-        return phi * w(lambda a: (a.s1, a.s2)[j] > 0) <= p[j]
-    return (phi * w(lambda a: a.s1 > 0 or a.s2 > 0) <= 1
-            and phi * w(lambda a: a.s1 > 0 and not a.s2 > 0) <= p[0]
-            and phi * w(lambda a: a.s2 > 0 and not a.s1 > 0) <= p[1])
+def _projection(spec: Spec) -> Regime:
+    groups = present_groups(spec)
+    fixed = _fixed_parameters(spec)
+    if spec.lam > 0:
+        side = projection_side(spec) if any(_visible(a, groups) for a in spec.atoms) else "sketch"
+        tiny = spec.lam < _spectral_scale(spec) / 1000
+        scaled = ()
+        if tiny and side == "features":
+            scaled = ("L",)
+        elif tiny and side == "interpolating":
+            scaled = ("e", "L")
+        return Regime("ridge", model_family("random_projection", spec.strategy, fixed, scaled),
+                      spec.atoms, description="ridge λ > 0" + (
+                          f" (solved in the rescaled variables {', '.join(scaled)})" if scaled else ""))
+    full = all(all((a.s1, a.s2)[j] > 0 for j in groups) for a in spec.atoms)
+    if not full:
+        raise UnsupportedError(
+            "ridgeless random projections (lam = 0) are derived for full supports (every "
+            "atom with s1 > 0 and s2 > 0 for the groups present); use lam > 0")
+    side = projection_side(spec)
+    if side == "sketch":
+        return Regime("ridgeless, projection-limited (m < min(n, d))",
+                      model_family("random_projection", spec.strategy, fixed, ()), spec.atoms,
+                      description="λ → 0⁺ with fewer features than samples and dimensions: "
+                                  "L stays positive; the direct system at λ = 0")
+    if side == "features":
+        return Regime("ridgeless, feature-rich (d < min(n, m))",
+                      model_family("random_projection", spec.strategy, fixed, ("L",)),
+                      spec.atoms, description="λ → 0⁺ with L = λℓ, at λ = 0")
+    if side == "interpolating":
+        return Regime("ridgeless, interpolating (n < min(d, m))",
+                      model_family("random_projection", spec.strategy, fixed, ("e", "L")),
+                      spec.atoms, description="λ → 0⁺ with L = λℓ and e_j = λε_j, at λ = 0")
+    if side == "invertible":
+        return Regime("ridgeless, invertible projection (m = d < n)", None, spec.atoms,
+                      delegate=spec.replace(model="linear", psi=None),
+                      description="S is square and invertible: least squares in x, the "
+                                  "linear model's ridgeless value")
+    signal_free = all(a.theta == 0 for a in spec.atoms if _visible(a, groups))
+    if _consistent_noiseless(spec) and (spec.psi >= spec.phi or signal_free):
+        return Regime("interpolation threshold, noiseless", None, (), exact_zero=True,
+                      description="noiseless consistent labels at the threshold with m ≥ d "
+                                  "(or w1 = 0 on the seen coordinates): w1 is recovered exactly")
+    raise DivergenceError(
+        f"interpolation threshold: lam = 0 with phi = {_show(spec.phi)} and psi = "
+        f"{_show(spec.psi)} (min(phi, psi) = 1): the ridgeless test error diverges (+inf); "
+        "use lam > 0 or move off the threshold")
 
 
 def _show(x) -> str:
