@@ -99,45 +99,48 @@ def fit_map(X, c, lam: float, S=None):
     return U, g, Vt.T
 
 
-def one_trial(spec, cols, n1, n2, rng, S_rng=None):
-    """One draw: returns (sampled error, bias_X, var_X, zeta_X)."""
+def one_trial(spec, cols, n1, n2, rng, m=None):
+    """One draw: returns (sampled error, bias_X, var_X, zeta_X).
+
+    For random projections (``m`` given) a fresh S ∈ R^{m×d} with iid N(0, 1/d) entries
+    is drawn after X and the labels, and ŵ = Sᵀv̂."""
     d = cols["s1"].size
     n = n1 + n2
     lam = float(spec.lam)
-    s1, s2 = cols["s1"], cols["s2"]
+    s1 = cols["s1"]
     X = rng.standard_normal((n, d))
     X[:n1] *= np.sqrt(s1)
-    X[n1:] *= np.sqrt(s2)
+    X[n1:] *= np.sqrt(cols["s2"])
     w1 = rng.standard_normal(d) * np.sqrt(cols["theta"] / d)
     delta = rng.standard_normal(d) * np.sqrt(cols["delta"] / d)
     eps = rng.standard_normal(n)
     sig = np.concatenate([np.full(n1, float(spec.sigma1)), np.full(n2, float(spec.sigma2))])
     y = X @ w1 + sig * eps
     y[n1:] += X[n1:] @ delta
+    S = rng.standard_normal((m, d)) / math.sqrt(d) if m is not None else None
     c = _row_weights(spec, n1, n2, n)
-    S = None
     U, g, V = fit_map(X, c, lam, S)
+    W = V if S is None else S.T @ V           # ŵ = W diag(g) Uᵀ C^{1/2} y / √n
     rc = np.sqrt(c) / math.sqrt(n)
-    # ŵ = V g Uᵀ (rc ⊙ y)
-    w_hat = V @ (g * (U.T @ (rc * y)))
+    w_hat = W @ (g * (U.T @ (rc * y)))
     diff = w_hat - w1
     sampled = float(np.sum(s1 * diff * diff))
-    # conditional expectation given X
+    # conditional expectation given X (and S)
     Xt = X * rc[:, None]                      # C^{1/2} X / √n
     GUt = g[:, None] * U.T                    # r × n
-    MX = V @ (GUt @ Xt)                       # d × d
+    MX = W @ (GUt @ Xt)                       # d × d
     E = np.eye(d) - MX
     bias = float(np.sum((cols["theta"] / d)[None, :] * s1[:, None] * E * E))
     zeta = 0.0
     if n2 and np.any(cols["delta"]):
-        B = V @ (GUt[:, n1:] @ Xt[n1:])       # M_2 X_2
+        B = W @ (GUt[:, n1:] @ Xt[n1:])       # M_2 X_2
         zeta = float(np.sum((cols["delta"] / d)[None, :] * s1[:, None] * B * B))
     var = 0.0
-    Q = V.T @ (s1[:, None] * V)               # Vᵀ Σ1 V
+    Q = W.T @ (s1[:, None] * W)               # Wᵀ Σ1 W
     for rows, sg in ((slice(0, n1), float(spec.sigma1)), (slice(n1, n), float(spec.sigma2))):
         if sg == 0 or rows.start == rows.stop:
             continue
-        Mj = GUt[:, rows] * rc[rows][None, :]  # r × n_j (M_j = V Mj)
+        Mj = GUt[:, rows] * rc[rows][None, :]  # r × n_j (M_j = W Mj)
         var += sg * sg * float(np.sum(Mj * (Q @ Mj)))
     return sampled, bias, var, zeta
 
@@ -154,13 +157,18 @@ def _check_sizes(spec, sz):
                           f"({entries:.3g} entries): allowed at most {MAX_ENTRIES:.3g}")
 
 
+def sz_m_invalid(spec, n) -> bool:
+    return spec.psi is not None and round_half_up(spec.psi * n) < 1
+
+
 def _stats(values):
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1) / math.sqrt(a.size))
 
 
 def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | None = None) -> dict:
-    """Monte Carlo of the finite model.
+    """Monte Carlo of the finite model (linear or random projections; for the latter a
+    fresh projection S per trial, MODEL.md).
 
     Returns ``mean`` and ``se`` (standard error of the mean) of the exact test error over
     ``trials`` independent draws, the sizes ``d``, ``n``, ``m`` (None for the linear
@@ -173,8 +181,10 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
             raise ConfigError(f"{key} = {value!r} is out of range: allowed integers {key} >= {low}")
     if spec.symbolic:
         raise ConfigError("simulate needs numeric values, not symbols")
-    if spec.model != "linear":
-        raise UnsupportedError(f'simulate: model "{spec.model}" is not available in this version')
+    if sz_m_invalid(spec, n):
+        raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
+    if spec.model == "random_features":
+        raise UnsupportedError('simulate: model "random_features" is not available in this version')
     if spec.strategy == "iterative":
         raise UnsupportedError('simulate: strategy "iterative" is not available in this version')
     sz = sizes(spec, int(n))
@@ -188,7 +198,7 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
         iterator = tqdm(iterator, desc="simulate", unit="trial", file=sys.stderr, leave=False)
     for t in iterator:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t,)))
-        rows.append(one_trial(spec, cols, sz["n1"], sz["n2"], rng))
+        rows.append(one_trial(spec, cols, sz["n1"], sz["n2"], rng, sz["m"]))
     rows = np.array(rows)
     mean, se = _stats(rows[:, 0])
     cond = {}

@@ -99,14 +99,17 @@ def linear_family(strategy: str, fixed: tuple, interpolating: bool) -> eq.System
 
 @functools.lru_cache(maxsize=None)
 def null_atom_densities(system: eq.System, present: tuple) -> dict:
-    """Per-atom densities of an atom that no present group sees: the system's densities
-    with the present groups' eigenvalues set to 0, in the limit λ → 0⁺."""
+    """Per-atom densities of an atom that no present group sees: the atom-dependent part
+    of the system's densities with the present groups' eigenvalues set to 0, in the
+    limit λ → 0⁺."""
     zero = {eq.S1: 0} if 0 in present else {}
     if 1 in present:
         zero[eq.S2] = 0
     out = {}
     for k, d in system.densities.items():
-        expr = sp.sympify(d).subs(zero)
+        # constants (tr c = c) are accounted for once by the solved system, not per atom
+        _const, dependent = sp.expand(sp.sympify(d)).as_independent(*eq.ATOM, as_Add=True)
+        expr = dependent.subs(zero)
         if expr.has(eq.lam):
             expr = sp.limit(expr, eq.lam, 0, "+")
         out[k] = sp.simplify(expr)
@@ -155,8 +158,28 @@ def _visible(atom, groups) -> bool:
     return any(s[j] > 0 for j in groups)
 
 
-def _w(spec, pred) -> Fraction:
+def _w(spec, pred):
     return sum((a.weight for a in spec.atoms if pred(a)), Fraction(0))
+
+
+def _common(x, y):
+    """Exact Fractions compare exactly; anything else (mpf atoms of a quadrature rule)
+    compares at the current mpmath precision."""
+    if isinstance(x, Fraction) and isinstance(y, Fraction):
+        return x, y
+    import mpmath as mp
+    conv = lambda v: mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v)  # noqa: E731
+    return conv(x), conv(y)
+
+
+def _lt(x, y):
+    x, y = _common(x, y)
+    return x < y
+
+
+def _eq(x, y):
+    x, y = _common(x, y)
+    return x == y
 
 
 def interpolation_side(spec: Spec) -> str:
@@ -175,11 +198,11 @@ def interpolation_side(spec: Spec) -> str:
         only2 = phi * _w(spec, lambda a: a.s2 > 0 and not a.s1 > 0)
         under = [(union, 1), (only1, p[0]), (only2, p[1])]
         over = [(union, 1), (phi * _w(spec, support[0]), p[0]), (phi * _w(spec, support[1]), p[1])]
-    if all(x < y for x, y in under):
+    if all(_lt(x, y) for x, y in under):
         return "under"
-    if all(x > y for x, y in over):
+    if all(_lt(y, x) for x, y in over):
         return "over"
-    if any(x == y for x, y in under + over):
+    if any(_eq(x, y) for x, y in under + over):
         return "boundary"
     return "mixed"
 
@@ -188,12 +211,14 @@ def _under_closure(spec: Spec) -> bool:
     groups = present_groups(spec)
     p = (spec.p1, spec.p2)
     phi = spec.phi
+    def le(x, y):
+        return not _lt(y, x)
     if len(groups) == 1:
         j = groups[0]
-        return phi * _w(spec, lambda a: (a.s1, a.s2)[j] > 0) <= p[j]
-    return (phi * _w(spec, lambda a: a.s1 > 0 or a.s2 > 0) <= 1
-            and phi * _w(spec, lambda a: a.s1 > 0 and not a.s2 > 0) <= p[0]
-            and phi * _w(spec, lambda a: a.s2 > 0 and not a.s1 > 0) <= p[1])
+        return le(phi * _w(spec, lambda a: (a.s1, a.s2)[j] > 0), p[j])
+    return (le(phi * _w(spec, lambda a: a.s1 > 0 or a.s2 > 0), 1)
+            and le(phi * _w(spec, lambda a: a.s1 > 0 and not a.s2 > 0), p[0])
+            and le(phi * _w(spec, lambda a: a.s2 > 0 and not a.s1 > 0), p[1]))
 
 
 def _consistent_noiseless(spec: Spec) -> bool:
@@ -257,7 +282,7 @@ def _linear(spec: Spec) -> Regime:
     visible, null = _split_null(spec, groups)
     if spec.lam > 0:
         side = interpolation_side(spec) if visible else "under"
-        interpolating = side == "over" and spec.lam < _spectral_scale(spec) / 1000
+        interpolating = side == "over" and _lt(spec.lam, _spectral_scale(spec) / 1000)
         return Regime("ridge", linear_family(spec.strategy, fixed, interpolating), spec.atoms,
                       description="ridge λ > 0" + (" (solved in the rescaled variables "
                                                      "e_j = λ ε_j)" if interpolating else ""))
@@ -304,13 +329,14 @@ def projection_side(spec: Spec) -> str:
     groups = present_groups(spec)
     phi_eff = spec.phi * _w(spec, lambda a: _visible(a, groups))
     psi = spec.psi
-    if psi < 1 and psi < phi_eff:
+    one = Fraction(1)
+    if _lt(psi, one) and _lt(psi, phi_eff):
         return "sketch"
-    if phi_eff < 1 and phi_eff < psi:
+    if _lt(phi_eff, one) and _lt(phi_eff, psi):
         return "features"
-    if 1 < phi_eff and 1 < psi:
+    if _lt(one, phi_eff) and _lt(one, psi):
         return "interpolating"
-    if psi == phi_eff < 1:
+    if _eq(psi, phi_eff) and _lt(psi, one):
         return "invertible"
     return "threshold"
 
@@ -320,7 +346,7 @@ def _projection(spec: Spec) -> Regime:
     fixed = _fixed_parameters(spec)
     if spec.lam > 0:
         side = projection_side(spec) if any(_visible(a, groups) for a in spec.atoms) else "sketch"
-        tiny = spec.lam < _spectral_scale(spec) / 1000
+        tiny = _lt(spec.lam, _spectral_scale(spec) / 1000)
         scaled = ()
         if tiny and side == "features":
             scaled = ("L",)

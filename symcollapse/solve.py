@@ -44,49 +44,59 @@ def _positive_index(c: Compiled):
     return np.array([c.unknowns.index(x) for x in c.system.positive], dtype=int)
 
 
-def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-13, maxiter=40):
-    """Damped Newton for P points at once.  Returns ``(x, converged, residual)``."""
+def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
+    """Damped Newton for P points at once.  Returns ``(x, converged, residual)``.
+
+    Steps are damped by the natural monotonicity test (Deuflhard): with the Newton
+    correction Δ = J(x)⁻¹F(x), a step x − tΔ is accepted when the simplified correction
+    J(x)⁻¹F(x − tΔ) is smaller than (1 − t/4)‖Δ‖ — affine invariant, so badly scaled
+    equations do not stall it.  A point is done when ‖Δ‖∞ ≤ tol·(1 + ‖x‖∞), or when the
+    correction stops shrinking at float64 resolution; it has converged if its correction
+    is then below 1e-7·(1 + ‖x‖∞) (an mpmath polish takes it from there).
+    """
     x = np.array(x0, dtype=float, copy=True)
     P, n = x.shape
     pos = _positive_index(c)
     done = np.zeros(P, dtype=bool)
-    F = c.residual_np(x, p, atoms)
-    norm = np.max(np.abs(F), axis=1)
+    stall = np.zeros(P, dtype=int)
+    size = np.full(P, np.inf)
     for _ in range(maxiter):
-        active = ~done & np.isfinite(norm)
+        active = ~done
         if not active.any():
             break
         idx = np.nonzero(active)[0]
-        Fa, J = c.residual_jacobian_np(x[idx], p[idx], atoms)
-        step = _batched_solve(J, Fa)
+        F, J = c.residual_jacobian_np(x[idx], p[idx], atoms)
+        step = _batched_solve(J, F)
         bad = ~np.all(np.isfinite(step), axis=1)
         step[bad] = 0.0
-        tiny = np.max(np.abs(step), axis=1) <= tol * (1 + np.max(np.abs(x[idx]), axis=1))
+        scale = 1 + np.max(np.abs(x[idx]), axis=1)
+        norm = np.max(np.abs(step), axis=1)
+        tiny = norm <= tol * scale
+        stall[idx] = np.where(norm < 0.5 * size[idx], 0, stall[idx] + 1)
+        size[idx] = np.where(bad, np.inf, norm)
         t = np.ones(len(idx))
-        accepted = np.zeros(len(idx), dtype=bool)
-        x_new = x[idx].copy()
+        accepted = tiny.copy()
+        x_new = np.where(tiny[:, None], x[idx] - step, x[idx])
         for _half in range(30):
+            if accepted.all():
+                break
             trial = x[idx] - t[:, None] * step
             ok_pos = np.all(trial[:, pos] > 0, axis=1) if len(pos) else np.ones(len(idx), bool)
             Ft = c.residual_np(trial, p[idx], atoms)
-            nt = np.max(np.abs(Ft), axis=1)
-            good = ok_pos & np.isfinite(nt) & ((nt <= norm[idx]) | tiny)
+            simplified = np.max(np.abs(_batched_solve(J, Ft)), axis=1)
+            good = ok_pos & np.isfinite(simplified) & (simplified <= (1 - t / 4) * norm)
             take = good & ~accepted
             x_new[take] = trial[take]
             accepted |= good
-            if accepted.all():
-                break
             t = np.where(accepted, t, t / 2)
-        small = tiny | (np.max(np.abs(t[:, None] * step), axis=1)
-                        <= tol * (1 + np.max(np.abs(x[idx]), axis=1)))
         x[idx] = np.where(accepted[:, None], x_new, x[idx])
-        F_new = c.residual_np(x[idx], p[idx], atoms)
-        norm[idx] = np.max(np.abs(F_new), axis=1)
-        done[idx] |= (accepted & small) | bad
-        # a rejected step with tiny residual is convergence at float64 resolution
-        done[idx] |= ~accepted & (norm[idx] < 1e-13)
-    converged = done & np.isfinite(norm) & (norm < 1e-8 * (1 + np.max(np.abs(x), axis=1)))
-    return x, converged, norm
+        resolution = norm < 1e-7 * scale
+        done[idx] |= tiny | bad | (resolution & ((stall[idx] >= 2) | ~accepted))
+    F = c.residual_np(x, p, atoms)
+    residual = np.max(np.abs(F), axis=1)
+    scale = 1 + np.max(np.abs(x), axis=1)
+    converged = done & np.isfinite(size) & (size < 1e-7 * scale) & np.isfinite(residual)
+    return x, converged, residual
 
 
 def _batched_solve(J, F):
@@ -107,7 +117,7 @@ def initial_guess(c: Compiled, p_row: dict):
     return np.array([float(c.system.guess_value(x, p_row)) for x in c.unknowns])
 
 
-def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e-13,
+def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e-12,
                     max_steps=400):
     """Solve P points by continuation in λ from a large ridge to each point's own λ.
 
@@ -178,18 +188,18 @@ def _spectral_scale(atoms: AtomArrays) -> float:
 def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     """Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
 
-    Converged when a full Newton step is below ``tol·(1 + ‖x‖∞)``: the step is taken and
-    one more correction ‖J⁻¹F‖∞ is measured (with quadratic convergence it bounds the
-    remaining error).  Otherwise the step is halved until the residual does not grow.
+    Damping by the natural monotonicity test (see :func:`newton_np`).  Converged when a
+    full Newton correction is below ``tol·(1 + ‖x‖∞)``: the step is taken and one more
+    correction ‖J⁻¹F‖∞ is measured (with quadratic convergence it bounds the remaining
+    error of the unknowns).
     """
     x = mp.matrix([mp.mpf(v) for v in x0])
     n = len(x)
     pos = [c.unknowns.index(u) for u in c.system.positive]
-    F, J = c.residual_jacobian_mp(list(x), p, atoms)
-    norm = mp.norm(F, mp.inf)
     last = mp.inf
     for it in range(1, maxiter + 1):
-        step = _lu_step(J, F, it, norm)
+        F, J = c.residual_jacobian_mp(list(x), p, atoms)
+        step = _lu_step(J, F, it, mp.norm(F, mp.inf))
         size = mp.norm(step, mp.inf)
         if size <= tol * (1 + mp.norm(x, mp.inf)):
             x = x - step
@@ -204,24 +214,24 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
             return Solution(x=[x[i] for i in range(n)], residual=mp.norm(F, mp.inf), step=corr,
                             iterations=it)
         t = mp.mpf(1)
-        for _half in range(60):
+        for _half in range(80):
             trial = x - t * step
             if all(trial[i] > 0 for i in pos):
                 Ft = c.residual_mp(list(trial), p, atoms)
-                nt = mp.norm(Ft, mp.inf)
-                if mp.isfinite(nt) and nt <= norm:
+                try:
+                    simplified = mp.norm(mp.lu_solve(J, Ft), mp.inf)
+                except ZeroDivisionError:
+                    simplified = mp.inf
+                if mp.isfinite(simplified) and simplified <= (1 - t / 4) * size:
                     break
             t /= 2
         else:
             raise ConvergenceError(
-                f"Newton: no acceptable step at iteration {it} (residual {mp.nstr(norm, 3)})")
+                f"Newton: no acceptable step at iteration {it} (correction {mp.nstr(size, 3)})")
         x = trial
         last = t * size
-        F, J = c.residual_jacobian_mp(list(x), p, atoms)
-        norm = mp.norm(F, mp.inf)
     raise ConvergenceError(
-        f"Newton did not converge in {maxiter} iterations: residual {mp.nstr(norm, 3)}, "
-        f"last step {mp.nstr(last, 3)}")
+        f"Newton did not converge in {maxiter} iterations: last step {mp.nstr(last, 3)}")
 
 
 def _lu_step(J, F, it, norm):
@@ -259,8 +269,8 @@ def solve_point(c: Compiled, params: dict, atoms, *, dps: int) -> Solution:
     if _float_representable(values + atom_vals):
         from .compiled import atoms_float
         A_np = atoms_float(atoms)
-        x64, ok, _ = continuation_np(c, np.array([[float(v) for v in values]]), A_np)
-        if ok[0]:
+        x64, ok, res = continuation_np(c, np.array([[float(v) for v in values]]), A_np)
+        if ok[0]:  # mpmath's Newton polishes a float64 start quadratically
             x0 = [mp.mpf(float(v)) for v in x64[0]]
     if x0 is None:
         x0 = continuation_mp(c, p_mp, A_mp)

@@ -80,15 +80,17 @@ def test_absent_real_group():
 def test_coordinates_seen_by_no_present_group_still_cost_bias():
     """Only synthetic rows (p2 = 1) and half the coordinates invisible to them (s2 = 0):
     ŵ = 0 there, so each such coordinate costs θ·s1 (here 0.5·1·2 = 1) at any λ,
-    ridgeless included (a regression test: these atoms were once dropped)."""
+    ridgeless included, and nothing else: the label noise of the seen half is counted
+    once (regression tests: these atoms were once dropped, then their constant
+    variance density was counted again per atom)."""
     atoms = [{"weight": 0.5, "s1": 1, "s2": 1, "theta": 1, "delta": 0},
              {"weight": 0.5, "s1": 2, "s2": 0, "theta": 1, "delta": 0}]
     for phi in (0.5, 2.5):
         for lam in (mp.mpf("1e-9"), 0):
-            r = sc.predict({"phi": phi, "p2": 1, "lam": lam, "atoms": atoms}, dps=20)
+            r = sc.predict({"phi": phi, "p2": 1, "lam": lam, "sigma2": 0.7, "atoms": atoms}, dps=20)
             # the seen half is the same ridge problem on its own d/2 coordinates (φ/2, and
             # per-coordinate energy θ/2 in its own scaling); the unseen half adds exactly 1
-            seen = sc.predict({"phi": phi / 2, "p2": 1, "lam": lam, "atoms": [
+            seen = sc.predict({"phi": phi / 2, "p2": 1, "lam": lam, "sigma2": 0.7, "atoms": [
                 {"weight": 1, "s1": 1, "s2": 1, "theta": 0.5, "delta": 0}]}, dps=20)
             assert abs(r["test_error"] - (1 + seen["test_error"])) < mp.mpf("1e-15"), (phi, lam)
     mc = sc.simulate({"phi": 0.5, "p2": 1, "lam": 0.1, "atoms": atoms}, n=800, trials=10, seed=1)
