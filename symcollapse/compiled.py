@@ -110,6 +110,13 @@ class Compiled:
         self._outer_args_solve = (*self.unknowns, *self.params, *self.solve_group.symbols)
         self._outer_args_out = (*self.unknowns, *self.params, *self.output_group.symbols)
 
+    # -- derivatives with respect to a parameter (implicit function theorem)
+    @functools.lru_cache(maxsize=16)
+    def tangent(self, param) -> "_Tangent":
+        """Lambdified ∂F/∂p, ∂O/∂x and ∂O/∂p for a parameter p, so that
+        dO/dp = ∂O/∂p − ∂O/∂x · J⁻¹ ∂F/∂p on the solution."""
+        return _Tangent(self, param)
+
     # -- lambdified outer functions (lazily, per backend)
     @functools.cached_property
     def _np_outer(self):
@@ -200,6 +207,68 @@ class Compiled:
         T = self.traces_mp(self.output_group, x, p, atoms)
         vals = self._mp_outer[2](*x, *p, *T)
         return dict(zip(self.output_names, [mp.mpf(v) for v in vals]))
+
+
+class _Tangent:
+    def __init__(self, c: "Compiled", param):
+        if param not in c.params:
+            raise KeyError(param)
+        system = c.system
+        eqs = sp.Matrix(system.equations)
+        outs = sp.Matrix([system.outputs[k] for k in c.output_names])
+        Fp = list(eqs.diff(param))
+        Ox = list(outs.jacobian(c.unknowns))
+        Op = list(outs.diff(param))
+        traces = _ordered_traces(Fp + Ox + Op)
+        self.group = _Group(traces, c.unknowns, c.params)
+        m = dict(zip(traces, self.group.symbols))
+        args = (*c.unknowns, *c.params, *self.group.symbols)
+        self.shapes = (len(Fp), len(c.output_names), len(c.unknowns))
+        self._exprs = [e.xreplace(m) for e in Fp + Ox + Op]
+        self._args = args
+        self.c = c
+
+    @functools.cached_property
+    def numpy(self):
+        return sp.lambdify(self._args, self._exprs, modules="numpy", cse=True)
+
+    @functools.cached_property
+    def mpmath(self):
+        return sp.lambdify(self._args, self._exprs, modules="mpmath", cse=True)
+
+    def split(self, flat):
+        nF, nO, nx = self.shapes
+        Fp = flat[:nF]
+        Ox = flat[nF:nF + nO * nx]
+        Op = flat[nF + nO * nx:]
+        return Fp, Ox, Op
+
+    def derivative_mp(self, x, p, atoms):
+        """dO/dp for each output (dict name → mpf) at a solved point."""
+        c = self.c
+        T = c.traces_mp(self.group, x, p, atoms)
+        Fp, Ox, Op = self.split(self.mpmath(*x, *p, *T))
+        _F, J = c.residual_jacobian_mp(x, p, atoms)
+        dx = -mp.lu_solve(J, mp.matrix(Fp))
+        nO, nx = self.shapes[1], self.shapes[2]
+        out = {}
+        for k, name in enumerate(c.output_names):
+            out[name] = Op[k] + sum(Ox[k * nx + j] * dx[j] for j in range(nx))
+        return out
+
+    def derivative_np(self, x, p, atoms):
+        """dO/dp, shape (P, n_outputs), at P solved points."""
+        c = self.c
+        T = c.traces_np(self.group, x, p, atoms)
+        flat = c._eval_np(self.numpy, x, p, T, sum([self.shapes[0], self.shapes[1] * self.shapes[2],
+                                                     self.shapes[1]]))
+        nF, nO, nx = self.shapes
+        Fp = flat[:, :nF]
+        Ox = flat[:, nF:nF + nO * nx].reshape(-1, nO, nx)
+        Op = flat[:, nF + nO * nx:]
+        _F, J = c.residual_jacobian_np(x, p, atoms)
+        dx = -np.linalg.solve(J, Fp[..., None])[..., 0]
+        return Op + np.einsum("pkj,pj->pk", Ox, dx)
 
 
 def _ordered_traces(exprs):

@@ -77,6 +77,41 @@ def predict(config, dps: int = 30) -> dict:
     return out
 
 
+def derivative(config, wrt: str, dps: int = 30) -> dict:
+    """Derivatives of test_error, bias, variance and zeta with respect to a config key
+    (phi, psi, p2, lam, sigma1, sigma2, alpha), at ``dps`` digits.
+
+    By the implicit function theorem on the fixed point F(x, p) = 0: dx/dp = −J⁻¹∂F/∂p
+    and dO/dp = ∂O/∂p + ∂O/∂x·dx/dp, with every partial derivative taken by SymPy.
+    """
+    from .spec import SCALAR_KEYS
+    if wrt not in SCALAR_KEYS:
+        raise ConfigError(f"wrt = {wrt!r} is not allowed: allowed " + ", ".join(SCALAR_KEYS))
+    spec = parse(config)
+    regime = regime_of(spec)
+    if regime.delegate is not None:
+        return derivative(regime.delegate, wrt, dps)
+    sym = _param_symbol(wrt)
+    if regime.system is None or regime.null_atoms or regime.exact_zero:
+        raise UnsupportedError(f"derivative: not available in regime {regime.name!r}")
+    c = compile_system(regime.system)
+    if sym not in c.params:
+        raise UnsupportedError(f"derivative with respect to {wrt}: {wrt} is fixed in regime "
+                               f"{regime.name!r} (a group absent or a side of a threshold)")
+    params = parameter_values(spec)
+    with mp.workdps(dps + GUARD_DIGITS):
+        sol = solve_point(c, params, regime.atoms, dps=dps)
+        p_mp = [to_mpf(params[s]) for s in c.params]
+        d = c.tangent(sym).derivative_mp(sol.x, p_mp, atoms_mp(regime.atoms))
+    with mp.workdps(dps):
+        return {k: +d[k] for k in PARTS}
+
+
+def _param_symbol(key):
+    return {"phi": eq.phi, "psi": eq.psi, "p2": eq.p2, "lam": eq.lam, "sigma1": eq.sigma1,
+            "sigma2": eq.sigma2, "alpha": eq.alpha}[key]
+
+
 def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):
     """Add the contribution of atoms that no present group sees: their per-atom limit
     densities (:func:`~symcollapse.regimes.null_atom_densities`), evaluated at the
@@ -120,7 +155,7 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int):
     return outs, sol.residual, sol.step, unknowns
 
 
-def curve(config, **varying) -> dict:
+def curve(config, wrt: str | None = None, **varying) -> dict:
     """The float64 path: evaluate many points at once, vectorized.
 
     ``varying`` maps scalar config keys (phi, p2, lam, sigma1, sigma2, alpha) to arrays of
@@ -129,7 +164,8 @@ def curve(config, **varying) -> dict:
     grouped by regime and solved together by a λ-continuation of batched Newton steps;
     a point that float64 cannot solve is computed by :func:`predict` instead.  A point on
     the ridgeless interpolation threshold gets its one-sided limits (+inf where the error
-    diverges).
+    diverges).  With ``wrt`` (a scalar key), the derivatives ``d_test_error``, ``d_bias``,
+    ``d_variance``, ``d_zeta`` with respect to it are returned too (:func:`derivative`).
 
     >>> import numpy as np
     >>> cfg = {"phi": 0.5, "p2": 0.1, "lam": 0, "atoms": [
@@ -159,7 +195,8 @@ def curve(config, **varying) -> dict:
     base = parse(config)
     scalars = {k: v for k, v in config.items() if k != "atoms"}
     probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
-    out = {k: np.zeros(P) for k in PARTS}
+    names = list(PARTS) + ([f"d_{k}" for k in PARTS] if wrt else [])
+    out = {k: np.zeros(P) for k in names}
     groups = {}
     for i in range(P):
         point = dict(scalars)
@@ -174,9 +211,7 @@ def curve(config, **varying) -> dict:
                 out[k][i] = v
             continue
         if regime.delegate is not None or regime.null_atoms or regime.exact_zero:
-            exact = predict(spec, dps=17)
-            for k in PARTS:
-                out[k][i] = float(exact[k])
+            _exact_point(out, i, spec, wrt)
             continue
         groups.setdefault((regime.system, regime.atoms), []).append((i, spec))
     for (system, atoms), items in groups.items():
@@ -185,16 +220,33 @@ def curve(config, **varying) -> dict:
         A = atoms_float(atoms)
         x, ok, _ = continuation_np(c, p, A)
         vals = c.outputs_np(x, p, A)
+        dvals = None
+        if wrt:
+            sym = _param_symbol(wrt)
+            dvals = c.tangent(sym).derivative_np(x, p, A) if sym in c.params else None
         for row, (i, spec) in enumerate(items):
-            if ok[row] and np.all(np.isfinite(vals[row])):
-                for col, name in enumerate(c.output_names):
-                    if name in out:
-                        out[name][i] = vals[row, col]
-            else:
-                exact = predict(spec, dps=17)
-                for k in PARTS:
-                    out[k][i] = float(exact[k])
+            good = ok[row] and np.all(np.isfinite(vals[row])) and (
+                not wrt or (dvals is not None and np.all(np.isfinite(dvals[row]))))
+            if not good:
+                _exact_point(out, i, spec, wrt)
+                continue
+            for col, name in enumerate(c.output_names):
+                if name in PARTS:
+                    out[name][i] = vals[row, col]
+                    if wrt:
+                        out[f"d_{name}"][i] = dvals[row, col]
     return out
+
+
+def _exact_point(out, i, spec, wrt):
+    exact = predict(spec, dps=17)
+    i = _exact_point.index
+    for k in PARTS:
+        out[k][i] = float(exact[k])
+    if wrt:
+        d = derivative(spec, wrt, dps=17)
+        for k in PARTS:
+            out[f"d_{k}"][i] = float(d[k])
 
 
 def parts_to_strings(result: dict) -> dict:

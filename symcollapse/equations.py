@@ -160,7 +160,8 @@ class System:
         """Substitute parameters (not unknowns) everywhere; prune what no longer matters."""
         eqs = tuple(sp.sympify(e).subs(mapping) for e in self.equations)
         dens = {k: sp.sympify(v).subs(mapping) for k, v in self.densities.items()}
-        out = dataclasses.replace(self, equations=eqs, densities=dens,
+        guess = {k: sp.sympify(v).subs(mapping) for k, v in self.guess.items()}
+        out = dataclasses.replace(self, equations=eqs, densities=dens, guess=guess,
                                   name=name or self.name)
         return out.prune()
 
@@ -331,7 +332,12 @@ def limit_at_zero(system: System, small, name: str) -> System:
     """The member of a (rescaled) family at ``small`` = 0."""
     eqs = tuple(sp.sympify(e).subs(small, 0) for e in system.equations)
     dens = {k: sp.sympify(v).subs(small, 0) for k, v in system.densities.items()}
-    return dataclasses.replace(system, name=name, equations=eqs, densities=dens).prune()
+    guess = {}
+    for k, v in system.guess.items():
+        g = sp.sympify(v).subs(small, 0)
+        guess[k] = g if g.is_finite is not False and not g.has(sp.zoo, sp.nan) else v
+    return dataclasses.replace(system, name=name, equations=eqs, densities=dens,
+                               guess=guess).prune()
 
 
 # ----------------------------------------------------------------------------- mixture models

@@ -220,3 +220,103 @@ def closed_form(config, part: str = "test_error"):
         else:
             result = sp.factor(result)
     return result
+
+
+# ----------------------------------------------------------------------------- model limits
+
+#: 1/ψ, m/d and the rescaled ridge λ0 = λφ/ψ (the toolkit's own names).
+eta = sp.Symbol("eta", positive=True)
+rho = sp.Symbol("rho", positive=True)
+lam0 = sp.Symbol("lambda0", positive=True)
+
+
+@functools.lru_cache(maxsize=None)
+def projection_large_psi(strategy: str = "plain"):
+    r"""The random projections model as ψ → ∞ with the ridge scaled as λ = λ0 ψ/φ.
+
+    Substitute ψ = 1/η and λ = λ0/(ηφ), divide each equation by its leading power of η
+    (:func:`~symcollapse.equations.rescale`) and set η = 0.  The L equation becomes
+    L = λ0 and the sketch equation b = 0; what remains is the linear model's system at
+    ridge λ0.  Returns ``(limit_system, steps)``; each step is checked.
+
+    (At a fixed λ instead, L = λφ/ψ·(1 + O(1/ψ)) → 0: the ridgeless linear model.)
+    """
+    from .regimes import model_family
+    steps = []
+    system = model_family("random_projection", strategy, (), ())
+    moved = system.subs({eq.psi: 1 / eta, eq.lam: lam0 / (eta * eq.phi)})
+    resc = eq.rescale(moved, {}, eta, "projection/psi->oo")
+    limit = eq.limit_at_zero(resc, eta, "projection/psi=oo")
+    eqs = dict(zip(limit.unknowns, limit.equations))
+    L_sol = sp.solve(eqs[eq.L_eff], eq.L_eff)
+    b_sol = sp.solve(eqs[eq.b_rate].subs(eq.L_eff, lam0), eq.b_rate)
+    if L_sol != [lam0] or b_sol != [0]:
+        raise AssertionError(f"psi -> oo: expected L = lambda0 and b = 0, got {L_sol}, {b_sol}")
+    steps.append(Step("As ψ → ∞ with λ = λ0ψ/φ the effective ridge and sketch equations become",
+                      {eq.L_eff: L_sol[0], eq.b_rate: b_sol[0]}, "sympy: solved from the limit system"))
+    linear = model_family("linear", strategy, (), ()).subs({eq.lam: lam0})
+    sub = {eq.L_eff: lam0, eq.b_rate: 0}
+    for x, f in zip(limit.unknowns, limit.equations):
+        if x in (eq.L_eff, eq.b_rate):
+            continue
+        g = dict(zip(linear.unknowns, linear.equations))[x]
+        if sp.simplify(f.xreplace(sub) - g) != 0:
+            raise AssertionError(f"psi -> oo: the equation of {x} differs from the linear model's")
+    for k in PARTS:
+        if sp.simplify(sp.sympify(limit.densities[k]).xreplace(sub)
+                       - sp.sympify(linear.densities[k])) != 0:
+            raise AssertionError(f"psi -> oo: {k} differs from the linear model's")
+    steps.append(Step("With L = λ0 and b = 0 every remaining equation and every density is the "
+                      "linear model's at ridge λ0.", None,
+                      "sympy: equation by equation and density by density, differences simplify to 0"))
+    return limit, steps
+
+
+@functools.lru_cache(maxsize=None)
+def large_n_system(system: eq.System) -> eq.System:
+    r"""n → ∞ at fixed m/d: substitute ψ = ρφ and set φ = 0 (so e_j = 1, u_j = 0).
+
+    For the linear model this is the floor :math:`\lambda^2\operatorname{tr}(\Theta
+    \Sigma_1K_0^{-2}) + a_2^2\operatorname{tr}(\Delta\Sigma_1\Sigma_2^2K_0^{-2})`,
+    :math:`K_0 = a_1\Sigma_1 + a_2\Sigma_2 + \lambda`; for random projections the same with
+    the effective ridge L of a width-ρ sketch and its sketch term b: the collapse floor of
+    a finite-width model.
+    """
+    moved = system.subs({eq.psi: rho * eq.phi}) if eq.psi in system.parameters else system
+    resc = eq.rescale(moved, {}, eq.phi, system.name + "/n->oo")
+    return eq.limit_at_zero(resc, eq.phi, system.name + "/n->oo")
+
+
+def floor(config, dps: int = 30) -> dict:
+    """The n → ∞ limit of the test error (and its parts) at fixed p2, λ and m/d: the
+    strong-model-collapse floor, for both models.  Returns mpf values and ``rho``."""
+    import mpmath as mp
+
+    from .compiled import atoms_mp, compile_system, to_mpf
+    from .regimes import parameter_values, select
+    from .solve import solve_point
+    spec = parse(config)
+    small = Fraction(1, 10 ** 6)
+    rep = spec.replace(phi=small) if spec.psi is None else spec.replace(
+        phi=small, psi=small * spec.psi / spec.phi)
+    regime = select(rep)
+    if regime.delegate is not None:
+        res = floor(regime.delegate.replace(phi=spec.phi), dps)
+        res["regime"] = regime.name
+        return res
+    if regime.system is None:
+        raise UnsupportedError(f"floor: regime {regime.name!r} has no system to take n → ∞ in")
+    limit = large_n_system(regime.system)
+    params = parameter_values(spec)
+    if spec.psi is not None:
+        params[rho] = spec.psi / spec.phi
+    with mp.workdps(dps + 15):
+        c = compile_system(limit)
+        sol = solve_point(c, params, regime.atoms, dps=dps)
+        outs = c.outputs_mp(sol.x, [to_mpf(params[s]) for s in c.params], atoms_mp(regime.atoms))
+    with mp.workdps(dps):
+        res = {k: +outs[k] for k in PARTS}
+    res["regime"] = regime.name
+    if spec.psi is not None:
+        res["rho"] = spec.psi / spec.phi
+    return res

@@ -125,22 +125,26 @@ def one_trial(spec, cols, n1, n2, rng, m=None):
     w_hat = W @ (g * (U.T @ (rc * y)))
     diff = w_hat - w1
     sampled = float(np.sum(s1 * diff * diff))
-    # conditional expectation given X (and S)
+    # conditional expectation given X (and S): with ŵ = A·Bm·(…), A = W (d × r),
+    # Bias = Tr Θ(I − A Bm)ᵀΣ1(I − A Bm) and ζ = Tr Δ(A Bm₂)ᵀΣ1(A Bm₂) reduce to r × r
+    # Hadamard sums, O(d r²) instead of forming d × d matrices
     Xt = X * rc[:, None]                      # C^{1/2} X / √n
     GUt = g[:, None] * U.T                    # r × n
-    MX = W @ (GUt @ Xt)                       # d × d
-    E = np.eye(d) - MX
-    bias = float(np.sum((cols["theta"] / d)[None, :] * s1[:, None] * E * E))
+    Bm = GUt @ Xt                             # r × d: ŵ's map of the signal is A·Bm
+    Q = W.T @ (s1[:, None] * W)               # AᵀΣ1A (r × r)
+    theta = cols["theta"] / d
+    diag_AB = np.einsum("kj,jk->k", W, Bm)    # (A Bm)_kk
+    bias = float(np.sum(s1 * theta) - 2 * np.sum(s1 * theta * diag_AB)
+                 + np.sum(Q * ((Bm * theta[None, :]) @ Bm.T)))
     zeta = 0.0
     if n2 and np.any(cols["delta"]):
-        B = W @ (GUt[:, n1:] @ Xt[n1:])       # M_2 X_2
-        zeta = float(np.sum((cols["delta"] / d)[None, :] * s1[:, None] * B * B))
+        Bm2 = GUt[:, n1:] @ Xt[n1:]           # r × d: the map of δ through group 2
+        zeta = float(np.sum(Q * ((Bm2 * (cols["delta"] / d)[None, :]) @ Bm2.T)))
     var = 0.0
-    Q = W.T @ (s1[:, None] * W)               # Wᵀ Σ1 W
     for rows, sg in ((slice(0, n1), float(spec.sigma1)), (slice(n1, n), float(spec.sigma2))):
         if sg == 0 or rows.start == rows.stop:
             continue
-        Mj = GUt[:, rows] * rc[rows][None, :]  # r × n_j (M_j = W Mj)
+        Mj = GUt[:, rows] * rc[rows][None, :]  # r × n_j (M_j = A Mj)
         var += sg * sg * float(np.sum(Mj * (Q @ Mj)))
     return sampled, bias, var, zeta
 
