@@ -240,7 +240,6 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
 
 def _exact_point(out, i, spec, wrt):
     exact = predict(spec, dps=17)
-    i = _exact_point.index
     for k in PARTS:
         out[k][i] = float(exact[k])
     if wrt:

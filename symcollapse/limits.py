@@ -76,95 +76,236 @@ def _symmetric_reduction(system: eq.System, pairs):
     return sub
 
 
-@functools.lru_cache(maxsize=None)
-def isotropic_linear(side: str):
-    """Closed forms of the isotropic linear model (plain mixing) on one side.
+#: The sides of each model for which an isotropic closed form is derived: the rescaling of
+#: the family (:func:`~symcollapse.regimes.model_family`), the region (a SymPy condition)
+#: and a rational sample point inside it (used to pick roots and checked against).
+SIDES = {
+    "linear": {
+        "ridge": ((), sp.true, {eq.phi: sp.Rational(7, 5), eq.lam: sp.Rational(1, 3)}),
+        "under": ((), eq.phi < 1, {eq.phi: sp.Rational(1, 2)}),
+        "over": (("e",), eq.phi > 1, {eq.phi: sp.Rational(5, 2)}),
+    },
+    "random_projection": {
+        "ridge": ((), sp.true, {eq.phi: sp.Rational(7, 5), eq.psi: sp.Rational(3, 5),
+                                eq.lam: sp.Rational(1, 3)}),
+        "sketch": ((), (eq.psi < 1) & (eq.psi < eq.phi), {eq.phi: 2, eq.psi: sp.Rational(1, 2)}),
+        "features": (("L",), (eq.phi < 1) & (eq.phi < eq.psi), {eq.phi: sp.Rational(1, 2), eq.psi: 2}),
+        "interpolating": (("e", "L"), (eq.phi > 1) & (eq.psi > 1), {eq.phi: 2, eq.psi: 3}),
+    },
+}
 
-    ``side`` is ``"ridge"`` (λ > 0), ``"under"`` (λ → 0⁺, φ < 1) or ``"over"``
-    (λ → 0⁺, φ > 1).  Returns ``(parts, steps)``: a dict part → expression in the
-    internal symbols (phi, p2, lambda, sigma1, sigma2, s, r2, c2) and the checked steps.
+
+def largest_real_root(poly: sp.Poly, steps):
+    r"""The largest real root of a polynomial of degree ≤ 3, as an explicit expression.
+
+    Degree 2: :math:`(-b + \sqrt{b^2 - 4ac})/(2a)` (leading coefficient > 0).  Degree 3:
+    with e = t − b/(3a) the depressed cubic t³ + pt + q = 0; when it has three real roots
+    (4p³ + 27q² < 0) the largest is :math:`2\sqrt{-p/3}\cos(\tfrac13\arccos(\tfrac{3q}{2p}
+    \sqrt{-3/p}))`, otherwise the only real root is the sum of real cube roots
+    :math:`\sqrt[3]{-q/2 + \sqrt D} + \sqrt[3]{-q/2 - \sqrt D}`, :math:`D = q^2/4 + p^3/27`.
+    (SymPy's `solve` returns Cardano's three branches with principal roots, whose order
+    changes across parameter regions, so the branch is written out here.)
     """
+    x = poly.gen
+    coeffs = poly.all_coeffs()
+    if poly.degree() == 1:
+        return sp.simplify(-coeffs[1] / coeffs[0])
+    if poly.degree() == 2:
+        a, b, c = coeffs
+        return (-b + sp.sqrt(b ** 2 - 4 * a * c)) / (2 * a)
+    if poly.degree() != 3:
+        raise AssertionError(f"degree {poly.degree()} polynomial: no explicit root here")
+    a, b, c, d = coeffs
+    p = sp.simplify((3 * a * c - b ** 2) / (3 * a ** 2))
+    q = sp.simplify((2 * b ** 3 - 9 * a * b * c + 27 * a ** 2 * d) / (27 * a ** 3))
+    shift = -b / (3 * a)
+    trig = 2 * sp.sqrt(-p / 3) * sp.cos(sp.acos(3 * q / (2 * p) * sp.sqrt(-3 / p)) / 3)
+    D = q ** 2 / 4 + p ** 3 / 27
+
+    def cbrt(z):
+        return sp.sign(z) * sp.Abs(z) ** sp.Rational(1, 3)
+
+    real = cbrt(-q / 2 + sp.sqrt(D)) + cbrt(-q / 2 - sp.sqrt(D))
+    steps.append(Step("Depressed cubic t³ + pt + q (e = t − b/3a) with", {sp.Symbol("p"): p, sp.Symbol("q"): q}))
+    return shift + sp.Piecewise((trig, 4 * p ** 3 + 27 * q ** 2 < 0), (real, True))
+
+
+def _first_order_split(system):
+    names = {"e1", "e2", "epsilon1", "epsilon2", "L", "ell"}
+    first = [x for x in system.unknowns if str(x) in names]
+    rates = [x for x in system.unknowns if str(x) not in names]
+    return first, rates
+
+
+@functools.lru_cache(maxsize=None)
+def isotropic(model: str, side: str):
+    """Closed forms of an isotropic model (Σ1 = Σ2 = sI, plain mixing) on one side.
+
+    ``model`` is ``"linear"`` or ``"random_projection"``; ``side`` a key of
+    :data:`SIDES` (``"ridge"`` for λ > 0, else a side of the ridgeless limit).  Returns
+    ``(parts, steps, info)``: parts → expressions in the internal symbols (phi, psi, p2,
+    lambda, sigma1, sigma2, s, r2, c2), the checked steps, and ``info`` with the
+    polynomial of the first-order unknown, the chosen root and the parts as rational
+    functions of that unknown.
+    """
+    from .regimes import model_family
+    scaled, region, sample = SIDES[model][side]
     steps = []
-    interpolating = side == "over"
-    fam = linear_family("plain", (), interpolating)
-    atom = _IsoAtom()
-    system = fam.expand_traces([atom])
-    if side in ("under", "over"):
+    fam = model_family(model, "plain", (), scaled)
+    system = fam.expand_traces([_IsoAtom()])
+    if side != "ridge":
         system = eq.limit_at_zero(system, eq.lam, system.name + "/ridgeless")
-    first = [x for x in system.unknowns if str(x).startswith(("e", "epsilon"))]
-    second = [x for x in system.unknowns if str(x).startswith("u")]
-    sub = _symmetric_reduction(system, [tuple(first), tuple(second)])
+    first, rates = _first_order_split(system)
+    pairs = [tuple(x for x in first if str(x).rstrip("12") != str(x) and str(x)[-1] == k)
+             for k in "12"]
+    e_pair = tuple(x for x in first if str(x)[-1] in "12")
+    u_pair = tuple(x for x in rates if str(x)[-1] in "12")
+    sub = _symmetric_reduction(system, [e_pair, u_pair])
     steps.append(Step("With one atom and s1 = s2 the equations of the two groups coincide "
                       "after relabelling: the positive solution is symmetric.",
                       sub, "sympy: the two residuals are identical after the substitution"))
-    x1, xu = first[0], second[0]
-    red = {k: v for k, v in sub.items()}
-    eqs = dict(zip(system.unknowns, system.equations))
-    f_e = sp.together(eqs[x1].xreplace(red))
-    num = sp.numer(f_e)
-    poly = sp.Poly(sp.expand(num), x1)
-    steps.append(Step(f"First order: the numerator of the residual is a polynomial of "
-                      f"degree {poly.degree()} in {x1}.", sp.Eq(poly.as_expr(), 0)))
-    roots = sp.solve(poly.as_expr(), x1)
-    root = _positive_root(roots, poly, x1, side, steps)
-    f_u = sp.together(eqs[xu].xreplace(red))
-    u_sol = sp.solve(sp.numer(f_u), xu)
-    if len(u_sol) != 1:
-        raise AssertionError("second order: the u equation is not linear with one root")
-    u_of_x = sp.factor(u_sol[0])
-    if sp.cancel(f_u.xreplace({xu: u_of_x})) != 0:
-        raise AssertionError("second order: the root does not solve the u equation")
-    steps.append(Step(f"Second order: the equation of u is linear; its root, in terms of {x1}:",
-                      sp.Eq(xu, u_of_x), "sympy: the residual vanishes identically"))
+    x1 = e_pair[0]
+    others = [x for x in first if x not in e_pair]
+    eqs = {x: sp.together(f.xreplace(sub)) for x, f in zip(system.unknowns, system.equations)}
+    # eliminate the other first-order unknowns (L or ℓ): the x1-equation is linear in them
+    elim = {}
+    for y in others:
+        sol = sp.solve(sp.numer(eqs[x1]), y)
+        if len(sol) != 1:
+            raise AssertionError(f"cannot eliminate {y} from the equation of {x1}")
+        elim[y] = sp.factor(sol[0])
+        steps.append(Step(f"The equation of {x1} is linear in {y}:", sp.Eq(y, elim[y])))
+    target = eqs[others[0]].xreplace(elim) if others else eqs[x1]
+    num = sp.factor(sp.numer(sp.together(target)))
+    factors = [f for f, _m in sp.factor_list(num)[1] if f.has(x1)]
+    poly = sp.Poly(sp.Mul(*factors), x1)
+    steps.append(Step(f"First order: {x1} is a root of a polynomial of degree {poly.degree()}:",
+                      sp.Eq(sp.collect(sp.expand(poly.as_expr()), x1), 0)))
+    root = _choose_root(model, side, poly, x1, elim, sample, steps)
+    if poly.degree() <= 2:
+        if sp.simplify(poly.as_expr().xreplace({x1: root})) != 0:
+            raise AssertionError(f"{model}/{side}: the chosen root does not solve the polynomial")
+        steps.append(Step(f"The root for {x1}:" if side == "ridge" else
+                          f"It solves the polynomial of {x1} exactly:",
+                          sp.Eq(x1, root) if side == "ridge" else None,
+                          "sympy: substituted into the polynomial, it simplifies to 0"))
+    # second order: linear in the rates
+    rate_syms = [u_pair[0]] + [x for x in rates if x not in u_pair]
+    lin = [sp.numer(sp.together(eqs[x].xreplace(sub).xreplace(elim))) for x in [u_pair[0]] +
+           [r for r in rates if r not in u_pair]]
+    sol = sp.solve(lin, rate_syms, dict=True)
+    if len(sol) != 1:
+        raise AssertionError("second order: not a unique linear solution")
+    rate_vals = {k: sp.factor(v) for k, v in sol[0].items()}
+    steps.append(Step(f"Second order: linear in {', '.join(map(str, rate_syms))}; in terms of {x1}:",
+                      rate_vals, "sympy: the linear system has a unique solution"))
+    full = dict(sub)
     in_x = {}
     for name in PARTS:
-        dens = sp.sympify(system.densities[name]).xreplace(red).xreplace({xu: u_of_x})
+        dens = sp.sympify(system.densities[name]).xreplace(sub).xreplace(rate_vals).xreplace(elim)
         in_x[name] = sp.factor(sp.cancel(dens))
     steps.append(Step(f"Bias, Var and ζ as rational functions of {x1}:", dict(in_x)))
-    if sp.simplify(poly.as_expr().xreplace({x1: root})) != 0:
-        raise AssertionError("the chosen root does not solve the first-order polynomial")
     parts = {}
     for name in PARTS:
         expr = in_x[name].xreplace({x1: root})
         parts[name] = expr if side == "ridge" else sp.factor(sp.simplify(expr))
-    steps.append(Step(f"Substituting the positive root of {x1}:", parts,
-                      "sympy: the root solves the quadratic, u solves its equation"))
-    return parts, steps
+    _check_at_points(system, full, rate_vals, elim, x1, root, model, side)
+    steps.append(Step(f"Substituting the root for {x1}:", parts,
+                      "50-digit check at random rational points: every residual vanishes"))
+    info = {"polynomial": poly, "unknown": x1, "root": root, "rational": in_x,
+            "eliminated": elim, "rates": rate_vals, "region": region}
+    return parts, steps, info
 
 
-def _positive_root(roots, poly, x, side, steps):
-    """Pick the root that is positive where the side's conditions hold."""
+def _choose_root(model, side, poly, x, elim, sample, steps):
+    """The physical root: unique, with every first-order unknown positive."""
+    full_sample = {eq.phi: sp.Rational(7, 5), eq.psi: sp.Rational(3, 5), eq.lam: sp.Rational(1, 3),
+                   s_iso: sp.Rational(3, 2), eq.p2: sp.Rational(1, 5)}
+    full_sample.update(sample)
     if side == "ridge":
-        a, b, c = (poly.all_coeffs() + [0, 0, 0])[:3]
-        product = sp.simplify(c / a)
-        if sp.simplify(product + eq.lam / s_iso) != 0:
-            raise AssertionError(f"product of the roots is {product}, not -lambda/s")
-        steps.append(Step("The roots multiply to c/a; for λ > 0 the product is negative, so "
-                          "exactly one root is positive:", sp.Eq(sp.Symbol("e_{+} e_{-}"), product),
-                          "sympy: the product is -λ/s"))
-        sample = {eq.lam: sp.Rational(1, 3), eq.phi: sp.Rational(7, 5), s_iso: sp.Rational(3, 2),
-                  eq.p2: sp.Rational(1, 5)}
-        pos = [r for r in roots if sp.N(r.subs(sample)) > 0]
+        if model == "linear":
+            a, _b, c = poly.all_coeffs()
+            product = sp.simplify(c / a)
+            if sp.simplify(product + eq.lam / s_iso) != 0:
+                raise AssertionError(f"product of the roots is {product}, not -lambda/s")
+            steps.append(Step("The roots multiply to c/a = −λ/s < 0, so exactly one is positive: "
+                              "the larger one.", sp.Eq(sp.Symbol("e_{+} e_{-}"), product),
+                              "sympy: the product is -λ/s"))
+        else:
+            steps.append(Step(
+                "On the physical interval max(0, 1 − φs', 1 − ψs') < e < 1 (where L > 0 and "
+                "ρ > tr(MK⁻¹)) the polynomial is strictly increasing, negative at the left end "
+                "and positive at e = 1, and has no root above 1: the physical root is the "
+                "largest real root.", None))
+        root = largest_real_root(poly, steps)
     else:
-        cond = eq.phi < 1 if side == "under" else eq.phi > 1
-        sample = {eq.phi: sp.Rational(1, 2) if side == "under" else sp.Rational(5, 2),
-                  s_iso: sp.Rational(3, 2), eq.p2: sp.Rational(1, 5)}
-        pos = [r for r in roots if r != 0 and sp.N(r.subs(sample)) > 0]
-        steps.append(Step(f"Ridgeless, {'φ < 1' if side == 'under' else 'φ > 1'}: the nonzero "
-                          f"root is positive exactly when {cond}.", pos[0] if pos else None))
-    if len(pos) != 1:
-        raise AssertionError(f"expected exactly one positive root, found {len(pos)}")
-    root = sp.simplify(pos[0])
-    steps.append(Step("The positive root:", sp.Eq(x, root)))
+        candidates = sp.roots(poly, x, multiple=True)
+        good = []
+        for r in candidates:
+            ok = sp.N(r.subs(full_sample)) > 0 and all(
+                sp.N(sp.sympify(v).xreplace({x: r}).subs(full_sample)) > 0 for v in elim.values())
+            if ok:
+                good.append(r)
+        if len(good) != 1:
+            raise AssertionError(f"{model}/{side}: expected one physical root, found {good}")
+        root = sp.factor(good[0])
+        steps.append(Step(f"Ridgeless, {side}: the only root with every first-order unknown "
+                          "positive in this region:", sp.Eq(x, root)))
     return root
 
 
+def _check_at_points(system, sub, rate_vals, elim, x1, root, model, side, count=4):
+    """50-digit check: the closed-form solution solves every equation of the system."""
+    import random
+    rng = random.Random(hash((model, side)) & 0xFFFF)
+    scaled, region, sample = SIDES[model][side]
+    checked = 0
+    tries = 0
+    while checked < count and tries < 200:
+        tries += 1
+        pt = {eq.phi: sp.Rational(rng.randint(1, 60), 20), eq.psi: sp.Rational(rng.randint(1, 60), 20),
+              eq.lam: sp.Rational(rng.randint(1, 40), 20), eq.p2: sp.Rational(rng.randint(0, 10), 10),
+              s_iso: sp.Rational(rng.randint(1, 8), 4), eq.sigma1: sp.Rational(1, 2),
+              eq.sigma2: sp.Rational(1, 3), r2: 1, c2: 2}
+        if region is not sp.true and not bool(region.subs(pt)):
+            continue
+        values = {x1: sp.N(root.subs(pt), 60)}
+        for y, v in elim.items():
+            values[y] = sp.N(sp.sympify(v).subs(pt).xreplace(values), 60)
+        for k, v in rate_vals.items():
+            values[k] = sp.N(sp.sympify(v).subs(pt).xreplace(values), 60)
+        for k, v in sub.items():
+            values[k] = values[v]
+        for f in system.equations:
+            r = sp.N(sp.sympify(f).subs(pt).xreplace(values), 50)
+            if abs(r) > 1e-40:
+                raise AssertionError(f"{model}/{side}: residual {r} at {pt}")
+        checked += 1
+    if checked < count:
+        raise AssertionError(f"{model}/{side}: no sample points in the region")
+
+
+def isotropic_linear(side: str):
+    """The linear model's isotropic closed forms (see :func:`isotropic`)."""
+    parts, steps, _info = isotropic("linear", side)
+    return parts, steps
+
+
 @functools.lru_cache(maxsize=None)
-def _isotropic_ridgeless_piecewise(part: str):
-    under = isotropic_linear("under")[0][part]
-    over = isotropic_linear("over")[0][part]
-    at_one = _threshold_value(under, over)
-    return sp.Piecewise((under, eq.phi < 1), (over, eq.phi > 1), (at_one, True))
+def _ridgeless_piecewise(model: str, part: str):
+    if model == "linear":
+        under = isotropic("linear", "under")[0][part]
+        over = isotropic("linear", "over")[0][part]
+        at_one = _threshold_value(under, over)
+        return sp.Piecewise((under, eq.phi < 1), (over, eq.phi > 1), (at_one, True))
+    pieces = []
+    for side in ("sketch", "features", "interpolating"):
+        region = SIDES[model][side][1]
+        pieces.append((isotropic(model, side)[0][part], region))
+    invertible = isotropic("linear", "under")[0][part]
+    pieces.append((invertible, sp.Eq(eq.psi, eq.phi) & (eq.phi < 1)))
+    pieces.append((sp.nan, True))
+    return sp.Piecewise(*pieces)
 
 
 def _threshold_value(under, over):
@@ -187,19 +328,23 @@ def _sympy_value(v):
 def closed_form(config, part: str = "test_error"):
     """A closed form of ``part`` (test_error, bias, variance or zeta) for a config.
 
-    Available for the isotropic linear model with plain mixing (one atom, s1 = s2).
-    Config values may be SymPy symbols or expressions; they appear unchanged.  For λ = 0
-    the answer depends on the side of the interpolation threshold and is a
-    ``Piecewise`` in φ (φ < 1, φ > 1, and the limit at φ = 1).
+    Available for isotropic configs (one atom, s1 = s2) with plain mixing, for the linear
+    and the random projections models.  Config values may be SymPy symbols or expressions;
+    they appear unchanged, and p1 is written 1 − p2.  For λ = 0 the answer depends on the
+    side of the interpolation threshold and is a ``Piecewise`` (linear: φ < 1, φ > 1 and
+    the limit at φ = 1; projections: the three ridgeless regimes of min(n, m, d) and the
+    invertible case m = d < n; other boundaries are left undefined, NaN: see ``predict``).
+    For random projections with λ > 0 the fixed point is a cubic, whose physical root is
+    written out (:func:`largest_real_root`).
     """
     if part not in PARTS:
         from .errors import ConfigError
         raise ConfigError(f"part = {part!r} is not allowed: allowed "
                           + ", ".join(PARTS))
     spec = parse(config, symbolic=True)
-    if spec.model != "linear" or spec.strategy != "plain":
-        raise UnsupportedError("closed_form: available for the linear model with plain "
-                               "mixing in this version")
+    if spec.model not in SIDES or spec.strategy != "plain":
+        raise UnsupportedError("closed_form: available for the linear and random projections "
+                               "models with plain mixing in this version")
     if len(spec.atoms) != 1 or sp.simplify(_sympy_value(spec.atoms[0].s1)
                                            - _sympy_value(spec.atoms[0].s2)) != 0:
         raise UnsupportedError("closed_form: available for one atom with s1 = s2 "
@@ -207,18 +352,21 @@ def closed_form(config, part: str = "test_error"):
     a = spec.atoms[0]
     values = {eq.phi: spec.phi, eq.p2: spec.p2, eq.lam: spec.lam, eq.sigma1: spec.sigma1,
               eq.sigma2: spec.sigma2, s_iso: a.s1, r2: a.theta, c2: a.delta}
+    if spec.psi is not None:
+        values[eq.psi] = spec.psi
     values = {k: _sympy_value(v) for k, v in values.items()}
     if values[eq.lam] == 0:
-        expr = _isotropic_ridgeless_piecewise(part)
+        expr = _ridgeless_piecewise(spec.model, part)
     else:
-        expr = isotropic_linear("ridge")[0][part]
+        expr = isotropic(spec.model, "ridge")[0][part]
     result = expr.xreplace(values)
     if isinstance(result, sp.Piecewise):
         result = sp.piecewise_fold(result)
         if isinstance(result, sp.Piecewise):
-            result = sp.Piecewise(*[(sp.factor(e), c) for e, c in result.args])
+            result = sp.Piecewise(*[(sp.factor(e) if not e.has(sp.Piecewise) else e, c)
+                                    for e, c in result.args])
         else:
-            result = sp.factor(result)
+            result = sp.factor(result) if not result.has(sp.cos) else result
     return result
 
 

@@ -248,3 +248,41 @@ def test_interpolation_peak_moves_to_one_and_grows():
     assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-3
     assert s["height"][0] < s["height"][1] < s["height"][2]
     assert 0.4 < s["kappa"] < 0.6
+
+
+RP_ISO_POINTS = [  # (phi, psi, lam, s): the cubic of λ > 0 and each ridgeless regime
+    (2, 0.5, 0.1, 1), (0.5, 0.9, 0.01, 1), (3, 1.5, 0.3, 2), (0.5, 4, 2, 0.5),
+    (2, 0.5, 0, 1), (0.5, 2, 0, 1), (2, 3, 0, 1.5), (0.5, 0.5, 0, 1)]
+
+
+@pytest.mark.parametrize("phi,psi,lam,s", RP_ISO_POINTS)
+def test_projection_closed_form_equals_predict(phi, psi, lam, s):
+    """sc.closed_form of isotropic random projections (physical root of the cubic for
+    λ > 0; the Piecewise over the ridgeless regimes) = the numerical solve, 25 digits."""
+    cfg = rp(phi=phi, psi=psi, lam=lam, p2=0.3, sigma2=0.2,
+             atoms=[{"weight": 1, "s1": s, "s2": s, "theta": 1.5, "delta": 0.7}])
+    num = sc.predict(cfg, dps=40)
+    for part in ("test_error", "bias", "variance", "zeta"):
+        expr = sc.closed_form(cfg, part)
+        assert not expr.free_symbols
+        with mp.workdps(45):
+            got = mp.mpf(str(sp.N(expr, 45)))
+            assert abs(got - num[part]) < mp.mpf(10) ** -25, (part, got, num[part])
+
+
+def test_projection_closed_form_is_piecewise_over_the_ridgeless_regimes():
+    phi, psi = sp.symbols("phi psi", positive=True)
+    expr = sc.closed_form(rp(phi=phi, psi=psi, lam=0, p2=sp.Rational(1, 10), atoms=iso(1)))
+    assert isinstance(expr, sp.Piecewise)
+    assert expr.free_symbols == {phi, psi}
+    conds = [c for _e, c in expr.args]
+    for region in ((psi < 1) & (psi < phi), (phi < 1) & (phi < psi), (phi > 1) & (psi > 1)):
+        assert any(sp.simplify(sp.Equivalent(region, c)) is sp.true for c in conds), region
+    # each side is a rational function: at a rational point, the exact value of predict
+    for point in ((2, 3), (3, sp.Rational(1, 2)), (sp.Rational(1, 2), 5)):
+        at = expr.subs({phi: point[0], psi: point[1]})
+        assert at.is_Rational
+        num = sc.predict(rp(phi=point[0], psi=point[1], lam=0, p2=0.1, atoms=iso(1)),
+                         dps=30)["test_error"]
+        with mp.workdps(40):
+            assert abs(mp.mpf(at.p) / at.q - num) < mp.mpf(10) ** -25

@@ -75,3 +75,23 @@ def test_u_is_the_derivative_of_e_along_the_probe():
         fd = (plus[k] - minus[k]) / (2 * h)
         assert abs(fd - sol[name]) < mp.mpf("1e-18")
     mp.mp.dps = 15
+
+
+def test_curve_points_answered_exactly_match_predict():
+    """Points that the float64 batch does not solve (an invertible projection, unseen
+    coordinates at λ = 0) go through predict, each at its own index."""
+    rp = {"model": "random_projection", "phi": 0.5, "psi": 0.5, "p2": 0.1, "lam": 0,
+          "sigma1": 0.5, "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]}
+    psis = [0.25, 0.5, 2.0]
+    out = sc.curve(rp, psi=psis)
+    for i, psi in enumerate(psis):
+        want = sc.predict(dict(rp, psi=psi), dps=20)
+        for part in ("test_error", "bias", "variance", "zeta"):
+            assert abs(out[part][i] - float(want[part])) < 1e-12, (psi, part)
+    half_unseen = dict(ISO, atoms=[{"weight": 0.5, "s1": 1, "s2": 1, "theta": 1, "delta": 1},
+                                   {"weight": 0.5, "s1": 0, "s2": 0, "theta": 1, "delta": 1}])
+    phis = [0.25, 0.5, 0.75]
+    out = sc.curve(half_unseen, phi=phis)
+    for i, phi in enumerate(phis):
+        want = float(sc.predict(dict(half_unseen, phi=phi), dps=20)["test_error"])
+        assert abs(out["test_error"][i] - want) < 1e-12
