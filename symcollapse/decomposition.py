@@ -193,7 +193,8 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
         raise ConfigError("curve: the varying arrays must have one common length")
     P = lengths.pop()
     base = parse(config)
-    scalars = {k: v for k, v in config.items() if k != "atoms"}
+    raw = base.to_config() if not isinstance(config, dict) else config
+    scalars = {k: v for k, v in raw.items() if k != "atoms"}
     probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
     names = list(PARTS) + ([f"d_{k}" for k in PARTS] if wrt else [])
     out = {k: np.zeros(P) for k in names}
@@ -213,8 +214,9 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
         if regime.delegate is not None or regime.null_atoms or regime.exact_zero:
             _exact_point(out, i, spec, wrt)
             continue
-        groups.setdefault((regime.system, regime.atoms), []).append((i, spec))
-    for (system, atoms), items in groups.items():
+        key = (regime.system, id(regime.atoms))
+        groups.setdefault(key, (regime.atoms, []))[1].append((i, spec))
+    for (system, _), (atoms, items) in groups.items():
         c = compile_system(system)
         p = np.array([[float(parameter_values(spec)[s]) for s in c.params] for _, spec in items])
         A = atoms_float(atoms)

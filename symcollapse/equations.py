@@ -290,7 +290,9 @@ def rescale(system: System, substitution: dict, small, name: str) -> System:
 
     def move(expr):
         expr = sp.sympify(expr).xreplace(substitution)
-        return expr.replace(tr, lambda f: tr(sp.factor_terms(f)))
+        if not substitution:
+            return expr.replace(tr, lambda f: tr(sp.factor_terms(f)))
+        return expr.replace(tr, lambda f: tr(sp.factor_terms(sp.together(f))))
 
     def leading(expr):
         expr = move(expr)

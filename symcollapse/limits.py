@@ -26,6 +26,7 @@ Piecewise((-(8*phi + 1)/(100*(phi - 1)), phi < 1), ((10*phi - 1)/(100*phi*(phi -
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -156,35 +157,18 @@ def isotropic(model: str, side: str):
     if side != "ridge":
         system = eq.limit_at_zero(system, eq.lam, system.name + "/ridgeless")
     first, rates = _first_order_split(system)
-    pairs = [tuple(x for x in first if str(x).rstrip("12") != str(x) and str(x)[-1] == k)
-             for k in "12"]
     e_pair = tuple(x for x in first if str(x)[-1] in "12")
     u_pair = tuple(x for x in rates if str(x)[-1] in "12")
     sub = _symmetric_reduction(system, [e_pair, u_pair])
     steps.append(Step("With one atom and s1 = s2 the equations of the two groups coincide "
                       "after relabelling: the positive solution is symmetric.",
                       sub, "sympy: the two residuals are identical after the substitution"))
-    x1 = e_pair[0]
-    others = [x for x in first if x not in e_pair]
     eqs = {x: sp.together(f.xreplace(sub)) for x, f in zip(system.unknowns, system.equations)}
-    # eliminate the other first-order unknowns (L or ℓ): the x1-equation is linear in them
-    elim = {}
-    for y in others:
-        sol = sp.solve(sp.numer(eqs[x1]), y)
-        if len(sol) != 1:
-            raise AssertionError(f"cannot eliminate {y} from the equation of {x1}")
-        elim[y] = sp.factor(sol[0])
-        steps.append(Step(f"The equation of {x1} is linear in {y}:", sp.Eq(y, elim[y])))
-    target = eqs[others[0]].xreplace(elim) if others else eqs[x1]
-    num = sp.factor(sp.numer(sp.together(target)))
-    factors = [f for f, _m in sp.factor_list(num)[1] if f.has(x1)]
-    poly = sp.Poly(sp.Mul(*factors), x1)
-    steps.append(Step(f"First order: {x1} is a root of a polynomial of degree {poly.degree()}:",
-                      sp.Eq(sp.collect(sp.expand(poly.as_expr()), x1), 0)))
-    root = _choose_root(model, side, poly, x1, elim, sample, steps)
+    rule = "largest" if side == "ridge" else "positive"
+    x1, elim, root, poly = _first_order_root(eqs, e_pair[0], [x for x in first if x not in e_pair],
+                                             _side_label(model, side), rule, sample, steps,
+                                             product_check=(model == "linear" and side == "ridge"))
     if poly.degree() <= 2:
-        if sp.simplify(poly.as_expr().xreplace({x1: root})) != 0:
-            raise AssertionError(f"{model}/{side}: the chosen root does not solve the polynomial")
         steps.append(Step(f"The root for {x1}:" if side == "ridge" else
                           f"It solves the polynomial of {x1} exactly:",
                           sp.Eq(x1, root) if side == "ridge" else None,
@@ -217,13 +201,53 @@ def isotropic(model: str, side: str):
     return parts, steps, info
 
 
-def _choose_root(model, side, poly, x, elim, sample, steps):
-    """The physical root: unique, with every first-order unknown positive."""
+def _positive_at(expr, point) -> bool:
+    """True when expr is real and > 0 at a rational point (30-digit evaluation)."""
+    v = sp.N(sp.sympify(expr).subs(point), 30)
+    re, im = v.as_real_imag()
+    return abs(im) < 1e-20 * (1 + abs(re)) and re > 0
+
+
+def _is_rational_function(expr) -> bool:
+    expr = sp.sympify(expr)
+    return not expr.has(sp.Piecewise) and all(
+        not (isinstance(a, sp.Pow) and not a.exp.is_Integer) for a in sp.preorder_traversal(expr))
+
+
+def _side_label(model, side):
+    return "ridge λ > 0" if side == "ridge" else f"Ridgeless, {side} side"
+
+
+def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check=False):
+    """Solve the first-order equations of an isotropic system for their physical root.
+
+    ``eqs`` maps each unknown to its residual (after the symmetric reduction); ``x1`` is
+    the first-order unknown kept (e1 or ε1), ``others`` the ones eliminated first (L or ℓ:
+    the equation of x1 is linear in them).  What remains is a polynomial in x1.  ``rule``:
+    ``"largest"`` takes its largest real root (:func:`largest_real_root`; the physical one
+    for a ridge λ > 0), ``"positive"`` the only root with every first-order unknown > 0 at
+    the rational ``sample`` point of the region.  Returns ``(x1, elim, root, poly)``.
+    """
+    elim = {}
+    deferred = [y for y in others if not eqs[x1].has(y)]
+    others = [y for y in others if y not in deferred]
+    for y in others:
+        sol = sp.solve(sp.numer(eqs[x1]), y)
+        if len(sol) != 1:
+            raise AssertionError(f"{label}: cannot eliminate {y} from the equation of {x1}")
+        elim[y] = sp.factor(sol[0])
+        steps.append(Step(f"The equation of {x1} is linear in {y}:", sp.Eq(y, elim[y])))
+    target = eqs[others[0]].xreplace(elim) if others else eqs[x1]
+    num = sp.factor(sp.numer(sp.together(target)))
+    factors = [f for f, _m in sp.factor_list(num)[1] if f.has(x1)]
+    poly = sp.Poly(sp.Mul(*factors), x1)
+    steps.append(Step(f"First order: {x1} is a root of a polynomial of degree {poly.degree()}:",
+                      sp.Eq(sp.collect(sp.expand(poly.as_expr()), x1), 0)))
     full_sample = {eq.phi: sp.Rational(7, 5), eq.psi: sp.Rational(3, 5), eq.lam: sp.Rational(1, 3),
-                   s_iso: sp.Rational(3, 2), eq.p2: sp.Rational(1, 5)}
+                   s_iso: sp.Rational(3, 2), eq.p2: sp.Rational(1, 5), rho: sp.Rational(1, 2)}
     full_sample.update(sample)
-    if side == "ridge":
-        if model == "linear":
+    if rule == "largest":
+        if product_check:
             a, _b, c = poly.all_coeffs()
             product = sp.simplify(c / a)
             if sp.simplify(product + eq.lam / s_iso) != 0:
@@ -231,7 +255,7 @@ def _choose_root(model, side, poly, x, elim, sample, steps):
             steps.append(Step("The roots multiply to c/a = −λ/s < 0, so exactly one is positive: "
                               "the larger one.", sp.Eq(sp.Symbol("e_{+} e_{-}"), product),
                               "sympy: the product is -λ/s"))
-        else:
+        elif poly.degree() == 3:
             steps.append(Step(
                 "On the physical interval max(0, 1 − φs', 1 − ψs') < e < 1 (where L > 0 and "
                 "ρ > tr(MK⁻¹)) the polynomial is strictly increasing, negative at the left end "
@@ -239,25 +263,34 @@ def _choose_root(model, side, poly, x, elim, sample, steps):
                 "largest real root.", None))
         root = largest_real_root(poly, steps)
     else:
-        candidates = sp.roots(poly, x, multiple=True)
+        candidates = sp.roots(poly, x1, multiple=True)
         good = []
         for r in candidates:
-            ok = sp.N(r.subs(full_sample)) > 0 and all(
-                sp.N(sp.sympify(v).xreplace({x: r}).subs(full_sample)) > 0 for v in elim.values())
-            if ok:
+            if _positive_at(r, full_sample) and all(
+                    _positive_at(sp.sympify(v).xreplace({x1: r}), full_sample) for v in elim.values()):
                 good.append(r)
         if len(good) != 1:
-            raise AssertionError(f"{model}/{side}: expected one physical root, found {good}")
+            raise AssertionError(f"{label}: expected one physical root, found {good}")
         root = sp.factor(good[0])
-        steps.append(Step(f"Ridgeless, {side}: the only root with every first-order unknown "
-                          "positive in this region:", sp.Eq(x, root)))
-    return root
+        steps.append(Step(f"{label}: the only root with every first-order unknown "
+                          "positive in this region:", sp.Eq(x1, root)))
+    if poly.degree() <= 2 and sp.simplify(poly.as_expr().xreplace({x1: root})) != 0:
+        raise AssertionError(f"{label}: the chosen root does not solve the polynomial")
+    for y in deferred:  # an unknown that the equation of x1 does not involve: its own equation
+        own = sp.factor(sp.numer(sp.together(eqs[y].xreplace(elim).xreplace({x1: root}))))
+        cands = [r for r in sp.roots(sp.Poly(own, y), multiple=True) if _positive_at(r, full_sample)]
+        if len(cands) != 1:
+            raise AssertionError(f"{label}: expected one positive root for {y}, found {cands}")
+        elim[y] = sp.factor(cands[0])
+        steps.append(Step(f"Then {y} from its own equation (its positive root):", sp.Eq(y, elim[y])))
+    return x1, elim, root, poly
 
 
 def _check_at_points(system, sub, rate_vals, elim, x1, root, model, side, count=4):
     """50-digit check: the closed-form solution solves every equation of the system."""
     import random
-    rng = random.Random(hash((model, side)) & 0xFFFF)
+    import zlib
+    rng = random.Random(zlib.crc32(f"{model}/{side}".encode()))
     scaled, region, sample = SIDES[model][side]
     checked = 0
     tries = 0
@@ -468,3 +501,419 @@ def floor(config, dps: int = 30) -> dict:
     if spec.psi is not None:
         res["rho"] = spec.psi / spec.phi
     return res
+
+
+# ----------------------------------------------------------------------------- one-parameter limits
+#
+# A limit of the paper is a path in the parameters, p = p(τ), τ → 0⁺ (p2 = τ; λ = τ;
+# λ = 1/τ; ψ = 1/τ with λ = λ0ψ/φ; φ = τ, …), possibly with unknowns that scale with τ
+# (L = ℓ/τ when λ = 1/τ).  Substituted into a system and rescaled (each equation divided
+# by its leading power of τ, :func:`~symcollapse.equations.rescale`) it is a family F(x, τ)
+# that is regular at τ = 0.  Its *expansion system* has the limit point x0 and the first
+# derivative x1 = dx/dτ at τ = 0 as unknowns:
+#
+#     F(x0, 0) = 0,     ∂_x F(x0, 0)·x1 + ∂_τ F(x0, 0) = 0,
+#
+# and two outputs per part: E0 = E(x0, 0) (the limit) and E1 = ∂_x E·x1 + ∂_τ E (the
+# first-order term: E(τ) = E0 + E1 τ + O(τ²) when the Jacobian is invertible at x0).  It
+# is an ordinary System: the numerics solve it like any other, and on the isotropic atom
+# SymPy solves it in closed form (first the limit system, then linear systems for x1).
+
+tau = sp.Symbol("tau", positive=True)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A one-parameter limit τ → 0⁺ of a model (see the comment above this class).
+
+    ``substitution(spec)`` gives the parameter path (symbol → expression in τ),
+    ``scalings(spec)`` the unknowns that scale with τ (old → τ^k·new), ``config_at(spec,
+    t)`` the config at τ = t (for the numerical confirmation along a sequence), and
+    ``condition`` says in words where the limit is taken.
+    """
+
+    name: str
+    statement: str
+    models: tuple
+    variable: str           # what τ is, in words (e.g. "τ = p₂", "τ = 1/λ")
+    condition: str = ""
+
+    def substitution(self, spec) -> dict:
+        return _LIMIT_PATHS[self.name](spec)[0]
+
+    def scalings(self, spec) -> dict:
+        return _LIMIT_PATHS[self.name](spec)[1]
+
+    def config_at(self, spec, t):
+        """The spec at τ = t (a Fraction)."""
+        return _LIMIT_PATHS[self.name](spec)[2](t)
+
+
+def _scaled_keys(system) -> tuple:
+    keys = []
+    if eq.e1 in system.scale or eq.e2 in system.scale:
+        keys.append("e")
+    if eq.L_eff in system.scale:
+        keys.append("L")
+    return tuple(keys)
+
+
+def _family(spec):
+    """The family F(x; parameters) that answers a spec (its regime's system, all
+    parameters kept free), and the regime."""
+    from .regimes import model_family, select
+    regime = select(spec)
+    if regime.system is None or regime.delegate is not None or regime.exact_zero or regime.null_atoms:
+        raise UnsupportedError(f"limits: regime {regime.name!r} has no family to expand in")
+    return model_family(spec.model, spec.strategy, (), _scaled_keys(regime.system)), regime
+
+
+def _p2_path(spec):
+    return {eq.p2: tau}, {}, lambda t: spec.replace(p2=t)
+
+
+def _c2_path(spec):
+    def at(t):
+        return spec.replace(atoms=tuple(dataclasses.replace(a, delta=a.delta * t) for a in spec.atoms))
+    return {eq.DELTA: tau * eq.DELTA}, {}, at
+
+
+def _lam0_path(spec):
+    return {eq.lam: tau}, {}, lambda t: spec.replace(lam=t)
+
+
+def _lam_oo_path(spec):
+    scal = {eq.L_eff: sp.Symbol("ell", positive=True) / tau} if spec.model == "random_projection" else {}
+    return {eq.lam: 1 / tau}, scal, lambda t: spec.replace(lam=1 / t)
+
+
+def _psi_oo_path(spec):
+    # λ = λ0 ψ/φ: the symbol lambda stands for λ0 after the substitution
+    lam0_ = spec.lam
+    return ({eq.psi: 1 / tau, eq.lam: eq.lam / (tau * eq.phi)}, {},
+            lambda t: spec.replace(psi=1 / t, lam=lam0_ / (t * spec.phi)))
+
+
+def _n_oo_path(spec):
+    if spec.model == "random_projection":
+        ratio = spec.psi / spec.phi
+        return ({eq.phi: tau, eq.psi: rho * tau}, {},
+                lambda t: spec.replace(phi=t, psi=ratio * t))
+    return {eq.phi: tau}, {}, lambda t: spec.replace(phi=t)
+
+
+_LIMIT_PATHS = {"p2->0": _p2_path, "c2->0": _c2_path, "lam->0": _lam0_path,
+                "lam->oo": _lam_oo_path, "psi->oo": _psi_oo_path, "n->oo": _n_oo_path}
+
+LIMITS = {
+    "p2->0": Limit("p2->0", "No synthetic data: ζ vanishes and the classical ridge error remains.",
+                   ("linear", "random_projection"), "τ = p₂"),
+    "c2->0": Limit("c2->0", "Perfect synthetic labels (Δ = 0): ζ vanishes, exactly linearly in Δ.",
+                   ("linear", "random_projection"), "Δ → τΔ"),
+    "lam->0": Limit("lam->0", "The ridgeless limit λ → 0⁺, on the side of the interpolation "
+                    "threshold where the config lies.", ("linear", "random_projection"), "τ = λ",
+                    "off the interpolation threshold (the regime of the config at λ = 0)"),
+    "lam->oo": Limit("lam->oo", "Infinite ridge: ŵ → 0 and E_test → ‖w1‖²_{Σ1} = tr(θΣ1).",
+                     ("linear", "random_projection"), "τ = 1/λ"),
+    "psi->oo": Limit("psi->oo", "An infinitely wide model with λ = λ0ψ/φ is the linear model at "
+                     "ridge λ0.", ("random_projection",), "τ = 1/ψ, λ = λ0/(τφ)"),
+    "n->oo": Limit("n->oo", "Infinite data at fixed p₂ (and m/d): the strong-collapse floor, "
+                   "and the first-order term in d/n above it.", ("linear", "random_projection"),
+                   "τ = φ = d/n (ψ = ρτ with ρ = m/d fixed)"),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def expansion_system(family: eq.System, substitution: tuple, scalings: tuple, name: str) -> eq.System:
+    """The expansion system of a family along a path (see the comment above
+    :class:`Limit`).  Unknowns: those of the rescaled family (x0) and ``D<x>`` (x1);
+    outputs: each part (its limit) and ``d_<part>`` (its first-order coefficient)."""
+    moved = family.subs(dict(substitution)) if substitution else family
+    moved = dataclasses.replace(  # each trace over one denominator
+        moved, equations=tuple(_together_traces(f) for f in moved.equations),
+        densities={k: sp.together(_together_traces(v)) for k, v in moved.densities.items()})
+    fam = eq.rescale(moved, dict(scalings), tau, name)
+    fam = dataclasses.replace(fam, densities={k: sp.together(_together_traces(v))
+                                              for k, v in fam.densities.items()})
+    rates = tuple(sp.Symbol(f"D{x}") for x in fam.unknowns)
+    along = {x: x + tau * r for x, r in zip(fam.unknowns, rates)}
+
+    def at_zero(expr):
+        return sp.sympify(expr).subs(tau, 0)
+
+    def slope(expr):
+        return sp.diff(sp.sympify(expr).xreplace(along), tau).subs(tau, 0)
+
+    eqs0 = tuple(at_zero(f) for f in fam.equations)
+    eqs1 = tuple(sp.expand_mul(slope(f)) for f in fam.equations)
+    dens = {}
+    for k, v in fam.densities.items():
+        d0 = at_zero(v)
+        if d0.has(sp.nan, sp.zoo, sp.oo):
+            raise AssertionError(f"{name}: the {k} density has no finite limit")
+        dens[k] = d0
+        dens[f"d_{k}"] = slope(v)
+    guess = {x: fam.guess.get(x, 0) for x in fam.unknowns}
+    guess.update({r: 0 for r in rates})
+    out = eq.System(name=name, unknowns=fam.unknowns + rates, equations=eqs0 + eqs1,
+                    densities=dens, positive=fam.positive, scale=dict(scalings), guess=guess,
+                    note=f"expansion of {family.name} at tau = 0")
+    return out
+
+
+def _together_traces(expr):
+    return sp.sympify(expr).replace(eq.tr, lambda f: eq.tr(sp.factor_terms(sp.together(f))))
+
+
+def _expansion_for(limit: Limit, spec):
+    if spec.model not in limit.models:
+        raise UnsupportedError(f"limit {limit.name}: not defined for model \"{spec.model}\"")
+    if spec.strategy not in ("plain", "weighted"):
+        raise UnsupportedError(f"limit {limit.name}: not available for strategy \"{spec.strategy}\"")
+    if limit.name == "psi->oo" and spec.lam == 0:
+        raise UnsupportedError("limit psi->oo: needs lam > 0 (the path is λ = λ0ψ/φ with "
+                               "λ0 = lam; at lam = 0 the limit is the ridgeless linear model)")
+    near = {"p2->0": Fraction(0), "c2->0": Fraction(0), "lam->0": Fraction(0)}.get(
+        limit.name, Fraction(1, 10 ** 6))
+    family, regime = _family(limit.config_at(spec, near))
+    sub = tuple(sorted(limit.substitution(spec).items(), key=lambda kv: str(kv[0])))
+    scal = tuple(sorted(limit.scalings(spec).items(), key=lambda kv: str(kv[0])))
+    system = expansion_system(family, sub, scal, f"{family.name}/{limit.name}")
+    return system, regime
+
+
+def expand(limit, config, dps: int = 30) -> dict:
+    r"""The limit and its first-order term, for any atoms, at ``dps`` digits.
+
+    Returns ``value`` (test_error, bias, variance, zeta at τ = 0: the limit), ``slope``
+    (their derivatives in τ at 0: E(τ) = E0 + E1·τ + O(τ²)), ``tau`` (what τ is),
+    ``regime`` and ``residual`` (the expansion system's certificate).  The expansion
+    system is solved by Newton from the solution of a nearby point of the path.
+    """
+    import mpmath as mp
+
+    from .compiled import atoms_mp, compile_system, to_mpf
+    from .decomposition import predict
+    from .regimes import parameter_values
+    from .solve import newton_mp
+    limit = LIMITS[limit] if isinstance(limit, str) else limit
+    spec = parse(config)
+    system, regime = _expansion_for(limit, spec)
+    params = dict(parameter_values(spec))
+    if eq.psi in params and spec.phi:
+        params[rho] = spec.psi / spec.phi
+    c = compile_system(system)
+    with mp.workdps(dps + 15):
+        start = _start_values(limit, spec, system, dps)
+        p_mp = [to_mpf(params[s]) for s in c.params]
+        atoms = atoms_mp(spec.atoms)
+        sol = newton_mp(c, start, p_mp, atoms, tol=mp.mpf(10) ** (-(mp.mp.dps - 8)))
+        outs = c.outputs_mp(sol.x, p_mp, atoms)
+    with mp.workdps(dps):
+        value = {k: +outs[k] for k in PARTS}
+        slope = {k: +outs[f"d_{k}"] for k in PARTS}
+        residual = +sol.residual
+    return {"value": value, "slope": slope, "tau": limit.variable, "regime": regime.name,
+            "residual": residual}
+
+
+def _start_values(limit, spec, system, dps):
+    """x0 from the solution at a point of the path near τ = 0 (mapped through the
+    scalings), x1 = 0: Newton on the expansion system converges from there."""
+    import mpmath as mp
+
+    from .compiled import to_mpf
+    from .decomposition import predict
+    t = Fraction(1, 10 ** 12) if limit.name != "n->oo" else Fraction(1, 10 ** 8)
+    near = predict(limit.config_at(spec, t) if limit.name not in ("c2->0",) else spec, dps=dps)
+    known = near["unknowns"]
+    tt = to_mpf(t)
+    inverse = {}
+    for old, expr in system.scale.items():
+        new = next(iter(expr.free_symbols - {tau}))
+        num, den = sp.fraction(sp.together(expr))
+        inverse[str(new)] = (str(old), sp.degree(num, tau) - sp.degree(den, tau))
+    start = []
+    half = len(system.unknowns) // 2
+    for x in system.unknowns[:half]:
+        name = str(x)
+        if name in known:
+            start.append(known[name])
+        elif name in inverse and inverse[name][0] in known:
+            old, k = inverse[name]
+            start.append(known[old] / tt ** k)
+        else:
+            start.append(mp.mpf(0))
+    return start + [mp.mpf(0)] * (len(system.unknowns) - half)
+
+
+#: The sides (families of :data:`SIDES`) on which each limit is derived in closed form
+#: for isotropic data.  p2 → 0, c² → 0 and n → ∞ keep the side; λ → 0⁺ starts from the
+#: ridge and lands on a ridgeless side; λ → ∞ and ψ → ∞ start from the ridge.
+ISOTROPIC_LIMITS = {
+    "linear": {"p2->0": ("ridge", "under", "over"), "c2->0": ("ridge", "under", "over"),
+               "lam->0": ("under", "over"), "lam->oo": ("ridge",), "n->oo": ("ridge", "under")},
+    "random_projection": {"p2->0": ("ridge", "sketch", "features", "interpolating"),
+                          "c2->0": ("ridge", "sketch", "features", "interpolating"),
+                          "lam->0": ("sketch", "features", "interpolating"),
+                          "lam->oo": ("ridge",), "psi->oo": ("ridge",),
+                          "n->oo": ("ridge", "sketch", "features")},
+}
+
+
+def _symbolic_path(name, model):
+    """The path of a limit as symbols (no config values)."""
+    if name == "p2->0":
+        return {eq.p2: tau}, {}
+    if name == "c2->0":
+        return {eq.DELTA: tau * eq.DELTA}, {}
+    if name == "lam->0":
+        return {eq.lam: tau}, {}
+    if name == "lam->oo":
+        return {eq.lam: 1 / tau}, ({eq.L_eff: sp.Symbol("ell", positive=True) / tau}
+                                   if model == "random_projection" else {})
+    if name == "psi->oo":
+        return {eq.psi: 1 / tau, eq.lam: eq.lam / (tau * eq.phi)}, {}
+    if name == "n->oo":
+        return ({eq.phi: tau, eq.psi: rho * tau} if model == "random_projection"
+                else {eq.phi: tau}), {}
+    raise KeyError(name)
+
+
+#: The region of each (model, side) once the path is taken: n → ∞ sends φ (and ψ = ρφ)
+#: to 0, so the ridgeless sides are read in ρ = m/d.
+_N_OO_REGIONS = {("random_projection", "sketch"): rho < 1,
+                 ("random_projection", "features"): rho > 1,
+                 ("random_projection", "ridge"): sp.true,
+                 ("linear", "ridge"): sp.true, ("linear", "under"): sp.true}
+
+
+@functools.lru_cache(maxsize=None)
+def expand_isotropic(name: str, model: str, side: str):
+    r"""A limit of the isotropic model in closed form, with its first-order term.
+
+    The expansion system (:func:`expansion_system`) of the family of ``side``
+    (:data:`SIDES`) along the path of limit ``name`` is expanded on one symbolic atom
+    (Σ1 = Σ2 = sI, r², c²) and solved: the limit system for its physical root, then
+    three linear stages (its second-order rates; the first-order terms of the first-order
+    unknowns; those of the rates).  Returns a dict with ``value`` and ``slope`` (part →
+    SymPy expression: E(τ) = value + slope·τ + O(τ²)), ``condition`` (where it holds),
+    ``tau`` (what τ is) and ``steps``.
+    """
+    from .regimes import model_family
+    if side not in ISOTROPIC_LIMITS[model].get(name, ()):
+        raise UnsupportedError(f"limit {name}: no isotropic closed form on the {side} side "
+                               f"of the {model} model")
+    scaled, region, sample = SIDES[model][side]
+    if name == "lam->0":
+        region = SIDES[model][side][1]
+    if name == "n->oo":
+        region = _N_OO_REGIONS[(model, side)]
+        sample = {rho: sp.Rational(1, 2) if side == "sketch" else 2}
+    family = model_family(model, "plain", (), scaled)
+    if side != "ridge" and name != "lam->0":  # the ridgeless member of the family
+        family = eq.limit_at_zero(family, eq.lam, family.name + "/ridgeless")
+    sub, scal = _symbolic_path(name, model)
+    system = expansion_system(family, tuple(sorted(sub.items(), key=lambda kv: str(kv[0]))),
+                              tuple(sorted(scal.items(), key=lambda kv: str(kv[0]))),
+                              f"{family.name}/{name}")
+    steps = [Step(f"The path {LIMITS[name].variable}, τ → 0⁺, in the {model} family of the "
+                  f"{side} side; the expansion system has the limit x₀ and the first-order "
+                  "term x₁ = dx/dτ at τ = 0 as unknowns.", None)]
+    iso = system.expand_traces([_IsoAtom()])
+    names = [str(x) for x in iso.unknowns]
+    pairs = []
+    for x in iso.unknowns:
+        sx = str(x)
+        if sx.endswith("1") and sx[:-1] + "2" in names:
+            pairs.append((x, iso.unknowns[names.index(sx[:-1] + "2")]))
+    sub_sym = _symmetric_reduction(iso, pairs)
+    eqs = {x: sp.together(f.xreplace(sub_sym)) for x, f in zip(iso.unknowns, iso.equations)}
+    first_names = {"e1", "e2", "epsilon1", "epsilon2", "L", "ell"}
+    first = [x for x in iso.unknowns if str(x) in first_names and x not in sub_sym]
+    e_main = next(x for x in first if str(x) in ("e1", "epsilon1"))
+    others = [x for x in first if x is not e_main]
+    sample_full = dict(sample)
+    rule = "largest" if side == "ridge" else "positive"
+    x1, elim, root, poly = _first_order_root(eqs, e_main, others, f"{model}, {side} side, {name}",
+                                             rule, sample_full, steps)
+    # Rational solutions are substituted at once (every stage then stays a rational function
+    # of the parameters); radicals are kept as their symbols and substituted at the end.
+    rational_root = _is_rational_function(root)
+    late = {} if rational_root else {x1: root}
+    solved = {x1: root} if rational_root else {}
+    for k, v in elim.items():
+        v = sp.factor(sp.cancel(sp.sympify(v).xreplace(solved)))
+        if _is_rational_function(v):
+            solved[k] = v
+        else:
+            late[k] = v
+    rational = not late
+    stages = [
+        [x for x in iso.unknowns if not str(x).startswith("D") and x not in first
+         and x not in sub_sym],
+        [x for x in iso.unknowns if str(x).startswith("D") and str(x)[1:] in first_names
+         and x not in sub_sym],
+        [x for x in iso.unknowns if str(x).startswith("D") and str(x)[1:] not in first_names
+         and x not in sub_sym],
+    ]
+    for group in stages:
+        if not group:
+            continue
+        lin = [sp.numer(sp.together(eqs[x].xreplace(solved))) for x in group]
+        sol = sp.solve(lin, group, dict=True)
+        if len(sol) != 1:
+            raise AssertionError(f"{name}: a linear stage in {group} has no unique solution")
+        for k, v in sol[0].items():
+            solved[k] = sp.factor(sp.cancel(v))
+        steps.append(Step(f"Linear in {', '.join(map(str, group))}:", {k: solved[k] for k in group},
+                          "sympy: the linear system has a unique solution"))
+    value, slope = {}, {}
+    for part in PARTS:
+        d0 = sp.sympify(iso.densities[part]).xreplace(sub_sym).xreplace(solved)
+        d1 = sp.sympify(iso.densities[f"d_{part}"]).xreplace(sub_sym).xreplace(solved)
+        d0 = sp.factor(sp.cancel(d0)).xreplace(late)
+        d1 = sp.factor(sp.cancel(d1)).xreplace(late)
+        if rational:
+            d0, d1 = sp.factor(sp.simplify(d0)), sp.factor(sp.simplify(d1))
+        value[part], slope[part] = d0, d1
+    steps.append(Step("The limit and the first-order term of each part:",
+                      {**{f"{k}": v for k, v in value.items()},
+                       **{f"d{k}/dτ": v for k, v in slope.items()}}))
+    return {"value": value, "slope": slope, "condition": region, "tau": LIMITS[name].variable,
+            "steps": steps, "unknown": x1, "root": root}
+
+
+def confirm(limit, config, exponents=(3, 4, 5, 6), dps: int = 30) -> dict:
+    r"""Confirm a limit numerically: :func:`~symcollapse.predict` along the path τ = 10^-k.
+
+    With E0, E1 from :func:`expand`, returns the rows (τ, E(τ), |E − E0|, the remainder
+    |E − E0 − E1τ|) and the log-log slopes of the two errors between the smallest τ:
+    1 and 2 when the derived first-order term is right (|E − E0| = |E1|τ + O(τ²)).  For
+    Δ → τΔ the error is exactly linear in τ and the remainder is 0 to working precision.
+    """
+    import mpmath as mp
+
+    from .compiled import to_mpf
+    from .decomposition import predict
+    limit = LIMITS[limit] if isinstance(limit, str) else limit
+    spec = parse(config)
+    exp_ = expand(limit, spec, dps=dps + 10)
+    E0, E1 = exp_["value"]["test_error"], exp_["slope"]["test_error"]
+    rows = []
+    with mp.workdps(dps + 10):
+        for k in exponents:
+            t = Fraction(1, 10 ** k)
+            E = predict(limit.config_at(spec, t), dps=dps + 10)["test_error"]
+            tt = to_mpf(t)
+            rows.append({"tau": tt, "E": E, "error": abs(E - E0), "remainder": abs(E - E0 - E1 * tt)})
+
+        def slope(key):
+            a, b = rows[-2], rows[-1]
+            if a[key] == 0 or b[key] == 0:
+                return None
+            return (mp.log(a[key]) - mp.log(b[key])) / (mp.log(a["tau"]) - mp.log(b["tau"]))
+
+        out = {"value": E0, "slope": E1, "rows": rows, "order": slope("error"),
+               "remainder_order": slope("remainder"), "regime": exp_["regime"]}
+    return out

@@ -158,8 +158,41 @@ def _visible(atom, groups) -> bool:
     return any(s[j] > 0 for j in groups)
 
 
+class _Rep:
+    """A stand-in atom for a support class (which of s1, s2 are > 0)."""
+
+    __slots__ = ("s1", "s2")
+
+    def __init__(self, s1, s2):
+        self.s1, self.s2 = s1, s2
+
+
+_STATS: dict = {}
+
+
+def _atom_stats(atoms) -> dict:
+    """Per atoms tuple (cached by identity; long spectra are asked many times along a
+    curve): the total weight of each support class (s1 > 0, s2 > 0) and the spectral
+    scale max(s1, s2)."""
+    hit = _STATS.get(id(atoms))
+    if hit is not None and hit[0] is atoms:
+        return hit[1]
+    classes = {}
+    for a in atoms:
+        key = (a.s1 > 0, a.s2 > 0)
+        classes[key] = classes.get(key, 0) + a.weight
+    m = max(max(a.s1, a.s2) for a in atoms)
+    stats = {"classes": classes, "scale": m if m > 0 else Fraction(1), "split": {}}
+    if len(_STATS) > 64:
+        _STATS.clear()
+    _STATS[id(atoms)] = (atoms, stats)
+    return stats
+
+
 def _w(spec, pred):
-    return sum((a.weight for a in spec.atoms if pred(a)), Fraction(0))
+    """Total weight of the atoms satisfying ``pred`` (a predicate of the supports)."""
+    classes = _atom_stats(spec.atoms)["classes"]
+    return sum((w for (b1, b2), w in classes.items() if pred(_Rep(int(b1), int(b2)))), 0)
 
 
 def _common(x, y):
@@ -232,8 +265,7 @@ def _consistent_noiseless(spec: Spec) -> bool:
 
 
 def _spectral_scale(spec: Spec) -> Fraction:
-    m = max(max(a.s1, a.s2) for a in spec.atoms)
-    return m if m > 0 else Fraction(1)
+    return _atom_stats(spec.atoms)["scale"]
 
 
 def threshold_parts(spec: Spec) -> dict:
@@ -271,9 +303,12 @@ def linear_regime(spec: Spec) -> Regime:
 
 
 def _split_null(spec: Spec, groups):
-    visible = tuple(a for a in spec.atoms if _visible(a, groups))
-    null = tuple(a for a in spec.atoms if not _visible(a, groups))
-    return visible, null
+    split = _atom_stats(spec.atoms)["split"]
+    if groups not in split:
+        visible = tuple(a for a in spec.atoms if _visible(a, groups))
+        null = tuple(a for a in spec.atoms if not _visible(a, groups))
+        split[groups] = (spec.atoms, ()) if not null else (visible, null)
+    return split[groups]
 
 
 def _linear(spec: Spec) -> Regime:
@@ -345,7 +380,7 @@ def _projection(spec: Spec) -> Regime:
     groups = present_groups(spec)
     fixed = _fixed_parameters(spec)
     if spec.lam > 0:
-        side = projection_side(spec) if any(_visible(a, groups) for a in spec.atoms) else "sketch"
+        side = projection_side(spec) if _w(spec, lambda a: _visible(a, groups)) else "sketch"
         tiny = _lt(spec.lam, _spectral_scale(spec) / 1000)
         scaled = ()
         if tiny and side == "features":
