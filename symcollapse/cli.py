@@ -2,7 +2,7 @@
 
     symcollapse predict CONFIG.json [--dps N]
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
-    symcollapse derive [NAME] [--check]
+    symcollapse derive [NAME] [--check] [--latex]
 
 Exit status: 0 success; 2 bad input (config, arguments, file); 3 a regime with no finite
 answer or a failed computation.  On 2 or 3 exactly one line goes to stderr, beginning
@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("name", nargs="?", default=None, metavar="NAME")
     de.add_argument("--check", action="store_true",
                     help="regenerate every document of derivations/ and compare")
+    de.add_argument("--latex", action="store_true",
+                    help="print NAME as a standalone LaTeX document instead of Markdown")
     de.add_argument("--write", action="store_true",
                     help="regenerate every document of derivations/ and write them")
     return p
@@ -113,7 +115,8 @@ def cmd_derive(args, out):
     if args.name is None:
         out.write(derive.listing())
         return 0
-    out.write(derive.render(args.name))
+    text = derive.render(args.name)
+    out.write(derive.to_latex(text) if args.latex else text)
     return 0
 
 

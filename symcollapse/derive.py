@@ -151,6 +151,33 @@ def _p2_one_consistency(doc: Doc):
 
 # ----------------------------------------------------------------------------- documents
 
+def _render_isotropic(doc: Doc, model: str, sides):
+    """The checked steps of :func:`symcollapse.limits.isotropic` for each side."""
+    from .limits import isotropic
+    for side, title in sides:
+        _parts, steps, _info = isotropic(model, side)
+        doc.text(f"### {title}\n")
+        for st in steps:
+            doc.text(st.text)
+            if isinstance(st.result, dict):
+                for k, v in st.result.items():
+                    if side == "ridge" and st.text.startswith("Substituting"):
+                        continue
+                    if sp.count_ops(v) > 600:
+                        doc.text(f"{k}: {sp.count_ops(v)} operations (not rendered).")
+                    elif isinstance(k, sp.Basic):
+                        doc.math(sp.Eq(k, v))
+                    else:
+                        doc.math(v, r"\mathrm{%s}" % str(k).replace("_", r"\_"))
+            elif st.result is not None:
+                if sp.count_ops(st.result) > 600:
+                    doc.text(f"({sp.count_ops(st.result)} operations; not rendered.)")
+                else:
+                    doc.math(st.result)
+            if st.check:
+                doc.check(True, st.check)
+
+
 def linear_document() -> str:
     """derivations/linear.md: the linear model on a real + synthetic mixture."""
     from .limits import isotropic_linear
@@ -281,23 +308,8 @@ labels (then the square system recovers w₁ and the error is 0).
 `symcollapse.limits.isotropic_linear` expands the same system on one symbolic atom and
 reduces it; its steps, with their checks:
 """)
-    for side, title in (("ridge", "λ > 0"), ("under", "λ → 0⁺, φ < 1"), ("over", "λ → 0⁺, φ > 1")):
-        parts, steps = isotropic_linear(side)
-        doc.text(f"### {title}\n")
-        for st in steps:
-            doc.text(st.text)
-            if isinstance(st.result, dict):
-                for k, v in st.result.items():
-                    if side == "ridge" and st.text.startswith("Substituting"):
-                        continue
-                    if isinstance(k, sp.Basic):
-                        doc.math(sp.Eq(k, v))
-                    else:
-                        doc.math(v, r"\mathrm{%s}" % str(k).replace("_", r"\_"))
-            elif st.result is not None:
-                doc.math(st.result)
-            if st.check:
-                doc.check(True, st.check)
+    _render_isotropic(doc, "linear", (("ridge", "λ > 0"), ("under", "λ → 0⁺, φ < 1"),
+                                      ("over", "λ → 0⁺, φ > 1")))
     phi, p2, sb, c2, r2 = eq.phi, eq.p2, sp.Symbol("sigma"), sp.Symbol("c2"), sp.Symbol("r2")
     from .limits import c2 as C2, r2 as R2, s_iso
     under = isotropic_linear("under")[0]["test_error"].xreplace(
@@ -574,8 +586,51 @@ rescaled by `rescale` and exact for λ > 0).  m = d < n: S is invertible, least 
 the linear model's value.  min(φ, ψ) = 1 with the other ≥ 1: the interpolation threshold,
 a divergence unless the labels are noiseless and consistent with m ≥ d.
 """)
+    doc.text("""
+## 7. Isotropic closed forms (Σ₁ = Σ₂ = sI, plain mixing)
+
+`symcollapse.limits.isotropic("random_projection", side)` expands the general system on one
+symbolic atom and reduces it.  After the symmetric reduction the equation of e₁ is linear in
+L, which leaves one polynomial in e₁: a cubic for λ > 0, whose physical root is the largest
+real root (written out by `limits.largest_real_root`: trigonometric form when the three roots
+are real, Cardano's real root otherwise), and linear factors on the ridgeless sides.
+""")
+    _render_isotropic(doc, "random_projection", (
+        ("ridge", "λ > 0"), ("sketch", "λ → 0⁺, ψ < min(1, φ)"),
+        ("features", "λ → 0⁺, φ < min(1, ψ)"), ("interpolating", "λ → 0⁺, φ > 1 and ψ > 1")))
+    from .decomposition import predict as _predict
+    from .limits import closed_form
+    worst = mp.mpf(0)
+    rng = random.Random(11)
+    for _ in range(6):
+        phi, psi = Fraction(rng.randint(1, 30), 10), Fraction(rng.randint(1, 30), 10)
+        if phi == psi or 1 in (phi, psi):
+            continue
+        for lam in (Fraction(rng.randint(1, 20), 17), 0):
+            cfg = {"model": "random_projection", "phi": phi, "psi": psi, "lam": lam,
+                   "p2": Fraction(rng.randint(0, 10), 10), "sigma1": Fraction(1, 2),
+                   "sigma2": Fraction(1, 3), "atoms": [{"weight": 1, "s1": Fraction(3, 2),
+                                                        "s2": Fraction(3, 2), "theta": 1, "delta": 2}]}
+            num = _predict(cfg, dps=40)
+            with mp.workdps(45):
+                for part in ("test_error", "zeta"):
+                    v = mp.mpf(str(sp.N(closed_form(cfg, part), 45)))
+                    worst = max(worst, abs(v - num[part]) / (1 + abs(v)))
+    doc.check(worst < mp.mpf(10) ** -35,
+              "`closed_form` (cubic root for λ > 0, the Piecewise over the ridgeless sides) equals "
+              f"predict at random rational points on every side, to 35 digits (worst {mp.nstr(worst, 2)})")
     doc.text(f"\n_{doc.checks} checks passed._\n")
     return doc.render()
+
+
+def _limits_document() -> str:
+    from .derive_limits import document
+    return document()
+
+
+def _scaling_document() -> str:
+    from .derive_scaling import document
+    return document()
 
 
 DOCUMENTS = {
@@ -583,7 +638,79 @@ DOCUMENTS = {
                     "random projections: conditioning on S, effective ridge L, sketch term b, limits"),
     "linear": ("derivations/linear.md", linear_document,
                "the linear model: fixed point, Bias + Var + ζ, ridgeless sides, closed forms"),
+    "limits": ("derivations/limits.md", _limits_document,
+               "every limit (p2, c², λ → 0⁺, λ → ∞, ψ → ∞, n → ∞) with its first-order term"),
+    "scaling": ("derivations/scaling.md", _scaling_document,
+                "power-law scaling laws, the tuned ridge, the plateau and the crossover n*"),
 }
+
+
+def to_latex(markdown: str) -> str:
+    r"""A standalone LaTeX document from a derivation's Markdown (for xelatex or lualatex,
+    which read its Unicode text): headings become sections, ``$$…$$`` display math
+    ``\[…\]``, checks bold paragraphs, indented blocks verbatim and tables tabulars."""
+    import re
+    lines = markdown.splitlines()
+    out = [r"\documentclass{article}", r"\usepackage{amsmath,amssymb}", r"\usepackage{fontspec}",
+           r"\usepackage[margin=2cm]{geometry}", r"\begin{document}"]
+    i = 0
+
+    def inline(text):
+        parts = re.split(r"(\$[^$]+\$)", text)
+        esc = []
+        for p in parts:
+            if p.startswith("$") and p.endswith("$") and len(p) > 1:
+                esc.append(p)
+            else:
+                p = p.replace("\\", r"\textbackslash{}")
+                for ch in "&%#_{}":
+                    p = p.replace(ch, "\\" + ch)
+                p = re.sub(r"\*\*(.+?)\*\*", r"\\textbf{\1}", p)
+                p = re.sub(r"`([^`]+)`", r"\\texttt{\1}", p)
+                esc.append(p)
+        return "".join(esc)
+
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("$$"):
+            j = i + 1
+            body = []
+            while j < len(lines) and not lines[j].startswith("$$"):
+                body.append(lines[j])
+                j += 1
+            out.append(r"\[" + "\n".join(body) + r"\]")
+            i = j + 1
+            continue
+        if line.startswith("# "):
+            out.append(r"\section*{" + inline(line[2:]) + "}")
+        elif line.startswith("## "):
+            out.append(r"\subsection*{" + inline(line[3:]) + "}")
+        elif line.startswith("### "):
+            out.append(r"\subsubsection*{" + inline(line[4:]) + "}")
+        elif line.startswith("> "):
+            out.append(r"\par\noindent " + inline(line[2:]) + r"\par")
+        elif line.startswith("    "):
+            block = []
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                block.append(lines[i][4:])
+                i += 1
+            out.append(r"\begin{verbatim}" + "\n" + "\n".join(block).rstrip() + "\n" + r"\end{verbatim}")
+            continue
+        elif line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                if not all(set(c) <= set("-: ") for c in cells):
+                    rows.append(" & ".join(inline(c) for c in cells) + r" \\")
+                i += 1
+            width = rows[0].count(" & ") + 1 if rows else 1
+            out.append(r"\begin{tabular}{" + "l" * width + "}\n" + "\n".join(rows) + "\n" + r"\end{tabular}")
+            continue
+        else:
+            out.append(inline(line))
+        i += 1
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
 
 
 def listing() -> str:

@@ -868,12 +868,13 @@ def expand_isotropic(name: str, model: str, side: str):
             solved[k] = sp.factor(sp.cancel(v))
         steps.append(Step(f"Linear in {', '.join(map(str, group))}:", {k: solved[k] for k in group},
                           "sympy: the linear system has a unique solution"))
-    value, slope = {}, {}
+    value, slope, folded = {}, {}, {"value": {}, "slope": {}}
     for part in PARTS:
         d0 = sp.sympify(iso.densities[part]).xreplace(sub_sym).xreplace(solved)
         d1 = sp.sympify(iso.densities[f"d_{part}"]).xreplace(sub_sym).xreplace(solved)
-        d0 = sp.factor(sp.cancel(d0)).xreplace(late)
-        d1 = sp.factor(sp.cancel(d1)).xreplace(late)
+        folded["value"][part] = d0 = sp.factor(sp.cancel(d0))
+        folded["slope"][part] = d1 = sp.factor(sp.cancel(d1))
+        d0, d1 = d0.xreplace(late), d1.xreplace(late)
         if rational:
             d0, d1 = sp.factor(sp.simplify(d0)), sp.factor(sp.simplify(d1))
         value[part], slope[part] = d0, d1
@@ -881,7 +882,7 @@ def expand_isotropic(name: str, model: str, side: str):
                       {**{f"{k}": v for k, v in value.items()},
                        **{f"d{k}/dτ": v for k, v in slope.items()}}))
     return {"value": value, "slope": slope, "condition": region, "tau": LIMITS[name].variable,
-            "steps": steps, "unknown": x1, "root": root}
+            "steps": steps, "unknown": x1, "root": root, "folded": folded, "roots": late}
 
 
 def confirm(limit, config, exponents=(3, 4, 5, 6), dps: int = 30) -> dict:

@@ -327,26 +327,31 @@ def crossover(law: PowerLaw, p2) -> dict:
     return {"exponent": a, "constant": C, "floor": fl, "n_star": (C / fl) ** (1 / a)}
 
 
-def worth(law: PowerLaw, n, p2) -> float:
+def worth(law: PowerLaw, n, p2, *, grid: int = 200) -> float:
     r"""The number of real samples that a mixture of n samples (fraction p2 synthetic) is
-    worth: n_eff with E_clean(n_eff) = E_mix(n), both by :func:`predict_n` (noiseless,
-    ridgeless; the clean curve is inverted by bisection in log n).  It is at most about
+    worth: n_eff with E_clean(n_eff) = E_mix(n) (noiseless, ridgeless).  The clean learning
+    curve is evaluated on a fine log grid up to 10n (one vectorized float64 call) and
+    inverted by interpolation in log-log (it is strictly decreasing).  It is at most about
     n* (:func:`crossover`): past it more data buy nothing."""
-    target = predict_n(law, n, p2=p2, dps=15)["test_error"]
-    lo, hi = mp.mpf(1), mp.mpf(n) * 10
-    def clean(m):
-        return predict_n(law, int(mp.nint(m)), dps=15)["test_error"]
-    if clean(hi) > target:
+    import numpy as np
+    target = float(learning_curve(law, [int(n)], p2=p2)["test_error"][0])
+    ns = np.geomspace(1, 10 * float(n), grid)
+    clean = learning_curve(law, [max(1, int(round(m))) for m in ns])["test_error"]
+    if target < clean[-1]:
         return float("inf")
-    for _ in range(60):
-        mid = mp.sqrt(lo * hi)
-        if clean(mid) > target:
-            lo = mid
-        else:
-            hi = mid
-        if hi / lo < 1 + mp.mpf(10) ** -6:
+    if target >= clean[0]:
+        return 1.0
+    logs = np.log(clean)[::-1]
+    u = float(np.interp(np.log(target), logs, np.log(ns)[::-1]))
+    for _ in range(4):  # Newton in log-log on the clean curve (n need not be an integer)
+        h = 1e-4
+        e0, e1 = learning_curve(law, [float(np.exp(u)), float(np.exp(u + h))])["test_error"]
+        slope = (np.log(e1) - np.log(e0)) / h
+        step = (np.log(target) - np.log(e0)) / slope
+        u += step
+        if abs(step) < 1e-10:
             break
-    return float(mp.sqrt(lo * hi))
+    return float(np.exp(u))
 
 
 def tuned_curve(law: PowerLaw, ns, sigma, *, grid=None) -> dict:
@@ -379,3 +384,18 @@ def tuned_curve(law: PowerLaw, ns, sigma, *, grid=None) -> dict:
         lam_best.append(float(np.exp(ustar)))
         err_best.append(float(np.exp(c0 + c1 * ustar + c2 * ustar ** 2)))
     return {"n": np.array(ns), "lam": np.array(lam_best), "test_error": np.array(err_best)}
+
+
+def finite_config(law: PowerLaw, d: int, n: int, *, p2=0, lam=0, sigma1=0, sigma2=0) -> dict:
+    """An ordinary config with the first d coordinates of the power law (weights 1/d,
+    d-scaled energies θ = d·w², δ = d·δ; φ = d/n): what :func:`~symcollapse.simulate`
+    runs, and what the series spectrum approaches when d ≫ n."""
+    if not isinstance(d, int) or d < 1 or not isinstance(n, int) or n < 1:
+        raise ConfigError("finite_config: d and n must be positive integers")
+    atoms = []
+    for i in range(1, d + 1):
+        s1, s2, th, de = law.values(mp.mpf(i))
+        atoms.append({"weight": Fraction(1, d), "s1": float(s1), "s2": float(s2),
+                      "theta": float(th * d), "delta": float(de * d)})
+    return {"phi": Fraction(d, n), "p2": p2, "lam": lam, "sigma1": sigma1, "sigma2": sigma2,
+            "atoms": atoms}
