@@ -51,6 +51,9 @@ def predict(config, dps: int = 30) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
+    if spec.strategy == "iterative":
+        from .mixing import iterate
+        return iterate(spec, dps=dps)
     regime = regime_of(spec)
     if regime.delegate is not None:
         out = predict(regime.delegate, dps)

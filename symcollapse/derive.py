@@ -628,6 +628,11 @@ def _limits_document() -> str:
     return document()
 
 
+def _mixing_document() -> str:
+    from .derive_mixing import document
+    return document()
+
+
 def _scaling_document() -> str:
     from .derive_scaling import document
     return document()
@@ -642,6 +647,8 @@ DOCUMENTS = {
                "every limit (p2, c², λ → 0⁺, λ → ∞, ψ → ∞, n → ∞) with its first-order term"),
     "scaling": ("derivations/scaling.md", _scaling_document,
                 "power-law scaling laws, the tuned ridge, the plateau and the crossover n*"),
+    "mixing": ("derivations/mixing.md", _mixing_document,
+               "weighted mixing (α*, the floor in α) and iterative mixing (the recursion, its limit)"),
 }
 
 

@@ -149,6 +149,49 @@ def one_trial(spec, cols, n1, n2, rng, m=None):
     return sampled, bias, var, zeta
 
 
+def iterative_trial(spec, cols, n1, n2, rng, generations):
+    r"""One draw of iterative mixing (MODEL.md): w1, δ once; each generation fresh X1, X2 and
+    noise, synthetic labels y2 = X2ŵ_{t−1} + ε (ŵ_0 = w2 = w1 + δ), a plain ridge fit.
+
+    With the fitted map M (ŵ = My), D_t = ŵ_t − w1 = G_tw1 + H_tD_{t−1} + M_tσε with
+    G = MX − I and H = M_2X_2 (M_2: M's columns on group 2).  The exact conditional
+    expectation given all designs tracks the maps A_t = G_t + H_tA_{t−1} (of w1),
+    B_t = H_tB_{t−1} (of δ; B_0 = I) and the noise covariance N_t = H_tN_{t−1}H_tᵀ +
+    M_t diag(σ²) M_tᵀ: Bias = Tr(ΘA_tᵀΣ1A_t), ζ = Tr(ΔB_tᵀΣ1B_t), Var = Tr(Σ1N_t).
+    Returns an array (generations × 4): sampled error, bias, variance, zeta."""
+    d = cols["s1"].size
+    n = n1 + n2
+    lam = float(spec.lam)
+    s1 = cols["s1"]
+    w1 = rng.standard_normal(d) * np.sqrt(cols["theta"] / d)
+    delta = rng.standard_normal(d) * np.sqrt(cols["delta"] / d)
+    sig = np.concatenate([np.full(n1, float(spec.sigma1)), np.full(n2, float(spec.sigma2))])
+    theta, dvar = cols["theta"] / d, cols["delta"] / d
+    D = delta.copy()
+    A = np.zeros((d, d))
+    B = np.eye(d)
+    N = np.zeros((d, d))
+    out = np.zeros((generations, 4))
+    for t in range(generations):
+        X = rng.standard_normal((n, d))
+        X[:n1] *= np.sqrt(s1)
+        X[n1:] *= np.sqrt(cols["s2"])
+        eps = rng.standard_normal(n)
+        U, g, V = fit_map(X, np.ones(n), lam)
+        Mfull = (V * g[None, :]) @ U.T / math.sqrt(n)      # d × n: ŵ = M y
+        G = Mfull @ X - np.eye(d)
+        H = Mfull[:, n1:] @ X[n1:]
+        D = G @ w1 + H @ D + Mfull @ (sig * eps)
+        A = G + H @ A
+        B = H @ B
+        Ms = Mfull * sig[None, :]
+        N = H @ N @ H.T + Ms @ Ms.T
+        S1A, S1B = s1[:, None] * A, s1[:, None] * B
+        out[t] = (float(np.sum(s1 * D * D)), float(np.sum(theta * np.sum(A * S1A, axis=0))),
+                  float(np.sum(s1 * np.diag(N))), float(np.sum(dvar * np.sum(B * S1B, axis=0))))
+    return out
+
+
 def _check_sizes(spec, sz):
     if sz["d"] < 1:
         raise ConfigError(f"n = {sz['n']} gives d = round(phi*n) = 0: allowed n with d >= 1")
@@ -189,12 +232,14 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
     if spec.model == "random_features":
         raise UnsupportedError('simulate: model "random_features" is not available in this version')
-    if spec.strategy == "iterative":
-        raise UnsupportedError('simulate: strategy "iterative" is not available in this version')
+    if spec.strategy == "iterative" and spec.model != "linear":
+        raise UnsupportedError('simulate: strategy "iterative" is available for model "linear"')
     sz = sizes(spec, int(n))
     _check_sizes(spec, sz)
     cols = _coordinates(spec, sz["d"])
     show = sys.stderr.isatty() if progress is None else progress
+    if spec.strategy == "iterative":
+        return _simulate_iterative(spec, sz, cols, int(trials), int(seed), show)
     rows = []
     iterator = range(int(trials))
     if show:
@@ -214,3 +259,28 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
     return {"mean": mean, "se": se, "d": sz["d"], "n": sz["n"], "m": sz["m"],
             "n1": sz["n1"], "n2": sz["n2"], "trials": int(trials), "seed": int(seed),
             "conditional": cond}
+
+
+def _simulate_iterative(spec, sz, cols, trials, seed, show):
+    """simulate() for strategy "iterative": lists over generations 1..T."""
+    T = spec.generations
+    iterator = range(trials)
+    if show:
+        from tqdm import tqdm
+        iterator = tqdm(iterator, desc="simulate (iterative)", unit="trial", file=sys.stderr,
+                        leave=False)
+    runs = []
+    for t in iterator:
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t,)))
+        runs.append(iterative_trial(spec, cols, sz["n1"], sz["n2"], rng, T))
+    runs = np.array(runs)                       # trials × T × 4
+    mean = runs.mean(axis=0)
+    se = runs.std(axis=0, ddof=1) / math.sqrt(trials)
+    total = runs[:, :, 1:].sum(axis=2)
+    cond = {"test_error": {"mean": total.mean(axis=0).tolist(),
+                           "se": (total.std(axis=0, ddof=1) / math.sqrt(trials)).tolist()}}
+    for k, name in ((1, "bias"), (2, "variance"), (3, "zeta")):
+        cond[name] = {"mean": mean[:, k].tolist(), "se": se[:, k].tolist()}
+    return {"mean": mean[:, 0].tolist(), "se": se[:, 0].tolist(), "d": sz["d"], "n": sz["n"],
+            "m": sz["m"], "n1": sz["n1"], "n2": sz["n2"], "trials": trials, "seed": seed,
+            "generations": T, "conditional": cond}
