@@ -2,6 +2,7 @@
 
     symcollapse predict CONFIG.json [--dps N]
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
+    symcollapse check [--out DIR] [--fast]
     symcollapse derive [NAME] [--check] [--latex]
 
 Exit status: 0 success; 2 bad input (config, arguments, file); 3 a regime with no finite
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"independent draws (default: the config's trials, else {DEFAULT_TRIALS})")
     si.add_argument("--seed", type=_positive_int("seed", 0), default=None,
                     help="random seed (default: the config's seed, else 0)")
+    ch = sub.add_parser("check", help="every claim of the paper: verdicts, figures, a report")
+    ch.add_argument("--out", default="report", metavar="DIR",
+                    help="directory of the report and its figures (default: report)")
+    ch.add_argument("--fast", action="store_true", help="small sizes (every claim and figure still)")
     de = sub.add_parser("derive", help="print a derivation; --check: regenerate all, compare")
     de.add_argument("name", nargs="?", default=None, metavar="NAME")
     de.add_argument("--check", action="store_true",
@@ -120,7 +125,20 @@ def cmd_derive(args, out):
     return 0
 
 
-COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "derive": cmd_derive}
+def cmd_check(args, out):
+    try:
+        from paper_checks.runner import run_all
+    except ImportError:
+        raise ConfigError("check: the paper_checks package is not importable (run from a "
+                          "checkout or install the project)") from None
+    out_dir = args.out
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"--out = {out_dir!r} exists and is not a directory")
+    return run_all(out_dir, fast=args.fast, stdout=out, stderr=sys.stderr)
+
+
+COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "check": cmd_check,
+            "derive": cmd_derive}
 
 
 def main(argv=None, *, stdout=None, stderr=None) -> int:

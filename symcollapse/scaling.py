@@ -324,7 +324,8 @@ def crossover(law: PowerLaw, p2) -> dict:
     a = float(rate["exponent"].subs(vals))
     C = float(rate["constant"].subs(vals)) * law.r0
     fl = float(floor(law, p2)["test_error"])
-    return {"exponent": a, "constant": C, "floor": fl, "n_star": (C / fl) ** (1 / a)}
+    n_star = (C / fl) ** (1 / a) if fl > 0 else float("inf")  # no floor: the law never bends
+    return {"exponent": a, "constant": C, "floor": fl, "n_star": n_star}
 
 
 def worth(law: PowerLaw, n, p2, *, grid: int = 200) -> float:

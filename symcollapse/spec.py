@@ -162,6 +162,8 @@ def to_number(key: str, value, *, symbolic: bool = False) -> Number:
     ``Fraction``, SymPy ``Rational`` and mpmath ``mpf`` are numbers; booleans, strings,
     NaN and ±inf are not.  With ``symbolic=True`` a SymPy expression is kept as given.
     """
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        value = value.item()  # a numpy scalar: its Python value (bool stays refused below)
     if isinstance(value, bool) or value is None or isinstance(value, (str, list, dict, tuple)):
         raise ConfigError(f"{key} must be a number, got {_show(value)}")
     if isinstance(value, int):
@@ -171,7 +173,7 @@ def to_number(key: str, value, *, symbolic: bool = False) -> Number:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ConfigError(f"{key} = {_show(value)} is not a finite number")
-        return _fraction_from_decimal(key, decimal.Decimal(repr(value)))
+        return _fraction_from_decimal(key, decimal.Decimal(float.__repr__(value)))
     if isinstance(value, decimal.Decimal):
         return _fraction_from_decimal(key, value)
     if isinstance(value, Fraction):

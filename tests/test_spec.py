@@ -129,3 +129,14 @@ def test_json_errors():
 def test_hostile_magnitudes():
     refused(dict(ISO, lam=decimal.Decimal("1e-999999999")), "lam", "magnitudes")
     refused(dict(ISO, phi=10 ** 400), "phi", "out of range")
+
+
+def test_numpy_scalars_are_numbers_and_arrays_are_not():
+    import numpy as np
+    from fractions import Fraction
+    atoms = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
+    s = parse({"phi": np.float64(0.1), "p2": np.int64(0), "lam": np.float64(0.25), "atoms": atoms})
+    assert s.phi == Fraction(1, 10) and s.p2 == 0 and s.lam == Fraction(1, 4)
+    for bad in (np.bool_(True), np.array([0.1, 0.2]), np.float64("nan")):
+        with pytest.raises(ConfigError, match="phi"):
+            parse({"phi": bad, "p2": 0, "lam": 0, "atoms": atoms})
