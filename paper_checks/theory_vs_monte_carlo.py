@@ -23,9 +23,26 @@ CASES = {
 }
 
 
+#: More configs for the full run (d, m ≥ 400): ridgeless projections on each side, a
+#: weighted projections model, an anisotropic iterative run.
+FULL_EXTRA = {
+    "linear A3 φ=.7 ridgeless": {"phi": 0.7, "p2": 0.5, "lam": 0, "sigma1": 0.5, "sigma2": 1.0, "atoms": A3},
+    "linear iso φ=3 λ=1": {"phi": 3, "p2": 0.01, "lam": 1, "sigma1": 0.5, "sigma2": 0.5, "atoms": iso(2)},
+    "projections iso ψ=.5 φ=2 ridgeless": {"model": "random_projection", "psi": 0.5, "phi": 2, "p2": 0.3,
+                                           "lam": 0, "sigma1": 0.5, "sigma2": 0.8, "atoms": iso(1)},
+    "projections A3 ψ=3 φ=2 ridgeless": {"model": "random_projection", "psi": 3, "phi": 2, "p2": 0.3,
+                                         "lam": 0, "sigma1": 0.5, "sigma2": 0.8, "atoms": A3},
+    "weighted projections α=.5": {"strategy": "weighted", "alpha": 0.5, "model": "random_projection",
+                                  "psi": 1.5, "phi": 2, "p2": 0.5, "lam": 0.05, "sigma1": 0.5,
+                                  "sigma2": 0.8, "atoms": A3},
+    "iterative A3 t=4": {"strategy": "iterative", "generations": 4, "phi": 1.5, "p2": 0.6, "lam": 0.2,
+                         "sigma1": 0.3, "sigma2": 0.6, "atoms": A3},
+}
+
+
 def evaluate(fast=False, predict=None, cases=None):
     predict = predict or sc.predict
-    cases = cases or CASES
+    cases = cases or (CASES if fast else {**CASES, **FULL_EXTRA})
     rows, ok = [], True
     floor = 150 if fast else 400
     allowance = 0.03 if fast else 0.015
