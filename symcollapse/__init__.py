@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "predict": ("decomposition", "predict"),
     "curve": ("decomposition", "curve"),
+    "sweep": ("sweeps", "sweep"),
     "simulate": ("montecarlo", "simulate"),
     "closed_form": ("limits", "closed_form"),
     "parse": ("spec", "parse"),
@@ -44,5 +45,5 @@ def __dir__():
     return sorted(list(globals()) + list(_LAZY))
 
 
-__all__ = ["predict", "curve", "simulate", "closed_form", "parse", "ConfigError", "RegimeError",
+__all__ = ["predict", "curve", "sweep", "simulate", "closed_form", "parse", "ConfigError", "RegimeError",
            "DivergenceError", "ConvergenceError", "UnsupportedError", "SymcollapseError"]

@@ -1,9 +1,11 @@
 """The command line (DESIGN.md, "Contract: command line").
 
-    symcollapse predict CONFIG.json [--dps N]
+    symcollapse predict CONFIG.json [--dps N] [--certify]
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
     symcollapse check [--out DIR] [--fast]
     symcollapse derive [NAME] [--check] [--latex]
+    symcollapse sweep GRID.json [--out FILE] [--dps N] [--simulate] [--processes K]
+                      [--scheduler tcp://host:port] [--chunk C] [--keep-going]
 
 Exit status: 0 success; 2 bad input (config, arguments, file); 3 a regime with no finite
 answer or a failed computation.  On 2 or 3 exactly one line goes to stderr, beginning
@@ -63,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="deterministic-equivalent test error (JSON on stdout)")
     pr.add_argument("config", metavar="CONFIG.json")
     pr.add_argument("--dps", type=_dps, default=30, help="significant digits (default 30)")
+    pr.add_argument("--certify", action="store_true",
+                    help="prove the fixed point (Krawczyk test, ball arithmetic) and print "
+                         "intervals with their proven digits")
     si = sub.add_parser("simulate", help="Monte Carlo of the finite model (JSON on stdout)")
     si.add_argument("config", metavar="CONFIG.json")
     si.add_argument("--n", type=_positive_int("n", 2), default=None,
@@ -83,6 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print NAME as a standalone LaTeX document instead of Markdown")
     de.add_argument("--write", action="store_true",
                     help="regenerate every document of derivations/ and write them")
+    sw = sub.add_parser("sweep", help="predict (or simulate) over a parameter grid, as a table")
+    sw.add_argument("grid", metavar="GRID.json",
+                    help='{"config": {...} or "cfg.json", "grid": {"phi": [...], ...}}')
+    sw.add_argument("--out", default=None, metavar="FILE",
+                    help="write the table to FILE (.csv or .parquet); default: CSV on stdout")
+    sw.add_argument("--dps", type=_dps, default=None,
+                    help="predict every point at N digits (default: the float64 path)")
+    sw.add_argument("--simulate", action="store_true", help="Monte Carlo at every point")
+    sw.add_argument("--trials", type=_positive_int("trials", 2), default=None)
+    sw.add_argument("--seed", type=_positive_int("seed", 0), default=None)
+    sw.add_argument("--processes", type=_positive_int("processes", 1), default=None,
+                    help="local worker processes (default: one per core)")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on a Dask cluster, e.g. tcp://host:8786")
+    sw.add_argument("--chunk", type=_positive_int("chunk", 1), default=None,
+                    help="points per unit of work (default 4096)")
+    sw.add_argument("--keep-going", action="store_true",
+                    help="record failed points (status column) instead of stopping")
     return p
 
 
@@ -95,7 +118,7 @@ def _load(path):
 def cmd_predict(args, out):
     config, _spec = _load(args.config)
     from .decomposition import parts_to_strings, predict
-    result = predict(config, dps=args.dps)
+    result = predict(config, dps=args.dps, certify=args.certify)
     out.write(json.dumps(parts_to_strings(result), indent=2) + "\n")
     return 0
 
@@ -137,8 +160,39 @@ def cmd_check(args, out):
     return run_all(out_dir, fast=args.fast, stdout=out, stderr=sys.stderr)
 
 
+def cmd_sweep(args, out):
+    import time
+
+    from .sweeps import load_grid, sweep, write_table
+    if args.out is not None:
+        ext = os.path.splitext(args.out)[1].lower()
+        if ext not in (".csv", ".parquet"):
+            raise ConfigError(f"--out = {args.out!r}: allowed a .csv or .parquet file")
+        if os.path.isdir(args.out):
+            raise ConfigError(f"--out = {args.out!r} is a directory: allowed a .csv or "
+                              ".parquet file")
+    kw = load_grid(args.grid)
+    if args.simulate:
+        kw["method"] = "simulate"
+    for k in ("dps", "trials", "seed", "chunk", "processes", "scheduler"):
+        v = getattr(args, k)
+        if v is not None:
+            kw[k] = v
+    t = time.perf_counter()
+    table = sweep(progress=None, keep_going=args.keep_going, **kw)
+    seconds = time.perf_counter() - t
+    if args.out is None:
+        table.to_csv(out, index=False)
+        return 0
+    write_table(table, args.out)
+    summary = {"out": args.out, "points": len(table), "seconds": round(seconds, 3),
+               "status": {s: int(n) for s, n in table["status"].value_counts().items()}}
+    out.write(json.dumps(summary) + "\n")
+    return 0
+
+
 COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "check": cmd_check,
-            "derive": cmd_derive}
+            "derive": cmd_derive, "sweep": cmd_sweep}
 
 
 def main(argv=None, *, stdout=None, stderr=None) -> int:

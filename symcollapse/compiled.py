@@ -132,6 +132,19 @@ class Compiled:
         O = sp.lambdify(self._outer_args_out, self._O, modules="mpmath", cse=True)
         return F, J, O
 
+    @functools.cached_property
+    def _np_guess(self):
+        exprs = [sp.sympify(self.system.guess.get(u, 0)) for u in self.unknowns]
+        return sp.lambdify(self.params, exprs, modules="numpy")
+
+    def guess_np(self, p):
+        """The first-order guesses of :attr:`System.guess` at P parameter rows, (P, nx)."""
+        P = p.shape[0]
+        with np.errstate(all="ignore"):
+            vals = self._np_guess(*[p[:, i] for i in range(p.shape[1])])
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (P,)) for v in vals],
+                        axis=1)
+
     # -- float64, vectorized: x (P, nx), p (P, np)
     def traces_np(self, group: _Group, x, p, atoms: AtomArrays):
         P = x.shape[0]

@@ -39,7 +39,7 @@ def regime_of(spec) -> Regime:
     return select(spec)
 
 
-def predict(config, dps: int = 30) -> dict:
+def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
     Returns a dict with ``test_error``, ``bias``, ``variance``, ``zeta`` (mpmath ``mpf``,
@@ -47,18 +47,27 @@ def predict(config, dps: int = 30) -> dict:
     max-norm of the fixed-point residuals at the solution, at working precision
     ``dps + 15``), ``newton_step`` (size of one more Newton correction: an estimate of the
     error in the unknowns), ``regime`` and ``unknowns`` (the solved e_j, u_j, … by name).
+
+    ``certify=True`` adds ``certified``: for each part an interval ``lower``, ``upper``
+    (mpf) proved to contain the exact value and the number of proven ``digits``, plus the
+    ``proof`` used (:mod:`symcollapse.certify`: a Krawczyk test in ball arithmetic); a
+    failed proof raises :class:`~symcollapse.certify.CertificationError`.
     """
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
     if spec.strategy == "iterative":
+        if certify:
+            raise UnsupportedError('certify: not available for strategy "iterative" '
+                                   '(available: "plain", "weighted")')
         from .mixing import iterate
         return iterate(spec, dps=dps)
     regime = regime_of(spec)
     if regime.delegate is not None:
-        out = predict(regime.delegate, dps)
+        out = predict(regime.delegate, dps, certify=certify)
         out["regime"] = regime.name
         return out
+    balls = None
     with mp.workdps(dps + GUARD_DIGITS):
         if regime.exact_zero or not regime.atoms:
             values = {k: mp.mpf(0) for k in PARTS}
@@ -70,14 +79,45 @@ def predict(config, dps: int = 30) -> dict:
                 raise ConvergenceError(f"{regime.name}: {exc}") from None
         if regime.null_atoms:
             _add_null_atoms(values, regime, spec, unknowns)
+        if certify:
+            balls, proof = _certify(regime, spec, dps, unknowns)
     with mp.workdps(dps):
         out = {k: +values[k] for k in PARTS}
         out["residual"] = +residual
         out["newton_step"] = +step
         out["unknowns"] = {k: +v for k, v in unknowns.items()}
+    if certify:
+        from .certify import certified_parts
+        out["certified"] = dict(certified_parts(balls, dps), proof=proof)
     out["dps"] = dps
     out["regime"] = regime.name
     return out
+
+
+def _certify(regime, spec, dps, unknowns):
+    """Balls for the four parts (see :mod:`symcollapse.certify`) and the proof's name."""
+    from flint import arb
+
+    from . import certify as cert
+    extra = cert.null_atom_extra(regime, spec) if regime.null_atoms else None
+    if regime.exact_zero or not regime.atoms:
+        balls = {k: arb(0) for k in PARTS}
+        if extra is not None:
+            from flint import ctx
+            old = ctx.prec
+            ctx.prec = int((dps + 20) * 3.33) + 32
+            try:
+                for k, v in extra([], None).items():
+                    balls[k] = balls[k] + v
+            finally:
+                ctx.prec = old
+        return balls, "exact: no fixed point to solve in this regime"
+    c = compile_system(regime.system)
+    x_mid = [unknowns[str(x)] for x in c.unknowns]
+    balls, radius = cert.enclose(c, x_mid, parameter_values(spec), regime.atoms, dps,
+                                 extra=extra)
+    return balls, (f"Krawczyk test in ball arithmetic (python-flint arb): unique fixed point "
+                   f"within ±{mp.nstr(max(radius), 2)} of the Newton solution")
 
 
 def derivative(config, wrt: str, dps: int = 30) -> dict:
@@ -108,6 +148,9 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
         d = c.tangent(sym).derivative_mp(sol.x, p_mp, atoms_mp(regime.atoms))
     with mp.workdps(dps):
         return {k: +d[k] for k in PARTS}
+
+
+SCALAR_KEYS_ORDER = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
 
 
 def _param_symbol(key):
@@ -180,9 +223,9 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
 
     from .compiled import atoms_float
     from .errors import DivergenceError
-    from .regimes import threshold_parts
-    from .solve import continuation_np
-    from .spec import SCALAR_KEYS, to_number
+    from .regimes import signatures, threshold_parts
+    from .solve import solve_along
+    from .spec import SCALAR_KEYS, screen
 
     if not varying:
         raise ConfigError("curve: give at least one varying key, e.g. phi=[...]")
@@ -191,6 +234,8 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
         if key not in SCALAR_KEYS:
             raise ConfigError(f"curve: {key} cannot vary: allowed " + ", ".join(SCALAR_KEYS))
         arrays[key] = np.atleast_1d(np.asarray(values, dtype=object))
+        if arrays[key].ndim != 1:
+            raise ConfigError(f"curve: {key} must be a one-dimensional array of numbers")
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1:
         raise ConfigError("curve: the varying arrays must have one common length")
@@ -198,49 +243,127 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
     base = parse(config)
     raw = base.to_config() if not isinstance(config, dict) else config
     scalars = {k: v for k, v in raw.items() if k != "atoms"}
-    probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
     names = list(PARTS) + ([f"d_{k}" for k in PARTS] if wrt else [])
     out = {k: np.zeros(P) for k in names}
-    groups = {}
-    for i in range(P):
+    if P == 0:
+        return out
+    probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
+
+    def point_spec(i):
         point = dict(scalars)
         for key, arr in arrays.items():
             v = arr[i]
             point[key] = v.item() if hasattr(v, "item") else v
-        spec = parse(dict(point, atoms=probe_atom)).replace(atoms=base.atoms)
-        try:
-            regime = regime_of(spec)
-        except DivergenceError:
-            for k, v in threshold_parts(spec).items():
-                out[k][i] = v
-            continue
+        return parse(dict(point, atoms=probe_atom)).replace(atoms=base.atoms)
+
+    groups = {}   # (system, atoms id) -> (atoms, [(i, float parameter row or spec)])
+
+    def classify(i, spec, regime=None):
+        """File point i (its exact spec) under its regime, or evaluate it on the spot."""
+        if regime is None:
+            try:
+                regime = regime_of(spec)
+            except DivergenceError:
+                for k, v in threshold_parts(spec).items():
+                    out[k][i] = v
+                return
         if regime.delegate is not None or regime.null_atoms or regime.exact_zero:
             _exact_point(out, i, spec, wrt)
-            continue
+            return
         key = (regime.system, id(regime.atoms))
         groups.setdefault(key, (regime.atoms, []))[1].append((i, spec))
+
+    cols = _float_columns(arrays)
+    spec0 = point_spec(0)  # every key-level rule (e.g. alpha only for "weighted")
+    if cols is None:  # exact numbers (Fractions, mpf, ...): one spec per point
+        for i in range(P):
+            classify(i, spec0 if i == 0 else point_spec(i))
+    else:
+        exact = np.zeros(P, dtype=bool)
+        for key, v in cols.items():
+            exact |= screen(key, v, base.strategy)
+        codes, tie = signatures(base, cols)
+        exact |= tie
+        for i in np.flatnonzero(exact):  # raises the one-line error for a refused value
+            classify(int(i), point_spec(int(i)))
+        fast = ~exact
+        for code in np.unique(codes[fast]):
+            members = np.flatnonzero(fast & (codes == code))
+            try:
+                regime = regime_of(point_spec(int(members[0])))
+            except DivergenceError:
+                regime = None
+            if regime is None or regime.delegate is not None or regime.null_atoms \
+                    or regime.exact_zero:
+                for i in members:
+                    classify(int(i), point_spec(int(i)))
+                continue
+            key = (regime.system, id(regime.atoms))
+            groups.setdefault(key, (regime.atoms, []))[1].extend((int(i), None) for i in members)
+
     for (system, _), (atoms, items) in groups.items():
         c = compile_system(system)
-        p = np.array([[float(parameter_values(spec)[s]) for s in c.params] for _, spec in items])
+        items.sort(key=lambda item: item[0])  # curve order: neighbours warm-start Newton
+        p = _parameter_rows(c, items, cols, base)
         A = atoms_float(atoms)
-        x, ok, _ = continuation_np(c, p, A)
+        x, ok, _ = solve_along(c, p, A)
         vals = c.outputs_np(x, p, A)
         dvals = None
         if wrt:
             sym = _param_symbol(wrt)
             dvals = c.tangent(sym).derivative_np(x, p, A) if sym in c.params else None
-        for row, (i, spec) in enumerate(items):
-            good = ok[row] and np.all(np.isfinite(vals[row])) and (
-                not wrt or (dvals is not None and np.all(np.isfinite(dvals[row]))))
-            if not good:
-                _exact_point(out, i, spec, wrt)
-                continue
-            for col, name in enumerate(c.output_names):
-                if name in PARTS:
-                    out[name][i] = vals[row, col]
-                    if wrt:
-                        out[f"d_{name}"][i] = dvals[row, col]
+        good = ok & np.all(np.isfinite(vals), axis=1)
+        if wrt:
+            good &= np.all(np.isfinite(dvals), axis=1) if dvals is not None else False
+        index = np.array([i for i, _ in items], dtype=int)
+        for col, name in enumerate(c.output_names):
+            if name in PARTS:
+                out[name][index[good]] = vals[good, col]
+                if wrt:
+                    out[f"d_{name}"][index[good]] = dvals[good, col]
+        for row in np.flatnonzero(~good):
+            i, spec = items[row]
+            _exact_point(out, i, spec if spec is not None else point_spec(i), wrt)
     return out
+
+
+def _float_columns(arrays):
+    """The varying arrays as float64 columns, when every entry is a plain real number
+    (int, float or a numpy number; not bool); else None (exact numbers keep the exact
+    path)."""
+    import numpy as np
+
+    cols = {}
+    for key, arr in arrays.items():
+        for v in arr:
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                                     np.floating)):
+                return None
+        cols[key] = arr.astype(float)
+    return cols
+
+
+def _parameter_rows(c, items, cols, base):
+    """The (P, n_params) float parameter matrix of a group: a point's own spec where it
+    was read exactly, else its float columns, with ``base`` for the keys that do not
+    vary."""
+    import numpy as np
+
+    key_of = {_param_symbol(k): k for k in SCALAR_KEYS_ORDER}
+    base_vals = {s: float(v) for s, v in parameter_values(base).items()}
+    p = np.empty((len(items), len(c.params)))
+    index = np.array([i for i, _ in items], dtype=int)
+    for k, sym in enumerate(c.params):
+        key = key_of.get(sym)
+        if cols is not None and key in cols:
+            p[:, k] = cols[key][index]
+        else:
+            p[:, k] = base_vals[sym]
+    for row, (i, spec) in enumerate(items):
+        if spec is not None:
+            vals = parameter_values(spec)
+            p[row] = [float(vals[sym]) for sym in c.params]
+    return p
 
 
 def _exact_point(out, i, spec, wrt):
@@ -270,8 +393,19 @@ def parts_to_strings(result: dict) -> dict:
             return [fmt(x) for x in v]
         return v
 
-    return {k: fmt(v, 3 if k in ("residual", "newton_step") else dps)
-            for k, v in result.items()}
+    out = {k: fmt(v, 3 if k in ("residual", "newton_step") else dps)
+           for k, v in result.items() if k != "certified"}
+    if "certified" in result:
+        from .certify import decimal_bounds, mpf_fraction
+        cert = {}
+        for k, v in result["certified"].items():
+            if isinstance(v, dict):
+                lo, hi = decimal_bounds(mpf_fraction(v["lower"]), mpf_fraction(v["upper"]), dps)
+                cert[k] = {"lower": lo, "upper": hi, "digits": v["digits"]}
+            else:
+                cert[k] = v
+        out["certified"] = cert
+    return out
 
 
 __all__ = ["predict", "curve", "parts_to_strings", "PARTS"]

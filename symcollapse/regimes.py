@@ -286,6 +286,71 @@ def threshold_parts(spec: Spec) -> dict:
     return {"bias": 0.0, "variance": var, "zeta": zeta, "test_error": var + zeta}
 
 
+# ----------------------------------------------------------------------------- many points
+
+#: Relative width of the band around a threshold inside which a float comparison is not
+#: trusted (the point is then classified exactly, by :func:`select` on its own spec).
+TIE_BAND = 1e-12
+
+
+def signatures(base: Spec, cols: dict):
+    """Group many points by regime without building a spec per point.
+
+    ``cols`` maps scalar keys to float arrays of one length P (keys not given come from
+    ``base``, whose atoms and strategy every point shares).  Every comparison that
+    :func:`select` can make is evaluated for all points at once: the flags p2 ∈ {0, 1},
+    α ∈ {0, 1}, λ = 0, σ_j = 0 and the signs of φ·w(A) − r for every support set A (S1 ∪ S2,
+    S1∖S2, S2∖S1, S1, S2) against every reference r (1, p1, p2, ψ), of ψ − 1, ψ − φ and of
+    λ − scale/1000.  Points with equal rows make the same comparisons with the same
+    outcomes, hence get the same regime (a comparison of values that do not vary is the
+    same at every point and is left to the exact selection of each group).  Returns ``(codes, tie)``: an integer code per
+    point (equal codes, equal regimes) and a mask of the points lying within
+    :data:`TIE_BAND` of a threshold, which a float comparison cannot decide.
+    """
+    import numpy as np
+
+    P = len(next(iter(cols.values())))
+
+    def col(key):
+        if key in cols:
+            return np.asarray(cols[key], dtype=float)
+        v = getattr(base, key)
+        return np.full(P, np.nan if v is None else float(v))
+
+    phi, p2, lam, psi, alpha = (col(k) for k in ("phi", "p2", "lam", "psi", "alpha"))
+    s1, s2 = col("sigma1"), col("sigma2")
+    p1 = 1 - p2
+    classes = _atom_stats(base.atoms)["classes"]
+
+    def weight(pred):
+        return float(sum((w for (b1, b2), w in classes.items() if pred(b1, b2)), 0))
+
+    sets = [weight(lambda a, b: a or b), weight(lambda a, b: a and not b),
+            weight(lambda a, b: b and not a), weight(lambda a, b: a), weight(lambda a, b: b)]
+    scale = float(_atom_stats(base.atoms)["scale"])
+    refs = ((np.ones(P), ()), (p1, ("p2",)), (p2, ("p2",)), (psi, ("psi",)))
+    pairs = [(phi * w, r, ("phi",) + keys) for w in sets for r, keys in refs]
+    pairs += [(psi, np.ones(P), ("psi",)), (psi, phi, ("psi", "phi")),
+              (lam, np.full(P, scale / 1000), ("lam",))]
+    flags = [p2 == 0, p2 == 1, alpha == 0, alpha == 1, lam == 0, s1 == 0, s2 == 0]
+    rows = [np.asarray(f, dtype=np.int64) for f in flags]
+    tie = np.zeros(P, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        for x, y, keys in pairs:
+            if not any(k in cols for k in keys):
+                continue  # the same comparison at every point: decided once, exactly
+            diff = x - y
+            band = TIE_BAND * np.maximum(np.maximum(np.abs(x), np.abs(y)), 1e-300)
+            known = np.isfinite(diff)
+            near = known & (np.abs(diff) <= band) & ~((x == 0) & (y == 0))
+            tie |= near
+            rows.append(np.where(known, np.sign(diff) + 1, 3).astype(np.int64))
+    codes = np.zeros(P, dtype=np.int64)  # the row as base-4 digits (30 digits < 2**63)
+    for r in rows:
+        codes = codes * 4 + r
+    return codes, tie
+
+
 # ----------------------------------------------------------------------------- selection
 
 def select(spec: Spec) -> Regime:

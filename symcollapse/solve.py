@@ -66,7 +66,8 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
             break
         idx = np.nonzero(active)[0]
         F, J = c.residual_jacobian_np(x[idx], p[idx], atoms)
-        step = _batched_solve(J, F)
+        Jinv = _batched_inverse(J)
+        step = np.einsum("pij,pj->pi", Jinv, F)
         bad = ~np.all(np.isfinite(step), axis=1)
         step[bad] = 0.0
         scale = 1 + np.max(np.abs(x[idx]), axis=1)
@@ -75,15 +76,21 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
         stall[idx] = np.where(norm < 0.5 * size[idx], 0, stall[idx] + 1)
         size[idx] = np.where(bad, np.inf, norm)
         t = np.ones(len(idx))
-        accepted = tiny.copy()
-        x_new = np.where(tiny[:, None], x[idx] - step, x[idx])
+        # in the quadratic zone (a correction below 1e-6 of the scale) the full step is
+        # taken without the monotonicity test
+        accepted = tiny | (norm <= 1e-6 * scale)
+        x_new = np.where(accepted[:, None], x[idx] - step, x[idx])
+        if len(pos):
+            inside = np.all(x_new[:, pos] > 0, axis=1)
+            accepted &= inside
+            x_new = np.where(accepted[:, None], x_new, x[idx])
         for _half in range(30):
             if accepted.all():
                 break
             trial = x[idx] - t[:, None] * step
             ok_pos = np.all(trial[:, pos] > 0, axis=1) if len(pos) else np.ones(len(idx), bool)
             Ft = c.residual_np(trial, p[idx], atoms)
-            simplified = np.max(np.abs(_batched_solve(J, Ft)), axis=1)
+            simplified = np.max(np.abs(np.einsum("pij,pj->pi", Jinv, Ft)), axis=1)
             good = ok_pos & np.isfinite(simplified) & (simplified <= (1 - t / 4) * norm)
             take = good & ~accepted
             x_new[take] = trial[take]
@@ -99,22 +106,19 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
     return x, converged, residual
 
 
-def _batched_solve(J, F):
-    try:
-        return np.linalg.solve(J, F[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        out = np.full_like(F, np.nan)
-        for i in range(J.shape[0]):
-            try:
-                out[i] = np.linalg.solve(J[i], F[i])
-            except np.linalg.LinAlgError:
-                pass
-        return out
-
-
-def initial_guess(c: Compiled, p_row: dict):
-    """The system's first-order guess at a large ridge, as floats."""
-    return np.array([float(c.system.guess_value(x, p_row)) for x in c.unknowns])
+def _batched_inverse(J):
+    """J⁻¹ for a stack of matrices; NaN for a singular one (its point then stops)."""
+    with np.errstate(all="ignore"):
+        try:
+            return np.linalg.inv(J)
+        except np.linalg.LinAlgError:
+            out = np.full_like(J, np.nan)
+            for i in range(J.shape[0]):
+                try:
+                    out[i] = np.linalg.inv(J[i])
+                except np.linalg.LinAlgError:
+                    pass
+            return out
 
 
 def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e-12,
@@ -127,8 +131,7 @@ def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e
     p = np.array(p, dtype=float)
     P = p.shape[0]
     if LAM not in c.params:
-        x0 = np.stack([initial_guess(c, dict(zip(c.params, row))) for row in p])
-        return newton_np(c, x0, p, atoms, tol=tol)
+        return newton_np(c, c.guess_np(p), p, atoms, tol=tol)
     k = c.params.index(LAM)
     target = p[:, k].copy()
     scale = _spectral_scale(atoms)
@@ -138,43 +141,94 @@ def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e
     # start: Newton at λ = hi from the first-order guess
     p_cur = p.copy()
     p_cur[:, k] = hi
-    x0 = np.stack([initial_guess(c, dict(zip(c.params, row))) for row in p_cur])
-    x, ok, res = newton_np(c, x0, p_cur, atoms, tol=tol)
+    x, ok, res = newton_np(c, c.guess_np(p_cur), p_cur, atoms, tol=tol)
     tries = 0
     while not ok.all() and tries < 4:  # raise the starting ridge further
         tries += 1
         hi = np.where(ok, hi, hi * 1e3)
         p_cur[:, k] = hi
-        x0 = np.stack([initial_guess(c, dict(zip(c.params, row))) for row in p_cur])
-        x2, ok2, res2 = newton_np(c, x0, p_cur, atoms, tol=tol)
+        x2, ok2, res2 = newton_np(c, c.guess_np(p_cur), p_cur, atoms, tol=tol)
         x, ok, res = np.where(ok[:, None], x, x2), ok | ok2, np.where(ok, res, res2)
     if not ok.all():
         return x, ok, res
     log_hi, log_lo = np.log(hi), np.log(lo)
-    tau, dtau = 0.0, 0.1
-    steps = 0
-    while tau < 1.0 and steps < max_steps:
-        steps += 1
-        nxt = min(1.0, tau + dtau)
-        p_try = p.copy()
-        p_try[:, k] = np.exp((1 - nxt) * log_hi + nxt * log_lo)
-        if nxt == 1.0:
-            p_try[:, k] = lo
-        x_try, ok_try, res_try = newton_np(c, x, p_try, atoms, tol=tol, maxiter=25)
-        if ok_try.all():
-            x, res, tau = x_try, res_try, nxt
-            dtau = min(dtau * 1.6, 0.5)
-        else:
-            dtau /= 4
-            if dtau < 1e-6:
-                return x_try, ok_try, res_try
-    if tau < 1.0:
-        return x, np.zeros(P, bool), res
-    # final step to exactly λ = 0 where asked
-    if np.any(target == 0):
-        x_final, ok_final, res_final = newton_np(c, x, p, atoms, tol=tol)
-        return x_final, ok_final, res_final
-    return x, np.ones(P, bool), res
+    pos = _positive_index(c)
+    # every point walks its own path τ: 0 → 1 (log λ from hi to lo) with its own step
+    tau = np.zeros(P)
+    dtau = np.full(P, 0.1)
+    tau_prev = np.full(P, np.nan)
+    x_prev = np.full_like(x, np.nan)
+    failed = np.zeros(P, dtype=bool)
+    for _ in range(max_steps):
+        walk = np.flatnonzero((tau < 1.0) & ~failed)
+        if walk.size == 0:
+            break
+        nxt = np.minimum(1.0, tau[walk] + dtau[walk])
+        p_try = p[walk].copy()
+        p_try[:, k] = np.where(nxt < 1.0, np.exp((1 - nxt) * log_hi[walk] + nxt * log_lo[walk]),
+                               lo[walk])
+        start = x[walk]
+        has_prev = np.isfinite(tau_prev[walk])
+        if has_prev.any():  # secant predictor along the path in τ
+            with np.errstate(all="ignore"):
+                ratio = (nxt - tau[walk]) / (tau[walk] - tau_prev[walk])
+                pred = x[walk] + ratio[:, None] * (x[walk] - x_prev[walk])
+            keep = has_prev & np.all(np.isfinite(pred), axis=1)
+            if len(pos):
+                keep &= np.all(pred[:, pos] > 0, axis=1)
+            start = np.where(keep[:, None], pred, start)
+        # intermediate ridges only guide the path: a looser tolerance there
+        x_try, ok_try, res_try = newton_np(c, start, p_try, atoms, tol=1e-9, maxiter=25)
+        good, bad = walk[ok_try], walk[~ok_try]
+        x_prev[good], tau_prev[good] = x[good], tau[good]
+        x[good], res[good], tau[good] = x_try[ok_try], res_try[ok_try], nxt[ok_try]
+        dtau[good] = np.minimum(dtau[good] * 1.6, 0.5)
+        dtau[bad] /= 4
+        failed |= dtau < 1e-6
+    arrived = tau >= 1.0
+    # polish at the target to the full tolerance (λ = 0 exactly where asked)
+    ok = np.zeros(P, dtype=bool)
+    if arrived.any():
+        idx = np.flatnonzero(arrived)
+        x[idx], ok[idx], res[idx] = newton_np(c, x[idx], p[idx], atoms, tol=tol)
+    return x, ok, res
+
+
+def solve_along(c: Compiled, p, atoms: AtomArrays, *, stride=32, tol=1e-12):
+    """Solve P points given in curve order (neighbours close in parameter space).
+
+    Every ``stride``-th point (and the last) is solved by the λ-continuation of
+    :func:`continuation_np`; the points between two of them start Newton at the target
+    from the linear interpolation of their solutions (a warm start along the curve, a few
+    iterations each).  A point whose warm-started Newton does not converge, or that
+    leaves the domain of the positive unknowns, is solved by the continuation itself.
+    Returns ``(x, converged, residual)``.
+    """
+    p = np.array(p, dtype=float)
+    P = p.shape[0]
+    if P <= 2 * stride:
+        return continuation_np(c, p, atoms, tol=tol)
+    anchors = np.unique(np.r_[np.arange(0, P, stride), P - 1])
+    xa, oka, resa = continuation_np(c, p[anchors], atoms, tol=tol)
+    x = np.empty((P, xa.shape[1]))
+    ok = np.zeros(P, dtype=bool)
+    res = np.full(P, np.inf)
+    x[anchors], ok[anchors], res[anchors] = xa, oka, resa
+    rest = np.setdiff1d(np.arange(P), anchors)
+    right = np.searchsorted(anchors, rest)
+    i0, i1 = anchors[right - 1], anchors[right]
+    w = ((rest - i0) / (i1 - i0))[:, None]
+    both = oka[right - 1] & oka[right]
+    start = np.where(both[:, None], (1 - w) * x[i0] + w * x[i1], x[i0])
+    xr, okr, resr = newton_np(c, start, p[rest], atoms, tol=tol, maxiter=10)
+    pos = _positive_index(c)
+    if len(pos):
+        okr &= np.all(xr[:, pos] > 0, axis=1)
+    x[rest], ok[rest], res[rest] = xr, okr, resr
+    redo = rest[~okr]
+    if redo.size:
+        x[redo], ok[redo], res[redo] = continuation_np(c, p[redo], atoms, tol=tol)
+    return x, ok, res
 
 
 def _spectral_scale(atoms: AtomArrays) -> float:
@@ -188,36 +242,32 @@ def _spectral_scale(atoms: AtomArrays) -> float:
 def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     """Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
 
-    Damping by the natural monotonicity test (see :func:`newton_np`).  Converged when a
-    full Newton correction is below ``tol·(1 + ‖x‖∞)``: the step is taken and one more
-    correction ‖J⁻¹F‖∞ is measured (with quadratic convergence it bounds the remaining
-    error of the unknowns).
+    Damping by the natural monotonicity test (see :func:`newton_np`); a trial point's
+    residual and Jacobian are evaluated together (the atom traces they share dominate the
+    cost) and reused by the next iteration.  Converged at the first iterate x whose Newton
+    correction ‖J(x)⁻¹F(x)‖∞ is below ``tol·(1 + ‖x‖∞)``: that x is returned with its
+    residual ‖F(x)‖∞ and the correction (with quadratic convergence, an estimate of the
+    remaining error of the unknowns).
     """
     x = mp.matrix([mp.mpf(v) for v in x0])
     n = len(x)
     pos = [c.unknowns.index(u) for u in c.system.positive]
     last = mp.inf
+    F, J = c.residual_jacobian_mp(list(x), p, atoms)
     for it in range(1, maxiter + 1):
-        F, J = c.residual_jacobian_mp(list(x), p, atoms)
         step = _lu_step(J, F, it, mp.norm(F, mp.inf))
         size = mp.norm(step, mp.inf)
         if size <= tol * (1 + mp.norm(x, mp.inf)):
-            x = x - step
             if not all(x[i] > 0 for i in pos):
                 raise ConvergenceError(f"Newton: converged outside the domain (> 0) of "
                                        f"{', '.join(str(u) for u in c.system.positive)}")
-            F, J = c.residual_jacobian_mp(list(x), p, atoms)
-            try:
-                corr = mp.norm(mp.lu_solve(J, F), mp.inf)
-            except ZeroDivisionError:
-                corr = mp.inf
-            return Solution(x=[x[i] for i in range(n)], residual=mp.norm(F, mp.inf), step=corr,
+            return Solution(x=[x[i] for i in range(n)], residual=mp.norm(F, mp.inf), step=size,
                             iterations=it)
         t = mp.mpf(1)
         for _half in range(80):
             trial = x - t * step
             if all(trial[i] > 0 for i in pos):
-                Ft = c.residual_mp(list(trial), p, atoms)
+                Ft, Jt = c.residual_jacobian_mp(list(trial), p, atoms)
                 try:
                     simplified = mp.norm(mp.lu_solve(J, Ft), mp.inf)
                 except ZeroDivisionError:
@@ -228,7 +278,7 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
         else:
             raise ConvergenceError(
                 f"Newton: no acceptable step at iteration {it} (correction {mp.nstr(size, 3)})")
-        x = trial
+        x, F, J = trial, Ft, Jt
         last = t * size
     raise ConvergenceError(
         f"Newton did not converge in {maxiter} iterations: last step {mp.nstr(last, 3)}")

@@ -48,6 +48,45 @@ MAX_EXPONENT = 300
 Number = Any  # Fraction, or a SymPy expression in symbolic mode
 
 
+def scalar_bounds(key: str, strategy: str = "plain") -> dict:
+    """The allowed range of a scalar key (DESIGN.md's config table): keyword arguments
+    ``low``, ``high``, ``low_open``, ``high_open`` (and ``explain`` where the range text
+    is more than the bounds).  :func:`parse` checks them one value at a time;
+    :func:`screen` checks whole float arrays at once."""
+    if key in ("phi", "psi"):
+        return dict(low=0, low_open=True)
+    if key == "p2":
+        if strategy == "weighted":
+            return dict(low=0, high=1, low_open=True, high_open=True,
+                        explain='0 < p2 < 1 for strategy "weighted" (both groups present)')
+        return dict(low=0, high=1)
+    if key in ("lam", "sigma1", "sigma2"):
+        return dict(low=0)
+    if key == "alpha":
+        return dict(low=0, high=1, explain='0 <= alpha <= 1, required for strategy "weighted"')
+    raise KeyError(key)
+
+
+def screen(key: str, values, strategy: str = "plain"):
+    """Mask of the entries of a float array that :func:`parse` might refuse for ``key``
+    (non-finite, out of :func:`scalar_bounds`, or a magnitude near or beyond
+    1e±MAX_EXPONENT).  Unmasked entries are certainly accepted; masked ones must be read
+    by :func:`parse` itself."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    b = scalar_bounds(key, strategy)
+    bad = ~np.isfinite(v)
+    with np.errstate(all="ignore"):
+        a = np.abs(v)
+        bad |= (a != 0) & ((a > 0.99 * 10.0 ** MAX_EXPONENT) | (a < 1.01 * 10.0 ** -MAX_EXPONENT))
+        if b.get("low") is not None:
+            bad |= (v <= b["low"]) if b.get("low_open") else (v < b["low"])
+        if b.get("high") is not None:
+            bad |= (v >= b["high"]) if b.get("high_open") else (v > b["high"])
+    return bad
+
+
 @dataclass(frozen=True)
 class Atom:
     """One atom of a co-diagonal spectrum (MODEL.md): a fraction ``weight`` of the d
@@ -351,26 +390,24 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         raise ConfigError(f'activation is not allowed for model "{model}": it is used by '
                           'model "random_features" only')
 
-    phi = _ranged(config, "phi", low=0, low_open=True, symbolic=sym)
+    def scalar(key, **kw):
+        return _ranged(config, key, symbolic=sym, **scalar_bounds(key, strategy), **kw)
+
+    phi = scalar("phi")
     psi = None
     if model in ("random_projection", "random_features"):
-        psi = _ranged(config, "psi", low=0, low_open=True, symbolic=sym)
+        psi = scalar("psi")
     elif "psi" in config:
         raise ConfigError('psi is not allowed for model "linear": it is the model size m/n of '
                           '"random_projection" and "random_features"')
-    if strategy == "weighted":
-        p2 = _ranged(config, "p2", low=0, high=1, low_open=True, high_open=True, symbolic=sym,
-                     explain='0 < p2 < 1 for strategy "weighted" (both groups present)')
-    else:
-        p2 = _ranged(config, "p2", low=0, high=1, symbolic=sym)
-    lam = _ranged(config, "lam", low=0, symbolic=sym)
-    sigma1 = _ranged(config, "sigma1", low=0, symbolic=sym, required=False, default=Fraction(0))
-    sigma2 = _ranged(config, "sigma2", low=0, symbolic=sym, required=False, default=Fraction(0))
+    p2 = scalar("p2")
+    lam = scalar("lam")
+    sigma1 = scalar("sigma1", required=False, default=Fraction(0))
+    sigma2 = scalar("sigma2", required=False, default=Fraction(0))
 
     alpha = None
     if strategy == "weighted":
-        alpha = _ranged(config, "alpha", low=0, high=1, symbolic=sym,
-                        explain='0 <= alpha <= 1, required for strategy "weighted"')
+        alpha = scalar("alpha")
     elif "alpha" in config:
         raise ConfigError(f'alpha is not allowed for strategy "{strategy}": it is the weight of '
                           'the real data of strategy "weighted"')
