@@ -19,4 +19,6 @@ CLAIMS = (
     "iterative_mixing",
     "theory_vs_monte_carlo",
     "scaling_plateau",
+    "real_data_plateau",
+    "real_data_model_size",
 )

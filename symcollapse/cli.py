@@ -4,6 +4,7 @@
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
     symcollapse check [--out DIR] [--fast]
     symcollapse derive [NAME] [--check] [--latex]
+    symcollapse experiment NAME [--fast] [--out DIR]
     symcollapse sweep GRID.json [--out FILE] [--dps N] [--simulate] [--processes K]
                       [--scheduler tcp://host:port] [--chunk C] [--keep-going]
 
@@ -88,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print NAME as a standalone LaTeX document instead of Markdown")
     de.add_argument("--write", action="store_true",
                     help="regenerate every document of derivations/ and write them")
+    ex = sub.add_parser("experiment", help="the real-data experiments (digits, offline)")
+    ex.add_argument("name", choices=sorted(EXPERIMENTS), metavar="NAME",
+                    help="n-curve (learning curves against n for several p2) or model-size "
+                         "(error against the width m)")
+    ex.add_argument("--fast", action="store_true", help="fewer sizes and seeds")
+    ex.add_argument("--out", default=None, metavar="DIR",
+                    help="also write NAME.json and NAME.png into DIR")
     sw = sub.add_parser("sweep", help="predict (or simulate) over a parameter grid, as a table")
     sw.add_argument("grid", metavar="GRID.json",
                     help='{"config": {...} or "cfg.json", "grid": {"phi": [...], ...}}')
@@ -160,6 +168,40 @@ def cmd_check(args, out):
     return run_all(out_dir, fast=args.fast, stdout=out, stderr=sys.stderr)
 
 
+EXPERIMENTS = {"n-curve": "real_data_plateau", "model-size": "real_data_model_size"}
+
+
+def cmd_experiment(args, out):
+    import importlib
+    import tempfile
+    module = EXPERIMENTS[args.name]
+    if args.out is not None and os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ConfigError(f"--out = {args.out!r} exists and is not a directory")
+    try:
+        mod = importlib.import_module(f"paper_checks.{module}")
+    except ImportError:
+        raise ConfigError("experiment: the paper_checks package is not importable (run from "
+                          "a checkout or install the project)") from None
+    res = mod.evaluate(fast=args.fast)
+    summary = {"experiment": args.name, "claim": mod.CLAIM, "verdict": res.verdict,
+               "key": res.key, "details": res.details}
+    if args.out is not None:
+        os.makedirs(args.out, exist_ok=True)
+        for ext, write in (("json", lambda p: open(p, "w").write(
+                json.dumps(dict(summary, data=res.data["res"]), indent=1, default=float))),
+                           ("png", lambda p: mod.figure(res, p))):
+            fd, tmp = tempfile.mkstemp(suffix="." + ext, dir=args.out, prefix=".exp-")
+            os.close(fd)
+            try:
+                write(tmp)
+                os.replace(tmp, os.path.join(args.out, f"{args.name}.{ext}"))
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    out.write(json.dumps(summary, indent=1) + "\n")
+    return 0
+
+
 def cmd_sweep(args, out):
     import time
 
@@ -192,7 +234,7 @@ def cmd_sweep(args, out):
 
 
 COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "check": cmd_check,
-            "derive": cmd_derive, "sweep": cmd_sweep}
+            "derive": cmd_derive, "sweep": cmd_sweep, "experiment": cmd_experiment}
 
 
 def main(argv=None, *, stdout=None, stderr=None) -> int:

@@ -42,6 +42,9 @@ BROKEN = {
     "iterative_mixing": {"phi": 0.9, "p2": 0.2},
     "theory_vs_monte_carlo": {"predict": _flip_zeta(2)},
     "scaling_plateau": {"p2s": (0,)},
+    # a high-quality generator (c² ≈ 0.016) labels more cleanly than the noisy real labels
+    "real_data_plateau": {"quality": "high"},
+    "real_data_model_size": {"quality": "high"},
 }
 
 
