@@ -301,6 +301,12 @@ def certified_parts(balls: dict, dps: int) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _null_arb(density, args: tuple):
+    from . import equations as eq
+    return _lambdify([*eq.ATOM, *args], density)
+
+
 def null_atom_extra(regime, spec):
     """Ball version of decomposition._add_null_atoms for certified outputs."""
     from . import equations as eq
@@ -311,7 +317,7 @@ def null_atom_extra(regime, spec):
     for k in PARTS:
         dens = sp.sympify(regime.null_densities[k])
         args = sorted(dens.free_symbols - set(eq.ATOM), key=str)
-        fs[k] = (args, _lambdify([*eq.ATOM, *args], dens))
+        fs[k] = (args, _null_arb(dens, tuple(args)))
 
     def extra(K, p):
         from flint import arb

@@ -17,6 +17,8 @@ error functional of the system (:mod:`symcollapse.equations`):
 """
 from __future__ import annotations
 
+import functools
+
 import mpmath as mp
 
 from . import equations as eq
@@ -171,11 +173,18 @@ def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):
         if any(x not in params and x not in solved for x in args):
             raise UnsupportedError(f"{regime.name}: the unseen coordinates' {k} depends on "
                                    "unknowns that this regime does not solve; use lam > 0")
-        f = sp.lambdify([*eq.ATOM, *args], dens, modules="mpmath")
+        f = _null_density_function(dens, tuple(args))
         vals = [solved[x] if x in solved else to_mpf(params[x]) for x in args]
         for a in regime.null_atoms:
             atom = [to_mpf(getattr(a, key)) for key in ("s1", "s2", "theta", "delta")]
             values[k] += to_mpf(a.weight) * f(*atom, *vals)
+
+
+@functools.lru_cache(maxsize=256)
+def _null_density_function(density, args: tuple):
+    """The lambdified (mpmath) density of an unseen atom, built once per density."""
+    import sympy as sp
+    return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
 def _solve_and_evaluate(regime: Regime, spec, dps: int):
