@@ -593,6 +593,10 @@ by a labeler $w_2 = w_1 + \delta$ of quality $c^2 = \mathbb E\|\delta\|^2$.  Its
 4. **Mixing strategies** ([04_mixing_strategies](04_mixing_strategies.ipynb)).  No fixed weight
    $\alpha < 1$ on the real data escapes the floor; the best weight tends to 1.  Iterative mixing
    with fresh real data forgets the synthetic labeler, but diverges near the threshold.
+5. **Real data** ([05_real_data](05_real_data.ipynb)).  On scikit-learn's digits with
+   generator-relabelled images the learning curve flattens onto the theory's floor and random
+   features show the amplification/mitigation story; the level of the classical part is where
+   Gaussian theory and real images part ways.
 
 Every claim is checked by `symcollapse check` (a verdict, a number and a figure each); the
 derivations are in `derivations/` (`symcollapse derive NAME`)."""),
