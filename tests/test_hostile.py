@@ -21,7 +21,7 @@ import symcollapse as sc
 from symcollapse.cli import main
 from symcollapse.errors import ConfigError, SymcollapseError
 
-EXAMPLES = {"json_text": 2500, "cli_config": 2500, "api_config": 3000, "api_curve": 800,
+EXAMPLES = {"json_text": 3500, "cli_config": 1500, "api_config": 3000, "api_curve": 800,
             "sweep_grid": 800, "spec_numbers": 1500}
 FAST = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture])
