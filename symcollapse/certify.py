@@ -21,6 +21,7 @@ constants become exact ball quotients, never binary floats.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from fractions import Fraction
@@ -252,16 +253,25 @@ def _digits(ball, dps):
     return max(0, min(dps, int(math.floor(-mp.log10(ratio)))))
 
 
+@contextlib.contextmanager
+def ball_precision(dps: int):
+    """The ball-arithmetic working precision for ``dps`` reported digits (restored after)."""
+    from flint import ctx
+    old = ctx.prec
+    ctx.prec = int((dps + 20) * 3.33) + 32
+    try:
+        yield
+    finally:
+        ctx.prec = old
+
+
 def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     """Prove the fixed point of compiled system ``c`` near ``x_mid`` and enclose its
     outputs.  ``params`` maps parameter symbols to exact values, ``atoms`` are
     :class:`~symcollapse.spec.Atom`.  ``extra(X)`` (optional) returns ball corrections
     to add to the outputs (atoms seen by no group).  Returns a dict part → ball and the
     box radius used."""
-    from flint import ctx
-    old = ctx.prec
-    ctx.prec = int((dps + 20) * 3.33) + 32
-    try:
+    with ball_precision(dps):
         sys_ = arb_system(c)
         p = [to_arb(params[s]) for s in c.params]
         A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
@@ -284,8 +294,6 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
             f"certificate failed: the Krawczyk test did not prove a unique fixed point in "
             f"boxes up to {mp.nstr(max(radius), 3)} around the solution (system "
             f"{c.system.name}); the digits cannot be certified")
-    finally:
-        ctx.prec = old
 
 
 def certified_parts(balls: dict, dps: int) -> dict:

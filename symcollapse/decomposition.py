@@ -105,14 +105,9 @@ def _certify(regime, spec, dps, unknowns):
     if regime.exact_zero or not regime.atoms:
         balls = {k: arb(0) for k in PARTS}
         if extra is not None:
-            from flint import ctx
-            old = ctx.prec
-            ctx.prec = int((dps + 20) * 3.33) + 32
-            try:
+            with cert.ball_precision(dps):
                 for k, v in extra([], None).items():
                     balls[k] = balls[k] + v
-            finally:
-                ctx.prec = old
         return balls, "exact: no fixed point to solve in this regime"
     c = compile_system(regime.system)
     x_mid = [unknowns[str(x)] for x in c.unknowns]

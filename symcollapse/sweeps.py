@@ -171,12 +171,11 @@ def evaluate_chunk(task: dict) -> list:
 
 def _point_config(task, point):
     config = dict(task["config"])
-    spec = parse(config)
     for k, v in point.items():
         if k not in ("c2", "n"):
             config[k] = v
-    if "c2" in point:
-        config = _with_c2(config, spec, point["c2"])
+    if "c2" in point:  # the base spectrum is parsed only where it is rescaled
+        config = _with_c2(config, parse(task["config"]), point["c2"])
     return config
 
 
