@@ -21,4 +21,8 @@ CLAIMS = (
     "scaling_plateau",
     "real_data_plateau",
     "real_data_model_size",
+    "vanishing_share",
+    "kinds_of_synthetic_data",
+    "adaptive_mixing",
+    "training_gap",
 )

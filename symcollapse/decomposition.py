@@ -25,7 +25,7 @@ from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .errors import ConfigError, ConvergenceError, UnsupportedError
 from .regimes import Regime, parameter_values, select
-from .solve import solve_point
+from .solve import newton_mp, solve_point
 from .spec import parse
 
 #: Extra digits carried through the solve beyond the ones reported.
@@ -81,6 +81,7 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
                 raise ConvergenceError(f"{regime.name}: {exc}") from None
         if regime.null_atoms:
             _add_null_atoms(values, regime, spec, unknowns)
+        train = training(regime, spec, dps, unknowns, values["test_error"])
         if certify:
             balls, proof = _certify(regime, spec, dps, unknowns)
     with mp.workdps(dps):
@@ -88,12 +89,66 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         out["residual"] = +residual
         out["newton_step"] = +step
         out["unknowns"] = {k: +v for k, v in unknowns.items()}
+        for k, v in train.items():
+            out[k] = None if v is None else +v
     if certify:
         from .certify import certified_parts
         out["certified"] = dict(certified_parts(balls, dps), proof=proof)
     out["dps"] = dps
     out["regime"] = regime.name
     return out
+
+
+def training(regime: Regime, spec, dps: int, unknowns: dict, test_error) -> dict:
+    r"""The training errors of THEORY-training.md at the solved point, and df/n.
+
+    :math:`E_{\rm train,j} \simeq e_j^2(G_j + \sigma_j^2)` with G1 = E_test and G2 the
+    error against w2 with test covariance Σ2 (:func:`~symcollapse.equations.training_system_of`),
+    solved from the test-error solution (the rates along Σ2 enter linearly: one Newton step
+    and a polish).  Also ``df`` (df/n) and ``gcv`` = :math:`E_{\rm train}/(1-df/n)^2`.
+    Regimes without a fixed point: the noiseless threshold fits every row (all 0); without
+    visible data the fit is 0 and each residual is the noise (E_train,j = σ_j², df = 0).
+    """
+    from .regimes import training_family
+    p2v = to_mpf(spec.p2)
+    s1v, s2v = to_mpf(spec.sigma1), to_mpf(spec.sigma2)
+    if regime.exact_zero:
+        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(0), "shrink2": mp.mpf(0), "df": mp.mpf(1)}
+    elif not regime.atoms:
+        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(1), "shrink2": mp.mpf(1), "df": mp.mpf(0)}
+    else:
+        c = compile_system(training_family(regime.system))
+        params = parameter_values(spec)
+        p_mp = [to_mpf(params[s]) for s in c.params]
+        A_mp = atoms_mp(regime.atoms)
+        x0 = [unknowns.get(str(x), mp.mpf(0)) for x in c.unknowns]
+        sol = newton_mp(c, x0, p_mp, A_mp, tol=mp.mpf(10) ** (-(mp.mp.dps - 8)))
+        outs = c.outputs_mp(sol.x, p_mp, A_mp)
+        for k in ("g2", "shrink1", "shrink2", "df"):
+            if not mp.isfinite(outs[k]):
+                raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
+                                       f"{regime.name}")
+    out = eq.training_errors(test_error, outs, p2v, s1v, s2v)
+    out["df"] = outs["df"]
+    out["gcv"] = _gcv(out["train_error"], 1 - outs["df"], unknowns, test_error, outs, spec)
+    return out
+
+
+def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
+    r"""GCV = E_train/(1 − df/n)².  Where every row is interpolated (e_j = λε_j → 0, so
+    that E_train and 1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
+    :math:`\sum_jp_j\varepsilon_j^2(G_j+\sigma_j^2)/(\sum_jp_j\varepsilon_j)^2`;
+    at the noiseless threshold (everything 0) it is not defined here (None)."""
+    if gap > 0 and train_error > 0:
+        return train_error / gap ** 2
+    eps = [unknowns.get("epsilon1"), unknowns.get("epsilon2")]
+    if all(x is None for x in eps):
+        return None
+    p = [1 - to_mpf(spec.p2), to_mpf(spec.p2)]
+    G = [test_error + to_mpf(spec.sigma1) ** 2, outs["g2"] + to_mpf(spec.sigma2) ** 2]
+    num = sum(p[j] * eps[j] ** 2 * G[j] for j in range(2) if eps[j] is not None and p[j] > 0)
+    den = sum(p[j] * eps[j] for j in range(2) if eps[j] is not None and p[j] > 0) ** 2
+    return num / den
 
 
 def _certify(regime, spec, dps, unknowns):

@@ -643,6 +643,26 @@ def _scaling_document() -> str:
     return document()
 
 
+def _training_document() -> str:
+    from .derive_training import document
+    return document()
+
+
+def _schedules_document() -> str:
+    from .derive_schedules import document
+    return document()
+
+
+def _kinds_document() -> str:
+    from .derive_kinds import document
+    return document()
+
+
+def _adaptive_document() -> str:
+    from .derive_adaptive import document
+    return document()
+
+
 DOCUMENTS = {
     "projections": ("derivations/projections.md", projections_document,
                     "random projections: conditioning on S, effective ridge L, sketch term b, limits"),
@@ -654,6 +674,14 @@ DOCUMENTS = {
                 "power-law scaling laws, the tuned ridge, the plateau and the crossover n*"),
     "mixing": ("derivations/mixing.md", _mixing_document,
                "weighted mixing (α*, the floor in α) and iterative mixing (the recursion, its limit)"),
+    "training": ("derivations/training.md", _training_document,
+                 "the training error on a mixture (G₂ along Σ₂), df, GCV and its bias"),
+    "schedules": ("derivations/schedules.md", _schedules_document,
+                  "a vanishing synthetic share p2 = κn^(−a): the exponent, a* and the constant"),
+    "kinds": ("derivations/kinds.md", _kinds_document,
+              "kinds of synthetic data at equal c²: the floor per unit c², takeover sizes"),
+    "adaptive": ("derivations/adaptive.md", _adaptive_document,
+                 "adaptive mixing: α_n = 1 − κn^(−b), the α* path, per-generation schedules"),
 }
 
 
@@ -762,7 +790,8 @@ def _render_all() -> dict:
 
 
 #: Rough relative rendering costs (seconds on 2 cores), to start the longest first.
-_COST = {"limits": 70, "scaling": 30, "projections": 13, "mixing": 6, "linear": 1}
+_COST = {"limits": 70, "scaling": 30, "projections": 13, "mixing": 6, "training": 5, "schedules": 10,
+         "kinds": 14, "adaptive": 16, "linear": 1}
 
 
 def check(out) -> int:

@@ -382,6 +382,36 @@ def first_order_projection(extra=0):
     return eqs, M, K
 
 
+def error_functional(M, K, L_B, dM_B, rates, probe_target=None):
+    r"""The error functional of the mixture family for a diagonal test covariance B.
+
+    ``L_B`` = :math:`\mathcal L[B] = -\partial_tK^{-1}` and ``dM_B`` =
+    :math:`B^{\rm eff} = \partial_tM` come from :func:`differentiate_along` with probe
+    A = B, ``rates`` are the rates of the unknowns along that probe (:math:`u_j` for
+    B = Σ1).  Per-atom densities (THEORY-training.md, "Statement"):
+
+    .. math::
+        \mathrm{Bias}_B = \Theta\,[B^{\rm eff} - 2MK^{-1}B^{\rm eff} + M^2\mathcal L[B]],
+        \quad \mathrm{Var}_B = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,
+
+        \zeta_B = a_2^2e_2^2\,\Delta\Sigma_2^2\mathcal L[B]
+              + a_2u_2\,[\Delta\Sigma_2 - 2a_2e_2\Delta\Sigma_2^2K^{-1}],
+
+    the error ‖ŵ − w1‖²_B.  ``probe_target`` = B adds the target term of measuring against
+    w2 = w1 + δ instead: :math:`\Delta B - 2a_2e_2\Delta B\Sigma_2K^{-1}`.  With B = Σ1 and
+    target w1 this is the test-error functional of :func:`mixture_system`.
+    """
+    bias = sp.factor(THETA * (dM_B - 2 * M * dM_B / K + M ** 2 * L_B))
+    variance = a1 * sigma1 ** 2 * rates[0] + a2 * sigma2 ** 2 * rates[1]
+    zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L_B
+                    + a2 * rates[1] * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))
+    zeta = compact_zeta_density(zeta_derived, rates[1])
+    parts = {"bias": bias, "variance": variance, "zeta": zeta}
+    if probe_target is not None:
+        parts["target"] = DELTA * probe_target - 2 * a2 * e2 * DELTA * probe_target * S2 / K
+    return parts
+
+
 def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System:
     r"""A mixture model from its first-order fixed point: second order derived, then the
     error functional (one form for every model of this family).
@@ -402,20 +432,76 @@ def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System
     smoother P ≍ K⁻¹ and :math:`P\Sigma_1^{\rm eff}P \simeq \mathcal L` (for the linear
     model :math:`I - MK^{-1} = \lambda K^{-1}` and it is :math:`\lambda^2\operatorname{tr}
     (\Theta\mathcal L)`); ζ is the two-point leave-out form of THEORY-linear.md §2,
-    rewritten in its compact non-negative form by :func:`compact_zeta_density`.
+    rewritten in its compact non-negative form by :func:`compact_zeta_density`
+    (:func:`error_functional` with B = Σ1).
     """
     eqs1, M, K = first_order()
     eqs2, L1, dM = differentiate_along(first_order, unknowns, rates, S1)
-    bias = sp.factor(THETA * (dM - 2 * M * dM / K + M ** 2 * L1))
-    variance = a1 * sigma1 ** 2 * rates[0] + a2 * sigma2 ** 2 * rates[1]
-    zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L1
-                    + a2 * rates[1] * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))
-    zeta = compact_zeta_density(zeta_derived, rates[1])
-    dens = {"bias": bias, "variance": variance, "zeta": zeta,
-            "test_error": bias + variance + zeta}
+    dens = error_functional(M, K, L1, dM, rates)
+    dens["test_error"] = dens["bias"] + dens["variance"] + dens["zeta"]
     positive = tuple(x for x in unknowns)
     return System(name=name, unknowns=tuple(unknowns) + tuple(rates), equations=eqs1 + eqs2,
                   densities=dens, positive=positive, guess=guess, note=note)
+
+
+#: Rates of the unknowns along the probe A = Σ2 (the synthetic group's own error).
+v1, v2 = sp.symbols("v1 v2")
+b2_rate = sp.Symbol("b_2")
+
+
+def training_system_of(system: System, first_order, unknowns, rates2) -> System:
+    r"""The training error on the mixture (THEORY-training.md), from the same fixed point.
+
+    Each group's training error is its own-distribution error, noise included, shrunk by
+    :math:`e_j^2` (:math:`1/e_j - 1` is the limit of a group-j row's leverage):
+
+    .. math::
+        E_{\rm train,1} \simeq e_1^2(E_{\rm test} + \sigma_1^2),\quad
+        E_{\rm train,2} \simeq e_2^2(G_2 + \sigma_2^2),\quad
+        E_{\rm train} = p_1E_{\rm train,1} + p_2E_{\rm train,2},
+
+    with :math:`G_2 = \|\hat w - w_2\|^2_{\Sigma_2}`: the error functional with the test
+    covariance B = Σ2 (second order along the probe Σ2, rates ``rates2``, derived by
+    :func:`differentiate_along`) and the target w2 (:func:`error_functional`).  The
+    degrees of freedom :math:`df/n = (1/n)\operatorname{Tr}\hat\Sigma(\hat\Sigma
+    + \lambda)^{-1} \simeq \varphi\operatorname{tr}(MK^{-1})` (= 1 − p₁e₁ − p₂e₂ at the
+    fixed point, plain mixing).
+
+    New densities: ``g2`` (G2), ``shrink1`` = e1², ``shrink2`` = e2² (constants), ``df``.
+    The training errors themselves are assembled by :func:`training_errors` so that the
+    test error used is the complete one (unseen coordinates included).
+    """
+    eqs1, M, K = first_order()
+    eqs_b, L2, dM2 = differentiate_along(first_order, unknowns, rates2, S2)
+    parts = error_functional(M, K, L2, dM2, rates2, probe_target=S2)
+    dens = dict(system.densities)
+    dens["g2"] = parts["bias"] + parts["variance"] + parts["zeta"] + parts["target"]
+    dens["shrink1"] = e1 ** 2
+    dens["shrink2"] = e2 ** 2
+    dens["df"] = phi * M / K
+    return dataclasses.replace(
+        system, name=system.name + "/training", unknowns=system.unknowns + tuple(rates2),
+        equations=system.equations + tuple(eqs_b), densities=dens,
+        guess={**system.guess, **{r: 0 for r in rates2}},
+        note=system.note + "; training error of THEORY-training.md (G2 derived along Σ2)")
+
+
+def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value) -> dict:
+    r"""Assemble E_train,real, E_train,synthetic and E_train from a solved training system.
+
+    ``outputs`` holds ``g2``, ``shrink1``, ``shrink2`` (and ``df``); ``test_error`` is the
+    complete E_test = G1.  A group without rows (p2 = 0 or p2 = 1) has no training error
+    of its own: its entry is None and E_train is the other group's.
+    """
+    real = outputs["shrink1"] * (test_error + sigma1_value ** 2) if p2_value != 1 else None
+    synthetic = outputs["shrink2"] * (outputs["g2"] + sigma2_value ** 2) if p2_value != 0 else None
+    if real is None:
+        total = synthetic
+    elif synthetic is None:
+        total = real
+    else:
+        total = (1 - p2_value) * real + p2_value * synthetic
+    return {"train_error": total, "train_error_real": real, "train_error_synthetic": synthetic}
 
 
 @functools.lru_cache(maxsize=None)
@@ -447,6 +533,16 @@ def projection_system() -> System:
                           (u1, u2, b_rate),
                           guess={e1: 1, e2: 1, L_eff: lam * phi / psi, u1: 0, u2: 0, b_rate: 0},
                           note="THEORY-projections.md (first order encoded, the rest derived)")
+
+
+@functools.lru_cache(maxsize=None)
+def training_system(model: str) -> System:
+    r"""The model's system extended by the training error (:func:`training_system_of`):
+    rates v1, v2 (and b_2 = L̇ for projections) along the probe A = Σ2."""
+    if model == "linear":
+        return training_system_of(linear_system(), first_order_linear, (e1, e2), (v1, v2))
+    return training_system_of(projection_system(), first_order_projection, (e1, e2, L_eff),
+                              (v1, v2, b2_rate))
 
 
 def mixture_weights(strategy: str) -> dict:

@@ -174,51 +174,74 @@ class _Ctx:
         return 1 - self.p2
 
     K_given: object = None  # an explicit K (a symbol on the isotropic atom), else built
+    #: (a1, a2, γ1, γ2) of a weighted generation; None: plain weights (p1, p2, φ, φ)
+    weights: object = None
+
+    @property
+    def a1(self):
+        return self.p1 if self.weights is None else self.weights[0]
+
+    @property
+    def a2(self):
+        return self.p2 if self.weights is None else self.weights[1]
+
+    @property
+    def g1(self):
+        return self.phi if self.weights is None else self.weights[2]
+
+    @property
+    def g2(self):
+        return self.phi if self.weights is None else self.weights[3]
 
     @functools.cached_property
     def K(self):
         if self.K_given is not None:
             return self.K_given
-        return self.p1 * self.e1 * self.s1 + self.p2 * self.e2 * self.s2 + self.lam
+        return self.a1 * self.e1 * self.s1 + self.a2 * self.e2 * self.s2 + self.lam
 
     def tr(self, f):
         return (self.w * f).sum()
 
     @functools.cached_property
     def M(self):
-        """M_jl = φ e_j² a_l tr(Σ_jΣ_l K⁻²) (a = p for plain weights)."""
+        """M_jl = γ_j e_j² a_l tr(Σ_jΣ_l K⁻²) (a = p, γ = φ for plain weights)."""
         S = (self.s1, self.s2)
         e = (self.e1, self.e2)
-        a = (self.p1, self.p2)
+        a = (self.a1, self.a2)
+        g = (self.g1, self.g2)
         K2 = self.K * self.K
-        return [[self.phi * e[j] ** 2 * a[l] * self.tr(S[j] * S[l] / K2) for l in (0, 1)]
+        return [[g[j] * e[j] ** 2 * a[l] * self.tr(S[j] * S[l] / K2) for l in (0, 1)]
                 for j in (0, 1)]
 
     def L(self, B):
         r"""𝓛[B] = K⁻¹(B + a1ė1Σ1 + a2ė2Σ2)K⁻¹ with (I − M)ė = b(B)."""
         K2 = self.K * self.K
-        b1 = self.phi * self.e1 ** 2 * self.tr(self.s1 * B / K2)
-        b2 = self.phi * self.e2 ** 2 * self.tr(self.s2 * B / K2)
+        b1 = self.g1 * self.e1 ** 2 * self.tr(self.s1 * B / K2)
+        b2 = self.g2 * self.e2 ** 2 * self.tr(self.s2 * B / K2)
         (m11, m12), (m21, m22) = self.M
         det = (1 - m11) * (1 - m22) - m12 * m21
         d1 = ((1 - m22) * b1 + m12 * b2) / det
         d2 = ((1 - m11) * b2 + m21 * b1) / det
-        return (B + self.p1 * d1 * self.s1 + self.p2 * d2 * self.s2) / K2
+        return (B + self.a1 * d1 * self.s1 + self.a2 * d2 * self.s2) / K2
 
 
 def _step(c: _Ctx, m, nu, *, signal=True, noise=True):
     """One generation: (m_{t−1}, ν_{t−1}) → (m_t, ν_t).  ``signal``/``noise`` switch the
-    sources λ²θ, −λθ/K (w1) and the label noise on or off (for the split by source)."""
-    p1, p2, e1, e2, lam, phi, K = c.p1, c.p2, c.e1, c.e2, c.lam, c.phi, c.K
-    coef = p2 * e2 ** 2 * phi * (c.tr(m * c.s2) - 2 * p2 * e2 * c.tr(m * c.s2 ** 2 / K)) \
-        + 2 * lam * p2 * e2 ** 2 * phi * c.tr(c.s2 * nu / K)
-    B = p2 ** 2 * e2 ** 2 * c.s2 ** 2 * m + coef * c.s2 - 2 * lam * p2 * e2 * c.s2 * nu
-    nu_new = p2 * e2 * c.s2 * nu / K
+    sources λ²θ, −λθ/K (w1) and the label noise on or off (for the split by source).
+
+    A weighted generation (a_j, γ_j of :func:`~symcollapse.equations.mixture_weights`) is
+    the same map with p_j → a_j in the loss weights and φ → γ_j in the 1/n_j-type terms
+    (THEORY-linear.md §2, step 5): (a2²/n2)Tr = a2γ2 tr, (a_j²/n_j)σ_j² → a_jγ_jσ_j²."""
+    a1, a2, g1, g2, e1, e2, lam, K = c.a1, c.a2, c.g1, c.g2, c.e1, c.e2, c.lam, c.K
+    coef = a2 * e2 ** 2 * g2 * (c.tr(m * c.s2) - 2 * a2 * e2 * c.tr(m * c.s2 ** 2 / K)) \
+        + 2 * lam * a2 * e2 ** 2 * g2 * c.tr(c.s2 * nu / K)
+    B = a2 ** 2 * e2 ** 2 * c.s2 ** 2 * m + coef * c.s2 - 2 * lam * a2 * e2 * c.s2 * nu
+    nu_new = a2 * e2 * c.s2 * nu / K
     if signal:
         B = B + lam ** 2 * c.theta
         nu_new = nu_new - lam * c.theta / K
     if noise:
-        B = B + phi * (p1 * c.sigma1 ** 2 * e1 ** 2 * c.s1 + p2 * c.sigma2 ** 2 * e2 ** 2 * c.s2)
+        B = B + (a1 * g1 * c.sigma1 ** 2 * e1 ** 2 * c.s1 + a2 * g2 * c.sigma2 ** 2 * e2 ** 2 * c.s2)
     return c.L(B), nu_new
 
 
@@ -232,11 +255,11 @@ def _limit(c: _Ctx, *, signal=True, noise=True):
     to both sides leaves a 4 × 4 linear system.
     """
     zero = c.theta * 0
-    nu = (-c.lam * c.theta / (c.K - c.p2 * c.e2 * c.s2)) if signal else zero
+    nu = (-c.lam * c.theta / (c.K - c.a2 * c.e2 * c.s2)) if signal else zero
     # r = the affine part at ν∞: one step from m = 0 with ν = ν∞, minus ν's own update
     r, _ = _step(c, zero, nu, signal=signal, noise=noise)
     K2 = c.K * c.K
-    D = (c.p2 * c.e2 * c.s2 / c.K) ** 2
+    D = (c.a2 * c.e2 * c.s2 / c.K) ** 2
     funcs = [c.s2, c.s2 ** 2 / c.K, c.s1 * c.s2 ** 2 / K2, c.s2 ** 3 / K2]
 
     def tau(v):
@@ -244,15 +267,15 @@ def _limit(c: _Ctx, *, signal=True, noise=True):
 
     def z_of(t):
         """(z1, z2) of the low-rank part, from τ(m) (A's definition through _step)."""
-        p1, p2, e1, e2, phi = c.p1, c.p2, c.e1, c.e2, c.phi
-        coef = p2 * e2 ** 2 * phi * (t[0] - 2 * p2 * e2 * t[1])
-        b1 = phi * e1 ** 2 * (p2 ** 2 * e2 ** 2 * t[2] + coef * c.tr(c.s1 * c.s2 / K2))
-        b2 = phi * e2 ** 2 * (p2 ** 2 * e2 ** 2 * t[3] + coef * c.tr(c.s2 * c.s2 / K2))
+        a1, a2, e1, e2, g1, g2 = c.a1, c.a2, c.e1, c.e2, c.g1, c.g2
+        coef = a2 * e2 ** 2 * g2 * (t[0] - 2 * a2 * e2 * t[1])
+        b1 = g1 * e1 ** 2 * (a2 ** 2 * e2 ** 2 * t[2] + coef * c.tr(c.s1 * c.s2 / K2))
+        b2 = g2 * e2 ** 2 * (a2 ** 2 * e2 ** 2 * t[3] + coef * c.tr(c.s2 * c.s2 / K2))
         (m11, m12), (m21, m22) = c.M
         det = (1 - m11) * (1 - m22) - m12 * m21
         d1 = ((1 - m22) * b1 + m12 * b2) / det
         d2 = ((1 - m11) * b2 + m21 * b1) / det
-        return p1 * d1, coef + p2 * d2
+        return a1 * d1, coef + a2 * d2
 
     base = tau(r / (1 - D))
     u1, u2 = tau(c.s1 / K2 / (1 - D)), tau(c.s2 / K2 / (1 - D))
@@ -290,12 +313,15 @@ def _spectral_radius(c: _Ctx, iterations: int = 400):
 
 
 def _context(spec, dps):
-    """The plain fixed point of the spec (regime, solve) as a :class:`_Ctx` in mpmath."""
+    """The fixed point of one generation (regime, solve) as a :class:`_Ctx` in mpmath:
+    plain weights, or the weighted fixed point when ``spec.strategy`` is ``"weighted"``
+    (a1 = α, a2 = 1 − α, γ_j = a_jφ/p_j)."""
     from .compiled import to_mpf
     from .regimes import parameter_values, select
     from .compiled import compile_system
     from .solve import solve_point
-    plain = spec.replace(strategy="plain", generations=None)
+    weighted = spec.strategy == "weighted"
+    plain = spec.replace(generations=None) if weighted else spec.replace(strategy="plain", generations=None)
     regime = select(plain)
     if regime.system is None or regime.delegate is not None or regime.null_atoms or regime.exact_zero:
         raise UnsupportedError(f"iterative mixing: regime {regime.name!r} is not derived; use lam > 0")
@@ -314,10 +340,98 @@ def _context(spec, dps):
     ctx = _Ctx(w=arr("weight"), s1=arr("s1"), s2=arr("s2"), theta=arr("theta"), delta=arr("delta"),
                e1=e1, e2=e2, lam=mp.mpf(1) if scaled else to_mpf(spec.lam), phi=to_mpf(spec.phi),
                p2=to_mpf(spec.p2), sigma1=to_mpf(spec.sigma1), sigma2=to_mpf(spec.sigma2))
+    if weighted:
+        al, p2m = to_mpf(spec.alpha), to_mpf(spec.p2)
+        ctx.weights = (al, 1 - al, al * ctx.phi / (1 - p2m), (1 - al) * ctx.phi / p2m)
     return ctx, regime, sol
 
 
-def iterate(config, dps: int = 30, generations: int | None = None) -> dict:
+def schedule_specs(spec, schedule, T=None) -> list:
+    r"""The per-generation specs of a schedule ``{"p2": [...]}`` and/or ``{"alpha": [...]}``
+    (lists over t = 1..T): generation t draws n2 = p2(t)·n synthetic rows and, with
+    ``alpha``, weights the real rows by α(t) (weighted loss of MODEL.md; needs
+    0 < p2(t) < 1).  Values missing from the schedule are the config's.  Raises
+    :class:`ConfigError` naming the key and the allowed range."""
+    if not isinstance(schedule, dict) or not schedule or set(schedule) - {"p2", "alpha"}:
+        raise ConfigError('schedule: allowed a dict with keys "p2" and/or "alpha" (lists over '
+                          'generations 1..T)')
+    lengths = set()
+    vals = {}
+    for key, seq in schedule.items():
+        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__") or len(seq) < 1:
+            raise ConfigError(f"schedule {key}: allowed a non-empty list of numbers in [0, 1]")
+        out = []
+        for v in seq:
+            num = _schedule_number(key, v)
+            if not 0 <= num <= 1:
+                raise ConfigError(f"schedule {key} = {v!r} is out of range: allowed 0 <= {key} <= 1")
+            out.append(num)
+        vals[key] = out
+        lengths.add(len(out))
+    if len(lengths) != 1:
+        raise ConfigError("schedule: the p2 and alpha lists must have the same length (T)")
+    n_gen = lengths.pop()
+    if T is not None and T != n_gen:
+        raise ConfigError(f"schedule: {n_gen} values but generations = {T}: allowed equal lengths")
+    specs = []
+    for t in range(n_gen):
+        p2t = vals["p2"][t] if "p2" in vals else spec.p2
+        if "alpha" in vals:
+            if not 0 < p2t < 1:
+                raise ConfigError(f"schedule p2 = {p2t} at generation {t + 1} is out of range: "
+                                  "allowed 0 < p2 < 1 with an alpha schedule (both groups present)")
+            specs.append(spec.replace(p2=p2t, strategy="weighted", alpha=vals["alpha"][t],
+                                      generations=None))
+        else:
+            specs.append(spec.replace(p2=p2t, strategy="plain", alpha=None, generations=None))
+    return specs
+
+
+def _schedule_number(key, v):
+    from .spec import to_number
+    try:
+        return to_number(key, v)
+    except ConfigError:
+        raise ConfigError(f"schedule {key} = {v!r}: allowed numbers in [0, 1]") from None
+
+
+def _run_generations(contexts) -> dict:
+    """Step the per-part moment states through generation t's map (``contexts[t]``),
+    from m0 = 0 (bias, variance) and m0 = δ (ζ); lists of each part and their sum."""
+    c0 = contexts[0]
+    zero = c0.theta * 0
+    states = {"bias": (zero, zero, True, False), "variance": (zero, zero, False, True),
+              "zeta": (c0.delta, zero, False, False)}
+    out = {k: [] for k in PARTS}
+    for c in contexts:
+        total = 0
+        for part, (m, nu, sig, noi) in list(states.items()):
+            m, nu = _step(c, m, nu, signal=sig, noise=noi)
+            states[part] = (m, nu, sig, noi)
+            val = c.tr(c.s1 * m)
+            out[part].append(val)
+            total += val
+        out["test_error"].append(total)
+    return out
+
+
+def _limit_of(c):
+    """(spectral radius, the parts of E_test(∞)) of repeating the map of ``c``: ζ's
+    initial shift is forgotten; ∞ everywhere when the recursion diverges."""
+    rho = _spectral_radius(c)
+    if rho < 1 - mp.mpf(10) ** -20:
+        lim = {}
+        for part, (sig, noi) in (("bias", (True, False)), ("variance", (False, True))):
+            m, _nu = _limit(c, signal=sig, noise=noi)
+            lim[part] = c.tr(c.s1 * m)
+        lim["zeta"] = mp.mpf(0)
+        lim["test_error"] = lim["bias"] + lim["variance"]
+    else:
+        lim = {k: mp.inf for k in PARTS}
+    return rho, lim
+
+
+def iterate(config, dps: int = 30, generations: int | None = None, schedule=None) -> dict:
     r"""The deterministic equivalent of iterative mixing (linear model), to ``dps`` digits.
 
     Returns lists over generations 1..T of ``test_error``, ``bias`` (driven by w1),
@@ -325,39 +439,26 @@ def iterate(config, dps: int = 30, generations: int | None = None) -> dict:
     (E_test(∞), ``mp.inf`` when the recursion diverges) with its split ``limit_parts``,
     ``spectral_radius`` of the map's linear part, ``regime`` and ``residual`` (of the
     plain fixed point).
+
+    ``schedule`` (optional): ``{"p2": [p2(1), …, p2(T)]}`` and/or ``{"alpha": [α(1), …]}``
+    — generation t uses its own share and/or weight (:func:`schedule_specs`), i.e. its own
+    fixed point (e, K) in the same map (:func:`_step`).  ``limit`` is then the limit of
+    continuing with the last generation's values.  A constant schedule equal to the
+    config gives the unscheduled result.
     """
     spec = parse(config)
     if spec.model != "linear":
         raise UnsupportedError('strategy "iterative": derived for model "linear" only in this '
                                'version (the random projections recursion is not derived)')
+    if schedule is not None:
+        return _iterate_schedule(spec, dps, generations, schedule)
     T = generations if generations is not None else spec.generations
     if T is None or isinstance(T, bool) or not isinstance(T, int) or T < 1:
         raise ConfigError("generations is missing: it is required (an integer >= 1)")
     with mp.workdps(dps + 15):
         c, regime, sol = _context(spec, dps)
-        zero = c.theta * 0
-        states = {"bias": (zero, zero, True, False), "variance": (zero, zero, False, True),
-                  "zeta": (c.delta, zero, False, False)}
-        out = {k: [] for k in PARTS}
-        for _t in range(T):
-            total = 0
-            for part, (m, nu, sig, noi) in list(states.items()):
-                m, nu = _step(c, m, nu, signal=sig, noise=noi)
-                states[part] = (m, nu, sig, noi)
-                val = c.tr(c.s1 * m)
-                out[part].append(val)
-                total += val
-            out["test_error"].append(total)
-        rho = _spectral_radius(c)
-        if rho < 1 - mp.mpf(10) ** -20:
-            lim = {}
-            for part, (sig, noi) in (("bias", (True, False)), ("variance", (False, True))):
-                m, _nu = _limit(c, signal=sig, noise=noi)
-                lim[part] = c.tr(c.s1 * m)
-            lim["zeta"] = mp.mpf(0)
-            lim["test_error"] = lim["bias"] + lim["variance"]
-        else:
-            lim = {k: mp.inf for k in PARTS}
+        out = _run_generations([c] * T)
+        rho, lim = _limit_of(c)
     with mp.workdps(dps):
         res = {k: [+v for v in out[k]] for k in PARTS}
         res["limit"] = +lim["test_error"]
@@ -367,6 +468,35 @@ def iterate(config, dps: int = 30, generations: int | None = None) -> dict:
         res["newton_step"] = +sol.step
     res["dps"] = dps
     res["regime"] = regime.name + " (iterative)"
+    return res
+
+
+def _iterate_schedule(spec, dps, generations, schedule):
+    """:func:`iterate` with a per-generation schedule: one context per distinct
+    (p2, α), the states stepped through generation t's map."""
+    T = generations if generations is not None else spec.generations
+    specs = schedule_specs(spec, schedule, T)
+    with mp.workdps(dps + 15):
+        cache = {}
+        ctxs = []
+        for s_t in specs:
+            key = (s_t.p2, s_t.alpha)
+            if key not in cache:
+                cache[key] = _context(s_t, dps)
+            ctxs.append(cache[key])
+        out = _run_generations([c for c, _regime, _sol in ctxs])
+        c, regime, _sol = ctxs[-1]
+        rho, lim = _limit_of(c)
+        residual = max(abs(s.residual) for _c, _r, s in cache.values())
+    with mp.workdps(dps):
+        res = {k: [+v for v in out[k]] for k in PARTS}
+        res["limit"] = +lim["test_error"]
+        res["limit_parts"] = {k: +v for k, v in lim.items()}
+        res["spectral_radius"] = +rho
+        res["residual"] = +residual
+    res["dps"] = dps
+    res["regime"] = regime.name + " (iterative, scheduled)"
+    res["schedule"] = {"p2": [s.p2 for s in specs], "alpha": [s.alpha for s in specs]}
     return res
 
 

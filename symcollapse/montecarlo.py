@@ -80,7 +80,7 @@ def _row_weights(spec, n1: int, n2: int, n: int):
     return np.concatenate([np.full(n1, c1), np.full(n2, c2)])
 
 
-def fit_map(X, c, lam: float, S=None):
+def fit_map(X, c, lam: float, S=None, *, singular_values=False):
     r"""The fitted linear map ŵ = M y as its SVD factors.
 
     With :math:`\tilde F = C^{1/2}F/\sqrt n = U\,\mathrm{diag}(s)V^\top` (F = X, or XSᵀ for
@@ -96,20 +96,20 @@ def fit_map(X, c, lam: float, S=None):
     else:
         cutoff = (s[0] if s.size else 0.0) * max(Ft.shape) * np.finfo(float).eps
         g = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    if singular_values:
+        return U, g, Vt.T, s
     return U, g, Vt.T
 
 
-def one_trial(spec, cols, n1, n2, rng, m=None):
-    """One draw: returns (sampled error, bias_X, var_X, zeta_X).
-
-    For random projections (``m`` given) a fresh S ∈ R^{m×d} with iid N(0, 1/d) entries
-    is drawn after X and the labels, and ŵ = Sᵀv̂."""
+def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
+    """Draw one training set of the mixture (MODEL.md: X, w1, δ, the noise, then S for
+    random projections) and fit the model.  Returns the draws, the SVD factors of
+    :func:`fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
+    ``rc`` = C^{1/2}/√n per row) and ``w_hat``."""
     d = cols["s1"].size
     n = n1 + n2
-    lam = float(spec.lam)
-    s1 = cols["s1"]
     X = rng.standard_normal((n, d))
-    X[:n1] *= np.sqrt(s1)
+    X[:n1] *= np.sqrt(cols["s1"])
     X[n1:] *= np.sqrt(cols["s2"])
     w1 = rng.standard_normal(d) * np.sqrt(cols["theta"] / d)
     delta = rng.standard_normal(d) * np.sqrt(cols["delta"] / d)
@@ -119,12 +119,33 @@ def one_trial(spec, cols, n1, n2, rng, m=None):
     y[n1:] += X[n1:] @ delta
     S = rng.standard_normal((m, d)) / math.sqrt(d) if m is not None else None
     c = _row_weights(spec, n1, n2, n)
-    U, g, V = fit_map(X, c, lam, S)
-    W = V if S is None else S.T @ V           # ŵ = W diag(g) Uᵀ C^{1/2} y / √n
+    U, g, V, sv = fit_map(X, c, float(spec.lam), S, singular_values=True)
+    W = V if S is None else S.T @ V
     rc = np.sqrt(c) / math.sqrt(n)
     w_hat = W @ (g * (U.T @ (rc * y)))
+    return {"X": X, "y": y, "w1": w1, "delta": delta, "sigma": sig, "U": U, "g": g, "W": W,
+            "sv": sv, "rc": rc, "w_hat": w_hat}
+
+
+def one_trial(spec, cols, n1, n2, rng, m=None):
+    """One draw: returns (sampled error, bias_X, var_X, zeta_X, E_train, E_train,real,
+    E_train,synthetic, df/n, and the three training errors' expectations given X).
+
+    For random projections (``m`` given) a fresh S ∈ R^{m×d} with iid N(0, 1/d) entries
+    is drawn after X and the labels, and ŵ = Sᵀv̂.  The training errors (MODEL.md) are the
+    mean squared residuals Xŵ − y over all rows, the n1 real and the n2 synthetic rows
+    (NaN for a group without rows); df = Σ_k s_k²/(s_k² + λ) over the singular values of
+    the (weighted) features C^{1/2}F/√n (the rank for λ = 0)."""
+    d = cols["s1"].size
+    n = n1 + n2
+    s1 = cols["s1"]
+    f = draw_fit(spec, cols, n1, n2, rng, m)
+    X, y, w1, sig, U, g, W, sv, rc, w_hat = (f[k] for k in (
+        "X", "y", "w1", "sigma", "U", "g", "W", "sv", "rc", "w_hat"))
     diff = w_hat - w1
     sampled = float(np.sum(s1 * diff * diff))
+    resid2 = (X @ w_hat - y) ** 2
+    train = _group_means(resid2, n1) + (float(np.sum(g * sv)) / n,)
     # conditional expectation given X (and S): with ŵ = A·Bm·(…), A = W (d × r),
     # Bias = Tr Θ(I − A Bm)ᵀΣ1(I − A Bm) and ζ = Tr Δ(A Bm₂)ᵀΣ1(A Bm₂) reduce to r × r
     # Hadamard sums, O(d r²) instead of forming d × d matrices
@@ -146,10 +167,44 @@ def one_trial(spec, cols, n1, n2, rng, m=None):
             continue
         Mj = GUt[:, rows] * rc[rows][None, :]  # r × n_j (M_j = A Mj)
         var += sg * sg * float(np.sum(Mj * (Q @ Mj)))
-    return sampled, bias, var, zeta
+    cond_train = _group_means(_conditional_residuals(X, W, g, U, rc, cols, sig, n1), n1)
+    return (sampled, bias, var, zeta) + train + cond_train
 
 
-def iterative_trial(spec, cols, n1, n2, rng, generations):
+def _group_means(per_row, n1):
+    """(mean over all rows, over the first n1, over the rest); NaN for an empty group."""
+    n = per_row.size
+    return (float(per_row.mean()), float(per_row[:n1].mean()) if n1 else math.nan,
+            float(per_row[n1:].mean()) if n1 < n else math.nan)
+
+
+def _conditional_residuals(X, W, g, U, rc, cols, sig, n1):
+    r"""Per row i, the exact expectation over w1, δ and the noise, given the design (and S),
+    of the squared training residual :math:`((P - I)y)_i^2`, with the fitted-value map
+    :math:`P = XW\,\mathrm{diag}(g)U^\top C^{1/2}/\sqrt n = LR^\top`:
+
+    .. math:: \sum_k ((P-I)X)_{ik}^2\theta_k/d + \sum_k ((P-I)Z)_{ik}^2\delta_k/d
+              + \sum_l (P-I)_{il}^2\sigma_l^2,
+
+    Z = X on the synthetic rows and 0 on the real ones.  O(n r (d + r)) without n × n
+    matrices: the noise term is :math:`(LR^\top DRL^\top)_{ii} - 2P_{ii}\sigma_i^2 + \sigma_i^2`.
+    """
+    d = X.shape[1]
+    L = (X @ W) * g[None, :]                  # n × r
+    R = U * rc[:, None]                       # n × r
+    PX = L @ (R.T @ X)
+    part = ((PX - X) ** 2) @ (cols["theta"] / d)
+    if n1 < X.shape[0] and np.any(cols["delta"]):
+        PZ = L @ (R[n1:].T @ X[n1:])
+        PZ[n1:] -= X[n1:]
+        part = part + (PZ ** 2) @ (cols["delta"] / d)
+    s2 = sig * sig
+    Qn = R.T @ (R * s2[:, None])              # Rᵀ D R (r × r)
+    p_diag = np.sum(L * R, axis=1)
+    return part + np.sum((L @ Qn) * L, axis=1) - 2 * p_diag * s2 + s2
+
+
+def iterative_trial(spec, cols, n1, n2, rng, generations, plan=None):
     r"""One draw of iterative mixing (MODEL.md): w1, δ once; each generation fresh X1, X2 and
     noise, synthetic labels y2 = X2ŵ_{t−1} + ε (ŵ_0 = w2 = w1 + δ), a plain ridge fit.
 
@@ -158,6 +213,9 @@ def iterative_trial(spec, cols, n1, n2, rng, generations):
     expectation given all designs tracks the maps A_t = G_t + H_tA_{t−1} (of w1),
     B_t = H_tB_{t−1} (of δ; B_0 = I) and the noise covariance N_t = H_tN_{t−1}H_tᵀ +
     M_t diag(σ²) M_tᵀ: Bias = Tr(ΘA_tᵀΣ1A_t), ζ = Tr(ΔB_tᵀΣ1B_t), Var = Tr(Σ1N_t).
+    ``plan`` (optional): per generation ``(n1_t, n2_t, c_t)`` — the row counts (n1_t + n2_t
+    = n) and the per-row loss weights of generation t (a schedule of shares and weights);
+    by default every generation is (n1, n2, 1).
     Returns an array (generations × 4): sampled error, bias, variance, zeta."""
     d = cols["s1"].size
     n = n1 + n2
@@ -165,7 +223,8 @@ def iterative_trial(spec, cols, n1, n2, rng, generations):
     s1 = cols["s1"]
     w1 = rng.standard_normal(d) * np.sqrt(cols["theta"] / d)
     delta = rng.standard_normal(d) * np.sqrt(cols["delta"] / d)
-    sig = np.concatenate([np.full(n1, float(spec.sigma1)), np.full(n2, float(spec.sigma2))])
+    if plan is None:
+        plan = [(n1, n2, np.ones(n))] * generations
     theta, dvar = cols["theta"] / d, cols["delta"] / d
     D = delta.copy()
     A = np.zeros((d, d))
@@ -173,12 +232,14 @@ def iterative_trial(spec, cols, n1, n2, rng, generations):
     N = np.zeros((d, d))
     out = np.zeros((generations, 4))
     for t in range(generations):
+        n1, n2, c = plan[t]
+        sig = np.concatenate([np.full(n1, float(spec.sigma1)), np.full(n2, float(spec.sigma2))])
         X = rng.standard_normal((n, d))
         X[:n1] *= np.sqrt(s1)
         X[n1:] *= np.sqrt(cols["s2"])
         eps = rng.standard_normal(n)
-        U, g, V = fit_map(X, np.ones(n), lam)
-        Mfull = (V * g[None, :]) @ U.T / math.sqrt(n)      # d × n: ŵ = M y
+        U, g, V = fit_map(X, c, lam)
+        Mfull = (V * g[None, :]) @ U.T / math.sqrt(n) * np.sqrt(c)[None, :]  # d × n: ŵ = M y
         G = Mfull @ X - np.eye(d)
         H = Mfull[:, n1:] @ X[n1:]
         D = G @ w1 + H @ D + Mfull @ (sig * eps)
@@ -219,9 +280,14 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
 
     Returns ``mean`` and ``se`` (standard error of the mean) of the exact test error over
     ``trials`` independent draws, the sizes ``d``, ``n``, ``m`` (None for the linear
-    model), ``n1``, ``n2``, and ``conditional``: mean and se of the exact conditional
-    expectation given X of ``test_error``, ``bias``, ``variance``, ``zeta``.
+    model), ``n1``, ``n2``, ``conditional``: mean and se of the exact conditional
+    expectation given X of ``test_error``, ``bias``, ``variance``, ``zeta``, and (plain and
+    weighted) ``train_error``, ``train_error_real``, ``train_error_synthetic`` and ``df``
+    (df/n): mean and se of the measured training errors (None for a group without rows);
+    ``conditional`` also holds the training errors' exact conditional expectations.
     """
+    if isinstance(config, dict) and "p2_schedule" in config:  # p2 = kappa·n^(−a) at this n
+        config = dict(config, n=n)
     spec = parse(config)
     for key, value, low in (("n", n, 2), ("trials", trials, 2), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -256,14 +322,26 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
                       ("zeta", rows[:, 3])):
         m_, s_ = _stats(col)
         cond[name] = {"mean": m_, "se": s_}
-    return {"mean": mean, "se": se, "d": sz["d"], "n": sz["n"], "m": sz["m"],
-            "n1": sz["n1"], "n2": sz["n2"], "trials": int(trials), "seed": int(seed),
-            "conditional": cond}
+    out = {"mean": mean, "se": se, "d": sz["d"], "n": sz["n"], "m": sz["m"],
+           "n1": sz["n1"], "n2": sz["n2"], "trials": int(trials), "seed": int(seed),
+           "conditional": cond}
+    for k, name in enumerate(TRAIN_KEYS, start=4):
+        col = rows[:, k]
+        out[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), _stats(col)))
+    for k, name in enumerate(TRAIN_KEYS[:3], start=8):
+        col = rows[:, k]
+        cond[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), _stats(col)))
+    return out
 
 
-def _simulate_iterative(spec, sz, cols, trials, seed, show):
-    """simulate() for strategy "iterative": lists over generations 1..T."""
-    T = spec.generations
+#: The training-side measurements of :func:`simulate` (columns 4.. of :func:`one_trial`).
+TRAIN_KEYS = ("train_error", "train_error_real", "train_error_synthetic", "df")
+
+
+def _simulate_iterative(spec, sz, cols, trials, seed, show, plan=None):
+    """simulate() for strategy "iterative": lists over generations 1..T (``plan``: the
+    per-generation (n1_t, n2_t, row weights) of :func:`iterative_trial`, T = its length)."""
+    T = spec.generations if plan is None else len(plan)
     iterator = range(trials)
     if show:
         from tqdm import tqdm
@@ -272,7 +350,7 @@ def _simulate_iterative(spec, sz, cols, trials, seed, show):
     runs = []
     for t in iterator:
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t,)))
-        runs.append(iterative_trial(spec, cols, sz["n1"], sz["n2"], rng, T))
+        runs.append(iterative_trial(spec, cols, sz["n1"], sz["n2"], rng, T, plan))
     runs = np.array(runs)                       # trials × T × 4
     mean = runs.mean(axis=0)
     se = runs.std(axis=0, ddof=1) / math.sqrt(trials)

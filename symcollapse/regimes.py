@@ -71,12 +71,21 @@ SCALINGS = {
 }
 
 
+#: The arguments of :func:`model_family` that built each family, by system name.
+_FAMILY_ARGS: dict = {}
+
+
 @functools.lru_cache(maxsize=None)
-def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = ()) -> eq.System:
+def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
+                 training: bool = False) -> eq.System:
     """A model's system for a strategy, with some parameters fixed to exact values
     (``fixed``: pairs ``(symbol, value)``, e.g. p2 = 0 removes group 2), rescaled for the
-    ridgeless limit by ``scaled`` (``"e"``: e_j = λε_j; ``"L"``: L = λℓ)."""
-    base = eq.linear_system() if model == "linear" else eq.projection_system()
+    ridgeless limit by ``scaled`` (``"e"``: e_j = λε_j; ``"L"``: L = λℓ).  ``training``:
+    the system extended by the training error (:func:`~symcollapse.equations.training_system`)."""
+    if training:
+        base = eq.training_system(model)
+    else:
+        base = eq.linear_system() if model == "linear" else eq.projection_system()
     system = base.subs(eq.mixture_weights(strategy))
     if fixed:
         system = system.subs(dict(fixed))
@@ -89,7 +98,16 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = ()) ->
                     sub[x] = eq.lam * sp.Symbol(new, positive=True)
         name += "/scaled:" + ",".join(scaled)
         system = eq.rescale(system, sub, eq.lam, name)
+    if training:
+        name += "/training"
+    else:
+        _FAMILY_ARGS[name] = (model, strategy, fixed, scaled)
     return system.replace_name(name)
+
+
+def training_family(system: eq.System) -> eq.System:
+    """The training-error version of a family built by :func:`model_family`."""
+    return model_family(*_FAMILY_ARGS[system.name], training=True)
 
 
 def linear_family(strategy: str, fixed: tuple, interpolating: bool) -> eq.System:

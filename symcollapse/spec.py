@@ -34,8 +34,13 @@ ACTIVATIONS = ("relu", "tanh")
 ATOM_KEYS = ("weight", "s1", "s2", "theta", "delta")
 #: Scalar number keys (the ones a curve or sweep may vary).
 SCALAR_KEYS = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
-KEYS = ("model", "activation", "strategy", "phi", "psi", "p2", "lam", "sigma1", "sigma2",
-        "alpha", "generations", "atoms", "n", "trials", "seed")
+KEYS = ("model", "activation", "strategy", "phi", "psi", "p2", "p2_schedule", "lam", "sigma1",
+        "sigma2", "alpha", "generations", "atoms", "n", "trials", "seed")
+#: The keys of ``p2_schedule`` (p2 = kappa·n^(−a), :func:`resolve_p2_schedule`).
+SCHEDULE_KEYS = ("kappa", "a")
+#: Significant digits of p2 = kappa·n^(−a) when it is irrational (it is exact when rational
+#: with a terminating decimal expansion within these digits, or when a is an integer).
+SCHEDULE_DIGITS = 200
 
 #: Largest accepted number of atoms (10,000 is a routine size; more is refused, not slow).
 MAX_ATOMS = 200_000
@@ -400,7 +405,13 @@ def parse(config, *, symbolic: bool = False) -> Spec:
     elif "psi" in config:
         raise ConfigError('psi is not allowed for model "linear": it is the model size m/n of '
                           '"random_projection" and "random_features"')
-    p2 = scalar("p2")
+    if "p2_schedule" in config:
+        if "p2" in config:
+            raise ConfigError("p2 and p2_schedule are both given: allowed one of them "
+                              "(p2_schedule sets p2 = kappa*n^(-a) at the config's n)")
+        p2 = None  # resolved at n, below
+    else:
+        p2 = scalar("p2")
     lam = scalar("lam")
     sigma1 = scalar("sigma1", required=False, default=Fraction(0))
     sigma2 = scalar("sigma2", required=False, default=Fraction(0))
@@ -422,9 +433,78 @@ def parse(config, *, symbolic: bool = False) -> Spec:
     n = _integer(config, "n", low=2)
     trials = _integer(config, "trials", low=2)
     seed = _integer(config, "seed", low=0)
+    if p2 is None:
+        if n is None:
+            raise ConfigError("n is missing: it is required with p2_schedule (the sample size "
+                              "at which p2 = kappa*n^(-a) is evaluated; an integer >= 2)")
+        p2 = resolve_p2_schedule(config["p2_schedule"], n, strategy, symbolic=sym)
     return Spec(phi=phi, p2=p2, lam=lam, atoms=atoms, model=model, strategy=strategy,
                 activation=activation, psi=psi, sigma1=sigma1, sigma2=sigma2, alpha=alpha,
                 generations=generations, n=n, trials=trials, seed=seed)
+
+
+# ----------------------------------------------------------------------------- schedule
+
+def resolve_p2_schedule(schedule, n, strategy: str = "plain", *, symbolic: bool = False) -> Number:
+    r"""The synthetic share of a vanishing schedule at sample size n:
+    :math:`p_2 = \kappa\,n^{-a}` (config key ``p2_schedule: {"kappa": kappa, "a": a}``).
+
+    kappa > 0 and a >= 0 are read exactly (as every config number); the value must lie in
+    0 <= p2 <= 1 (0 < p2 < 1 for strategy "weighted") and not below 1e-300.  It is an exact
+    ``Fraction`` when a is an integer or when the value is a decimal of at most
+    ``SCHEDULE_DIGITS`` significant digits, else rounded to ``SCHEDULE_DIGITS`` digits;
+    with ``symbolic=True`` an irrational value stays an exact SymPy expression.  ``n`` is
+    an integer (a config's n) or, for series spectra, any number >= 1.
+
+    >>> resolve_p2_schedule({"kappa": 0.5, "a": 0.5}, 100)
+    Fraction(1, 20)
+    """
+    if not isinstance(schedule, dict):
+        raise ConfigError('p2_schedule must be an object {"kappa": kappa > 0, "a": a >= 0}, '
+                          f"got {_show(schedule)}")
+    for k in schedule:
+        if k not in SCHEDULE_KEYS:
+            raise ConfigError(f"p2_schedule.{_show(k) if not isinstance(k, str) else k} is not a "
+                              "known key: allowed keys are kappa, a (p2 = kappa*n^(-a))")
+    kappa = _ranged(schedule, "kappa", low=0, low_open=True, symbolic=symbolic,
+                    label="p2_schedule.kappa", explain="p2_schedule.kappa > 0")
+    a = _ranged(schedule, "a", low=0, symbolic=symbolic, label="p2_schedule.a",
+                explain="p2_schedule.a >= 0")
+    n_ = to_number("n", n)
+    if not n_ >= 1:
+        raise ConfigError(f"n = {_show(n)} is out of range: allowed n >= 1 (p2_schedule)")
+    weighted = strategy == "weighted"
+    allowed = ("0 < kappa*n^(-a) < 1 for strategy \"weighted\"" if weighted
+               else "0 <= kappa*n^(-a) <= 1")
+    if symbolic:
+        import sympy as sp
+        value = sp.sympify(kappa) * sp.Rational(n_.numerator, n_.denominator) ** (-sp.sympify(a))
+        if value.is_Rational:
+            value = Fraction(int(value.p), int(value.q))
+        if not _compare(value, 0, 1, weighted, weighted):
+            raise ConfigError(f"p2_schedule gives p2 = kappa*n^(-a) = {_show(value)} at n = "
+                              f"{_show(n)}: allowed {allowed}")
+        return value
+    import mpmath as mp
+    with mp.workdps(30):
+        log10 = (mp.log10(mp.mpf(kappa.numerator) / kappa.denominator)
+                 - mp.mpf(a.numerator) / a.denominator * mp.log10(mp.mpf(n_.numerator) / n_.denominator))
+    shown = f"{mp.nstr(mp.power(10, log10), 6)}" if abs(log10) < 1e6 else f"1e{int(log10)}"
+    if log10 < -MAX_EXPONENT:
+        raise ConfigError(f"p2_schedule gives p2 = kappa*n^(-a) = {shown} at n = {_show(n)}: "
+                          f"allowed {allowed}, and not below 1e-{MAX_EXPONENT}")
+    if a.denominator == 1:
+        value = kappa / n_ ** a.numerator
+    else:
+        with mp.workdps(SCHEDULE_DIGITS + 20):
+            v = (mp.mpf(kappa.numerator) / kappa.denominator
+                 * mp.power(mp.mpf(n_.numerator) / n_.denominator, -mp.mpf(a.numerator) / a.denominator))
+            value = Fraction(decimal.Decimal(mp.nstr(v, SCHEDULE_DIGITS, min_fixed=-mp.inf,
+                                                     max_fixed=mp.inf)))
+    if not _compare(value, 0, 1, weighted, weighted):
+        raise ConfigError(f"p2_schedule gives p2 = kappa*n^(-a) = {shown} at n = {_show(n)}: "
+                          f"allowed {allowed}")
+    return value
 
 
 # ----------------------------------------------------------------------------- JSON

@@ -108,7 +108,7 @@ def validate(config: dict, grid: dict, method: str = "predict"):
         raise ConfigError("config must be a JSON object (a config of DESIGN.md)")
     if not isinstance(grid, dict) or not grid:
         raise ConfigError("grid must be a non-empty object mapping keys to value lists")
-    base = parse(config)
+    base = parse(_at_grid_n(config, grid))
     keys = list(grid)
     values = []
     total = 1
@@ -139,6 +139,8 @@ def validate(config: dict, grid: dict, method: str = "predict"):
                     if isinstance(v, bool) or not isinstance(v, int) or v < 2:
                         raise ConfigError(f"grid.n = {v!r} is out of range: allowed integers "
                                           ">= 2")
+                    if "p2_schedule" in config:  # p2 = kappa·n^(−a) must be valid at each n
+                        parse(dict(config, n=v))
                 else:
                     parse(dict(config, **{key: v}))
             except ConfigError as exc:
@@ -148,6 +150,18 @@ def validate(config: dict, grid: dict, method: str = "predict"):
     if method == "simulate" and "n" not in grid and base.n is None:
         raise ConfigError("n is missing: a simulate sweep needs n in the config or in the grid")
     return keys, values
+
+
+def _at_grid_n(config, grid):
+    """With ``p2_schedule`` and n on the grid, the base config read at the grid's first n
+    (the schedule p2 = kappa·n^(−a) needs an n; each point re-reads it at its own)."""
+    if not (isinstance(config, dict) and "p2_schedule" in config and "n" not in config
+            and isinstance(grid, dict) and "n" in grid):
+        return config
+    first = grid_values("n", grid["n"])[0]
+    if isinstance(first, bool) or not isinstance(first, int) or first < 2:
+        raise ConfigError(f"grid.n = {first!r} is out of range: allowed integers >= 2")
+    return dict(config, n=first)
 
 
 def points(keys, values):
@@ -208,7 +222,7 @@ def _predict_point(task, point):
 def _simulate_point(task, point):
     from .montecarlo import simulate
     config = _point_config(task, point)
-    n = point.get("n", parse(config).n)
+    n = point["n"] if "n" in point else parse(config).n
     try:
         r = simulate(config, n=int(n), trials=task["trials"], seed=task["seed"])
     except SymcollapseError as exc:
@@ -377,7 +391,7 @@ def sweep(config: dict, grid: dict, *, method: str = "predict", dps: int | None 
                                   or processes < 1):
         raise ConfigError(f"processes = {processes!r} is out of range: allowed integers >= 1")
     keys, values = validate(config, grid, method)
-    base = parse(config)
+    base = parse(_at_grid_n(config, grid))
     pts = points(keys, values)
     if method == "simulate":
         trials = trials if trials is not None else (base.trials or 20)

@@ -45,6 +45,12 @@ BROKEN = {
     # a high-quality generator (c² ≈ 0.016) labels more cleanly than the noisy real labels
     "real_data_plateau": {"quality": "high"},
     "real_data_model_size": {"quality": "high"},
+    # the p1·p2 term of ζ dropped: a* would be half the clean rate
+    "vanishing_share": {"cross_term": False},
+    # synthetic covariates reversed: the tail becomes the costly direction
+    "kinds_of_synthetic_data": {"covariates": "reverse"},
+    "adaptive_mixing": {"c2": 0.0},
+    "training_gap": {"c2": 0.0},
 }
 
 
