@@ -2,7 +2,7 @@
 
     symcollapse predict CONFIG.json [--dps N] [--certify]
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]
-    symcollapse check [--out DIR] [--fast]
+    symcollapse check [--out DIR] [--fast] [--only NAME,...]
     symcollapse derive [NAME] [--check] [--latex]
     symcollapse experiment NAME [--fast] [--out DIR]
     symcollapse sweep GRID.json [--out FILE] [--dps N] [--simulate] [--processes K]
@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--out", default="report", metavar="DIR",
                     help="directory of the report and its figures (default: report)")
     ch.add_argument("--fast", action="store_true", help="small sizes (every claim and figure still)")
+    ch.add_argument("--only", default=None, metavar="NAME[,NAME...]",
+                    help="run only these claims (default: all)")
     de = sub.add_parser("derive", help="print a derivation; --check: regenerate all, compare")
     de.add_argument("name", nargs="?", default=None, metavar="NAME")
     de.add_argument("--check", action="store_true",
@@ -162,10 +164,18 @@ def cmd_check(args, out):
     except ImportError:
         raise ConfigError("check: the paper_checks package is not importable (run from a "
                           "checkout or install the project)") from None
+    from paper_checks import CLAIMS
     out_dir = args.out
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ConfigError(f"--out = {out_dir!r} exists and is not a directory")
-    return run_all(out_dir, fast=args.fast, stdout=out, stderr=sys.stderr)
+    names = None
+    if args.only is not None:
+        names = [x.strip() for x in args.only.split(",") if x.strip()]
+        unknown = [x for x in names if x not in CLAIMS]
+        if unknown or not names:
+            raise ConfigError(f"--only = {args.only!r}: {', '.join(unknown) or 'no claim'} is not "
+                              "a claim; allowed: " + ", ".join(CLAIMS))
+    return run_all(out_dir, fast=args.fast, stdout=out, stderr=sys.stderr, names=names)
 
 
 EXPERIMENTS = {"n-curve": "real_data_plateau", "model-size": "real_data_model_size"}

@@ -44,6 +44,9 @@ def regime_of(spec) -> Regime:
 def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
+    Random features (``model: "random_features"``) are answered by the system that the
+    linear-pencil engine derives (:mod:`symcollapse.models.random_features`).
+
     Returns a dict with ``test_error``, ``bias``, ``variance``, ``zeta`` (mpmath ``mpf``,
     rounded to ``dps`` significant digits), ``dps``, ``residual`` (the certificate:
     max-norm of the fixed-point residuals at the solution, at working precision
@@ -58,6 +61,12 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
+    if spec.model == "random_features":
+        if certify:
+            raise UnsupportedError('certify: not available for model "random_features" '
+                                   '(available: "linear", "random_projection")')
+        from .models import random_features
+        return random_features.predict(spec, dps=dps)
     if spec.strategy == "iterative":
         if certify:
             raise UnsupportedError('certify: not available for strategy "iterative" '

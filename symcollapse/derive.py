@@ -663,6 +663,11 @@ def _adaptive_document() -> str:
     return document()
 
 
+def _pencil_document() -> str:
+    from .derive_pencil import document
+    return document()
+
+
 DOCUMENTS = {
     "projections": ("derivations/projections.md", projections_document,
                     "random projections: conditioning on S, effective ridge L, sketch term b, limits"),
@@ -682,6 +687,8 @@ DOCUMENTS = {
               "kinds of synthetic data at equal c²: the floor per unit c², takeover sizes"),
     "adaptive": ("derivations/adaptive.md", _adaptive_document,
                  "adaptive mixing: α_n = 1 − κn^(−b), the α* path, per-generation schedules"),
+    "pencil": ("derivations/pencil.md", _pencil_document,
+               "the linear-pencil engine: pencils, the operator-valued fixed point, random features"),
 }
 
 
@@ -791,7 +798,8 @@ def _render_all() -> dict:
 
 #: Rough relative rendering costs (seconds on 2 cores), to start the longest first.
 _COST = {"limits": 70, "scaling": 30, "projections": 13, "mixing": 6, "training": 5, "schedules": 10,
-         "kinds": 14, "adaptive": 16, "linear": 1}
+         "kinds": 14, "adaptive": 16, "pencil": 20,
+         "linear": 1}
 
 
 def check(out) -> int:

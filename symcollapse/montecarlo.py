@@ -101,11 +101,9 @@ def fit_map(X, c, lam: float, S=None, *, singular_values=False):
     return U, g, Vt.T
 
 
-def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
-    """Draw one training set of the mixture (MODEL.md: X, w1, δ, the noise, then S for
-    random projections) and fit the model.  Returns the draws, the SVD factors of
-    :func:`fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
-    ``rc`` = C^{1/2}/√n per row) and ``w_hat``."""
+def draw_design(cols, n1, n2, m, rng):
+    """One draw in MODEL.md's order: X (n1 real rows from N(0, Σ1), then n2 synthetic from
+    N(0, Σ2)), w1, δ, the standard noise ε, then S (m × d, iid N(0, 1/d); None without m)."""
     d = cols["s1"].size
     n = n1 + n2
     X = rng.standard_normal((n, d))
@@ -114,10 +112,20 @@ def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
     w1 = rng.standard_normal(d) * np.sqrt(cols["theta"] / d)
     delta = rng.standard_normal(d) * np.sqrt(cols["delta"] / d)
     eps = rng.standard_normal(n)
+    S = rng.standard_normal((m, d)) / math.sqrt(d) if m is not None else None
+    return X, w1, delta, eps, S
+
+
+def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
+    """Draw one training set of the mixture (MODEL.md: X, w1, δ, the noise, then S for
+    random projections) and fit the model.  Returns the draws, the SVD factors of
+    :func:`fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
+    ``rc`` = C^{1/2}/√n per row) and ``w_hat``."""
+    n = n1 + n2
+    X, w1, delta, eps, S = draw_design(cols, n1, n2, m, rng)
     sig = np.concatenate([np.full(n1, float(spec.sigma1)), np.full(n2, float(spec.sigma2))])
     y = X @ w1 + sig * eps
     y[n1:] += X[n1:] @ delta
-    S = rng.standard_normal((m, d)) / math.sqrt(d) if m is not None else None
     c = _row_weights(spec, n1, n2, n)
     U, g, V, sv = fit_map(X, c, float(spec.lam), S, singular_values=True)
     W = V if S is None else S.T @ V
@@ -275,8 +283,9 @@ def _stats(values):
 
 
 def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | None = None) -> dict:
-    """Monte Carlo of the finite model (linear or random projections; for the latter a
-    fresh projection S per trial, MODEL.md).
+    """Monte Carlo of the finite model (linear, random projections or random features; for
+    the latter two a fresh projection S per trial, MODEL.md; random features:
+    :func:`symcollapse.montecarlo_rf.simulate_rf`).
 
     Returns ``mean`` and ``se`` (standard error of the mean) of the exact test error over
     ``trials`` independent draws, the sizes ``d``, ``n``, ``m`` (None for the linear
@@ -297,7 +306,8 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
     if sz_m_invalid(spec, n):
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
     if spec.model == "random_features":
-        raise UnsupportedError('simulate: model "random_features" is not available in this version')
+        from .montecarlo_rf import simulate_rf
+        return simulate_rf(spec, n, trials, seed, progress=progress)
     if spec.strategy == "iterative" and spec.model != "linear":
         raise UnsupportedError('simulate: strategy "iterative" is available for model "linear"')
     sz = sizes(spec, int(n))

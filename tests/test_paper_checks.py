@@ -103,9 +103,21 @@ def test_check_refuses_an_out_path_that_is_a_file(tmp_path):
 
 @pytest.mark.slow
 def test_check_real_entry_point(tmp_path):
+    """The installed-style entry point on two claims (every claim runs in-process above)."""
     root = Path(__file__).resolve().parent.parent
-    res = subprocess.run([sys.executable, "-m", "symcollapse", "check", "--fast", "--out",
-                          str(tmp_path / "rep")], capture_output=True, text=True, cwd=root,
+    res = subprocess.run([sys.executable, "-m", "symcollapse", "check", "--fast", "--only",
+                          "strong_collapse,training_gap", "--out", str(tmp_path / "rep")],
+                         capture_output=True, text=True, cwd=root,
                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert res.returncode == 0, res.stdout + res.stderr
-    assert res.stdout.count("PASS") == len(CLAIMS)
+    assert res.stdout.count("PASS") == 2
+    assert sorted(p.name for p in (tmp_path / "rep").glob("*.png")) == [
+        "strong_collapse.png", "training_gap.png"]
+
+
+def test_check_only_refuses_an_unknown_claim(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check", "--only", "strong_collapse,nope", "--out", str(tmp_path / "r")],
+                stdout=out, stderr=err) == 2
+    assert err.getvalue().startswith("error: --only") and "nope" in err.getvalue()
+    assert out.getvalue() == "" and not (tmp_path / "r").exists()

@@ -1,0 +1,106 @@
+"""Random features posed through the pencil engine (symcollapse.models.random_features):
+the probed pencil's blocks, and the engine's System against the encoded statement of
+THEORY-random-features.md (rf_reference.predict_rf) and, with μ1 = 1, κ = 0, against the
+random projections model (sc.predict), to 30 digits (12 random points per activation here;
+benchmarks/rf_engine_vs_reference.py runs 20 + 20)."""
+import importlib.util
+import pathlib
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+
+from symcollapse.errors import ConfigError, UnsupportedError
+from symcollapse.models import random_features as rfm
+from symcollapse.pencil import FloatBackend, random_values
+from symcollapse.pencil_expr import Diag, Gaussian, Identity, evaluate, inverse
+from symcollapse.pencil_ov import d_dim, n1_dim, n2_dim, t_probe
+from symcollapse.rf_reference import kappa1, kappa2, mu1_1, mu1_2
+from symcollapse import equations as eq
+
+_path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "rf_engine_vs_reference.py"
+_spec = importlib.util.spec_from_file_location("rf_engine_vs_reference", _path)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+TOL = mp.mpf(10) ** -30
+
+
+def test_probed_pencil_blocks_are_the_second_order_matrices():
+    """(L⁻¹) blocks of the probed pencil at random values: the identities of the module text."""
+    P, outputs = rfm.sources()
+    Sig = (Diag("Sigma1", "d"), Diag("Sigma2", "d"))
+    X = [Gaussian(f"X{j}", f"n{j}", "d", covariance=Sig[j - 1]) for j in (1, 2)]
+    S = Gaussian("S", "m", "d", variance=1 / d_dim)
+    F = [(mu1_1, mu1_2)[j] * X[j] @ S.T + sp.sqrt((kappa1, kappa2)[j])
+         * Gaussian(f"Z{j + 1}", f"n{j + 1}", "m") for j in (0, 1)]
+    c = (eq.a1 / n1_dim, eq.a2 / n2_dim)
+    t = t_probe
+    Rt = inverse(F[0].T @ F[0] * c[0] + F[1].T @ F[1] * c[1] + eq.lam * Identity("m")
+                 + t * (mu1_1 ** 2 * S @ Sig[0] @ S.T + kappa1 * Identity("m")))
+    A = F[0].T @ X[0] * c[0] + t * mu1_1 * S @ Sig[0] + F[1].T @ X[1] * c[1]
+    E_t = A.T @ Rt @ A - X[0].T @ X[0] * c[0] - X[1].T @ X[1] * c[1] - t * Sig[0]
+    A2 = F[1].T @ X[1] * c[1]
+    sizes = {"n1": 5, "n2": 6, "d": 7, "m": 8}
+    be = FloatBackend()
+    vals = random_values([Rt, E_t] + [e for _, e in P.entries], sizes, np.random.default_rng(3), be)
+    vals.update({n1_dim: 5, n2_dim: 6, d_dim: 7})
+    Li = np.linalg.inv(P.matrix(vals, sizes, be))
+    off = np.cumsum([0] + [sizes[b] for b in P.blocks])
+
+    def block(a, b):
+        return Li[off[a]:off[a + 1], off[b]:off[b + 1]]
+
+    def value(expr):
+        return evaluate(expr, vals, sizes, be)
+
+    def num(x):
+        return float(sp.sympify(x).xreplace({k: v for k, v in vals.items()
+                                            if isinstance(k, sp.Symbol)}))
+
+    bias = sum(num(-o.scale) * block(*o.blocks) for o in outputs["bias"])   # ∂_t of −this
+    assert np.abs(bias - value(E_t)).max() < 1e-9
+    zeta = outputs["zeta"]
+    assert np.abs(num(-zeta.scale) * block(*zeta.blocks)
+                  - value(A2.T @ Rt @ A2 - X[1].T @ X[1] * c[1])).max() < 1e-9
+    for o, Fj, cj in zip(outputs["variance"], F, c):
+        expected = value(Fj @ Rt @ Fj.T - Identity(Fj.rows) / cj)
+        assert np.abs(block(*o.blocks) - expected).max() < 1e-9
+    assert np.abs(block(P.row, P.row) - value(Rt)).max() < 1e-12
+
+
+@pytest.mark.parametrize("activation, seed", [("relu", 1), ("tanh", 2)])
+def test_engine_matches_the_statement_to_30_digits(activation, seed):
+    worst = bench.worst_against_reference(bench.random_configs(activation, seed, 12), dps=30)
+    print(activation, {k: mp.nstr(v, 3) for k, v in worst.items()})
+    assert all(v < TOL for v in worst.values()), worst
+
+
+def test_linear_activation_is_the_projections_model():
+    worst = bench.worst_against_projections(bench.random_configs("relu", 3, 6), dps=30)
+    assert all(v < TOL for v in worst.values()), worst
+
+
+def test_the_comparison_can_fail():
+    """Without μ* (κ = 0) the engine's E_test is not the statement's."""
+    assert bench.worst_without_mu_star(bench.random_configs("tanh", 2, 3), dps=20) > 1e-3
+
+
+def test_system_shape_and_finite_at_p2_zero():
+    s = rfm.system()
+    assert [str(x) for x in s.unknowns] == ["g_m", "g_n1", "g_n2", "g_m_dot", "g_n1_dot",
+                                           "g_n2_dot"]
+    cfg = dict(bench.random_configs("relu", 5, 1)[0], p2=0)
+    out = rfm.predict(cfg)
+    assert out["zeta"] == 0 and out["residual"] < TOL and out["regime"]
+
+
+def test_bad_input():
+    cfg = bench.random_configs("relu", 6, 1)[0]
+    with pytest.raises(ConfigError, match="random_features"):
+        rfm.predict({k: v for k, v in cfg.items() if k not in ("activation", "psi")}
+                    | {"model": "linear"})
+    with pytest.raises(UnsupportedError, match="plain"):
+        rfm.predict(dict(cfg, lam=0))
+    with pytest.raises(ConfigError, match="dps"):
+        rfm.predict(cfg, dps=0)
