@@ -2,6 +2,15 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The suite runs in two worker processes (pytest-xdist, one test file per worker at a time):
+# each keeps BLAS to one thread, and so do the processes it starts, so that the two workers
+# share the two cores instead of oversubscribing them.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(1)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
