@@ -52,6 +52,9 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     max-norm of the fixed-point residuals at the solution, at working precision
     ``dps + 15``), ``newton_step`` (size of one more Newton correction: an estimate of the
     error in the unknowns), ``regime`` and ``unknowns`` (the solved e_j, u_j, … by name).
+    Linear and projections models, plain and weighted mixing, also return the training
+    errors of THEORY-training.md (:func:`training`): ``train_error``, ``train_error_real``,
+    ``train_error_synthetic`` (None for a group without rows), ``df`` (= df/n) and ``gcv``.
 
     ``certify=True`` adds ``certified``: for each part an interval ``lower``, ``upper``
     (mpf) proved to contain the exact value and the number of proven ``digits``, plus the
