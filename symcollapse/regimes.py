@@ -377,8 +377,10 @@ def select(spec: Spec) -> Regime:
         return _linear(spec)
     if spec.model == "random_projection":
         return _projection(spec)
-    raise UnsupportedError(f'model "{spec.model}" is not available in this version '
-                           '(available: "linear", "random_projection")')
+    raise UnsupportedError(f'model "{spec.model}": its system comes from the pencil engine and '
+                           'is solved point by point (predict, sweep with dps); the float64 '
+                           'curve path and the regime analysis are available for "linear", '
+                           '"random_projection"')
 
 
 def linear_regime(spec: Spec) -> Regime:
