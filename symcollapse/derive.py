@@ -628,44 +628,13 @@ are real, Cardano's real root otherwise), and linear factors on the ridgeless si
     return doc.render()
 
 
-def _limits_document() -> str:
-    from .derive_limits import document
-    return document()
-
-
-def _mixing_document() -> str:
-    from .derive_mixing import document
-    return document()
-
-
-def _scaling_document() -> str:
-    from .derive_scaling import document
-    return document()
-
-
-def _training_document() -> str:
-    from .derive_training import document
-    return document()
-
-
-def _schedules_document() -> str:
-    from .derive_schedules import document
-    return document()
-
-
-def _kinds_document() -> str:
-    from .derive_kinds import document
-    return document()
-
-
-def _adaptive_document() -> str:
-    from .derive_adaptive import document
-    return document()
-
-
-def _pencil_document() -> str:
-    from .derive_pencil import document
-    return document()
+def _module_document(name: str):
+    """The ``document()`` of ``symcollapse.derive_<name>``, imported when rendered."""
+    def build() -> str:
+        import importlib
+        return importlib.import_module(f".derive_{name}", __package__).document()
+    build.__name__ = f"_{name}_document"
+    return build
 
 
 DOCUMENTS = {
@@ -673,21 +642,21 @@ DOCUMENTS = {
                     "random projections: conditioning on S, effective ridge L, sketch term b, limits"),
     "linear": ("derivations/linear.md", linear_document,
                "the linear model: fixed point, Bias + Var + ζ, ridgeless sides, closed forms"),
-    "limits": ("derivations/limits.md", _limits_document,
+    "limits": ("derivations/limits.md", _module_document("limits"),
                "every limit (p2, c², λ → 0⁺, λ → ∞, ψ → ∞, n → ∞) with its first-order term"),
-    "scaling": ("derivations/scaling.md", _scaling_document,
+    "scaling": ("derivations/scaling.md", _module_document("scaling"),
                 "power-law scaling laws, the tuned ridge, the plateau and the crossover n*"),
-    "mixing": ("derivations/mixing.md", _mixing_document,
+    "mixing": ("derivations/mixing.md", _module_document("mixing"),
                "weighted mixing (α*, the floor in α) and iterative mixing (the recursion, its limit)"),
-    "training": ("derivations/training.md", _training_document,
+    "training": ("derivations/training.md", _module_document("training"),
                  "the training error on a mixture (G₂ along Σ₂), df, GCV and its bias"),
-    "schedules": ("derivations/schedules.md", _schedules_document,
+    "schedules": ("derivations/schedules.md", _module_document("schedules"),
                   "a vanishing synthetic share p2 = κn^(−a): the exponent, a* and the constant"),
-    "kinds": ("derivations/kinds.md", _kinds_document,
+    "kinds": ("derivations/kinds.md", _module_document("kinds"),
               "kinds of synthetic data at equal c²: the floor per unit c², takeover sizes"),
-    "adaptive": ("derivations/adaptive.md", _adaptive_document,
+    "adaptive": ("derivations/adaptive.md", _module_document("adaptive"),
                  "adaptive mixing: α_n = 1 − κn^(−b), the α* path, per-generation schedules"),
-    "pencil": ("derivations/pencil.md", _pencil_document,
+    "pencil": ("derivations/pencil.md", _module_document("pencil"),
                "the linear-pencil engine: pencils, the operator-valued fixed point, random features"),
 }
 

@@ -124,9 +124,10 @@ def collapse_estimator(config, k: int, dps: int = 30) -> dict:
     if not _label_shift_only(spec):
         raise ConfigError("collapse_estimator: needs a label-shift-only generator (s2 = s1 in "
                           "every atom and sigma2 = sigma1)")
-    g = gcv_report(config, dps=dps)
     from .decomposition import predict
     r = predict(config, dps=dps)
+    with mp.workdps(dps + 5):
+        g = _gcv_parts(spec, r)
     D = g["gcv"] - g["real_risk"]
     if D == 0:
         raise ConfigError("collapse_estimator: D = 0 (no label shift: every delta is 0), "

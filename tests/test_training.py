@@ -99,7 +99,7 @@ def test_training_errors_match_monte_carlo(cfg, n, allow):
     mc = sc.simulate(cfg, n, 6, seed=3)
     for k in KEYS:
         assert _mc_ok(th[k], mc["conditional"][k], allow), k
-        assert _mc_ok(th[k], mc[k], allow + 0.05), k   # the sampled training error is noisier
+        assert _mc_ok(th[k], mc[k], allow), k          # the sampled error: its own (larger) se
     assert _mc_ok(th["df"], mc["df"], 0.01)
 
 
@@ -120,9 +120,11 @@ def test_collapse_estimator_mean_and_variance_in_k():
     for k in (25, 400):
         m = G.simulate_estimator(cfg, 200, k, 120, seed=5)
         t = m["theory"]
+        # 3 se + 5 %: the finite-size bias of GCV − E_test, +2 % measured at n = 400, ~1/n
         assert abs(m["mean"] - float(t["zeta"])) <= 3 * m["se"] + 0.05 * float(t["zeta"])
         predicted = float(t["var_k"]) + m["v0"]
-        assert 0.6 < m["var"] / predicted < 1.6          # 120 draws: var known to ±25 %
+        spread = 3 * (2 / 119) ** 0.5                     # 3 sd of a variance from 120 draws
+        assert abs(m["var"] / predicted - 1) < spread
     assert G.collapse_estimator(cfg, 100)["k_detect"] > 0
     with pytest.raises(sc.ConfigError):
         G.collapse_estimator(_cfg(atoms=A2), 100)           # covariate shift: not identified
