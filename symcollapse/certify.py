@@ -273,7 +273,8 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     box radius used."""
     with ball_precision(dps):
         sys_ = arb_system(c)
-        p = [to_arb(params[s]) for s in c.params]
+        p = [to_arb(params[s]) for s in c.params] + \
+            [to_arb(1 - params[x]) for _, x in c.complements]
         A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
              for a in atoms]
         # radii per unknown: well above the Newton correction δ = J(x̃)⁻¹F(x̃) of that

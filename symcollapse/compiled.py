@@ -87,28 +87,75 @@ class _Group:
         return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
 
 
+#: Parameters whose complement 1 − x enters the systems (p1 = 1 − p2, 1 − α).
+COMPLEMENTED = ("p2", "alpha")
+
+
+def complements(params) -> tuple:
+    """``(symbol of 1 − x, x)`` for each complemented parameter x among ``params``."""
+    return tuple((sp.Symbol(f"_one_minus_{x.name}", positive=True), x) for x in params
+                 if x.name in COMPLEMENTED)
+
+
 class Compiled:
-    """Lambdified residuals F, Jacobian J and outputs of a system."""
+    """Lambdified residuals F, Jacobian J and outputs of a system.
+
+    A complement 1 − x of a parameter x in [0, 1] (p1 = 1 − p2, 1 − α) is an argument of
+    its own, its value computed exactly from the config's rational x (:meth:`values_mp`):
+    1 − α for α = 0.999… (30 nines) is then known to the working precision, not to
+    30 digits fewer.  The parameter lists ``p`` that the evaluators take hold the values
+    of :attr:`params` followed by those of the complements; a list of the parameters
+    alone gets its complements in the arithmetic of its entries."""
 
     def __init__(self, system: System):
         self.system = system
         self.unknowns = tuple(system.unknowns)
         self.params = tuple(system.parameters)
+        self.complements = complements(self.params)
+        self.arguments = self.params + tuple(a for a, _ in self.complements)
         self.output_names = tuple(system.densities)
         eqs = sp.Matrix(system.equations)
         jac = eqs.jacobian(self.unknowns)
         outs = [system.outputs[k] for k in self.output_names]
+        eqs, jac = [self.exact(e) for e in eqs], [self.exact(e) for e in jac]
+        outs = [self.exact(o) for o in outs]
         solve_traces = _ordered_traces(list(eqs) + list(jac))
         out_traces = _ordered_traces(outs)
-        self.solve_group = _Group(solve_traces, self.unknowns, self.params)
-        self.output_group = _Group(out_traces, self.unknowns, self.params)
+        self.solve_group = _Group(solve_traces, self.unknowns, self.arguments)
+        self.output_group = _Group(out_traces, self.unknowns, self.arguments)
         ms = dict(zip(solve_traces, self.solve_group.symbols))
         mo = dict(zip(out_traces, self.output_group.symbols))
         self._F = [e.xreplace(ms) for e in eqs]
         self._J = [e.xreplace(ms) for e in jac]
         self._O = [o.xreplace(mo) for o in outs]
-        self._outer_args_solve = (*self.unknowns, *self.params, *self.solve_group.symbols)
-        self._outer_args_out = (*self.unknowns, *self.params, *self.output_group.symbols)
+        self._outer_args_solve = (*self.unknowns, *self.arguments, *self.solve_group.symbols)
+        self._outer_args_out = (*self.unknowns, *self.arguments, *self.output_group.symbols)
+
+    def exact(self, expr):
+        """``expr`` with each complement 1 − x replaced by its own argument."""
+        if not self.complements:
+            return expr
+        return sp.sympify(expr).xreplace({1 - x: a for a, x in self.complements})
+
+    def values_mp(self, params: dict) -> list:
+        """The argument list at the working precision from exact parameter values
+        (``params``: symbol → Fraction), complements computed exactly."""
+        return [to_mpf(params[s]) for s in self.params] + \
+            [to_mpf(1 - params[x]) for _, x in self.complements]
+
+    def _full(self, p):
+        """``p`` with the complements appended when it holds the parameters only."""
+        if not self.complements:
+            return p
+        if isinstance(p, np.ndarray):
+            if p.shape[-1] == len(self.arguments):
+                return p
+            extra = [1 - p[..., self.params.index(x)] for _, x in self.complements]
+            return np.concatenate([p, np.stack(extra, axis=-1)], axis=-1)
+        if len(p) == len(self.arguments):
+            return p
+        p = list(p)
+        return p + [1 - p[self.params.index(x)] for _, x in self.complements]
 
     # -- derivatives with respect to a parameter (implicit function theorem)
     @functools.lru_cache(maxsize=16)
@@ -147,6 +194,7 @@ class Compiled:
 
     # -- float64, vectorized: x (P, nx), p (P, np)
     def traces_np(self, group: _Group, x, p, atoms: AtomArrays):
+        p = self._full(p)
         P = x.shape[0]
         if group.numpy is None:
             return np.zeros((P, 0))
@@ -176,8 +224,8 @@ class Compiled:
         T = self.traces_np(self.output_group, x, p, atoms)
         return self._eval_np(self._np_outer[2], x, p, T, len(self.output_names))
 
-    @staticmethod
-    def _eval_np(fun, x, p, T, width):
+    def _eval_np(self, fun, x, p, T, width):
+        p = self._full(p)
         args = [x[:, i] for i in range(x.shape[1])] + [p[:, i] for i in range(p.shape[1])] + \
             [T[:, i] for i in range(T.shape[1])]
         with np.errstate(all="ignore"):
@@ -190,6 +238,7 @@ class Compiled:
     def traces_mp(self, group: _Group, x, p, atoms: AtomArrays):
         if group.mpmath is None:
             return []
+        p = self._full(p)
         f = group.mpmath
         acc = None
         for w, s1, s2, th, de in zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta):
@@ -202,10 +251,12 @@ class Compiled:
         return acc
 
     def residual_mp(self, x, p, atoms):
+        p = self._full(p)
         T = self.traces_mp(self.solve_group, x, p, atoms)
         return mp.matrix(self._mp_outer[0](*x, *p, *T))
 
     def residual_jacobian_mp(self, x, p, atoms):
+        p = self._full(p)
         T = self.traces_mp(self.solve_group, x, p, atoms)
         F = mp.matrix(self._mp_outer[0](*x, *p, *T))
         n = len(self.unknowns)
@@ -217,6 +268,7 @@ class Compiled:
         return F, J
 
     def outputs_mp(self, x, p, atoms):
+        p = self._full(p)
         T = self.traces_mp(self.output_group, x, p, atoms)
         vals = self._mp_outer[2](*x, *p, *T)
         return dict(zip(self.output_names, [mp.mpf(v) for v in vals]))
@@ -229,13 +281,13 @@ class _Tangent:
         system = c.system
         eqs = sp.Matrix(system.equations)
         outs = sp.Matrix([system.outputs[k] for k in c.output_names])
-        Fp = list(eqs.diff(param))
-        Ox = list(outs.jacobian(c.unknowns))
-        Op = list(outs.diff(param))
+        Fp = [c.exact(e) for e in eqs.diff(param)]
+        Ox = [c.exact(e) for e in outs.jacobian(c.unknowns)]
+        Op = [c.exact(e) for e in outs.diff(param)]
         traces = _ordered_traces(Fp + Ox + Op)
-        self.group = _Group(traces, c.unknowns, c.params)
+        self.group = _Group(traces, c.unknowns, c.arguments)
         m = dict(zip(traces, self.group.symbols))
-        args = (*c.unknowns, *c.params, *self.group.symbols)
+        args = (*c.unknowns, *c.arguments, *self.group.symbols)
         self.shapes = (len(Fp), len(c.output_names), len(c.unknowns))
         self._exprs = [e.xreplace(m) for e in Fp + Ox + Op]
         self._args = args
@@ -259,6 +311,7 @@ class _Tangent:
     def derivative_mp(self, x, p, atoms):
         """dO/dp for each output (dict name → mpf) at a solved point."""
         c = self.c
+        p = c._full(p)
         T = c.traces_mp(self.group, x, p, atoms)
         Fp, Ox, Op = self.split(self.mpmath(*x, *p, *T))
         _F, J = c.residual_jacobian_mp(x, p, atoms)

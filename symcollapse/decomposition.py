@@ -25,11 +25,12 @@ from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .errors import ConfigError, ConvergenceError, UnsupportedError
 from .regimes import Regime, parameter_values, select
-from .solve import newton_mp, solve_point
+from .precision import GUARD, confirmed, serialized
+from .solve import newton_to_tolerance, solve_point
 from .spec import parse
 
 #: Extra digits carried through the solve beyond the ones reported.
-GUARD_DIGITS = 15
+GUARD_DIGITS = GUARD
 PARTS = ("test_error", "bias", "variance", "zeta")
 
 
@@ -41,6 +42,7 @@ def regime_of(spec) -> Regime:
     return select(spec)
 
 
+@serialized
 def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
@@ -81,43 +83,53 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         out = predict(regime.delegate, dps, certify=certify)
         out["regime"] = regime.name
         return out
-    balls = None
-    with mp.workdps(dps + GUARD_DIGITS):
-        if regime.exact_zero or not regime.atoms:
-            values = {k: mp.mpf(0) for k in PARTS}
-            residual, step, unknowns = mp.mpf(0), mp.mpf(0), {}
-        else:
-            try:
-                values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps)
-            except ConvergenceError as exc:
-                raise ConvergenceError(f"{regime.name}: {exc}") from None
-        if regime.null_atoms:
-            _add_null_atoms(values, regime, spec, unknowns)
-        train = training(regime, spec, dps, unknowns, values["test_error"])
-        if certify:
-            balls, proof = _certify(regime, spec, dps, unknowns)
-    with mp.workdps(dps):
-        out = {k: +values[k] for k in PARTS}
-        out["residual"] = +residual
-        out["newton_step"] = +step
-        out["unknowns"] = {k: +v for k, v in unknowns.items()}
-        for k, v in train.items():
-            out[k] = None if v is None else +v
+    out, w = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps, what=regime.name,
+                       unchecked=("residual", "newton_step"))
     if certify:
         from .certify import certified_parts
+        with mp.workdps(w):
+            balls, proof = _certify(regime, spec, dps, out["unknowns"])
         out["certified"] = dict(certified_parts(balls, dps), proof=proof)
+    with mp.workdps(dps):
+        out["residual"], out["newton_step"] = +out["residual"], +out["newton_step"]
     out["dps"] = dps
     out["regime"] = regime.name
     return out
 
 
-def training(regime: Regime, spec, dps: int, unknowns: dict, test_error) -> dict:
+def _answer(regime: Regime, spec, dps: int, warm):
+    """Every reported number of :func:`predict` at the working precision (the caller's
+    context), the solves warm-started from ``warm`` (a previous, lower-precision answer's
+    solutions).  Returns ``(values, warm)``."""
+    warm = warm or {}
+    if regime.exact_zero or not regime.atoms:
+        values = {k: mp.mpf(0) for k in PARTS}
+        residual, step, unknowns = mp.mpf(0), mp.mpf(0), {}
+    else:
+        try:
+            values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps,
+                                                                   warm.get("x"))
+        except ConvergenceError as exc:
+            raise ConvergenceError(f"{regime.name}: {exc}") from None
+    if regime.null_atoms:
+        _add_null_atoms(values, regime, spec, unknowns)
+    train, train_x = training(regime, spec, dps, unknowns, values["test_error"],
+                              warm=warm.get("train_x"))
+    out = {k: values[k] for k in PARTS}
+    out["residual"], out["newton_step"] = residual, step
+    out["unknowns"] = dict(unknowns)
+    out.update(train)
+    return out, {"x": list(unknowns.values()) or None, "train_x": train_x}
+
+
+def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=None):
     r"""The training errors of THEORY-training.md at the solved point, and df/n.
 
     :math:`E_{\rm train,j} \simeq e_j^2(G_j + \sigma_j^2)` with G1 = E_test and G2 the
     error against w2 with test covariance Σ2 (:func:`~symcollapse.equations.training_system_of`),
     solved from the test-error solution (the rates along Σ2 enter linearly: one Newton step
-    and a polish).  Also ``df`` (df/n) and ``gcv`` = :math:`E_{\rm train}/(1-df/n)^2`.
+    and a polish), or from ``warm``.  Also ``df`` (df/n) and ``gcv`` =
+    :math:`E_{\rm train}/(1-df/n)^2`.  Returns ``(values, solution)``.
     Regimes without a fixed point: the noiseless threshold fits every row (all 0); without
     visible data the fit is 0 and each residual is the noise (E_train,j = σ_j², df = 0).
     """
@@ -131,19 +143,23 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error) -> dict
     else:
         c = compile_system(training_family(regime.system))
         params = parameter_values(spec)
-        p_mp = [to_mpf(params[s]) for s in c.params]
+        p_mp = c.values_mp(params)
         A_mp = atoms_mp(regime.atoms)
-        x0 = [unknowns.get(str(x), mp.mpf(0)) for x in c.unknowns]
-        sol = newton_mp(c, x0, p_mp, A_mp, tol=mp.mpf(10) ** (-(mp.mp.dps - 8)))
+        x0 = warm or [unknowns.get(str(x), mp.mpf(0)) for x in c.unknowns]
+        try:
+            sol = newton_to_tolerance(c, x0, params, regime.atoms)
+        except ConvergenceError as exc:
+            raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
+        solved = sol.x
         for k in ("g2", "shrink1", "shrink2", "df"):
             if not mp.isfinite(outs[k]):
                 raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
                                        f"{regime.name}")
-    out = eq.training_errors(test_error, outs, p2v, s1v, s2v)
+    out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1))
     out["df"] = outs["df"]
     out["gcv"] = _gcv(out["train_error"], 1 - outs["df"], unknowns, test_error, outs, spec)
-    return out
+    return out, (solved if regime.atoms and not regime.exact_zero else None)
 
 
 def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
@@ -208,7 +224,7 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
     params = parameter_values(spec)
     with mp.workdps(dps + GUARD_DIGITS):
         sol = solve_point(c, params, regime.atoms, dps=dps)
-        p_mp = [to_mpf(params[s]) for s in c.params]
+        p_mp = c.values_mp(params)
         d = c.tangent(sym).derivative_mp(sol.x, p_mp, atoms_mp(regime.atoms))
     with mp.workdps(dps):
         return {k: +d[k] for k in PARTS}
@@ -249,12 +265,12 @@ def _null_density_function(density, args: tuple):
     return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
-def _solve_and_evaluate(regime: Regime, spec, dps: int):
+def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     system = regime.system
     c = compile_system(system)
     params = parameter_values(spec)
-    sol = solve_point(c, params, regime.atoms, dps=dps)
-    p_mp = [to_mpf(params[s]) for s in c.params]
+    sol = solve_point(c, params, regime.atoms, dps=dps, warm=warm)
+    p_mp = c.values_mp(params)
     outs = c.outputs_mp(sol.x, p_mp, atoms_mp(regime.atoms))
     for k in PARTS:
         v = outs[k]

@@ -137,7 +137,7 @@ def _p2_one_consistency(doc: Doc):
     with mp.workdps(60):
         sol = solve_point(c, params, atoms, dps=45)
         vals = dict(zip(c.unknowns, sol.x))
-        p = [to_mpf(params[s]) for s in c.params]
+        p = c.values_mp(params)
         zeta = c.outputs_mp(sol.x, p, atoms_mp(atoms))["zeta"]
         lamv = mp.mpf(1) / 10
         e2v, u2v = vals[eq.e2], vals[eq.u2]

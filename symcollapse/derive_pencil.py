@@ -27,7 +27,7 @@ def _solve(system, cfg, dps=30):
     params = parameter_values(spec)
     with mp.workdps(dps + 15):
         sol = solve_point(c, params, spec.atoms, dps=dps)
-        outs = c.outputs_mp(sol.x, [to_mpf(params[s]) for s in c.params], atoms_mp(spec.atoms))
+        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(spec.atoms))
     return {str(x): v for x, v in zip(c.unknowns, sol.x)}, outs
 
 

@@ -486,11 +486,13 @@ def training_system_of(system: System, first_order, unknowns, rates2) -> System:
         note=system.note + "; training error of THEORY-training.md (G2 derived along Σ2)")
 
 
-def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value) -> dict:
+def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value,
+                    p1_value=None) -> dict:
     r"""Assemble E_train,real, E_train,synthetic and E_train from a solved training system.
 
     ``outputs`` holds ``g2``, ``shrink1``, ``shrink2`` (and ``df``); ``test_error`` is the
-    complete E_test = G1.  A group without rows (p2 = 0 or p2 = 1) has no training error
+    complete E_test = G1; ``p1_value`` (default 1 − p2) is p1 computed exactly where p2 is
+    close to 1.  A group without rows (p2 = 0 or p2 = 1) has no training error
     of its own: its entry is None and E_train is the other group's.
     """
     real = outputs["shrink1"] * (test_error + sigma1_value ** 2) if p2_value != 1 else None
@@ -500,7 +502,8 @@ def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_va
     elif synthetic is None:
         total = real
     else:
-        total = (1 - p2_value) * real + p2_value * synthetic
+        p1 = 1 - p2_value if p1_value is None else p1_value
+        total = p1 * real + p2_value * synthetic
     return {"train_error": total, "train_error_real": real, "train_error_synthetic": synthetic}
 
 

@@ -494,7 +494,7 @@ def floor(config, dps: int = 30) -> dict:
     with mp.workdps(dps + 15):
         c = compile_system(limit)
         sol = solve_point(c, params, regime.atoms, dps=dps)
-        outs = c.outputs_mp(sol.x, [to_mpf(params[s]) for s in c.params], atoms_mp(regime.atoms))
+        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(regime.atoms))
     with mp.workdps(dps):
         res = {k: +outs[k] for k in PARTS}
     res["regime"] = regime.name
@@ -705,7 +705,7 @@ def expand(limit, config, dps: int = 30) -> dict:
     c = compile_system(system)
     with mp.workdps(dps + 15):
         start = _start_values(limit, spec, system, dps)
-        p_mp = [to_mpf(params[s]) for s in c.params]
+        p_mp = c.values_mp(params)
         atoms = atoms_mp(spec.atoms)
         sol = newton_mp(c, start, p_mp, atoms, tol=mp.mpf(10) ** (-(mp.mp.dps - 8)))
         outs = c.outputs_mp(sol.x, p_mp, atoms)

@@ -16,7 +16,8 @@ Sizes are dimension *names* (``"n1"``, ``"d"``, ``"m"``); a product or a sum of 
 whose names do not match raises ``ValueError`` naming both shapes.
 
 Expressions are immutable and hashable, and built in a canonical form: transposes sit
-on the Gaussian leaves, products are flat with their scalars pulled in front and their
+on the Gaussian leaves, products are flat with their scalars pulled in front (a sum standing as a factor of a
+product, or under an inverse, gives up its common scalar factor, :func:`content`) and their
 runs of (commuting) deterministic factors sorted and merged (:math:`\Sigma^{1/2}\Sigma^{1/2}
 = \Sigma`), sums are flat with like terms collected.  So a symmetric expression is
 recognised structurally: ``A.T == A``.
@@ -39,7 +40,7 @@ from __future__ import annotations
 import sympy as sp
 
 __all__ = ["MatExpr", "Gaussian", "Diag", "Identity", "Zero", "Transpose", "Add", "MatMul",
-           "Scaled", "Inverse", "inverse", "add", "matmul", "scale", "transpose",
+           "Scaled", "Inverse", "inverse", "add", "matmul", "scale", "transpose", "content",
            "is_linear", "gaussians", "diags", "scalar_symbols", "dim_symbol", "evaluate"]
 
 
@@ -519,6 +520,35 @@ def add(*terms) -> MatExpr:
     return out[0] if len(out) == 1 else Add(out)
 
 
+def _numeric_part(c) -> sp.Expr:
+    """The numeric factor of a scalar: itself when it is a number, else its rational
+    content with the sign it carries (``-2*lam`` -> -2, ``lam + 1`` -> 1)."""
+    if c.is_number:
+        return c
+    content, rest = c.as_content_primitive()
+    return -content if rest.could_extract_minus_sign() else content
+
+
+def content(A: MatExpr):
+    r"""``(g, P)`` with ``A = g·P``: for a sum, g is the greatest common divisor of its
+    coefficients times the numeric factor of the first remaining one, so that P does not
+    depend on a scalar multiple of A (``content(k·A)[1] == content(A)[1]`` for every
+    scalar k ≠ 0); for any other expression, ``(1, A)``.  Products and inverses keep
+    their sum factors in this primitive form, which is what lets scalars commute out of
+    them: :math:`(4C + 4C^T)(C + C^T) = 4\,(C + C^T)(C + C^T)`."""
+    if not isinstance(A, Add):
+        return sp.Integer(1), A
+    parts = [_split(t) for t in A.terms]
+    g = sp.gcd_list([sp.together(c) for c, _ in parts])
+    coeffs = [sp.cancel(c / g) for c, _ in parts]
+    lead = _numeric_part(sp.expand(coeffs[0]))
+    g = g * lead
+    if g == 1:
+        return g, A
+    return g, add(*[scale(sp.expand(sp.cancel(c / lead)), core)
+                    for c, (_, core) in zip(coeffs, parts)])
+
+
 def _merge_deterministic(run):
     """Sort a run of (commuting, diagonal) deterministic factors; merge powers of a Diag."""
     powers: dict = {}
@@ -547,6 +577,8 @@ def matmul(*factors) -> MatExpr:
         if isinstance(f, Scaled):
             coeff *= f.coeff
             f = f.arg
+        g, f = content(f)
+        coeff *= g
         flat.extend(f.factors if isinstance(f, MatMul) else [f])
     if any(isinstance(f, Zero) for f in flat):
         return Zero(rows, cols)
@@ -610,7 +642,8 @@ def inverse(A: MatExpr) -> MatExpr:
         return A.arg
     if isinstance(A, MatMul) and A.is_deterministic:
         return matmul(*[inverse(f) for f in reversed(A.factors)])
-    return Inverse(A)
+    g, A = content(A)
+    return Inverse(A) if g == 1 else scale(1 / g, Inverse(A))
 
 
 # ----------------------------------------------------------------------------- queries

@@ -214,9 +214,9 @@ def _w(spec, pred):
 
 
 def _common(x, y):
-    """Exact Fractions compare exactly; anything else (mpf atoms of a quadrature rule)
-    compares at the current mpmath precision."""
-    if isinstance(x, Fraction) and isinstance(y, Fraction):
+    """Exact rationals (Fraction, int) compare exactly; anything else (mpf atoms of a
+    quadrature rule) compares at the current mpmath precision."""
+    if isinstance(x, (Fraction, int)) and isinstance(y, (Fraction, int)):
         return x, y
     import mpmath as mp
     conv = lambda v: mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v)  # noqa: E731

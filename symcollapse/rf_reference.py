@@ -185,7 +185,7 @@ def predict_rf(config, dps: int = 30, constants: dict | None = None) -> dict:
                       kappa2: to_mpf(k2)}
         params = {**parameter_values(spec), **values}
         sol = solve_point(c, params, spec.atoms, dps=dps)
-        p_mp = [to_mpf(params[s]) for s in c.params]
+        p_mp = c.values_mp(params)
         outs = c.outputs_mp(sol.x, p_mp, atoms_mp(spec.atoms))
         for x, v in zip(c.unknowns, sol.x):
             if x in system.positive and v <= 0:

@@ -239,57 +239,191 @@ def _spectral_scale(atoms: AtomArrays) -> float:
 
 # ----------------------------------------------------------------------------- mpmath
 
-def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
-    """Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
+#: Newton's quadratic zone: a correction below this fraction of each unknown is taken
+#: whole (no damping test), and from there on every correction must shrink.
+QUADRATIC_ZONE = mp.mpf("1e-6")
+#: Iterations a correction may stay below the tolerance in the mixed measure only (an
+#: unknown converging to 0) before the point is accepted.
+ZERO_PATIENCE = 3
 
-    Damping by the natural monotonicity test (see :func:`newton_np`); a trial point's
-    residual and Jacobian are evaluated together (the atom traces they share dominate the
-    cost) and reused by the next iteration.  Converged at the first iterate x whose Newton
-    correction ‖J(x)⁻¹F(x)‖∞ is below ``tol·(1 + ‖x‖∞)``: that x is returned with its
-    residual ‖F(x)‖∞ and the correction (with quadratic convergence, an estimate of the
-    remaining error of the unknowns).
+
+class PrecisionLimited(ConvergenceError):
+    """Newton reached the rounding floor of the working precision before its tolerance:
+    the corrections stopped shrinking in the quadratic zone.  ``x`` is the last iterate
+    (a start for the same Newton at a higher precision), ``relative`` its correction."""
+
+    def __init__(self, message, x, relative):
+        super().__init__(message)
+        self.x = x
+        self.relative = relative
+
+
+def _corrections(step, x):
+    """Sizes of a Newton correction Δ at x, each the largest over the unknowns of
+    |Δ_i| divided by a scale of x_i:
+
+    * ``strict``: |x_i| (inf where x_i = 0 and Δ_i ≠ 0) — the stopping rule;
+    * ``soft``: |x_i|, or max(‖x‖∞, 1) where x_i = 0 — the damping test and the
+      quadratic zone;
+    * ``mixed``: max(|x_i|, 10^-(w-8)·‖x‖∞) — an unknown that tends to 0 is accepted
+      after :data:`ZERO_PATIENCE` iterations with this below the tolerance.
+    """
+    top = max((abs(v) for v in x), default=mp.mpf(0))
+    floor = top * mp.mpf(10) ** (-(mp.mp.dps - 8))
+    unit = max(top, 1)
+    strict = soft = mixed = mp.mpf(0)
+    for d, v in zip(step, x):
+        d, v = abs(d), abs(v)
+        if d == 0:
+            continue
+        strict = max(strict, d / v if v else mp.inf)
+        soft = max(soft, d / (v if v else unit))
+        mixed = max(mixed, d / max(v, floor) if max(v, floor) else mp.inf)
+    return strict, soft, mixed
+
+
+def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
+    r"""Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
+
+    Damping by the natural monotonicity test (see :func:`newton_np`) outside the quadratic
+    zone; a trial point's residual and Jacobian are evaluated together (the atom traces
+    they share dominate the cost) and reused by the next iteration.  The stopping rule is
+    relative to each unknown's own magnitude: converged when every correction satisfies
+    :math:`|\Delta_i| \le \mathrm{tol}\,|x_i|` (an unknown that tends to 0 is accepted
+    after :data:`ZERO_PATIENCE` iterations below tol in the mixed measure of
+    :func:`_corrections`); the corrected iterate x − Δ is returned with the residual
+    ‖F(x)‖∞ and the correction (with quadratic convergence, a bound on the error of x).
+    Raises :class:`PrecisionLimited` when the corrections stop shrinking above tol in
+    the quadratic zone (the working precision is too low for this conditioning), and
+    :class:`~symcollapse.errors.ConvergenceError` for any other failure.
     """
     x = mp.matrix([mp.mpf(v) for v in x0])
     n = len(x)
     pos = [c.unknowns.index(u) for u in c.system.positive]
-    last = mp.inf
+    last, previous, patience = mp.inf, mp.inf, 0
     F, J = c.residual_jacobian_mp(list(x), p, atoms)
     for it in range(1, maxiter + 1):
-        step = _lu_step(J, F, it, mp.norm(F, mp.inf))
-        size = mp.norm(step, mp.inf)
-        if size <= tol * (1 + mp.norm(x, mp.inf)):
-            if not all(x[i] > 0 for i in pos):
+        try:
+            LU = _factor(J, it, mp.norm(F, mp.inf))
+        except PrecisionLimited as exc:
+            raise PrecisionLimited(str(exc), [x[i] for i in range(n)], exc.relative) from None
+        step = _step(LU, F, it)
+        strict, soft, mixed = _corrections(step, x)
+        patience = patience + 1 if mixed <= tol else 0
+        if strict <= tol or patience > ZERO_PATIENCE:
+            done = x - step
+            if not all(done[i] > 0 for i in pos):
                 raise ConvergenceError(f"Newton: converged outside the domain (> 0) of "
                                        f"{', '.join(str(u) for u in c.system.positive)}")
-            return Solution(x=[x[i] for i in range(n)], residual=mp.norm(F, mp.inf), step=size,
-                            iterations=it)
+            return Solution(x=[done[i] for i in range(n)], residual=mp.norm(F, mp.inf),
+                            step=mp.norm(step, mp.inf), iterations=it)
+        if soft <= QUADRATIC_ZONE:
+            if soft > previous / 2 and it > 1:
+                raise PrecisionLimited(
+                    f"Newton: the corrections stopped shrinking at {mp.nstr(soft, 3)} "
+                    f"(relative) at {mp.mp.dps} digits", [x[i] for i in range(n)], soft)
+            trial = x - step
+            if all(trial[i] > 0 for i in pos):
+                previous = soft
+                F, J = c.residual_jacobian_mp(list(trial), p, atoms)
+                x, last = trial, soft
+                continue
         t = mp.mpf(1)
         for _half in range(80):
             trial = x - t * step
             if all(trial[i] > 0 for i in pos):
                 Ft, Jt = c.residual_jacobian_mp(list(trial), p, atoms)
-                try:
-                    simplified = mp.norm(mp.lu_solve(J, Ft), mp.inf)
-                except ZeroDivisionError:
-                    simplified = mp.inf
-                if mp.isfinite(simplified) and simplified <= (1 - t / 4) * size:
+                simplified = _corrections(LU.solve(Ft), x)[1]
+                if mp.isfinite(simplified) and simplified <= (1 - t / 4) * soft:
                     break
             t /= 2
         else:
+            if mixed <= QUADRATIC_ZONE:
+                raise PrecisionLimited(
+                    f"Newton: no acceptable step at {mp.mp.dps} digits (correction "
+                    f"{mp.nstr(soft, 3)}, relative)", [x[i] for i in range(n)], soft)
             raise ConvergenceError(
-                f"Newton: no acceptable step at iteration {it} (correction {mp.nstr(size, 3)})")
+                f"Newton: no acceptable step at iteration {it} (relative correction "
+                f"{mp.nstr(soft, 3)})")
+        previous = soft
         x, F, J = trial, Ft, Jt
-        last = t * size
+        last = t * soft
     raise ConvergenceError(
-        f"Newton did not converge in {maxiter} iterations: last step {mp.nstr(last, 3)}")
+        f"Newton did not converge in {maxiter} iterations: last relative step "
+        f"{mp.nstr(last, 3)}")
 
 
-def _lu_step(J, F, it, norm):
+class Factored:
+    r"""An LU factorization, with partial pivoting, of a square mpmath matrix J after
+    equilibration (columns, then rows, scaled to a largest entry of 1): the unknowns of
+    our systems range over many orders of magnitude (10⁻⁵⁰ beside 1), and an unscaled
+    pivot test would call such a Jacobian singular.  :meth:`solve` gives J⁻¹F.
+
+    Raises ``ZeroDivisionError`` when a pivot of the equilibrated matrix vanishes, and
+    :class:`NearlySingular` when one is below n·ε of the working precision (a condition
+    number beyond what this precision resolves)."""
+
+    def __init__(self, J):
+        n = J.rows if hasattr(J, "rows") else len(J)
+        A = [[mp.mpf(J[i, j]) if hasattr(J, "rows") else mp.mpf(J[i][j]) for j in range(n)]
+             for i in range(n)]
+        col = [max(abs(A[i][j]) for i in range(n)) for j in range(n)]
+        if any(c == 0 for c in col):
+            raise ZeroDivisionError("a column of the Jacobian is 0")
+        A = [[A[i][j] / col[j] for j in range(n)] for i in range(n)]
+        row = [max(abs(v) for v in A[i]) for i in range(n)]
+        if any(r == 0 for r in row):
+            raise ZeroDivisionError("a row of the Jacobian is 0")
+        A = [[v / row[i] for v in A[i]] for i in range(n)]
+        perm = list(range(n))
+        small = n * mp.eps
+        for k in range(n):
+            piv = max(range(k, n), key=lambda i: abs(A[i][k]))
+            if A[piv][k] == 0:
+                raise ZeroDivisionError("a pivot of the Jacobian is 0")
+            if abs(A[piv][k]) <= small:
+                raise NearlySingular(f"a pivot of the equilibrated Jacobian is "
+                                     f"{mp.nstr(abs(A[piv][k]), 3)}")
+            A[k], A[piv] = A[piv], A[k]
+            perm[k], perm[piv] = perm[piv], perm[k]
+            inv = 1 / A[k][k]
+            for i in range(k + 1, n):
+                f = A[i][k] * inv
+                A[i][k] = f
+                if f:
+                    Ai, Ak = A[i], A[k]
+                    for j in range(k + 1, n):
+                        Ai[j] -= f * Ak[j]
+        self.n, self.A, self.perm, self.row, self.col = n, A, perm, row, col
+
+    def solve(self, F):
+        """J⁻¹F as an mpmath column matrix."""
+        n, A = self.n, self.A
+        b = [F[self.perm[i]] / self.row[self.perm[i]] for i in range(n)]
+        for i in range(n):                      # L (unit diagonal)
+            b[i] -= mp.fsum(A[i][j] * b[j] for j in range(i))
+        for i in reversed(range(n)):            # U
+            b[i] = (b[i] - mp.fsum(A[i][j] * b[j] for j in range(i + 1, n))) / A[i][i]
+        return mp.matrix([b[j] / self.col[j] for j in range(n)])
+
+
+class NearlySingular(ZeroDivisionError):
+    """A pivot below the working precision's resolution (see :class:`Factored`)."""
+
+
+def _factor(J, it, norm):
     try:
-        step = mp.lu_solve(J, F)
+        return Factored(J)
+    except NearlySingular as exc:
+        raise PrecisionLimited(f"Newton: nearly singular Jacobian at iteration {it} ({exc})",
+                               None, mp.inf) from None
     except ZeroDivisionError:
         raise ConvergenceError(
             f"Newton: singular Jacobian at iteration {it} (residual {mp.nstr(norm, 3)})") from None
+
+
+def _step(LU, F, it):
+    step = LU.solve(F)
     if not all(mp.isfinite(v) for v in step):
         raise ConvergenceError(f"Newton: non-finite step at iteration {it}")
     return step
@@ -303,54 +437,108 @@ def _float_representable(values) -> bool:
     return True
 
 
-def solve_point(c: Compiled, params: dict, atoms, *, dps: int) -> Solution:
-    """Solve one point to ``dps`` digits (working precision: the caller's context).
+def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None):
+    """Newton from ``x0`` to ``tol`` (default :math:`10^{-(w-8)}` at the working precision
+    w), raising the precision by as many digits as the conditioning costs when it meets
+    the rounding floor (:class:`PrecisionLimited`): the guard doubles, up to
+    :func:`~symcollapse.precision.max_guard` digits.  ``params`` maps parameter symbols
+    to exact values, ``atoms`` are :class:`~symcollapse.spec.Atom`; the returned
+    unknowns are mpf at the precision that reached ``tol``."""
+    from .compiled import atoms_mp
+    from .precision import max_guard
+    w = mp.mp.dps
+    if tol is None:
+        tol = mp.mpf(10) ** (-(w - 8))
+    x, extra = x0, 0
+    while True:
+        with mp.workdps(w + extra):
+            p_mp = c.values_mp(params)
+            try:
+                return newton_mp(c, x, p_mp, atoms_mp(atoms), tol=tol)
+            except PrecisionLimited as exc:
+                x = exc.x
+                extra = max(2 * extra, 15)
+                if extra > max_guard(w):
+                    raise ConvergenceError(f"{exc} (and up to {w + extra // 2} digits)") from None
+
+
+def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Solution:
+    """Solve one point to the working precision w (the caller's context): every unknown
+    to about w − 8 digits, relative to its own magnitude.
 
     ``params`` maps each parameter symbol of the system to an exact value (Fraction);
-    ``atoms`` is a sequence of :class:`~symcollapse.spec.Atom`.
+    ``atoms`` is a sequence of :class:`~symcollapse.spec.Atom`; ``warm`` a start already
+    close to the solution (e.g. the same point solved at a lower precision).  Without it,
+    a float64 λ-continuation gives the start, or an mpmath one where float64 cannot
+    represent the problem.  ``dps`` is the number of digits the caller will report.
     """
+    if warm is not None:
+        return newton_to_tolerance(c, warm, params, atoms)
     values = [params[s] for s in c.params]
     atom_vals = [getattr(a, k) for a in atoms for k in ("weight", "s1", "s2", "theta", "delta")]
-    p_mp = [to_mpf(v) for v in values]
-    A_mp = AtomArrays(*[[to_mpf(getattr(a, k)) for a in atoms]
-                        for k in ("weight", "s1", "s2", "theta", "delta")])
-    tol = mp.mpf(10) ** (-(mp.mp.dps - 8))
-    x0 = None
     if _float_representable(values + atom_vals):
         from .compiled import atoms_float
         A_np = atoms_float(atoms)
         x64, ok, res = continuation_np(c, np.array([[float(v) for v in values]]), A_np)
         if ok[0]:  # mpmath's Newton polishes a float64 start quadratically
-            x0 = [mp.mpf(float(v)) for v in x64[0]]
-    if x0 is None:
-        x0 = continuation_mp(c, p_mp, A_mp)
-    return newton_mp(c, x0, p_mp, A_mp, tol=tol)
+            try:
+                return newton_to_tolerance(c, [mp.mpf(float(v)) for v in x64[0]], params,
+                                           atoms)
+            except ConvergenceError:
+                pass  # float64 rounding misled the start: the mpmath continuation below
+    from .compiled import atoms_mp
+    x0 = continuation_mp(c, c.values_mp(params), atoms_mp(atoms))
+    return newton_to_tolerance(c, x0, params, atoms)
 
 
 def continuation_mp(c: Compiled, p, atoms: AtomArrays):
-    """The λ-continuation of :func:`continuation_np` at the current mpmath precision,
-    for problems that float64 cannot represent.  Returns the unknowns at the target."""
+    r"""The λ-continuation of :func:`continuation_np` at the current mpmath precision,
+    for problems that float64 cannot represent.  Returns the unknowns at the target.
+
+    For the ridgeless target λ = 0 the path ends at a small ridge below every scale of
+    the spectrum (:math:`10^{-w/2}\min_k s_k`, w the working precision) and Newton takes
+    the last step to λ = 0; where that step fails (a scale set by the parameters, e.g.
+    :math:`(1-\psi)^2` near a threshold, lies lower still) the path goes on down by
+    another :math:`10^{-w/2}`, up to eight times."""
     tol = mp.mpf(10) ** (-min(mp.mp.dps - 8, 20))
     if LAM not in c.params:
         x = [mp.mpf(c.system.guess_value(u, dict(zip(c.params, p)))) for u in c.unknowns]
-        return newton_mp(c, x, p, atoms, tol=tol).x
+        return _guide(c, x, p, atoms, tol)
     k = c.params.index(LAM)
     target = p[k]
-    s = [abs(v) for v in list(atoms.s1) + list(atoms.s2)]
-    scale = max(s) if s and max(s) > 0 else mp.mpf(1)
+    s = [abs(v) for v in list(atoms.s1) + list(atoms.s2) if v != 0]
+    scale = max(s) if s else mp.mpf(1)
+    tiny = min(s) if s else mp.mpf(1)
     hi = max(scale * 100, target)
-    lo = target if target > 0 else scale * mp.mpf(10) ** (-(mp.mp.dps // 2))
+    drop = mp.mpf(10) ** (-(mp.mp.dps // 2))
+    lo = target if target > 0 else tiny * drop
     p_cur = list(p)
     p_cur[k] = hi
     x = [mp.mpf(c.system.guess_value(u, dict(zip(c.params, p_cur)))) for u in c.unknowns]
-    x = newton_mp(c, x, p_cur, atoms, tol=tol).x
+    x = _guide(c, x, p_cur, atoms, tol)
+    for _extension in range(8):
+        x = _walk(c, x, p_cur, k, hi, lo, atoms, tol)
+        if target > 0:
+            return x
+        p_cur[k] = mp.mpf(0)
+        try:
+            return _guide(c, x, p_cur, atoms, tol)
+        except ConvergenceError:
+            hi, lo = lo, lo * drop
+            p_cur[k] = hi
+    raise ConvergenceError(f"continuation in lam to 0 failed below lam = {mp.nstr(hi, 3)}")
+
+
+def _walk(c: Compiled, x, p_cur, k, hi, lo, atoms, tol):
+    """Newton along log λ from ``hi`` to ``lo`` with an adaptive step (``p_cur[k]`` is
+    left at ``lo``)."""
     log_hi, log_lo = mp.log(hi), mp.log(lo)
     tau, dtau = mp.mpf(0), mp.mpf("0.1")
     while tau < 1:
         nxt = min(mp.mpf(1), tau + dtau)
         p_cur[k] = mp.exp((1 - nxt) * log_hi + nxt * log_lo) if nxt < 1 else lo
         try:
-            x = newton_mp(c, x, p_cur, atoms, tol=tol, maxiter=25).x
+            x = _guide(c, x, p_cur, atoms, tol, maxiter=25)
             tau = nxt
             dtau = min(dtau * mp.mpf("1.6"), mp.mpf("0.5"))
         except ConvergenceError:
@@ -358,7 +546,12 @@ def continuation_mp(c: Compiled, p, atoms: AtomArrays):
             if dtau < mp.mpf("1e-8"):
                 raise ConvergenceError(
                     f"continuation in lam stalled at lam = {mp.nstr(p_cur[k], 5)}") from None
-    if target == 0:
-        p_cur[k] = mp.mpf(0)
-        x = newton_mp(c, x, p_cur, atoms, tol=tol).x
     return x
+
+
+def _guide(c: Compiled, x, p, atoms: AtomArrays, tol, maxiter=60):
+    """Newton for a point that only guides a path: its rounding floor is good enough."""
+    try:
+        return newton_mp(c, x, p, atoms, tol=tol, maxiter=maxiter).x
+    except PrecisionLimited as exc:
+        return exc.x

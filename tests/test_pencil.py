@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symcollapse.pencil import ExactBackend, Pencil, check, linearize
-from symcollapse.pencil_expr import (Diag, Gaussian, Identity, Inverse, Zero, add, evaluate,
+from symcollapse.pencil_expr import (Diag, Gaussian, Identity, Inverse, Zero, add, content, evaluate,
                                      gaussians, inverse, is_linear, matmul, scale, transpose)
 
 lam, a1, a2, n1, n2, d, mu1, mus, alpha = sp.symbols(
@@ -134,6 +134,25 @@ def test_expression_algebra():
     assert is_linear(2 * X1 + Gaussian("W", "n1", "d").T.T) and not is_linear(X1 @ S.T)
     assert sum([X1, X1, X1]) == 3 * X1
     assert (lam * X1) @ S.T == lam * (X1 @ S.T)
+
+
+def test_scalars_commute_out_of_products_and_inverses():
+    """A sum that stands as a factor gives up its common scalar factor, so scalar
+    multiples of one matrix commute structurally (found by the symmetric-compositions
+    property: ``(4*C + 4*C.T) @ (C + C.T)`` was not its own transpose)."""
+    C = Gaussian("C", "q", "q")
+    P = C + C.T
+    e = (4 * C + 4 * C.T) @ P
+    assert e == 4 * (P @ P) and e.T == e
+    assert (P @ (sp.Rational(-1, 3) * P)).T == P @ (sp.Rational(-1, 3) * P)
+    assert (lam * P) @ (2 * lam * P) == 2 * lam**2 * (P @ P)
+    assert inverse(4 * C + 4 * C.T) == inverse(P) / 4
+    assert inverse(-P) == -inverse(P) and inverse(lam * P) == inverse(P) / lam
+    for k in (2, sp.Rational(-1, 3), lam, -1, sp.sqrt(2), 1 - alpha, -lam - 1):
+        g, core = content(k * (C + 2 * C.T))
+        assert core == content(C + 2 * C.T)[1] and sp.simplify(g - k * content(C + 2 * C.T)[0]) == 0
+    # a sum without a common factor (the ridge resolvent) is kept as it is
+    assert content(K + lam * Id) == (1, K + lam * Id)
 
 
 @pytest.mark.parametrize("make, message", [

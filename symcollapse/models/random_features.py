@@ -110,7 +110,7 @@ def predict(config, dps: int = 30, constants=None) -> dict:
     with mp.workdps(dps + 15):
         params = parameters(spec, constants)
         sol = solve_point(c, params, spec.atoms, dps=dps)
-        outs = c.outputs_mp(sol.x, [to_mpf(params[k]) for k in c.params], atoms_mp(spec.atoms))
+        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(spec.atoms))
         if not all(mp.isfinite(outs[k]) for k in PARTS):
             raise ConvergenceError(f"non-finite outputs {outs}")
     with mp.workdps(dps):

@@ -1,0 +1,146 @@
+r"""Working precision: held for the duration of a call, and every reported digit confirmed.
+
+mpmath keeps its precision in one process-wide context (``mp.dps``).  The toolkit's
+numerical entry points change it only inside :func:`held`, which takes a process-wide
+re-entrant lock: calls from several threads run one after the other, each at its own
+precision, and the caller's precision is restored afterwards.  (Other mpmath code that
+runs in a parallel thread while a toolkit call holds the lock sees the call's precision;
+run such code in another process.)
+
+A value reported to ``dps`` significant digits is computed twice (:func:`confirmed`), at
+working precisions :math:`w_1 = \mathrm{dps} + g` and :math:`w_2 = w_1 + 10`, the second
+warm-started from the first.  The digits are released when the two agree to
+:math:`\mathrm{dps} + 2` digits and the more precise value, moved by their difference in
+either direction, still rounds to the same ``dps``-digit decimal (Ziv's test); otherwise
+the guard g doubles and the computation runs again.  Each released value is the mpf
+nearest to its correctly rounded ``dps``-digit decimal, so that printing it with ``dps``
+digits gives that decimal.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+
+import mpmath as mp
+
+from .errors import ConvergenceError
+
+#: Guard digits of the first working precision (w1 = dps + GUARD).
+GUARD = 15
+#: The second precision of a confirmation is this many digits above the first.
+CONFIRM_STEP = 10
+
+_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def held(dps: int | None = None):
+    """Hold the toolkit's precision lock (and, with ``dps``, work at ``dps`` digits)."""
+    with _LOCK:
+        if dps is None:
+            yield
+        else:
+            with mp.workdps(dps):
+                yield
+
+
+def serialized(fn):
+    """Decorator: ``fn`` runs holding the precision lock (see :func:`held`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _LOCK:
+            saved = mp.mp.prec
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                mp.mp.prec = saved
+    return wrapper
+
+
+def max_guard(dps: int) -> int:
+    """The largest guard :func:`confirmed` tries: ``max(480, 4·dps)`` digits."""
+    return max(480, 4 * dps)
+
+
+def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
+    """Run ``evaluate(warm)`` at rising working precisions until its numbers are confirmed
+    to ``dps`` digits.
+
+    ``evaluate`` is called inside ``mp.workdps(w)`` with ``warm`` (None at first, then
+    what its previous call returned second) and returns ``(values, warm)``: ``values`` a
+    dict whose mpf entries (also inside lists and dicts) are the reported numbers.
+    Returns ``(values, w)``: the values of the last run, every mpf rounded correctly to
+    ``dps`` digits, and the working precision they were confirmed at.  Keys in
+    ``unchecked`` (e.g. a residual, which is a rounding floor) are neither compared nor
+    rounded.  Raises
+    :class:`ConvergenceError` when no precision up to ``dps + max_guard(dps)`` agrees.
+    """
+    guard, warm, previous = GUARD, None, None
+    while True:
+        w = dps + guard
+        with mp.workdps(w):
+            values, warm = evaluate(warm)
+        if previous is not None:
+            if _agree(_without(previous, unchecked), _without(values, unchecked), dps):
+                out = round_values(_without(values, unchecked), dps)
+                out.update({k: values[k] for k in unchecked if k in values})
+                return out, w
+            guard = 2 * guard
+        else:
+            guard += CONFIRM_STEP
+        if guard > max_guard(dps):
+            raise ConvergenceError(
+                f"{what}: the digits could not be confirmed (working precision up to "
+                f"{dps + guard // 2} digits gave different values)")
+        previous = values
+
+
+def _without(values: dict, keys) -> dict:
+    return {k: v for k, v in values.items() if k not in keys}
+
+
+def _agree(a, b, dps: int) -> bool:
+    """Whether ``b`` (the more precise run) confirms ``a`` to ``dps`` digits."""
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(
+            _agree(a[k], b[k], dps) for k in b)
+    if isinstance(b, (list, tuple)):
+        return isinstance(a, (list, tuple)) and len(a) == len(b) and all(
+            _agree(x, y, dps) for x, y in zip(a, b))
+    if not isinstance(b, mp.mpf):
+        return a == b or not isinstance(a, mp.mpf)
+    if not isinstance(a, mp.mpf):
+        return False
+    if mp.isinf(b) or mp.isinf(a) or mp.isnan(a) or mp.isnan(b):
+        return a == b
+    if b == 0 or a == 0:
+        return a == b
+    with mp.workdps(mp.mp.dps + 2 * dps):
+        gap = abs(a - b)
+        if gap > abs(b) * mp.mpf(10) ** (-(dps + 2)):
+            return False
+        return mp.nstr(b - gap, dps) == mp.nstr(b + gap, dps)
+
+
+def round_values(values, dps: int):
+    """Every mpf in ``values`` replaced by the mpf of its ``dps``-digit decimal."""
+    if isinstance(values, dict):
+        return {k: round_values(v, dps) for k, v in values.items()}
+    if isinstance(values, list):
+        return [round_values(v, dps) for v in values]
+    if isinstance(values, tuple):
+        return tuple(round_values(v, dps) for v in values)
+    if isinstance(values, mp.mpf):
+        return rounded(values, dps)
+    return values
+
+
+def rounded(v, dps: int):
+    """The mpf nearest to ``v`` correctly rounded to ``dps`` significant decimal digits
+    (infinities and zero unchanged)."""
+    if not mp.isfinite(v) or v == 0:
+        return v
+    text = mp.nstr(v, dps, min_fixed=1, max_fixed=0)
+    with mp.workdps(dps):
+        return mp.mpf(text)
