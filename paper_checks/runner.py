@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from symcollapse import outputs
+
 from . import CLAIMS
 from .common import Outcome
 
@@ -62,14 +64,14 @@ def _report(rows, fast, total) -> str:
 
 def run_all(out_dir="report", fast=False, stdout=None, stderr=None, names=None) -> int:
     """Run the checks; print the table on ``stdout``; write ``report.md`` and one PNG per
-    claim into ``out_dir`` (built in a temporary directory, then renamed into place).
+    claim into ``out_dir`` (created if missing).  The claims render into a private
+    temporary folder; only when every claim has run are the report's files moved into
+    ``out_dir``, each replacing its earlier version whole
+    (:func:`symcollapse.outputs.replace_file`); nothing else in ``out_dir`` is touched.
     Returns 0 when every claim passes, 1 otherwise."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
-    target = Path(out_dir)
-    parent = target.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    target = Path(outputs.check_directory(out_dir))
     names = list(names or CLAIMS)
     rows = []
     t0 = time.perf_counter()
@@ -77,28 +79,25 @@ def run_all(out_dir="report", fast=False, stdout=None, stderr=None, names=None) 
     if stderr.isatty():
         from tqdm import tqdm
         bar = tqdm(total=len(names), desc="check", unit="claim", file=stderr, leave=False)
-    try:
-        for name in names:
+    with tempfile.TemporaryDirectory(prefix="symcollapse-check-") as scratch:
+        scratch = Path(scratch)
+        try:
+            for name in names:
+                if bar is not None:
+                    bar.set_postfix_str(name)
+                mod, out, sec = run_claim(name, fast, scratch / f"{name}.png")
+                rows.append((name, mod, out, sec))
+                if bar is not None:
+                    bar.update(1)
+        finally:
             if bar is not None:
-                bar.set_postfix_str(name)
-            mod, out, sec = run_claim(name, fast, tmp / f"{name}.png")
-            rows.append((name, mod, out, sec))
-            if bar is not None:
-                bar.update(1)
+                bar.close()
         total = time.perf_counter() - t0
-        (tmp / "report.md").write_text(_report(rows, fast, total), encoding="utf-8")
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    finally:
-        if bar is not None:
-            bar.close()
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        (scratch / "report.md").write_text(_report(rows, fast, total), encoding="utf-8")
+        outputs.make_directory(target)
+        for src in sorted(scratch.iterdir()):
+            outputs.replace_file(target / src.name,
+                                 lambda tmp, src=src: shutil.copyfile(src, tmp))
     stdout.write(_table(rows) + "\n")
     stdout.write(f"report: {target / 'report.md'}\n")
     return 0 if all(out.passed for _n, _m, out, _s in rows) else 1

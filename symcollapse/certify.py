@@ -31,6 +31,7 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from .errors import RegimeError
+from .solve import Factored
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 
@@ -122,9 +123,9 @@ def to_arb(value):
     """An exact number (Fraction, int, mpf) as a ball containing it exactly."""
     from flint import arb
     if isinstance(value, Fraction):
-        return arb(value.numerator) / arb(value.denominator)
+        return arb(int(value.numerator)) / arb(int(value.denominator))
     if isinstance(value, int):
-        return arb(value)
+        return arb(int(value))
     if isinstance(value, mp.mpf):
         if not value:
             return arb(0)
@@ -206,7 +207,7 @@ def krawczyk(sys_: ArbSystem, x_mid, p, atoms, radius):
     # Y: an approximate inverse of J(x̃), as exact (radius 0) numbers
     J0 = mp.matrix([[_exact_mpf(JX[i][j].mid()) for j in range(n)] for i in range(n)])
     try:
-        Yf = mp.inverse(J0)
+        Yf = Factored(J0).inverse()
     except ZeroDivisionError:
         return None
     Y = [[to_arb(Yf[i, j]) for j in range(n)] for i in range(n)]
@@ -235,7 +236,7 @@ def newton_correction(sys_: ArbSystem, x_mid, p, atoms):
     Fr = mp.matrix([_exact_mpf(v.rad()) for v in F])
     Jm = mp.matrix([[_exact_mpf(J[i][j].mid()) for j in range(n)] for i in range(n)])
     try:
-        Ji = mp.inverse(Jm)
+        Ji = Factored(Jm).inverse()
     except ZeroDivisionError:
         return [mp.mpf(0)] * n
     d = Ji * Fm
@@ -254,11 +255,12 @@ def _digits(ball, dps):
 
 
 @contextlib.contextmanager
-def ball_precision(dps: int):
-    """The ball-arithmetic working precision for ``dps`` reported digits (restored after)."""
+def ball_precision(dps: int, guard: int = 20):
+    """The ball-arithmetic working precision for ``dps`` reported digits and ``guard``
+    extra ones (restored after)."""
     from flint import ctx
     old = ctx.prec
-    ctx.prec = int((dps + 20) * 3.33) + 32
+    ctx.prec = int((dps + guard) * 3.33) + 32
     try:
         yield
     finally:
@@ -270,31 +272,93 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     outputs.  ``params`` maps parameter symbols to exact values, ``atoms`` are
     :class:`~symcollapse.spec.Atom`.  ``extra(X)`` (optional) returns ball corrections
     to add to the outputs (atoms seen by no group).  Returns a dict part → ball and the
-    box radius used."""
-    with ball_precision(dps):
+    box radius used.
+
+    An ill-conditioned system (a tiny eigenvalue beside a large one, a point next to a
+    threshold) needs more digits than ``dps`` for the test to contract: where it fails,
+    the guard doubles (20, 40, … up to :func:`~symcollapse.precision.max_guard` digits),
+    the midpoint polished by Newton to the new precision."""
+    from .precision import max_guard
+    guard = 20
+    while True:
+        with mp.workdps(dps + guard):
+            if guard > 20:
+                x_mid = _polished(c, x_mid, params, atoms, dps)
+            with ball_precision(dps, guard):
+                found = _enclose_at(c, x_mid, params, atoms, dps + guard, extra)
+        if found is not None:
+            return found
+        guard *= 2
+        if guard > max_guard(dps):
+            raise CertificationError(
+                f"certificate failed: the Krawczyk test did not prove a unique fixed point "
+                f"around the solution with up to {dps + guard // 2} digits (system "
+                f"{c.system.name}); the digits cannot be certified")
+
+
+def _polished(c, x_mid, params, atoms, dps):
+    """``x_mid`` refined by Newton to the working precision; refused (CertificationError)
+    when Newton fails or moves it by more than 10^-dps relative: the certificate is about
+    the given approximation, not about a solution found elsewhere."""
+    from .errors import ConvergenceError
+    from .solve import newton_to_tolerance
+    try:
+        x = newton_to_tolerance(c, x_mid, params, atoms).x
+    except ConvergenceError as exc:
+        raise CertificationError(f"certificate failed: the midpoint cannot be refined "
+                                 f"({exc})") from None
+    for new, old in zip(x, x_mid):
+        if abs(new - old) > abs(new) * mp.mpf(10) ** (-dps):
+            raise CertificationError("certificate failed: the given solution is not an "
+                                     f"approximation to {dps} digits of a fixed point")
+    return x
+
+
+def _enclose_at(c, x_mid, params: dict, atoms, digits: int, extra):
+    """One Krawczyk attempt at the current ball precision (``digits`` digits): boxes of
+    growing radius around ``x_mid``; None when none is proved."""
+    sys_ = arb_system(c)
+    p = [to_arb(params[s]) for s in c.params] + \
+        [to_arb(1 - params[x]) for _, x in c.complements]
+    A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
+         for a in atoms]
+    # radii per unknown: well above the Newton correction δ = J(x̃)⁻¹F(x̃) of that
+    # unknown and relative to its size (unknowns may differ by many orders)
+    delta = newton_correction(sys_, x_mid, p, A)
+    rel = mp.mpf(10) ** (-(digits - 12))
+    floor = [rel * abs(v) if v else rel for v in x_mid]
+    for factor in (10, 10 ** 3, 10 ** 6, 10 ** 9):
+        radius = [max(factor * d, f * factor / 10) for d, f in zip(delta, floor)]
+        K = krawczyk(sys_, x_mid, p, A, radius)
+        if K is not None:
+            outs = sys_.outputs(K, p, A)
+            if extra is not None:
+                for k, v in extra(K, p).items():
+                    outs[k] = outs[k] + v
+            return {k: outs[k] for k in PARTS}, radius
+    return None
+
+
+def output_balls(c, x, params: dict, atoms, digits: int) -> dict:
+    """The outputs of compiled system ``c`` in ball arithmetic at ``digits`` digits, each
+    unknown a ball around ``x`` of radius 10^-(digits-8) of itself (the Newton tolerance;
+    an unknown near 0 gets that fraction of the largest one): name → (mid, rad) as mpf.
+    The radius bounds the rounding of the evaluation, cancellations included, and the
+    outputs' sensitivity to the unknowns' own error (see
+    :func:`symcollapse.precision.check_balls`)."""
+    from flint import arb
+    tol = mp.mpf(10) ** (-(digits - 8))
+    top = max(abs(v) for v in x) if x else mp.mpf(0)
+    with ball_precision(digits, 0):
         sys_ = arb_system(c)
         p = [to_arb(params[s]) for s in c.params] + \
-            [to_arb(1 - params[x]) for _, x in c.complements]
+            [to_arb(1 - params[x_]) for _, x_ in c.complements]
         A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
              for a in atoms]
-        # radii per unknown: well above the Newton correction δ = J(x̃)⁻¹F(x̃) of that
-        # unknown and relative to its size (unknowns may differ by many orders)
-        delta = newton_correction(sys_, x_mid, p, A)
-        rel = mp.mpf(10) ** (-(dps + 8))
-        floor = [rel * abs(v) if v else rel for v in x_mid]
-        for factor in (10, 10 ** 3, 10 ** 6, 10 ** 9):
-            radius = [max(factor * d, f * factor / 10) for d, f in zip(delta, floor)]
-            K = krawczyk(sys_, x_mid, p, A, radius)
-            if K is not None:
-                outs = sys_.outputs(K, p, A)
-                if extra is not None:
-                    for k, v in extra(K, p).items():
-                        outs[k] = outs[k] + v
-                return {k: outs[k] for k in PARTS}, radius
-        raise CertificationError(
-            f"certificate failed: the Krawczyk test did not prove a unique fixed point in "
-            f"boxes up to {mp.nstr(max(radius), 3)} around the solution (system "
-            f"{c.system.name}); the digits cannot be certified")
+        X = [arb(to_arb(v).mid(), to_arb(tol * max(abs(v), tol * top)).mid()) for v in x]
+        outs = sys_.outputs(X, p, A)
+        return {k: (_exact_mpf(b.mid()), _exact_mpf(b.rad())) if b.is_finite()
+                else (mp.nan, mp.inf) for k, b in outs.items()}
 
 
 def certified_parts(balls: dict, dps: int) -> dict:

@@ -30,7 +30,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is a ConfigError (one line, exit 2)."""
 
     def error(self, message):
-        raise ConfigError(message)
+        # an option value refused by its type carries the whole line (_Refused)
+        raise ConfigError(message.split(": ", 1)[1] if message.startswith("argument --")
+                          and " = " in message else message)
 
     def exit(self, status=0, message=None):
         if status:
@@ -38,24 +40,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(status)
 
 
-def _positive_int(name, low):
+class _Refused(argparse.ArgumentTypeError):
+    """An option value out of its range; the message is the whole error line."""
+
+
+def _integer(name, low, high=None):
+    """An argparse type: an integer ``low <= value <= high`` (``high`` None: no bound),
+    refused with a message naming the option and its range."""
+    allowed = f"allowed integers {low} <= {name} <= {high}" if high is not None else \
+        f"allowed integers {name} >= {low}"
+
     def parse(text):
         try:
             value = int(text)
         except ValueError:
-            raise ConfigError(f"--{name} = {text!r} is not an integer: allowed integers "
-                              f">= {low}") from None
-        if value < low:
-            raise ConfigError(f"--{name} = {value} is out of range: allowed integers >= {low}")
+            raise _Refused(f"--{name} = {text!r} is not an integer: {allowed}") from None
+        if value < low or (high is not None and value > high):
+            raise _Refused(f"--{name} = {value} is out of range: {allowed}")
         return value
+    parse.__name__ = name
     return parse
 
 
-def _dps(text):
-    value = _positive_int("dps", 1)(text)
-    if value > 10_000:
-        raise ConfigError(f"--dps = {value} is out of range: allowed integers 1 <= dps <= 10000")
-    return value
+_dps = _integer("dps", 1, 10_000)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
                          "intervals with their proven digits")
     si = sub.add_parser("simulate", help="Monte Carlo of the finite model (JSON on stdout)")
     si.add_argument("config", metavar="CONFIG.json")
-    si.add_argument("--n", type=_positive_int("n", 2), default=None,
+    si.add_argument("--n", type=_integer("n", 2), default=None,
                     help=f"samples n (default: the config's n, else {DEFAULT_N})")
-    si.add_argument("--trials", type=_positive_int("trials", 2), default=None,
+    si.add_argument("--trials", type=_integer("trials", 2), default=None,
                     help=f"independent draws (default: the config's trials, else {DEFAULT_TRIALS})")
-    si.add_argument("--seed", type=_positive_int("seed", 0), default=None,
+    si.add_argument("--seed", type=_integer("seed", 0), default=None,
                     help="random seed (default: the config's seed, else 0)")
     ch = sub.add_parser("check", help="every claim of the paper: verdicts, figures, a report")
     ch.add_argument("--out", default="report", metavar="DIR",
@@ -106,13 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--dps", type=_dps, default=None,
                     help="predict every point at N digits (default: the float64 path)")
     sw.add_argument("--simulate", action="store_true", help="Monte Carlo at every point")
-    sw.add_argument("--trials", type=_positive_int("trials", 2), default=None)
-    sw.add_argument("--seed", type=_positive_int("seed", 0), default=None)
-    sw.add_argument("--processes", type=_positive_int("processes", 1), default=None,
+    sw.add_argument("--trials", type=_integer("trials", 2), default=None)
+    sw.add_argument("--seed", type=_integer("seed", 0), default=None)
+    sw.add_argument("--processes", type=_integer("processes", 1, 1024), default=None,
                     help="local worker processes (default: one per core)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="run on a Dask cluster, e.g. tcp://host:8786")
-    sw.add_argument("--chunk", type=_positive_int("chunk", 1), default=None,
+    sw.add_argument("--chunk", type=_integer("chunk", 1), default=None,
                     help="points per unit of work (default 4096)")
     sw.add_argument("--keep-going", action="store_true",
                     help="record failed points (status column) instead of stopping")
@@ -165,9 +172,9 @@ def cmd_check(args, out):
         raise ConfigError("check: the paper_checks package is not importable (run from a "
                           "checkout or install the project)") from None
     from paper_checks import CLAIMS
-    out_dir = args.out
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ConfigError(f"--out = {out_dir!r} exists and is not a directory")
+
+    from .outputs import check_directory
+    out_dir = check_directory(args.out)
     names = None
     if args.only is not None:
         names = [x.strip() for x in args.only.split(",") if x.strip()]
@@ -183,10 +190,11 @@ EXPERIMENTS = {"n-curve": "real_data_plateau", "model-size": "real_data_model_si
 
 def cmd_experiment(args, out):
     import importlib
-    import tempfile
+
+    from .outputs import check_directory, make_directory, replace_file, replace_text
     module = EXPERIMENTS[args.name]
-    if args.out is not None and os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ConfigError(f"--out = {args.out!r} exists and is not a directory")
+    if args.out is not None:
+        check_directory(args.out)
     try:
         mod = importlib.import_module(f"paper_checks.{module}")
     except ImportError:
@@ -196,18 +204,10 @@ def cmd_experiment(args, out):
     summary = {"experiment": args.name, "claim": mod.CLAIM, "verdict": res.verdict,
                "key": res.key, "details": res.details}
     if args.out is not None:
-        os.makedirs(args.out, exist_ok=True)
-        for ext, write in (("json", lambda p: open(p, "w").write(
-                json.dumps(dict(summary, data=res.data["res"]), indent=1, default=float))),
-                           ("png", lambda p: mod.figure(res, p))):
-            fd, tmp = tempfile.mkstemp(suffix="." + ext, dir=args.out, prefix=".exp-")
-            os.close(fd)
-            try:
-                write(tmp)
-                os.replace(tmp, os.path.join(args.out, f"{args.name}.{ext}"))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        make_directory(args.out)
+        replace_text(os.path.join(args.out, f"{args.name}.json"),
+                     json.dumps(dict(summary, data=res.data["res"]), indent=1, default=float))
+        replace_file(os.path.join(args.out, f"{args.name}.png"), lambda p: mod.figure(res, p))
     out.write(json.dumps(summary, indent=1) + "\n")
     return 0
 
@@ -215,14 +215,12 @@ def cmd_experiment(args, out):
 def cmd_sweep(args, out):
     import time
 
+    from .outputs import check_file
     from .sweeps import load_grid, sweep, write_table
     if args.out is not None:
-        ext = os.path.splitext(args.out)[1].lower()
-        if ext not in (".csv", ".parquet"):
-            raise ConfigError(f"--out = {args.out!r}: allowed a .csv or .parquet file")
-        if os.path.isdir(args.out):
-            raise ConfigError(f"--out = {args.out!r} is a directory: allowed a .csv or "
-                              ".parquet file")
+        check_file(args.out, suffixes=(".csv", ".parquet"))
+        if args.out.lower().endswith(".parquet"):
+            _require_pyarrow()
     kw = load_grid(args.grid)
     if args.simulate:
         kw["method"] = "simulate"
@@ -241,6 +239,14 @@ def cmd_sweep(args, out):
                "status": {s: int(n) for s, n in table["status"].value_counts().items()}}
     out.write(json.dumps(summary) + "\n")
     return 0
+
+
+def _require_pyarrow():
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("--out *.parquet needs pyarrow: pip install pyarrow, or write "
+                          ".csv") from None
 
 
 COMMANDS = {"predict": cmd_predict, "simulate": cmd_simulate, "check": cmd_check,

@@ -25,7 +25,7 @@ from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .errors import ConfigError, ConvergenceError, UnsupportedError
 from .regimes import Regime, parameter_values, select
-from .precision import GUARD, confirmed, serialized
+from .precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized
 from .solve import newton_to_tolerance, solve_point
 from .spec import parse
 
@@ -83,12 +83,12 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         out = predict(regime.delegate, dps, certify=certify)
         out["regime"] = regime.name
         return out
-    out, w = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps, what=regime.name,
-                       unchecked=("residual", "newton_step"))
+    out, w, solved = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps,
+                               what=regime.name, unchecked=("residual", "newton_step"))
     if certify:
         from .certify import certified_parts
         with mp.workdps(w):
-            balls, proof = _certify(regime, spec, dps, out["unknowns"])
+            balls, proof = _certify(regime, spec, dps, solved["x"])
         out["certified"] = dict(certified_parts(balls, dps), proof=proof)
     with mp.workdps(dps):
         out["residual"], out["newton_step"] = +out["residual"], +out["newton_step"]
@@ -109,6 +109,8 @@ def _answer(regime: Regime, spec, dps: int, warm):
         try:
             values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps,
                                                                    warm.get("x"))
+        except ShortOfDigits:
+            raise
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: {exc}") from None
     if regime.null_atoms:
@@ -145,21 +147,36 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         params = parameter_values(spec)
         p_mp = c.values_mp(params)
         A_mp = atoms_mp(regime.atoms)
-        x0 = warm or [unknowns.get(str(x), mp.mpf(0)) for x in c.unknowns]
+        x0 = warm or [unknowns[str(x)] if str(x) in unknowns else _start(c, x, params)
+                      for x in c.unknowns]
         try:
             sol = newton_to_tolerance(c, x0, params, regime.atoms)
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
+        _check_outputs(c, sol.x, params, regime.atoms, dps)
         solved = sol.x
         for k in ("g2", "shrink1", "shrink2", "df"):
             if not mp.isfinite(outs[k]):
                 raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
                                        f"{regime.name}")
-    out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1))
+    out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1),
+                             groups=(spec.p2 != 1, spec.p2 != 0))
     out["df"] = outs["df"]
     out["gcv"] = _gcv(out["train_error"], 1 - outs["df"], unknowns, test_error, outs, spec)
     return out, (solved if regime.atoms and not regime.exact_zero else None)
+
+
+def _start(c, unknown, params):
+    """A start for an unknown the test-error solve does not have: its guess, 1 for a
+    positive unknown whose guess is not defined here (a ridgeless point), else 0."""
+    try:
+        value = to_mpf(c.system.guess_value(unknown, params))
+    except (ZeroDivisionError, TypeError, ValueError):
+        value = mp.mpf(0)
+    if unknown in c.system.positive and not value > 0:
+        return mp.mpf(1)
+    return value
 
 
 def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
@@ -179,8 +196,9 @@ def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
     return num / den
 
 
-def _certify(regime, spec, dps, unknowns):
-    """Balls for the four parts (see :mod:`symcollapse.certify`) and the proof's name."""
+def _certify(regime, spec, dps, x_mid):
+    """Balls for the four parts (see :mod:`symcollapse.certify`) and the proof's name;
+    ``x_mid`` is the solution at the working precision (not rounded to ``dps``)."""
     from flint import arb
 
     from . import certify as cert
@@ -193,13 +211,13 @@ def _certify(regime, spec, dps, unknowns):
                     balls[k] = balls[k] + v
         return balls, "exact: no fixed point to solve in this regime"
     c = compile_system(regime.system)
-    x_mid = [unknowns[str(x)] for x in c.unknowns]
-    balls, radius = cert.enclose(c, x_mid, parameter_values(spec), regime.atoms, dps,
+    balls, radius = cert.enclose(c, list(x_mid), parameter_values(spec), regime.atoms, dps,
                                  extra=extra)
     return balls, (f"Krawczyk test in ball arithmetic (python-flint arb): unique fixed point "
                    f"within ±{mp.nstr(max(radius), 2)} of the Newton solution")
 
 
+@serialized
 def derivative(config, wrt: str, dps: int = 30) -> dict:
     """Derivatives of test_error, bias, variance and zeta with respect to a config key
     (phi, psi, p2, lam, sigma1, sigma2, alpha), at ``dps`` digits.
@@ -265,6 +283,14 @@ def _null_density_function(density, args: tuple):
     return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
+def _check_outputs(c, x, params, atoms, dps):
+    """Raise :class:`~symcollapse.precision.ShortOfDigits` when the outputs at the solution
+    ``x``, evaluated in ball arithmetic at the working precision, do not carry ``dps``
+    digits (:func:`~symcollapse.certify.output_balls`)."""
+    from .certify import output_balls
+    check_balls(output_balls(c, list(x), params, atoms, mp.mp.dps), dps, mp.mp.dps)
+
+
 def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     system = regime.system
     c = compile_system(system)
@@ -272,6 +298,7 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     sol = solve_point(c, params, regime.atoms, dps=dps, warm=warm)
     p_mp = c.values_mp(params)
     outs = c.outputs_mp(sol.x, p_mp, atoms_mp(regime.atoms))
+    _check_outputs(c, sol.x, params, regime.atoms, dps)
     for k in PARTS:
         v = outs[k]
         if not mp.isfinite(v):
@@ -288,16 +315,19 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     return outs, sol.residual, sol.step, unknowns
 
 
+@serialized
 def curve(config, wrt: str | None = None, **varying) -> dict:
     """The float64 path: evaluate many points at once, vectorized.
 
     ``varying`` maps scalar config keys (phi, p2, lam, sigma1, sigma2, alpha) to arrays of
     one common length P; every other key comes from ``config``.  Returns a dict of numpy
-    arrays (length P) for ``test_error``, ``bias``, ``variance``, ``zeta``.  Points are
+    arrays (length P) for ``test_error``, ``bias``, ``variance``, ``zeta`` and ``status``
+    (``"ok"``, ``"diverges"``, or ``"error: …"`` for a point that no precision could
+    solve: its values are NaN and the other points are unaffected).  Points are
     grouped by regime and solved together by a λ-continuation of batched Newton steps;
     a point that float64 cannot solve is computed by :func:`predict` instead.  A point on
     the ridgeless interpolation threshold gets its one-sided limits (+inf where the error
-    diverges).  With ``wrt`` (a scalar key), the derivatives ``d_test_error``, ``d_bias``,
+    diverges).  Bad input (a value out of its range) still raises :class:`ConfigError`.  With ``wrt`` (a scalar key), the derivatives ``d_test_error``, ``d_bias``,
     ``d_variance``, ``d_zeta`` with respect to it are returned too (:func:`derivative`).
 
     >>> import numpy as np
@@ -332,6 +362,7 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
     scalars = {k: v for k, v in raw.items() if k != "atoms"}
     names = list(PARTS) + ([f"d_{k}" for k in PARTS] if wrt else [])
     out = {k: np.zeros(P) for k in names}
+    out["status"] = np.full(P, "ok", dtype=object)
     if P == 0:
         return out
     probe_atom = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
@@ -353,6 +384,7 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
             except DivergenceError:
                 for k, v in threshold_parts(spec).items():
                     out[k][i] = v
+                out["status"][i] = "diverges"
                 return
         if regime.delegate is not None or regime.null_atoms or regime.exact_zero:
             _exact_point(out, i, spec, wrt)
@@ -454,11 +486,23 @@ def _parameter_rows(c, items, cols, base):
 
 
 def _exact_point(out, i, spec, wrt):
-    exact = predict(spec, dps=17)
+    """Point i by :func:`predict` (and :func:`derivative`); a point no precision solves is
+    recorded in ``out["status"]`` with NaN values instead of failing the whole curve."""
+    from .errors import RegimeError
+    try:
+        exact = predict(spec, dps=17)
+        d = derivative(spec, wrt, dps=17) if wrt else None
+    except ConfigError:
+        raise
+    except RegimeError as exc:
+        for k in out:
+            if k != "status":
+                out[k][i] = float("nan")
+        out["status"][i] = "error: " + " ".join(str(exc).split())
+        return
     for k in PARTS:
         out[k][i] = float(exact[k])
     if wrt:
-        d = derivative(spec, wrt, dps=17)
         for k in PARTS:
             out[f"d_{k}"][i] = float(d[k])
 

@@ -796,13 +796,11 @@ def check(out) -> int:
 
 
 def write_all(out) -> int:
+    from .outputs import replace_text
     root = _root()
     texts = _render_all()
     for name, (path, fn, _what) in DOCUMENTS.items():
         text = texts[name]
-        target = root / path
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        replace_text(root / path, text, key="derive --write")
         out.write(f"wrote {path}\n")
     return 0

@@ -94,7 +94,7 @@ R_P(t) = (S(M̂ + tΣ₁)Sᵀ + λ)⁻¹).  Generated against hand-derived (`sc.
             sysm = derive_system(src, outputs, params=eq.mixture_weights(strategy), probe=probe)
             c = dict(cfg, model=model, strategy=strategy, **extra, **more)
             _x, outs = _solve(sysm, c)
-            ref = predict(c, dps=30)
+            ref = predict(c, dps=40)   # rounded to 40 digits: the comparison is at 30
             with mp.workdps(40):
                 w = max(abs(outs[k] - ref[k]) / ref["test_error"]
                         for k in ("test_error", "bias", "variance", "zeta"))

@@ -487,16 +487,18 @@ def training_system_of(system: System, first_order, unknowns, rates2) -> System:
 
 
 def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value,
-                    p1_value=None) -> dict:
+                    p1_value=None, groups=None) -> dict:
     r"""Assemble E_train,real, E_train,synthetic and E_train from a solved training system.
 
     ``outputs`` holds ``g2``, ``shrink1``, ``shrink2`` (and ``df``); ``test_error`` is the
     complete E_test = G1; ``p1_value`` (default 1 − p2) is p1 computed exactly where p2 is
-    close to 1.  A group without rows (p2 = 0 or p2 = 1) has no training error
+    close to 1, and ``groups`` (default: from p2) says exactly which groups have rows.  A
+    group without rows (p2 = 0 or p2 = 1) has no training error
     of its own: its entry is None and E_train is the other group's.
     """
-    real = outputs["shrink1"] * (test_error + sigma1_value ** 2) if p2_value != 1 else None
-    synthetic = outputs["shrink2"] * (outputs["g2"] + sigma2_value ** 2) if p2_value != 0 else None
+    has_real, has_synthetic = groups if groups is not None else (p2_value != 1, p2_value != 0)
+    real = outputs["shrink1"] * (test_error + sigma1_value ** 2) if has_real else None
+    synthetic = outputs["shrink2"] * (outputs["g2"] + sigma2_value ** 2) if has_synthetic else None
     if real is None:
         total = synthetic
     elif synthetic is None:

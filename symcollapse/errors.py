@@ -25,7 +25,13 @@ class RegimeError(SymcollapseError, ArithmeticError):
 
 class DivergenceError(RegimeError):
     """The deterministic equivalent is infinite here (e.g. the interpolation threshold
-    of a ridgeless model with noise or label shift)."""
+    of a ridgeless model with noise or label shift).  ``parts``, where known, holds each
+    part's one-sided limit (a float, ``inf`` for the diverging ones: at a ridgeless
+    threshold the bias tends to 0 while the variance diverges)."""
+
+    def __init__(self, message, parts=None):
+        super().__init__(message)
+        self.parts = parts
 
 
 class ConvergenceError(RegimeError):

@@ -36,6 +36,11 @@ from .spec import parse
 
 #: Largest design accepted (entries of X); beyond it the request is refused, not slow.
 MAX_ENTRIES = 60_000_000
+#: Trials allowed in one run, and the work allowed in one run, in floating-point
+#: operations (about an hour on one core): trials × (n·k² + k³ + 10⁶), k = max(d, m), the
+#: 10⁶ standing for a trial's fixed cost (drawing, bookkeeping).
+MAX_TRIALS = 1_000_000
+MAX_WORK = 3.6e13
 
 
 def round_half_up(x: Fraction) -> int:
@@ -273,6 +278,21 @@ def _check_sizes(spec, sz):
                           f"({entries:.3g} entries): allowed at most {MAX_ENTRIES:.3g}")
 
 
+def _check_work(spec, sz, trials: int):
+    """Refuse a run beyond :data:`MAX_WORK` (trials × the cost of one trial, × the
+    generations of an iterated procedure) before it starts."""
+    k = max(sz["d"], sz["m"] or 0)
+    per_trial = sz["n"] * k * k + k ** 3 + 1e6
+    rounds = spec.generations or 1
+    work = float(trials) * per_trial * rounds
+    if work > MAX_WORK:
+        raise ConfigError(f"n = {sz['n']}, trials = {trials}" +
+                          (f", generations = {rounds}" if rounds > 1 else "") +
+                          f" is too large a run ({work:.2g} operations, about "
+                          f"{work / 1e10 / 60:.0f} min): allowed at most {MAX_WORK:.2g}; "
+                          "reduce trials or n")
+
+
 def sz_m_invalid(spec, n) -> bool:
     return spec.psi is not None and round_half_up(spec.psi * n) < 1
 
@@ -303,8 +323,13 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
             raise ConfigError(f"{key} = {value!r} is out of range: allowed integers {key} >= {low}")
     if spec.symbolic:
         raise ConfigError("simulate needs numeric values, not symbols")
+    if trials > MAX_TRIALS:
+        raise ConfigError(f"trials = {trials} is out of range: allowed integers "
+                          f"2 <= trials <= {MAX_TRIALS}")
     if sz_m_invalid(spec, n):
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
+    _check_sizes(spec, sizes(spec, int(n)))
+    _check_work(spec, sizes(spec, int(n)), int(trials))
     if spec.model == "random_features":
         from .montecarlo_rf import simulate_rf
         return simulate_rf(spec, n, trials, seed, progress=progress)

@@ -848,12 +848,13 @@ def check(pencil: Pencil, expr: MatExpr | None = None, sizes: dict | None = None
     r"""Substitute random matrices for every block (``sizes``: dimension name → int) and
     return :math:`\max |f - (L^{-1})_{\mathrm{row},\mathrm{col}}|` over the entries.
 
-    ``expr`` defaults to ``pencil.expr``.  Float64 (numpy) by default; ``exact=True``
-    uses exact rationals and returns a SymPy Rational (0 when the pencil is right).
+    ``expr`` defaults to ``pencil.expr``; ``rng`` to ``numpy.random.default_rng(0)`` (the
+    same draw on every run).  Float64 (numpy) by default; ``exact=True`` uses exact
+    rationals and returns a SymPy Rational (0 when the pencil is right).
     """
     expr = pencil.expr if expr is None else expr
     sizes = dict(sizes or {})
-    rng = np.random.default_rng() if rng is None else rng
+    rng = np.random.default_rng(0) if rng is None else rng
     backend = ExactBackend() if exact else FloatBackend()
     exprs = [expr] + [e for _, e in pencil.entries]
     values = random_values(exprs, sizes, rng, backend)

@@ -14,7 +14,10 @@ warm-started from the first.  The digits are released when the two agree to
 either direction, still rounds to the same ``dps``-digit decimal (Ziv's test); otherwise
 the guard g doubles and the computation runs again.  Each released value is the mpf
 nearest to its correctly rounded ``dps``-digit decimal, so that printing it with ``dps``
-digits gives that decimal.
+digits gives that decimal.  A number that no precision resolves — below
+:math:`10^{-(2\,\mathrm{dps}+60)}` of the largest number reported beside it, at working
+precisions that would resolve it (e.g. a training error that vanishes by cancellation
+where every row is fitted) — is reported as 0.
 """
 from __future__ import annotations
 
@@ -58,6 +61,35 @@ def serialized(fn):
     return wrapper
 
 
+class ShortOfDigits(ConvergenceError):
+    """The working precision resolves fewer digits of a number than are to be reported
+    (a cancellation, or a number sensitive to the unknowns); ``digits`` more are needed."""
+
+    def __init__(self, message, digits):
+        super().__init__(message)
+        self.digits = digits
+
+
+def check_balls(balls: dict, dps: int, w: int):
+    """Raise :class:`ShortOfDigits` when an output ball (name → (mid, rad)) is wider than
+    10^-(dps+3) of its midpoint — unless it is 0 up to rounding (both below 10^-(w-10) of
+    the largest output)."""
+    scale = max((abs(m) for m, _ in balls.values() if mp.isfinite(m)), default=mp.mpf(0))
+    need = 0
+    for name, (mid, rad) in balls.items():
+        if not mp.isfinite(rad):
+            need = max(need, w)
+            continue
+        if rad <= abs(mid) * mp.mpf(10) ** (-(dps + 3)):
+            continue
+        if abs(mid) <= scale * mp.mpf(10) ** (10 - w) and rad <= scale * mp.mpf(10) ** (10 - w):
+            continue
+        lost = rad / abs(mid) if mid else rad / max(scale, mp.mpf(10) ** (-w))
+        need = max(need, int(mp.ceil(mp.log10(lost))) + dps + 3 + 1)
+    if need:
+        raise ShortOfDigits(f"the outputs need {need} more digits than {w}", need)
+
+
 def max_guard(dps: int) -> int:
     """The largest guard :func:`confirmed` tries: ``max(480, 4·dps)`` digits."""
     return max(480, 4 * dps)
@@ -68,24 +100,36 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
     to ``dps`` digits.
 
     ``evaluate`` is called inside ``mp.workdps(w)`` with ``warm`` (None at first, then
-    what its previous call returned second) and returns ``(values, warm)``: ``values`` a
+    what its previous call returned second) and returns ``(values, warm)``, or raises
+    :class:`ShortOfDigits` (the precision then rises by the digits it asks for): ``values`` a
     dict whose mpf entries (also inside lists and dicts) are the reported numbers.
-    Returns ``(values, w)``: the values of the last run, every mpf rounded correctly to
-    ``dps`` digits, and the working precision they were confirmed at.  Keys in
+    Returns ``(values, w, warm)``: the values of the last run, every mpf rounded correctly
+    to ``dps`` digits, the working precision they were confirmed at, and the last run's
+    ``warm`` (its unrounded solutions, e.g. for a certificate).  Keys in
     ``unchecked`` (e.g. a residual, which is a rounding floor) are neither compared nor
     rounded.  Raises
     :class:`ConvergenceError` when no precision up to ``dps + max_guard(dps)`` agrees.
     """
-    guard, warm, previous = GUARD, None, None
+    guard, warm, previous, w_prev = GUARD, None, None, None
     while True:
         w = dps + guard
-        with mp.workdps(w):
-            values, warm = evaluate(warm)
+        try:
+            with mp.workdps(w):
+                values, warm = evaluate(warm)
+        except ShortOfDigits as exc:   # a cancellation: start again, that much higher
+            guard += exc.digits + CONFIRM_STEP
+            previous = None
+            if guard > max_guard(dps):
+                raise ConvergenceError(f"{what}: the digits could not be confirmed ({exc}, "
+                                       f"beyond {dps + max_guard(dps)} digits)") from None
+            continue
         if previous is not None:
-            if _agree(_without(previous, unchecked), _without(values, unchecked), dps):
-                out = round_values(_without(values, unchecked), dps)
+            checked = _without(values, unchecked)
+            if _agree(_without(previous, unchecked), checked, dps, floors=(w_prev, w)):
+                out = round_values(_zeroed(_without(previous, unchecked), checked, dps,
+                                           floors=(w_prev, w)), dps)
                 out.update({k: values[k] for k in unchecked if k in values})
-                return out, w
+                return out, w, warm
             guard = 2 * guard
         else:
             guard += CONFIRM_STEP
@@ -93,25 +137,45 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
             raise ConvergenceError(
                 f"{what}: the digits could not be confirmed (working precision up to "
                 f"{dps + guard // 2} digits gave different values)")
-        previous = values
+        previous, w_prev = values, w
 
 
 def _without(values: dict, keys) -> dict:
     return {k: v for k, v in values.items() if k not in keys}
 
 
-def _agree(a, b, dps: int) -> bool:
-    """Whether ``b`` (the more precise run) confirms ``a`` to ``dps`` digits."""
+def _leaves(values):
+    """The finite mpf numbers directly in a dict, or in its lists."""
+    for v in values.values():
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            if isinstance(x, mp.mpf) and mp.isfinite(x):
+                yield x
+
+
+def _agree(a, b, dps: int, scale=None, floors=None) -> bool:
+    """Whether ``b`` (the more precise run) confirms ``a`` to ``dps`` digits.
+
+    Digits are relative to each number's own magnitude.  One exception: a number that is
+    0 up to rounding — below 10^-(w − 10) of the largest number beside it (``scale``,
+    taken per dict) at both working precisions ``floors`` = (w1, w2), both resolving
+    :func:`zero_digits` digits, e.g. a training error that vanishes by cancellation
+    where every row is fitted — is confirmed as 0 (:func:`_zeroed` reports it as 0)."""
     if isinstance(b, dict):
-        return isinstance(a, dict) and a.keys() == b.keys() and all(
-            _agree(a[k], b[k], dps) for k in b)
+        if not (isinstance(a, dict) and a.keys() == b.keys()):
+            return False
+        top = abs(max(_leaves(b), key=abs, default=mp.mpf(0)))
+        return all(_agree(a[k], b[k], dps, top, floors) for k in b)
     if isinstance(b, (list, tuple)):
         return isinstance(a, (list, tuple)) and len(a) == len(b) and all(
-            _agree(x, y, dps) for x, y in zip(a, b))
+            _agree(x, y, dps, scale, floors) for x, y in zip(a, b))
     if not isinstance(b, mp.mpf):
         return a == b or not isinstance(a, mp.mpf)
     if not isinstance(a, mp.mpf):
         return False
+    return _digits_agree(a, b, dps) or _negligible(a, b, scale, floors, dps)
+
+
+def _digits_agree(a, b, dps: int) -> bool:
     if mp.isinf(b) or mp.isinf(a) or mp.isnan(a) or mp.isnan(b):
         return a == b
     if b == 0 or a == 0:
@@ -121,6 +185,40 @@ def _agree(a, b, dps: int) -> bool:
         if gap > abs(b) * mp.mpf(10) ** (-(dps + 2)):
             return False
         return mp.nstr(b - gap, dps) == mp.nstr(b + gap, dps)
+
+
+def zero_digits(dps: int) -> int:
+    """A number below :math:`10^{-z}` of the largest number reported beside it, z =
+    2·dps + 60, that no working precision resolves is reported as 0."""
+    return 2 * dps + 60
+
+
+def _negligible(a, b, scale, floors, dps) -> bool:
+    """Both runs' values are rounding noise around 0, at working precisions that resolve
+    :func:`zero_digits` digits of ``scale``: below their rounding floors, and not agreeing
+    on a single digit (a value whose digits begin to agree is a small number, not a
+    zero: the precision rises)."""
+    if not scale or floors is None or not (mp.isfinite(a) and mp.isfinite(b)):
+        return False
+    w1, w2 = floors
+    if w1 - 10 < zero_digits(dps):
+        return False
+    if abs(a) > scale * mp.mpf(10) ** (10 - w1) or abs(b) > scale * mp.mpf(10) ** (10 - w2):
+        return False
+    return a == 0 or b == 0 or abs(a - b) > abs(b) / 2
+
+
+def _zeroed(a, b, dps, scale=None, floors=None):
+    """``b`` with each number that :func:`_agree` confirmed as 0 (not by its digits) set
+    to 0."""
+    if isinstance(b, dict):
+        top = abs(max(_leaves(b), key=abs, default=mp.mpf(0)))
+        return {k: _zeroed(a[k], v, dps, top, floors) for k, v in b.items()}
+    if isinstance(b, (list, tuple)):
+        return type(b)(_zeroed(x, y, dps, scale, floors) for x, y in zip(a, b))
+    if isinstance(b, mp.mpf) and not _digits_agree(a, b, dps):
+        return mp.mpf(0)
+    return b
 
 
 def round_values(values, dps: int):

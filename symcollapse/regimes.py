@@ -434,7 +434,8 @@ def _linear(spec: Spec) -> Regime:
             raise DivergenceError(
                 f"interpolation threshold: lam = 0 with phi = {_show(spec.phi)} puts as many "
                 "rows as coordinates, and the noise or label shift makes the ridgeless test "
-                "error diverge (+inf); use lam > 0 or move phi off the threshold")
+                "error diverge (+inf); use lam > 0 or move phi off the threshold",
+                parts=threshold_parts(spec))
         raise UnsupportedError(
             "ridgeless limit on the boundary where one group's rows are exactly as many as "
             "its own coordinates: not derived; use lam > 0")
@@ -507,7 +508,7 @@ def _projection(spec: Spec) -> Regime:
     raise DivergenceError(
         f"interpolation threshold: lam = 0 with phi = {_show(spec.phi)} and psi = "
         f"{_show(spec.psi)} (min(phi, psi) = 1): the ridgeless test error diverges (+inf); "
-        "use lam > 0 or move off the threshold")
+        "use lam > 0 or move off the threshold", parts=threshold_parts(spec))
 
 
 def _show(x) -> str:

@@ -242,9 +242,16 @@ def _spectral_scale(atoms: AtomArrays) -> float:
 #: Newton's quadratic zone: a correction below this fraction of each unknown is taken
 #: whole (no damping test), and from there on every correction must shrink.
 QUADRATIC_ZONE = mp.mpf("1e-6")
-#: Iterations a correction may stay below the tolerance in the mixed measure only (an
-#: unknown converging to 0) before the point is accepted.
+#: Iterations an unknown must look like rounding noise around 0 (:func:`_count_zeros`)
+#: before it is accepted without meeting the relative test.
 ZERO_PATIENCE = 3
+
+
+def _floor_zone():
+    """Corrections below 10^-(w/2) that stop shrinking are the rounding floor of the
+    working precision w (a condition number ≥ 10^(w/2)); above it a slower, linear
+    convergence (a nearly singular root) is left to run."""
+    return mp.mpf(10) ** (-(mp.mp.dps // 2))
 
 
 class PrecisionLimited(ConvergenceError):
@@ -258,49 +265,81 @@ class PrecisionLimited(ConvergenceError):
         self.relative = relative
 
 
-def _corrections(step, x):
-    """Sizes of a Newton correction Δ at x, each the largest over the unknowns of
-    |Δ_i| divided by a scale of x_i:
+def _corrections(step, x, pos):
+    """Sizes of a Newton correction Δ at x (``pos``: indices of the positive unknowns):
 
-    * ``strict``: |x_i| (inf where x_i = 0 and Δ_i ≠ 0) — the stopping rule;
-    * ``soft``: |x_i|, or max(‖x‖∞, 1) where x_i = 0 — the damping test and the
-      quadratic zone;
-    * ``mixed``: max(|x_i|, 10^-(w-8)·‖x‖∞) — an unknown that tends to 0 is accepted
-      after :data:`ZERO_PATIENCE` iterations with this below the tolerance.
+    * ``strict``: :math:`\max_i |\Delta_i|/|x_i|` (inf where x_i = 0 and Δ_i ≠ 0),
+      relative to each unknown's own magnitude — the stopping rule;
+    * ``scaled``: |Δ_i|/|x_i| for a positive unknown (the Newton step in log x_i, see
+      :func:`_advance`), |Δ_i|/‖x‖∞ for the others — the damping test and the quadratic
+      zone.
     """
     top = max((abs(v) for v in x), default=mp.mpf(0))
-    floor = top * mp.mpf(10) ** (-(mp.mp.dps - 8))
-    unit = max(top, 1)
-    strict = soft = mixed = mp.mpf(0)
-    for d, v in zip(step, x):
+    strict = scaled = mp.mpf(0)
+    for i, (d, v) in enumerate(zip(step, x)):
         d, v = abs(d), abs(v)
         if d == 0:
             continue
         strict = max(strict, d / v if v else mp.inf)
-        soft = max(soft, d / (v if v else unit))
-        mixed = max(mixed, d / max(v, floor) if max(v, floor) else mp.inf)
-    return strict, soft, mixed
+        ref = v if i in pos else top
+        scaled = max(scaled, d / ref if ref else mp.inf)
+    return strict, scaled
+
+
+#: The largest move of a positive unknown in one step, in log x (a factor e^-50).
+LOG_STEP = 50
+
+
+def _settled(d, v, tol) -> bool:
+    """An unknown's correction is within the tolerance of its own magnitude."""
+    return abs(d) <= tol * abs(v) if v else d == 0
+
+
+def _count_zeros(zero, step, x, tol):
+    """Count, per unknown, the iterations in a row in which it looks like rounding noise
+    around 0: its value and its correction below tol·‖x‖∞ while its correction stays
+    comparable to itself (a small but genuine value shows corrections shrinking
+    quadratically relative to itself, and is left to the relative test)."""
+    top = max(abs(v) for v in x)
+    for i, (d, v) in enumerate(zip(step, x)):
+        noise = abs(v) <= tol * top and abs(d) <= tol * top and \
+            (v == 0 or abs(d) > abs(v) * mp.mpf("1e-3"))
+        zero[i] = zero[i] + 1 if noise else 0
+
+
+def _advance(x, step, t, pos):
+    """x − tΔ, except that a positive unknown this would take to 0 or below moves in
+    log x_i instead, :math:`x_i e^{-t\Delta_i/x_i}` (it stays positive however far it must
+    shrink — e.g. e_j ∝ λ along a continuation to λ = 0)."""
+    out = x - t * step
+    for i in pos:
+        if out[i] <= 0 < x[i]:
+            out[i] = x[i] * mp.exp(-min(t * step[i] / x[i], LOG_STEP))
+    return out
 
 
 def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     r"""Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
 
     Damping by the natural monotonicity test (see :func:`newton_np`) outside the quadratic
-    zone; a trial point's residual and Jacobian are evaluated together (the atom traces
-    they share dominate the cost) and reused by the next iteration.  The stopping rule is
+    zone, with the positive unknowns stepped in log x_i (:func:`_advance`) and measured
+    relative to themselves (:func:`_corrections`); a trial point's residual and Jacobian
+    are evaluated together (the atom traces they share dominate the cost) and reused by
+    the next iteration.  The stopping rule is
     relative to each unknown's own magnitude: converged when every correction satisfies
-    :math:`|\Delta_i| \le \mathrm{tol}\,|x_i|` (an unknown that tends to 0 is accepted
-    after :data:`ZERO_PATIENCE` iterations below tol in the mixed measure of
-    :func:`_corrections`); the corrected iterate x − Δ is returned with the residual
+    :math:`|\Delta_i| \le \mathrm{tol}\,|x_i|` (an unknown that is 0 up to rounding is accepted
+    after :data:`ZERO_PATIENCE` iterations of looking like noise, :func:`_count_zeros`); the corrected iterate x − Δ is returned with the residual
     ‖F(x)‖∞ and the correction (with quadratic convergence, a bound on the error of x).
-    Raises :class:`PrecisionLimited` when the corrections stop shrinking above tol in
-    the quadratic zone (the working precision is too low for this conditioning), and
+    Raises :class:`PrecisionLimited` when the corrections, above tol in the quadratic zone,
+    grow again, or stop halving below :func:`_floor_zone` (the working precision is too
+    low for this conditioning: rounding noise), and
     :class:`~symcollapse.errors.ConvergenceError` for any other failure.
     """
     x = mp.matrix([mp.mpf(v) for v in x0])
     n = len(x)
     pos = [c.unknowns.index(u) for u in c.system.positive]
-    last, previous, patience = mp.inf, mp.inf, 0
+    last, previous = mp.inf, mp.inf
+    zero = [0] * n          # iterations each unknown has looked like rounding noise around 0
     F, J = c.residual_jacobian_mp(list(x), p, atoms)
     for it in range(1, maxiter + 1):
         try:
@@ -308,46 +347,41 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
         except PrecisionLimited as exc:
             raise PrecisionLimited(str(exc), [x[i] for i in range(n)], exc.relative) from None
         step = _step(LU, F, it)
-        strict, soft, mixed = _corrections(step, x)
-        patience = patience + 1 if mixed <= tol else 0
-        if strict <= tol or patience > ZERO_PATIENCE:
+        strict, scaled = _corrections(step, x, pos)
+        _count_zeros(zero, step, x, tol)
+        if strict <= tol or all(_settled(step[i], x[i], tol) or zero[i] > ZERO_PATIENCE
+                                for i in range(n)):
             done = x - step
-            if not all(done[i] > 0 for i in pos):
-                raise ConvergenceError(f"Newton: converged outside the domain (> 0) of "
-                                       f"{', '.join(str(u) for u in c.system.positive)}")
-            return Solution(x=[done[i] for i in range(n)], residual=mp.norm(F, mp.inf),
-                            step=mp.norm(step, mp.inf), iterations=it)
-        if soft <= QUADRATIC_ZONE:
-            if soft > previous / 2 and it > 1:
+            if all(done[i] > 0 for i in pos):
+                return Solution(x=[done[i] for i in range(n)], residual=mp.norm(F, mp.inf),
+                                step=mp.norm(step, mp.inf), iterations=it)
+            zero = [0] * n     # a positive unknown would leave its domain: a damped step
+        if scaled <= QUADRATIC_ZONE:
+            stalled = scaled >= previous or (scaled > previous / 2 and scaled < _floor_zone())
+            if it > 1 and scaled > tol and stalled:
                 raise PrecisionLimited(
-                    f"Newton: the corrections stopped shrinking at {mp.nstr(soft, 3)} "
-                    f"(relative) at {mp.mp.dps} digits", [x[i] for i in range(n)], soft)
-            trial = x - step
-            if all(trial[i] > 0 for i in pos):
-                previous = soft
-                F, J = c.residual_jacobian_mp(list(trial), p, atoms)
-                x, last = trial, soft
-                continue
+                    f"Newton: the corrections stopped shrinking at {mp.nstr(scaled, 3)} "
+                    f"(relative) at {mp.mp.dps} digits", [x[i] for i in range(n)], scaled)
+            trial = _advance(x, step, 1, pos)
+            previous = scaled
+            F, J = c.residual_jacobian_mp(list(trial), p, atoms)
+            x, last = trial, scaled
+            continue
         t = mp.mpf(1)
         for _half in range(80):
-            trial = x - t * step
-            if all(trial[i] > 0 for i in pos):
-                Ft, Jt = c.residual_jacobian_mp(list(trial), p, atoms)
-                simplified = _corrections(LU.solve(Ft), x)[1]
-                if mp.isfinite(simplified) and simplified <= (1 - t / 4) * soft:
-                    break
+            trial = _advance(x, step, t, pos)
+            Ft, Jt = c.residual_jacobian_mp(list(trial), p, atoms)
+            simplified = _corrections(LU.solve(Ft), x, pos)[1]
+            if mp.isfinite(simplified) and simplified <= (1 - t / 4) * scaled:
+                break
             t /= 2
-        else:
-            if mixed <= QUADRATIC_ZONE:
-                raise PrecisionLimited(
-                    f"Newton: no acceptable step at {mp.mp.dps} digits (correction "
-                    f"{mp.nstr(soft, 3)}, relative)", [x[i] for i in range(n)], soft)
-            raise ConvergenceError(
-                f"Newton: no acceptable step at iteration {it} (relative correction "
-                f"{mp.nstr(soft, 3)})")
-        previous = soft
+        else:   # no step reduces the correction: the direction itself is rounding noise
+            raise PrecisionLimited(
+                f"Newton: no acceptable step at iteration {it} at {mp.mp.dps} digits "
+                f"(relative correction {mp.nstr(scaled, 3)})", [x[i] for i in range(n)], scaled)
+        previous = scaled
         x, F, J = trial, Ft, Jt
-        last = t * soft
+        last = t * scaled
     raise ConvergenceError(
         f"Newton did not converge in {maxiter} iterations: last relative step "
         f"{mp.nstr(last, 3)}")
@@ -360,8 +394,9 @@ class Factored:
     pivot test would call such a Jacobian singular.  :meth:`solve` gives J⁻¹F.
 
     Raises ``ZeroDivisionError`` when a pivot of the equilibrated matrix vanishes, and
-    :class:`NearlySingular` when one is below n·ε of the working precision (a condition
-    number beyond what this precision resolves)."""
+    :class:`NearlySingular` when one is below n·ε of the working precision, or when a row
+    or a column is 0 (its entries cancelled at this precision: a complement 1 − α of an α
+    next to 1 expanded away, say) — a condition beyond what this precision resolves."""
 
     def __init__(self, J):
         n = J.rows if hasattr(J, "rows") else len(J)
@@ -369,11 +404,11 @@ class Factored:
              for i in range(n)]
         col = [max(abs(A[i][j]) for i in range(n)) for j in range(n)]
         if any(c == 0 for c in col):
-            raise ZeroDivisionError("a column of the Jacobian is 0")
+            raise NearlySingular("a column of the Jacobian is 0")
         A = [[A[i][j] / col[j] for j in range(n)] for i in range(n)]
         row = [max(abs(v) for v in A[i]) for i in range(n)]
         if any(r == 0 for r in row):
-            raise ZeroDivisionError("a row of the Jacobian is 0")
+            raise NearlySingular("a row of the Jacobian is 0")
         A = [[v / row[i] for v in A[i]] for i in range(n)]
         perm = list(range(n))
         small = n * mp.eps
@@ -395,6 +430,11 @@ class Factored:
                     for j in range(k + 1, n):
                         Ai[j] -= f * Ak[j]
         self.n, self.A, self.perm, self.row, self.col = n, A, perm, row, col
+
+    def inverse(self):
+        """J⁻¹ as an mpmath matrix."""
+        cols = [self.solve([1 if i == j else 0 for i in range(self.n)]) for j in range(self.n)]
+        return mp.matrix([[cols[j][i] for j in range(self.n)] for i in range(self.n)])
 
     def solve(self, F):
         """J⁻¹F as an mpmath column matrix."""
@@ -437,6 +477,26 @@ def _float_representable(values) -> bool:
     return True
 
 
+#: Decimal orders of magnitude spanned by a config's numbers beyond which the float64 start
+#: is skipped (its rounding would dominate the smallest scales).
+FLOAT_SPREAD = 12
+
+
+def spread_digits(values) -> int:
+    """The decimal orders of magnitude spanned by the nonzero numbers in ``values`` (exact
+    rationals): :math:`\lceil\log_{10}(\max|v|/\min|v|)\rceil`, a first measure of the
+    digits a solve loses to the conditioning."""
+    import math
+    logs = []
+    for v in values:
+        if v:
+            v = abs(v)
+            num, den = (v.numerator, v.denominator) if hasattr(v, "denominator") else (v, 1)
+            logs.append(math.log10(num) - math.log10(den) if num < 10 ** 300 and den < 10 ** 300
+                        else (len(str(num)) - len(str(den))))
+    return int(math.ceil(max(logs) - min(logs))) if logs else 0
+
+
 def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None):
     """Newton from ``x0`` to ``tol`` (default :math:`10^{-(w-8)}` at the working precision
     w), raising the precision by as many digits as the conditioning costs when it meets
@@ -476,6 +536,11 @@ def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Sol
         return newton_to_tolerance(c, warm, params, atoms)
     values = [params[s] for s in c.params]
     atom_vals = [getattr(a, k) for a in atoms for k in ("weight", "s1", "s2", "theta", "delta")]
+    spread = spread_digits(values + [1 - params[x] for _, x in c.complements] + atom_vals)
+    if spread > FLOAT_SPREAD:  # float64 cannot resolve the start: mpmath from the outset
+        with mp.workdps(mp.mp.dps + spread):
+            x0 = _continued(c, params, atoms)
+        return newton_to_tolerance(c, x0, params, atoms)
     if _float_representable(values + atom_vals):
         from .compiled import atoms_float
         A_np = atoms_float(atoms)
@@ -486,9 +551,24 @@ def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Sol
                                            atoms)
             except ConvergenceError:
                 pass  # float64 rounding misled the start: the mpmath continuation below
+    return newton_to_tolerance(c, _continued(c, params, atoms), params, atoms)
+
+
+def _continued(c: Compiled, params: dict, atoms):
+    """:func:`continuation_mp` at the working precision, or, where it stalls (a path too
+    ill-conditioned for these digits), at a higher one: the guard doubles up to
+    :func:`~symcollapse.precision.max_guard`."""
     from .compiled import atoms_mp
-    x0 = continuation_mp(c, c.values_mp(params), atoms_mp(atoms))
-    return newton_to_tolerance(c, x0, params, atoms)
+    from .precision import max_guard
+    w, extra = mp.mp.dps, 0
+    while True:
+        with mp.workdps(w + extra):
+            try:
+                return continuation_mp(c, c.values_mp(params), atoms_mp(atoms))
+            except ConvergenceError as exc:
+                extra = max(2 * extra, 15)
+                if extra > max_guard(w):
+                    raise ConvergenceError(f"{exc} (up to {w + extra // 2} digits)") from None
 
 
 def continuation_mp(c: Compiled, p, atoms: AtomArrays):
@@ -550,8 +630,11 @@ def _walk(c: Compiled, x, p_cur, k, hi, lo, atoms, tol):
 
 
 def _guide(c: Compiled, x, p, atoms: AtomArrays, tol, maxiter=60):
-    """Newton for a point that only guides a path: its rounding floor is good enough."""
+    """Newton for a point that only guides a path: its rounding floor is good enough
+    (once in the quadratic zone)."""
     try:
         return newton_mp(c, x, p, atoms, tol=tol, maxiter=maxiter).x
     except PrecisionLimited as exc:
-        return exc.x
+        if exc.relative <= QUADRATIC_ZONE:
+            return exc.x
+        raise ConvergenceError(str(exc)) from None

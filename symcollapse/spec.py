@@ -45,7 +45,7 @@ SCHEDULE_DIGITS = 200
 #: Largest accepted number of atoms (10,000 is a routine size; more is refused, not slow).
 MAX_ATOMS = 200_000
 #: Largest accepted number of generations of iterative mixing.
-MAX_GENERATIONS = 100_000
+MAX_GENERATIONS = 10_000
 #: Decimal exponents beyond this are refused (a hostile 1e-999999999 would need a
 #: billion-digit denominator).
 MAX_EXPONENT = 300

@@ -206,8 +206,8 @@ def _predict_point(task, point):
     dps = task["dps"]
     try:
         r = predict(_point_config(task, point), dps=dps)
-    except DivergenceError:
-        return dict({k: "inf" for k in PARTS}, status="diverges")
+    except DivergenceError as exc:
+        return dict(_diverging_parts(exc, text=True), status="diverges")
     except SymcollapseError as exc:
         return _failure(exc, PARTS)
     te = r["test_error"]
@@ -275,6 +275,8 @@ def _as_float(v):
 
 
 def _status(out, j):
+    if "status" in out and out["status"][j] != "ok":
+        return out["status"][j]
     return "diverges" if any(math.isinf(float(out[k][j])) for k in PARTS) else "ok"
 
 
@@ -291,11 +293,21 @@ def _float_point(task, point):
     try:
         out = curve(config, **scalar) if scalar else \
             {k: [v] for k, v in _float_predict(config).items()}
-    except DivergenceError:
-        return dict({k: float("inf") for k in PARTS}, status="diverges")
+    except DivergenceError as exc:
+        return dict(_diverging_parts(exc), status="diverges")
     except SymcollapseError as exc:
         return _failure(exc, PARTS)
     return dict({k: float(out[k][0]) for k in PARTS}, status=_status(out, 0))
+
+
+def _diverging_parts(exc, text=False) -> dict:
+    """Each part at a divergence: its one-sided limit where the regime knows it (the same
+    values on the float64 and the ``dps`` path), else inf; as text for the ``dps`` path."""
+    parts = exc.parts or {k: float("inf") for k in PARTS}
+    if not text:
+        return {k: float(parts[k]) for k in PARTS}
+    return {k: "inf" if math.isinf(float(parts[k])) else "0.0" if float(parts[k]) == 0
+            else repr(float(parts[k])) for k in PARTS}
 
 
 # ----------------------------------------------------------------------------- running
@@ -456,28 +468,39 @@ def load_grid(path: str) -> dict:
 
 
 def write_table(table, path: str):
-    """Write a sweep table to ``path`` (.csv or .parquet) atomically: a temporary file in
-    the same directory, renamed over the target only once complete."""
-    import tempfile
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".csv", ".parquet"):
-        raise ConfigError(f"--out = {path!r}: allowed a .csv or .parquet file")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise ConfigError(f"--out = {path!r}: the directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(suffix=ext, prefix=".sweep-", dir=directory)
-    os.close(fd)
+    """Write a sweep table to ``path`` (.csv or .parquet), whole or not at all
+    (:func:`symcollapse.outputs.replace_file`: the old file keeps its place, mode and
+    symbolic link until the new one is complete).  Mixed numbers in a column (the grid
+    ``[0.5, 1, 2]``) are written as floats."""
+    from .outputs import check_file, replace_file
+    real = check_file(path, suffixes=(".csv", ".parquet"))
+    if real.lower().endswith(".csv"):
+        return replace_file(path, lambda tmp: table.to_csv(tmp, index=False))
     try:
-        if ext == ".csv":
-            table.to_csv(tmp, index=False)
-        else:
-            try:
-                table.to_parquet(tmp, index=False)
-            except ImportError:
-                raise ConfigError("--out *.parquet needs pyarrow: pip install pyarrow, or "
-                                  "write .csv") from None
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("--out *.parquet needs pyarrow: pip install pyarrow, or write "
+                          ".csv") from None
+    return replace_file(path, lambda tmp: _parquet_ready(table).to_parquet(tmp, index=False))
+
+
+def _parquet_ready(table):
+    """The table with one type per column, which Parquet needs: an object column of
+    numbers (ints beside floats, decimals) as float64, one holding text as text (a NaN of
+    a failed point as missing)."""
+    import numbers
+
+    import pandas as pd
+    out = table.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            values = out[col].tolist()
+            if all(isinstance(v, (numbers.Real, decimal.Decimal)) and not isinstance(v, bool)
+                   for v in values):
+                out[col] = pd.Series([float(v) for v in values], index=out.index,
+                                     dtype="float64")
+            elif any(isinstance(v, str) for v in values):  # digits as text; NaN: missing
+                out[col] = pd.Series([v if isinstance(v, str) else
+                                      (None if v is None or v != v else str(v))
+                                      for v in values], index=out.index, dtype=object)
+    return out

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import A3, ISO, ROOT
+from properties import examples
 from symcollapse.cli import main
 
 
@@ -119,7 +120,7 @@ keys = st.sampled_from(["phi", "p2", "lam", "sigma1", "sigma2", "alpha", "psi", 
                         "n", "trials", "seed", "model", "strategy", "activation", "colour"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300, 2), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=keys, value=numbers)
 def test_property_any_single_bad_value_is_one_line_or_success(tmp_path, key, value):
     cfg = dict(ISO, lam=0.1)
@@ -137,7 +138,7 @@ atom_values = st.one_of(st.floats(min_value=-1, max_value=5), st.just(float("nan
                         st.none(), st.text(max_size=2))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200, 2), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(atoms=st.lists(st.dictionaries(st.sampled_from(["weight", "s1", "s2", "theta", "delta", "x"]),
                                       atom_values, max_size=6), max_size=3))
 def test_property_hostile_atoms(tmp_path, atoms):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from properties import examples
 import symcollapse as sc
 from symcollapse import regimes
 from symcollapse.errors import DivergenceError, SymcollapseError
@@ -118,7 +119,7 @@ def _regime_key(spec):
             r.delegate is not None)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_equal_signatures_mean_equal_regimes(data):
     name = data.draw(st.sampled_from(sorted(BASES)))

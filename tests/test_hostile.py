@@ -21,8 +21,14 @@ import symcollapse as sc
 from symcollapse.cli import main
 from symcollapse.errors import ConfigError, SymcollapseError
 
+from properties import examples  # noqa: E402
+
 EXAMPLES = {"json_text": 3500, "cli_config": 1500, "api_config": 3000, "api_curve": 800,
             "sweep_grid": 800, "spec_numbers": 1500}
+def examples_of(name):
+    return examples(EXAMPLES[name], len(EXAMPLES))
+
+
 FAST = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                    HealthCheck.function_scoped_fixture])
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -106,7 +112,7 @@ json_like = st.one_of(
     configs().map(json.dumps).map(lambda s: s[: len(s) // 2]))
 
 
-@settings(max_examples=EXAMPLES["json_text"], **FAST)
+@settings(max_examples=examples_of("json_text"), **FAST)
 @given(text=json_like)
 def test_cli_malformed_json(tmp_path, text):
     path = tmp_path / "c.json"
@@ -118,7 +124,7 @@ def test_cli_malformed_json(tmp_path, text):
         _assert_one_line(status, out, err)
 
 
-@settings(max_examples=EXAMPLES["cli_config"], **FAST)
+@settings(max_examples=examples_of("cli_config"), **FAST)
 @given(cfg=configs(), cmd=st.sampled_from(["predict", "predict-certify", "simulate"]))
 def test_cli_hostile_configs(tmp_path, cfg, cmd):
     path = tmp_path / "c.json"
@@ -141,7 +147,7 @@ def test_cli_hostile_configs(tmp_path, cfg, cmd):
 
 # ----------------------------------------------------------------------------- API
 
-@settings(max_examples=EXAMPLES["api_config"], **FAST)
+@settings(max_examples=examples_of("api_config"), **FAST)
 @given(cfg=configs(), certify=st.booleans())
 def test_api_hostile_configs(cfg, certify):
     try:
@@ -160,7 +166,7 @@ def test_api_hostile_configs(cfg, certify):
                 assert r["certified"][k]["lower"] <= r["certified"][k]["upper"]
 
 
-@settings(max_examples=EXAMPLES["api_curve"], **FAST)
+@settings(max_examples=examples_of("api_curve"), **FAST)
 @given(key=st.sampled_from(["phi", "psi", "p2", "lam", "sigma1", "alpha", "colour"]),
        values=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                                  st.floats(min_value=0, max_value=3), st.integers(-2, 3)),
@@ -177,7 +183,7 @@ def test_api_curve_hostile_arrays(key, values):
         assert not np.any(np.isnan(out[k]))
 
 
-@settings(max_examples=EXAMPLES["sweep_grid"], **FAST)
+@settings(max_examples=examples_of("sweep_grid"), **FAST)
 @given(grid=st.one_of(
     st.dictionaries(st.sampled_from(["phi", "psi", "p2", "lam", "c2", "n", "x"]),
                     st.one_of(st.lists(hostile_scalar, max_size=3),
@@ -209,7 +215,7 @@ def test_cli_sweep_hostile_grids(tmp_path, grid):
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".sweep-")]
 
 
-@settings(max_examples=EXAMPLES["spec_numbers"], **FAST)
+@settings(max_examples=examples_of("spec_numbers"), **FAST)
 @given(value=hostile_scalar, key=st.sampled_from(["phi", "p2", "lam", "sigma1", "alpha", "psi"]))
 def test_spec_number_reader(value, key):
     from symcollapse.spec import to_number

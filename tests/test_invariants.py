@@ -23,6 +23,7 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from properties import examples
 import symcollapse as sc
 
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -67,7 +68,7 @@ def _scaled(cfg, t):
     return dict(cfg, atoms=[dict(a, delta=a["delta"] * t) for a in cfg["atoms"]])
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=examples(120, 5), **SETTINGS)
 @given(cfg=valid())
 def test_parts_are_non_negative_and_add_up(cfg):
     r = sc.predict(cfg, dps=30, certify=True)
@@ -80,7 +81,7 @@ def test_parts_are_non_negative_and_add_up(cfg):
         assert c["lower"] >= -(c["upper"] - c["lower"]), (k, c)
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=examples(80, 5), **SETTINGS)
 @given(cfg=valid(), t=st.sampled_from([F(3, 2), F(2), F(10)]),
        ds=st.sampled_from([F(1, 10), F(1, 2), F(1)]))
 def test_monotone_in_c2_and_noise(cfg, t, ds):
@@ -90,7 +91,7 @@ def test_monotone_in_c2_and_noise(cfg, t, ds):
     assert ge(E(dict(cfg, sigma2=cfg["sigma2"] + ds)), e0)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60, 5), **SETTINGS)
 @given(cfg=valid(same_cov=True, strategy="plain"), ds=st.integers(0, 10))
 def test_monotone_in_p2_on_the_first_half(cfg, ds):
     cfg = dict(cfg, sigma2=cfg["sigma1"] + F(ds, 10))
@@ -116,7 +117,7 @@ def test_p2_monotonicity_condition_is_derived():
     assert E(dict(cfg, phi=F(2, 3), p2=1)) >= E(dict(cfg, phi=F(2, 3)))
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=examples(80, 5), **SETTINGS)
 @given(cfg=valid(), zero=st.sampled_from(["none", "p2", "delta", "alpha"]))
 def test_zeta_zero_iff(cfg, zero):
     if zero == "p2" and cfg.get("strategy") != "weighted":
@@ -134,7 +135,7 @@ def test_zeta_zero_iff(cfg, zero):
         assert z > 0
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60, 5), **SETTINGS)
 @given(cfg=valid())
 def test_dps_30_and_60_agree(cfg):
     a, b = sc.predict(cfg, dps=30), sc.predict(cfg, dps=60)

@@ -8,6 +8,7 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from properties import examples
 from symcollapse.pencil import ExactBackend, Pencil, check, linearize
 from symcollapse.pencil_expr import (Diag, Gaussian, Identity, Inverse, Zero, add, content, evaluate,
                                      gaussians, inverse, is_linear, matmul, scale, transpose)
@@ -259,7 +260,7 @@ def _build(make):
         assume(False)
 
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=examples(150, 2), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 

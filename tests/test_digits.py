@@ -1,0 +1,110 @@
+"""Every printed digit is right: a property over random configs at extreme scales.
+
+For a config drawn with λ, the eigenvalues s1, s2, the share p2 and 1 − p2 and the weight
+1 − α spanning 10⁻⁵⁰ … 10⁵⁰ (the energies θ, δ 10⁻²⁰ … 10²⁰, the noise σ 10⁻¹⁰ … 10¹⁰, up
+to three atoms, and ratios φ, ψ up to 10⁻¹² from the interpolation thresholds), the answer at ``dps = N`` must equal, digit for digit, the
+answer at ``2N`` rounded to N digits; where a certificate is asked for, the printed value
+lies inside the printed (outward-rounded) interval.  A divergence or a config the version
+does not cover must be the same at both precisions; a failed computation is a failure of
+the test (raising the precision must never turn an answer into an error).
+
+CI runs a fixed sample (the ``ci`` profile); ``--hypothesis-profile explore`` runs
+thousands (tests/properties.py)."""
+from fractions import Fraction
+
+import mpmath as mp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcollapse as sc
+from properties import examples
+from symcollapse.decomposition import parts_to_strings
+from symcollapse.errors import ConvergenceError, DivergenceError, UnsupportedError
+from symcollapse.precision import zero_digits
+
+NUMBERS = ("test_error", "bias", "variance", "zeta", "train_error", "train_error_real",
+           "train_error_synthetic", "df", "gcv")
+
+
+def power(lo=-50, hi=50):
+    """10^k for an integer k in [lo, hi], exactly."""
+    return st.integers(lo, hi).map(lambda k: Fraction(10) ** k)
+
+
+def near_one(lo=2, hi=12):
+    """1 ± 10⁻ᵏ exactly."""
+    return st.tuples(st.sampled_from([-1, 1]), st.integers(lo, hi)).map(
+        lambda t: 1 + t[0] * Fraction(1, 10 ** t[1]))
+
+
+ratio = st.one_of(st.sampled_from([Fraction(3, 10), Fraction(1, 2), Fraction(9, 10),
+                                   Fraction(3, 2), 2, 4]), near_one())
+positive = st.one_of(power(), st.sampled_from([1, Fraction(1, 2), 3]))       # s1, s2
+energy = st.one_of(power(-20, 20), st.sampled_from([0, 1, Fraction(1, 2), 3]))  # θ, δ
+noise = st.one_of(st.sampled_from([0, Fraction(1, 2)]), power(-10, 10))        # σ1, σ2
+
+
+@st.composite
+def extreme_configs(draw):
+    model = draw(st.sampled_from(["linear", "linear", "random_projection"]))
+    strategy = draw(st.sampled_from(["plain", "plain", "weighted"]))
+    inner = st.one_of(power(-50, -1), st.sampled_from([Fraction(1, 10), Fraction(1, 2)]),
+                      power(-50, -1).map(lambda x: 1 - x))
+    p2 = draw(inner if strategy == "weighted" else st.one_of(inner, st.sampled_from([0, 1])))
+    k = draw(st.integers(1, 3))
+    weights = draw(st.lists(st.integers(1, 5), min_size=k, max_size=k))
+    atoms = [{"weight": Fraction(w, sum(weights)), "s1": draw(positive),
+              "s2": draw(positive), "theta": draw(energy), "delta": draw(energy)}
+             for w in weights]
+    cfg = {"model": model, "strategy": strategy, "phi": draw(ratio), "p2": p2,
+           "lam": draw(st.one_of(st.just(0), power())),
+           "sigma1": draw(noise), "sigma2": draw(noise),
+           "atoms": atoms}
+    if strategy == "weighted":
+        cfg["alpha"] = draw(inner)
+    if model == "random_projection":
+        cfg["psi"] = draw(ratio)
+    return cfg
+
+
+def _answer(cfg, dps, certify=False):
+    try:
+        return sc.predict(cfg, dps=dps, certify=certify)
+    except (DivergenceError, UnsupportedError) as exc:
+        return type(exc)
+
+
+def _same_digits(low, high, dps, scale) -> bool:
+    """The same ``dps`` digits; or 0 at ``dps`` for a number that the higher precision puts
+    below the documented zero level (10^-(2dps+60) of the largest number reported)."""
+    if low is None or high is None:
+        return low is high
+    if not (mp.isfinite(low) and mp.isfinite(high)):
+        return low == high
+    if low == 0 and abs(high) <= scale * mp.mpf(10) ** (-zero_digits(dps)):
+        return True
+    return mp.nstr(low, dps) == mp.nstr(high, dps)
+
+
+@settings(max_examples=examples(40))
+@given(cfg=extreme_configs(), dps=st.sampled_from([10, 20, 30]), certify=st.booleans())
+def test_every_printed_digit_agrees_with_twice_the_precision(cfg, dps, certify):
+    try:
+        low = _answer(cfg, dps, certify=certify)
+        high = _answer(cfg, 2 * dps)
+    except ConvergenceError as exc:
+        raise AssertionError(f"refused an answer: {exc}") from None
+    if isinstance(low, type) or isinstance(high, type):
+        assert low is high, (low, high)
+        return
+    scale = max(abs(high[k]) for k in NUMBERS if isinstance(high.get(k), mp.mpf)
+                and mp.isfinite(high[k]))
+    for k in NUMBERS:
+        if k in low:
+            assert _same_digits(low[k], high[k], dps, scale), (k, low[k], high[k])
+    if certify and "certified" in low:
+        printed = parts_to_strings(low)
+        with mp.workdps(3 * dps):
+            for k in ("test_error", "bias", "variance", "zeta"):
+                lo, hi = (mp.mpf(printed["certified"][k][e]) for e in ("lower", "upper"))
+                assert lo <= mp.mpf(printed[k]) <= hi, (k, printed[k], lo, hi)
