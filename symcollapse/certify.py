@@ -339,23 +339,24 @@ def _enclose_at(c, x_mid, params: dict, atoms, digits: int, extra):
     return None
 
 
-def output_balls(c, x, params: dict, atoms, digits: int) -> dict:
+def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dict:
     """The outputs of compiled system ``c`` in ball arithmetic at ``digits`` digits, each
-    unknown a ball around ``x`` of radius 10^-(digits-8) of itself (the Newton tolerance;
-    an unknown near 0 gets that fraction of the largest one): name → (mid, rad) as mpf.
+    unknown a ball around ``x`` of radius twice its last Newton ``correction``, and at
+    least 10^-(digits-8) of itself (the Newton tolerance): name → (mid, rad) as mpf.
     The radius bounds the rounding of the evaluation, cancellations included, and the
     outputs' sensitivity to the unknowns' own error (see
     :func:`symcollapse.precision.check_balls`)."""
     from flint import arb
     tol = mp.mpf(10) ** (-(digits - 8))
-    top = max(abs(v) for v in x) if x else mp.mpf(0)
+    correction = correction or [mp.mpf(0)] * len(x)
+    radii = [max(tol * abs(v), 2 * d) for v, d in zip(x, correction)]
     with ball_precision(digits, 0):
         sys_ = arb_system(c)
         p = [to_arb(params[s]) for s in c.params] + \
             [to_arb(1 - params[x_]) for _, x_ in c.complements]
         A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
              for a in atoms]
-        X = [arb(to_arb(v).mid(), to_arb(tol * max(abs(v), tol * top)).mid()) for v in x]
+        X = [arb(to_arb(v).mid(), to_arb(r).mid()) for v, r in zip(x, radii)]
         outs = sys_.outputs(X, p, A)
         return {k: (_exact_mpf(b.mid()), _exact_mpf(b.rad())) if b.is_finite()
                 else (mp.nan, mp.inf) for k, b in outs.items()}

@@ -154,7 +154,8 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
-        _check_outputs(c, sol.x, params, regime.atoms, dps)
+        for name in _check_outputs(c, sol, params, regime.atoms, dps):
+            outs[name] = mp.mpf(0)
         solved = sol.x
         for k in ("g2", "shrink1", "shrink2", "df"):
             if not mp.isfinite(outs[k]):
@@ -283,12 +284,15 @@ def _null_density_function(density, args: tuple):
     return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
-def _check_outputs(c, x, params, atoms, dps):
-    """Raise :class:`~symcollapse.precision.ShortOfDigits` when the outputs at the solution
-    ``x``, evaluated in ball arithmetic at the working precision, do not carry ``dps``
-    digits (:func:`~symcollapse.certify.output_balls`)."""
+def _check_outputs(c, sol, params, atoms, dps) -> set:
+    """The outputs at the solution ``sol`` evaluated in ball arithmetic at the working
+    precision, its unknowns as balls of their error bounds
+    (:func:`~symcollapse.certify.output_balls`), judged by
+    :func:`~symcollapse.precision.check_balls`: returns the outputs proved 0, raises
+    :class:`~symcollapse.precision.ShortOfDigits` when one lacks digits."""
     from .certify import output_balls
-    check_balls(output_balls(c, list(x), params, atoms, mp.mp.dps), dps, mp.mp.dps)
+    return check_balls(output_balls(c, list(sol.x), params, atoms, mp.mp.dps,
+                                    sol.correction), dps, mp.mp.dps)
 
 
 def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
@@ -298,7 +302,8 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     sol = solve_point(c, params, regime.atoms, dps=dps, warm=warm)
     p_mp = c.values_mp(params)
     outs = c.outputs_mp(sol.x, p_mp, atoms_mp(regime.atoms))
-    _check_outputs(c, sol.x, params, regime.atoms, dps)
+    for name in _check_outputs(c, sol, params, regime.atoms, dps):
+        outs[name] = mp.mpf(0)
     for k in PARTS:
         v = outs[k]
         if not mp.isfinite(v):

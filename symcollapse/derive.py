@@ -85,10 +85,10 @@ def _check_error_decomposition(doc: Doc):
         err = mp.norm(w_hat - w1 - rhs, mp.inf)
     doc.check(err < mp.mpf(10) ** -45,
               f"the error decomposition holds for random 4-dimensional data at 50 digits "
-              f"(largest difference {_below(err, 45)})")
+              f"(largest difference {bound_text(err, 45)})")
 
 
-def _below(err, digits: int) -> str:
+def bound_text(err, digits: int) -> str:
     """A difference as the bound it meets (documents must not depend on last bits)."""
     return f"< 1e-{digits}" if err < mp.mpf(10) ** -digits else mp.nstr(err, 3)
 
@@ -108,7 +108,7 @@ def _check_sherman_morrison(doc: Doc):
         err = mp.norm(lhs - rhs, mp.inf)
     doc.check(err < mp.mpf(10) ** -45,
               f"Sherman–Morrison, R x = R₋ x / (1 + c xᵀR₋x), on a random 5×5 example at 50 "
-              f"digits (largest difference {_below(err, 45)})")
+              f"digits (largest difference {bound_text(err, 45)})")
 
 
 def _theory_u_form(system):
@@ -151,7 +151,7 @@ def _p2_one_consistency(doc: Doc):
     doc.check(err < mp.mpf(10) ** -40,
               "with p2 = 1 and Σ1 = Σ2 (three atoms, φ = 3/5, λ = 1/10), ζ equals "
               "tr(ΔΣ) − 2λ tr(ΔΣK⁻¹) + λ² tr(Δ𝓛[Σ]) to 40 digits "
-              f"(ζ = {mp.nstr(zeta, 20)}, difference {_below(err, 40)})")
+              f"(ζ = {mp.nstr(zeta, 20)}, difference {bound_text(err, 40)})")
 
 
 # ----------------------------------------------------------------------------- documents
@@ -413,7 +413,7 @@ def _check_projection_identity(doc: Doc):
         err = mp.norm(S.T * v - w, mp.inf)
     doc.check(err < mp.mpf(10) ** -45, "ŵ = Sᵀv̂ equals P(a₁X₁ᵀy₁/n₁ + a₂X₂ᵀy₂/n₂) with "
               "P = Sᵀ(SΣ̂Sᵀ + λ)⁻¹S, on random data at 50 digits "
-              f"(largest difference {_below(err, 45)})")
+              f"(largest difference {bound_text(err, 45)})")
 
 
 def projections_document() -> str:
@@ -623,7 +623,7 @@ are real, Cardano's real root otherwise), and linear factors on the ridgeless si
                     worst = max(worst, abs(v - num[part]) / (1 + abs(v)))
     doc.check(worst < mp.mpf(10) ** -35,
               "`closed_form` (cubic root for λ > 0, the Piecewise over the ridgeless sides) equals "
-              f"predict at random rational points on every side, to 35 digits (worst {mp.nstr(worst, 2)})")
+              f"predict at random rational points on every side, to 35 digits (worst {bound_text(worst, 35)})")
     doc.text(f"\n_{doc.checks} checks passed._\n")
     return doc.render()
 

@@ -10,7 +10,7 @@ import sympy as sp
 from . import adaptive as A
 from . import equations as eq
 from . import mixing as M
-from .derive import Doc
+from .derive import Doc, bound_text
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": Fraction(1, 2), "s1": 2, "s2": Fraction(1, 2), "theta": 1, "delta": 2},
@@ -123,7 +123,7 @@ weighted one, and the map of derivations/mixing.md §2 becomes, with a_j, γ_j o
         b = M.iterate(cfg, dps=40, schedule=sch)
         gap = max(gap, max(abs(x - y) for x, y in zip(a["test_error"], b["test_error"])))
     doc.check(gap < mp.mpf(10) ** -30, f"constant schedules (p₂ ≡ p₂, α ≡ p₁) reproduce the unscheduled "
-                                       f"recursion to 30 digits (gap {mp.nstr(gap, 2)})")
+                                       f"recursion to 30 digits (gap {bound_text(gap, 30)})")
     w1 = M.iterate(cfg, dps=30, schedule={"alpha": [Fraction(4, 5)]}, generations=1)["test_error"][0]
     one_shot = {k: v for k, v in cfg.items() if k != "generations"}
     w2 = predict(dict(one_shot, strategy="weighted", alpha=Fraction(4, 5)), dps=30)["test_error"]

@@ -9,7 +9,7 @@ import sympy as sp
 
 from . import equations as eq
 from . import kinds as K
-from .derive import Doc
+from .derive import Doc, bound_text
 
 
 def _f(x, k=6):
@@ -74,9 +74,9 @@ p₂² tr(ΘΣ)/r², the tail p₂²s_min; in general tr(ΔΣ)/c² times p₂².
             worst_pred = max(worst_pred, abs(tiny["test_error"] - fl["test_error"]))
         rows.append((g, hurt, fl))
     doc.check(worst < mp.mpf(10) ** -35, "closed form Σw_kδ_kG_k equals the floor of ζ from "
-                                         f"`limits.floor` for all 9 kinds, to 35 digits (gap {_f(worst, 2)})")
+                                         f"`limits.floor` for all 9 kinds, to 35 digits (gap {bound_text(worst, 35)})")
     doc.check(worst_pred < mp.mpf(10) ** -13, "predict at φ = 10⁻¹⁵ equals the floor of the test error "
-                                              f"for all 9 kinds within 10⁻¹³ (gap {_f(worst_pred, 2)}; the "
+                                              f"for all 9 kinds within 10⁻¹³ (gap {bound_text(worst_pred, 13)}; the "
                                               "first-order term is O(φ))")
     p2 = K.BASE_CONFIG["p2"]
     expected = {"top": p2 ** 2 * Fraction(5, 2), "tail": p2 ** 2 * Fraction(1, 10), "even (identity)": p2 ** 2,

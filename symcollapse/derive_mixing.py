@@ -9,7 +9,7 @@ import sympy as sp
 
 from . import equations as eq
 from . import mixing as M
-from .derive import Doc
+from .derive import Doc, bound_text
 from .limits import c2 as C2, isotropic, r2 as R2, s_iso
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
@@ -49,7 +49,7 @@ fixed point with γ_j = a_jφ/p_j (`equations.mixture_weights("weighted")`), for
         a, b = predict(cfg, dps=40), predict(M.real_only(cfg), dps=40)
         worst = max(worst, max(abs(a[k] - b[k]) for k in ("test_error", "bias", "variance", "zeta")))
     doc.check(worst < mp.mpf(10) ** -30, "at α = 1 both models equal training on the n₁ real "
-                                         f"samples alone (φ/p₁, ψ/p₁), to 30 digits (gap {mp.nstr(worst, 2)})")
+                                         f"samples alone (φ/p₁, ψ/p₁), to 30 digits (gap {bound_text(worst, 30)})")
     floor, ridgeless, roots = M.weighted_floor_isotropic()
     doc.text("""
 **The floor as a function of α.**  The n → ∞ expansion system (derivations/limits.md) of the
@@ -113,7 +113,7 @@ source (w₁: bias; noise: variance; δ: ζ) follows from linearity.
         pl = predict(cfg, dps=40)
         worst = max(worst, max(abs(it[k][0] - pl[k]) for k in ("test_error", "bias", "variance", "zeta")))
     doc.check(worst < mp.mpf(10) ** -30, "anisotropic (3 atoms, λ > 0 and ridgeless φ > 1): generation 1 "
-                                         f"equals plain mixing part by part to 30 digits (gap {mp.nstr(worst, 2)})")
+                                         f"equals plain mixing part by part to 30 digits (gap {bound_text(worst, 30)})")
     doc.text("On the isotropic atom the map is scalar: E(t) = C₀ + aE(t−1) + (cross term), with")
     doc.math(res["a"], "a")
     doc.math(res["beta"], r"\beta")

@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from . import equations as eq
-from .derive import Doc
+from .derive import Doc, bound_text
 
 A2 = [{"weight": Fraction(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": Fraction(1, 2)},
       {"weight": Fraction(1, 2), "s1": Fraction(1, 2), "s2": Fraction(3, 2), "theta": Fraction(1, 2),
@@ -29,10 +29,6 @@ def _solve(system, cfg, dps=30):
         sol = solve_point(c, params, spec.atoms, dps=dps)
         outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(spec.atoms))
     return {str(x): v for x, v in zip(c.unknowns, sol.x)}, outs
-
-
-def _below(x, digits):
-    return f"< 1e-{digits}" if x < mp.mpf(10) ** -digits else mp.nstr(x, 3)
 
 
 def document() -> str:
@@ -78,7 +74,7 @@ R = (a₁X₁ᵀX₁/n₁ + a₂X₂ᵀX₂/n₂ + λI)⁻¹, rows of X_j ~ N(0,
         gap = max(abs(x["g_n1"] - hand["e1"]), abs(x["g_n2"] - hand["e2"]))
     doc.check(gap < mp.mpf(10) ** -30,
               f"plain mixing: g_nj = e_j of the hand-derived fixed point (THEORY-linear.md §1) at "
-              f"a 2-atom config with Σ₁ ≠ Σ₂ ({_below(gap, 30)})")
+              f"a 2-atom config with Σ₁ ≠ Σ₂ ({bound_text(gap, 30)})")
 
     doc.text("""
 ## 2. The test error, and the existing models regenerated
@@ -99,7 +95,7 @@ R_P(t) = (S(M̂ + tΣ₁)Sᵀ + λ)⁻¹).  Generated against hand-derived (`sc.
                 w = max(abs(outs[k] - ref[k]) / ref["test_error"]
                         for k in ("test_error", "bias", "variance", "zeta"))
             doc.check(w < mp.mpf(10) ** -30, f"{model}, {strategy}: Bias, Var, ζ, E_test of the "
-                                             f"generated system = predict ({_below(w, 30)})")
+                                             f"generated system = predict ({bound_text(w, 30)})")
             rows.append(f"| {model} | {strategy} | {len(sysm.unknowns)} | "
                         f"{mp.nstr(outs['test_error'], 20)} |")
     doc.text("| model | strategy | unknowns | E_test |\n|---|---|---|---|\n" + "\n".join(rows))
@@ -127,7 +123,7 @@ tQ, Q = μ₁,₁²SΣ₁Sᵀ + μ*,₁² (`models.random_features.sources`).  T
     doc.check(worst < mp.mpf(10) ** -30,
               "the engine's random-features system = the statement of THEORY-random-features.md "
               f"(encoded independently, `rf_reference`) at 4 configs, ReLU and tanh, ψ on both "
-              f"sides of 1, one with tr Σ₁ ≠ tr Σ₂ ({_below(worst, 30)}); 20 + 20 random points: "
+              f"sides of 1, one with tr Σ₁ ≠ tr Σ₂ ({bound_text(worst, 30)}); 20 + 20 random points: "
               "`python benchmarks/rf_engine_vs_reference.py`")
     lin = RF.predict(dict(cfg, model="random_features", activation="relu", psi=2), dps=30,
                      constants={"mu1": (1, 1), "kappa": (0, 0)})
@@ -135,6 +131,6 @@ tQ, Q = μ₁,₁²SΣ₁Sᵀ + μ*,₁² (`models.random_features.sources`).  T
     with mp.workdps(40):
         gap = abs(lin["test_error"] - proj["test_error"]) / proj["test_error"]
     doc.check(gap < mp.mpf(10) ** -30, "with a linear activation (μ₁ = 1, μ* = 0) the random-features "
-                                       f"system is the projections model ({_below(gap, 30)})")
+                                       f"system is the projections model ({bound_text(gap, 30)})")
     doc.text(f"\n_{doc.checks} checks passed._\n")
     return doc.render()

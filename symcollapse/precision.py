@@ -14,10 +14,15 @@ warm-started from the first.  The digits are released when the two agree to
 either direction, still rounds to the same ``dps``-digit decimal (Ziv's test); otherwise
 the guard g doubles and the computation runs again.  Each released value is the mpf
 nearest to its correctly rounded ``dps``-digit decimal, so that printing it with ``dps``
-digits gives that decimal.  A number that no precision resolves — below
-:math:`10^{-(2\,\mathrm{dps}+60)}` of the largest number reported beside it, at working
-precisions that would resolve it (e.g. a training error that vanishes by cancellation
-where every row is fitted) — is reported as 0.
+digits gives that decimal.
+
+Before that, every output of a fixed point is evaluated once more in ball arithmetic, its
+unknowns as balls of their Newton error bounds (:func:`check_balls`): a ball wider than
+10⁻⁽ᵈᵖˢ⁺³⁾ of its value — a cancellation, or a value sensitive to an unknown known only to
+a few digits — raises the precision by the digits it lacks, a cancellation that two
+nearby precisions would lose alike included.  A ball that contains 0 and is narrower than
+:math:`10^{-(2\,\mathrm{dps}+60)}` of the largest output proves its value 0 to that level
+(e.g. a training error that vanishes where every row is fitted): it is reported as 0.
 """
 from __future__ import annotations
 
@@ -70,24 +75,34 @@ class ShortOfDigits(ConvergenceError):
         self.digits = digits
 
 
-def check_balls(balls: dict, dps: int, w: int):
-    """Raise :class:`ShortOfDigits` when an output ball (name → (mid, rad)) is wider than
-    10^-(dps+3) of its midpoint — unless it is 0 up to rounding (both below 10^-(w-10) of
-    the largest output)."""
+def check_balls(balls: dict, dps: int, w: int) -> set:
+    """Judge output balls (name → (mid, rad), mpf) against ``dps`` digits.
+
+    Returns the names of the balls that prove their value 0 to the documented level: they
+    contain 0 and their radius is below :math:`10^{-z}` of the largest midpoint (z =
+    :func:`zero_digits`) — such a value is reported as 0.  Raises :class:`ShortOfDigits`
+    when another ball is wider than 10^-(dps+3) of its midpoint, asking for the digits that
+    would narrow it enough."""
     scale = max((abs(m) for m, _ in balls.values() if mp.isfinite(m)), default=mp.mpf(0))
-    need = 0
+    zero_level = scale * mp.mpf(10) ** (-zero_digits(dps))
+    zeros, need = set(), 0
     for name, (mid, rad) in balls.items():
         if not mp.isfinite(rad):
             need = max(need, w)
             continue
         if rad <= abs(mid) * mp.mpf(10) ** (-(dps + 3)):
             continue
-        if abs(mid) <= scale * mp.mpf(10) ** (10 - w) and rad <= scale * mp.mpf(10) ** (10 - w):
+        if abs(mid) <= rad <= zero_level:
+            zeros.add(name)
             continue
-        lost = rad / abs(mid) if mid else rad / max(scale, mp.mpf(10) ** (-w))
-        need = max(need, int(mp.ceil(mp.log10(lost))) + dps + 3 + 1)
+        target = max(abs(mid) * mp.mpf(10) ** (-(dps + 3)), zero_level)
+        if target == 0:
+            need = max(need, w)
+            continue
+        need = max(need, int(mp.ceil(mp.log10(rad / target))) + 1)
     if need:
         raise ShortOfDigits(f"the outputs need {need} more digits than {w}", need)
+    return zeros
 
 
 def max_guard(dps: int) -> int:
@@ -110,7 +125,7 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
     rounded.  Raises
     :class:`ConvergenceError` when no precision up to ``dps + max_guard(dps)`` agrees.
     """
-    guard, warm, previous, w_prev = GUARD, None, None, None
+    guard, warm, previous = GUARD, None, None
     while True:
         w = dps + guard
         try:
@@ -125,9 +140,8 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
             continue
         if previous is not None:
             checked = _without(values, unchecked)
-            if _agree(_without(previous, unchecked), checked, dps, floors=(w_prev, w)):
-                out = round_values(_zeroed(_without(previous, unchecked), checked, dps,
-                                           floors=(w_prev, w)), dps)
+            if _agree(_without(previous, unchecked), checked, dps):
+                out = round_values(checked, dps)
                 out.update({k: values[k] for k in unchecked if k in values})
                 return out, w, warm
             guard = 2 * guard
@@ -137,42 +151,27 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
             raise ConvergenceError(
                 f"{what}: the digits could not be confirmed (working precision up to "
                 f"{dps + guard // 2} digits gave different values)")
-        previous, w_prev = values, w
+        previous = values
 
 
 def _without(values: dict, keys) -> dict:
     return {k: v for k, v in values.items() if k not in keys}
 
 
-def _leaves(values):
-    """The finite mpf numbers directly in a dict, or in its lists."""
-    for v in values.values():
-        for x in (v if isinstance(v, (list, tuple)) else [v]):
-            if isinstance(x, mp.mpf) and mp.isfinite(x):
-                yield x
-
-
-def _agree(a, b, dps: int, scale=None, floors=None) -> bool:
-    """Whether ``b`` (the more precise run) confirms ``a`` to ``dps`` digits.
-
-    Digits are relative to each number's own magnitude.  One exception: a number that is
-    0 up to rounding — below 10^-(w − 10) of the largest number beside it (``scale``,
-    taken per dict) at both working precisions ``floors`` = (w1, w2), both resolving
-    :func:`zero_digits` digits, e.g. a training error that vanishes by cancellation
-    where every row is fitted — is confirmed as 0 (:func:`_zeroed` reports it as 0)."""
+def _agree(a, b, dps: int) -> bool:
+    """Whether ``b`` (the more precise run) confirms ``a`` to ``dps`` digits, each number
+    relative to its own magnitude (0 only by 0)."""
     if isinstance(b, dict):
-        if not (isinstance(a, dict) and a.keys() == b.keys()):
-            return False
-        top = abs(max(_leaves(b), key=abs, default=mp.mpf(0)))
-        return all(_agree(a[k], b[k], dps, top, floors) for k in b)
+        return isinstance(a, dict) and a.keys() == b.keys() and all(
+            _agree(a[k], b[k], dps) for k in b)
     if isinstance(b, (list, tuple)):
         return isinstance(a, (list, tuple)) and len(a) == len(b) and all(
-            _agree(x, y, dps, scale, floors) for x, y in zip(a, b))
+            _agree(x, y, dps) for x, y in zip(a, b))
     if not isinstance(b, mp.mpf):
         return a == b or not isinstance(a, mp.mpf)
     if not isinstance(a, mp.mpf):
         return False
-    return _digits_agree(a, b, dps) or _negligible(a, b, scale, floors, dps)
+    return _digits_agree(a, b, dps)
 
 
 def _digits_agree(a, b, dps: int) -> bool:
@@ -188,37 +187,9 @@ def _digits_agree(a, b, dps: int) -> bool:
 
 
 def zero_digits(dps: int) -> int:
-    """A number below :math:`10^{-z}` of the largest number reported beside it, z =
-    2·dps + 60, that no working precision resolves is reported as 0."""
+    """A number proved (in ball arithmetic) to lie below :math:`10^{-z}` of the largest
+    number computed beside it, z = 2·dps + 60, is reported as 0."""
     return 2 * dps + 60
-
-
-def _negligible(a, b, scale, floors, dps) -> bool:
-    """Both runs' values are rounding noise around 0, at working precisions that resolve
-    :func:`zero_digits` digits of ``scale``: below their rounding floors, and not agreeing
-    on a single digit (a value whose digits begin to agree is a small number, not a
-    zero: the precision rises)."""
-    if not scale or floors is None or not (mp.isfinite(a) and mp.isfinite(b)):
-        return False
-    w1, w2 = floors
-    if w1 - 10 < zero_digits(dps):
-        return False
-    if abs(a) > scale * mp.mpf(10) ** (10 - w1) or abs(b) > scale * mp.mpf(10) ** (10 - w2):
-        return False
-    return a == 0 or b == 0 or abs(a - b) > abs(b) / 2
-
-
-def _zeroed(a, b, dps, scale=None, floors=None):
-    """``b`` with each number that :func:`_agree` confirmed as 0 (not by its digits) set
-    to 0."""
-    if isinstance(b, dict):
-        top = abs(max(_leaves(b), key=abs, default=mp.mpf(0)))
-        return {k: _zeroed(a[k], v, dps, top, floors) for k, v in b.items()}
-    if isinstance(b, (list, tuple)):
-        return type(b)(_zeroed(x, y, dps, scale, floors) for x, y in zip(a, b))
-    if isinstance(b, mp.mpf) and not _digits_agree(a, b, dps):
-        return mp.mpf(0)
-    return b
 
 
 def round_values(values, dps: int):

@@ -76,7 +76,8 @@ def _answer(cfg, dps, certify=False):
 
 def _same_digits(low, high, dps, scale) -> bool:
     """The same ``dps`` digits; or 0 at ``dps`` for a number that the higher precision puts
-    below the documented zero level (10^-(2dps+60) of the largest number reported)."""
+    below the documented zero level (10^-(2dps+60) of the largest number computed; a
+    generous reading: the reference is the largest number reported)."""
     if low is None or high is None:
         return low is high
     if not (mp.isfinite(low) and mp.isfinite(high)):
