@@ -1,8 +1,8 @@
 r"""Working precision: held for the duration of a call, and every reported digit confirmed.
 
 mpmath keeps its precision in one process-wide context (``mp.dps``).  The toolkit's
-numerical entry points change it only inside :func:`held`, which takes a process-wide
-re-entrant lock: calls from several threads run one after the other, each at its own
+numerical entry points change it only under :func:`serialized`, which takes a
+process-wide re-entrant lock: calls from several threads run one after the other, each at its own
 precision, and the caller's precision is restored afterwards.  (Other mpmath code that
 runs in a parallel thread while a toolkit call holds the lock sees the call's precision;
 run such code in another process.)
@@ -26,7 +26,6 @@ nearby precisions would lose alike included.  A ball that contains 0 and is narr
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import threading
 
@@ -42,19 +41,9 @@ CONFIRM_STEP = 10
 _LOCK = threading.RLock()
 
 
-@contextlib.contextmanager
-def held(dps: int | None = None):
-    """Hold the toolkit's precision lock (and, with ``dps``, work at ``dps`` digits)."""
-    with _LOCK:
-        if dps is None:
-            yield
-        else:
-            with mp.workdps(dps):
-                yield
-
-
 def serialized(fn):
-    """Decorator: ``fn`` runs holding the precision lock (see :func:`held`)."""
+    """Decorator: ``fn`` runs holding the toolkit's process-wide precision lock, and the
+    caller's precision is restored when it returns (or raises)."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with _LOCK:
@@ -167,10 +156,8 @@ def _agree(a, b, dps: int) -> bool:
     if isinstance(b, (list, tuple)):
         return isinstance(a, (list, tuple)) and len(a) == len(b) and all(
             _agree(x, y, dps) for x, y in zip(a, b))
-    if not isinstance(b, mp.mpf):
-        return a == b or not isinstance(a, mp.mpf)
-    if not isinstance(a, mp.mpf):
-        return False
+    if not (isinstance(a, mp.mpf) and isinstance(b, mp.mpf)):
+        return type(a) is type(b) and a == b
     return _digits_agree(a, b, dps)
 
 
