@@ -383,10 +383,11 @@ class Factored:
     our systems range over many orders of magnitude (10⁻⁵⁰ beside 1), and an unscaled
     pivot test would call such a Jacobian singular.  :meth:`solve` gives J⁻¹F.
 
-    Raises ``ZeroDivisionError`` when a pivot of the equilibrated matrix vanishes, and
-    :class:`NearlySingular` when one is below n·ε of the working precision, or when a row
-    or a column is 0 (its entries cancelled at this precision: a complement 1 − α of an α
-    next to 1 expanded away, say) — a condition beyond what this precision resolves."""
+    Raises :class:`NearlySingular` (a ``ZeroDivisionError``) when a pivot of the
+    equilibrated matrix is below n·ε of the working precision (0 included), or when a row
+    or a column is 0: a condition beyond what this precision resolves (entries that
+    cancelled, e.g. a complement 1 − α of an α next to 1 expanded away); a matrix that is
+    singular at every precision meets the largest guard of the caller's escalation."""
 
     def __init__(self, J):
         n = J.rows if hasattr(J, "rows") else len(J)
@@ -404,8 +405,6 @@ class Factored:
         small = n * mp.eps
         for k in range(n):
             piv = max(range(k, n), key=lambda i: abs(A[i][k]))
-            if A[piv][k] == 0:
-                raise ZeroDivisionError("a pivot of the Jacobian is 0")
             if abs(A[piv][k]) <= small:
                 raise NearlySingular(f"a pivot of the equilibrated Jacobian is "
                                      f"{mp.nstr(abs(A[piv][k]), 3)}")
@@ -445,11 +444,9 @@ def _factor(J, it, norm):
     try:
         return Factored(J)
     except NearlySingular as exc:
-        raise PrecisionLimited(f"Newton: nearly singular Jacobian at iteration {it} ({exc})",
+        raise PrecisionLimited(f"Newton: singular Jacobian at iteration {it} at "
+                               f"{mp.mp.dps} digits ({exc}; residual {mp.nstr(norm, 3)})",
                                None, mp.inf) from None
-    except ZeroDivisionError:
-        raise ConvergenceError(
-            f"Newton: singular Jacobian at iteration {it} (residual {mp.nstr(norm, 3)})") from None
 
 
 def _step(LU, F, it):
