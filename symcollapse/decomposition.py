@@ -25,7 +25,7 @@ from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .errors import ConfigError, ConvergenceError, UnsupportedError
 from .regimes import Regime, parameter_values, select
-from .precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized
+from .precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
 from .solve import newton_to_tolerance, solve_point
 from .spec import parse
 
@@ -295,6 +295,19 @@ def _check_outputs(c, sol, params, atoms, dps) -> set:
                                     sol.correction), dps, mp.mp.dps)
 
 
+def _zeroed(sol, dps: int) -> list:
+    """The solved unknowns as reported: an unknown whose error ball (radius twice its last
+    Newton correction) contains 0 and lies below the zero level (10^-z of the largest
+    unknown, z = :func:`~symcollapse.precision.zero_digits`) is 0 — its computed value is
+    rounding noise that changes with the working precision."""
+    if not sol.correction:
+        return list(sol.x)
+    scale = max((abs(v) for v in sol.x), default=mp.mpf(0))
+    level = scale * mp.mpf(10) ** (-zero_digits(dps))
+    return [mp.mpf(0) if abs(v) <= 2 * d <= level else v
+            for v, d in zip(sol.x, sol.correction)]
+
+
 def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     system = regime.system
     c = compile_system(system)
@@ -313,7 +326,7 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
         if outs["test_error"] < -tiny:
             raise ConvergenceError(f"negative test error {mp.nstr(outs['test_error'], 5)} "
                                    f"in regime {regime.name}: the solve is not trustworthy")
-    unknowns = {str(x): v for x, v in zip(c.unknowns, sol.x)}
+    unknowns = {str(x): v for x, v in zip(c.unknowns, _zeroed(sol, dps))}
     for x, v in zip(c.unknowns, sol.x):
         if x in system.positive and v <= 0:
             raise ConvergenceError(f"unknown {x} = {mp.nstr(v, 5)} left its domain (> 0)")

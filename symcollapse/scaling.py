@@ -12,9 +12,10 @@ coordinate, θ = w², δ = δ (a reference dimension D = 1).  :func:`power_law_a
 series into atoms: coordinates i < N0 exactly, the tail by the midpoint form of
 Euler–Maclaurin, :math:`\sum_{i\ge N_0} f(i) = \int_{N_0-1/2}^\infty f(x)\,dx
 + \tfrac1{24}f'(N_0-\tfrac12) + O(f''')`, with the integral by Gauss–Legendre panels in
-log x (one panel per e-fold, so the crossover at :math:`i\sim\kappa^{-1/\beta}` is resolved
-for any n) and f' by a two-point stencil.  Then :func:`~symcollapse.predict` and
-:func:`~symcollapse.curve` apply unchanged.
+log x (one panel per e-fold over 32 e-folds, so the crossover at
+:math:`i\sim\kappa^{-1/\beta}` is resolved for any practical n, then wider panels) and
+f' by a two-point stencil.  Then :func:`~symcollapse.predict` and :func:`~symcollapse.curve`
+apply unchanged.
 
 **Derived** (:func:`clean_rate`, :func:`tuned_rate`, by SymPy from Mellin-type integrals
 of the fixed point, with their conditions): for clean noiseless data the ridgeless error
@@ -40,8 +41,10 @@ from .spec import Atom, Spec, to_number
 
 #: Default size of the exact head of the series.
 HEAD = 400
-#: Gauss–Legendre nodes per e-fold of the tail.
+#: Gauss–Legendre nodes per panel of the tail.
 NODES = 24
+#: The tail's panels are one e-fold wide up to this many e-folds beyond the head.
+UNIT_PANELS = 32
 
 
 @dataclass(frozen=True)
@@ -77,27 +80,52 @@ class PowerLaw:
         """(s1, s2, w², δ) at coordinate i (mpf, current precision)."""
         b2 = self.beta if self.beta2 is None else self.beta2
         gd = self.gamma if self.gamma_delta is None else self.gamma_delta
-        return (i ** -mp.mpf(self.beta), i ** -mp.mpf(b2), mp.mpf(self.r0) * i ** -mp.mpf(self.gamma),
-                mp.mpf(self.c0) * i ** -mp.mpf(gd))
+        return (i ** -_mpf(self.beta), i ** -_mpf(b2), _mpf(self.r0) * i ** -_mpf(self.gamma),
+                _mpf(self.c0) * i ** -_mpf(gd))
+
+
+def _mpf(v):
+    """An int, float or Fraction as mpf at the current precision (exact rationals rounded
+    once)."""
+    if isinstance(v, Fraction):
+        return mp.mpf(v.numerator) / v.denominator
+    return mp.mpf(v)
 
 
 @functools.lru_cache(maxsize=32)
+def _panels(decay: float, dps: int):
+    """Panel edges in u = ln(x/a) for the tail integral: unit panels up to u = UNIT_PANELS
+    (the crossover i ~ κ^(−1/β) lies there for any n up to ~e^UNIT_PANELS·N0), then panels
+    doubling up to a width 8/decay, until the slowest integrand x·x^−decay has fallen below
+    10^−(dps+8).  Beyond the crossover the integrand in u is a sum of exponentials
+    e^−(decay + jβ)u, which 24-node Gauss–Legendre integrates to ~10^−32 relative on a
+    panel of width 8/decay."""
+    end = (dps + 8) * mp.log(10) / decay + 2
+    edges, u, width = [0], 0, 1
+    while u < end:
+        if u >= UNIT_PANELS:
+            width = min(2 * width, max(1, int(8 / decay)))
+        u += width
+        edges.append(u)
+    return tuple(edges)
+
+
 def _rule(decay: float, head: int, nodes: int, dps: int):
     """Nodes and weights of the tail rule for Σ_{i ≥ head} (midpoint Euler–Maclaurin):
-    Gauss–Legendre on panels [e^k, e^{k+1}]·(head − 1/2) in u = ln x, until the slowest
-    integrand x·x^-decay has fallen below 10^-(dps+5); plus the f' stencil."""
+    Gauss–Legendre on panels [e^u_k, e^u_{k+1}]·(head − 1/2) in u = ln x (:func:`_panels`);
+    plus the f' stencil."""
     with mp.workdps(dps):
         a = mp.mpf(head) - mp.mpf(1) / 2
-        panels = int(mp.ceil((dps + 8) * mp.log(10) / decay)) + 2
         gl = mp.calculus.quadrature.GaussLegendre(mp.mp)
         degree = max(1, int(mp.ceil(mp.log(nodes, 2) - 1)))
         base = gl.calc_nodes(degree, mp.mp.prec)  # nodes on [-1, 1] with weights
         rule = []
-        for k in range(panels):
+        edges = _panels(decay, dps)
+        for lo, hi in zip(edges, edges[1:]):
             for t, w in base:
-                u = k + (t + 1) / 2
+                u = lo + (t + 1) * (hi - lo) / 2
                 x = a * mp.exp(u)
-                rule.append((x, w / 2 * x))  # dx = x du
+                rule.append((x, w * (hi - lo) / 2 * x))  # dx = x du
         # +(1/24) f'(a) ≈ (1/24)(f(head) − f(head − 1)), a = head − 1/2
         rule.append((mp.mpf(head), mp.mpf(1) / 24))
         rule.append((mp.mpf(head - 1), -mp.mpf(1) / 24))
@@ -297,7 +325,7 @@ def floor(law: PowerLaw, p2, sigma1=0, sigma2=0, dps: int = 30) -> dict:
     with mp.workdps(dps + 5):
         p2m = mp.mpf(to_number("p2", p2).numerator) / to_number("p2", p2).denominator
         sig = [mp.mpf(str(x)) for x in (sigma1, sigma2)]
-        sums = {eq.DELTA: mp.mpf(law.c0) * mp.zeta(mp.mpf(gd) + law.beta)}
+        sums = {eq.DELTA: _mpf(law.c0) * mp.zeta(_mpf(gd) + _mpf(law.beta))}
         out = {}
         for part, d in dens.items():
             d = sp.expand(d)
@@ -305,7 +333,7 @@ def floor(law: PowerLaw, p2, sigma1=0, sigma2=0, dps: int = 30) -> dict:
             rest = sp.simplify(d - coeff_delta * eq.DELTA)
             if rest.has(eq.DELTA, eq.THETA):
                 raise AssertionError(f"floor: unexpected {part} density {d}")
-            vals = {beta_s: mp.mpf(law.beta), eq.p2: p2m, eq.sigma1: sig[0], eq.sigma2: sig[1]}
+            vals = {beta_s: _mpf(law.beta), eq.p2: p2m, eq.sigma1: sig[0], eq.sigma2: sig[1]}
             c = coeff_delta.subs(eq.S1, 1)  # the δ-density is (coefficient)·δ·s
             if sp.simplify(coeff_delta - c * eq.S1) != 0:
                 raise AssertionError("floor: the shift density is not proportional to δ·s")

@@ -478,7 +478,10 @@ def spread_digits(values) -> int:
     for v in values:
         if v:
             v = abs(v)
-            num, den = (v.numerator, v.denominator) if hasattr(v, "denominator") else (v, 1)
+            if not hasattr(v, "denominator"):  # an mpf (any exponent)
+                logs.append(float(mp.log10(v)))
+                continue
+            num, den = v.numerator, v.denominator
             logs.append(math.log10(num) - math.log10(den) if num < 10 ** 300 and den < 10 ** 300
                         else (len(str(num)) - len(str(den))))
     return int(math.ceil(max(logs) - min(logs))) if logs else 0

@@ -9,10 +9,13 @@ The profiles are registered in ``tests/conftest.py``:
   --hypothesis-profile explore tests/test_pencil.py``, one file at a time; see the
   README).  A failure found there is fixed and pinned with ``@example``.
 """
+import os
+
 from hypothesis import settings
 
-#: Examples per property file under the ``explore`` profile.
-EXPLORE_PER_FILE = 20_000
+#: Examples per property file under the ``explore`` profile (``SYMCOLLAPSE_EXPLORE_PER_FILE``
+#: sets another count, e.g. to split a long exploration over several runs).
+EXPLORE_PER_FILE = int(os.environ.get("SYMCOLLAPSE_EXPLORE_PER_FILE", "20000"))
 
 
 def exploring() -> bool:

@@ -449,3 +449,27 @@ def test_evaluate_matches_numpy():
 
 def a_val(values):
     return values[a]
+
+
+# ----------------------------------------------------------------------------- second pass
+
+def test_operator_type_error_messages_are_exact():
+    with pytest.raises(TypeError, match=r"^use @ for the product of two matrices; \* is for "
+                                        r"scalars$"):
+        X1 * X2
+    with pytest.raises(TypeError, match=r"^a matrix divides nothing; use inverse\(A\)$"):
+        X1 / X2
+    with pytest.raises(ValueError, match=r"^Diag power 0 is the identity; use Identity\(dim\)$"):
+        Diag("S", "d", 0)
+
+
+def test_inverse_of_a_sum_with_content_two():
+    e = inverse(2 * C + 2 * C.T)
+    assert isinstance(e, Scaled) and e.coeff == sp.Rational(1, 2)
+    assert e.arg == Inverse(C + C.T)
+    assert e == inverse(C + C.T) / 2
+
+
+def test_scaled_latex_prints_its_argument_with_the_printer():
+    assert tex(2 * S1 ** 2) == r"2 \Sigma_{1}^{2}"
+    assert tex(lam * S1.sqrt()) == r"\lambda \Sigma_{1}^{\frac{1}{2}}"

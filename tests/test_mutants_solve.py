@@ -278,3 +278,403 @@ def test_batched_inverse_marks_singular_matrices():
     J = np.array([np.eye(2), [[1.0, 2.0], [2.0, 4.0]]])
     inv = S._batched_inverse(J)
     assert np.allclose(inv[0], np.eye(2)) and np.all(np.isnan(inv[1]))
+
+
+# ----------------------------------------------------------------------------- precision schedules
+
+def test_floor_zone_is_half_the_working_digits():
+    for dps, half in ((30, 15), (31, 15), (45, 22)):
+        with mp.workdps(dps):
+            assert S._floor_zone() == mp.mpf(10) ** -half
+
+
+def test_continued_raises_the_guard_by_doubling_up_to_the_largest(monkeypatch):
+    """The mpmath continuation runs at the working precision w, then, where it stalls, at
+    w + 15, w + 30, w + 60, ... while the guard stays within max_guard(w)."""
+    from symcollapse.precision import max_guard
+    c = _sqrt_system()
+    seen = []
+
+    def stalls_below(limit):
+        def fake(c_, p, atoms):
+            seen.append(mp.mp.dps)
+            assert p == [mp.mpf(4)]
+            if mp.mp.dps < limit:
+                raise ConvergenceError("stalled")
+            return [mp.mpf(2)]
+        return fake
+
+    with mp.workdps(40):
+        monkeypatch.setattr(S, "continuation_mp", stalls_below(40))
+        assert S._continued(c, {a: Fraction(4)}, ONE_ATOM) == [2] and seen == [40]
+        seen.clear()
+        monkeypatch.setattr(S, "continuation_mp", stalls_below(100))
+        assert S._continued(c, {a: Fraction(4)}, ONE_ATOM) == [2]
+        assert seen == [40, 55, 70, 100]
+        seen.clear()
+        monkeypatch.setattr(S, "continuation_mp", stalls_below(10 ** 6))
+        with pytest.raises(ConvergenceError, match=r"^stalled \(up to 520 digits\)$"):
+            S._continued(c, {a: Fraction(4)}, ONE_ATOM)
+        assert seen == [40, 55, 70, 100, 160, 280, 520] and max_guard(40) == 480
+
+
+def test_newton_to_tolerance_raises_the_guard_by_doubling(monkeypatch):
+    """Each PrecisionLimited restarts Newton from its last iterate with the guard
+    doubled (15, 30, 60, ...), at the tolerance of the caller's precision."""
+    c = _sqrt_system()
+    seen = []
+
+    def fake(c_, x, p, atoms, *, tol):
+        seen.append((mp.mp.dps, [float(v) for v in x], tol))
+        if mp.mp.dps < 90:
+            raise S.PrecisionLimited("floor", [mp.mpf(len(seen))], mp.mpf(1))
+        return S.Solution(x=list(x), residual=0, step=0, iterations=1)
+
+    monkeypatch.setattr(S, "newton_mp", fake)
+    with mp.workdps(30):
+        sol = S.newton_to_tolerance(c, [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
+    tol = mp.mpf(10) ** -22
+    assert [s[0] for s in seen] == [30, 45, 60, 90]
+    assert [s[1] for s in seen] == [[7.0], [1.0], [2.0], [3.0]]
+    assert all(abs(s[2] / tol - 1) < mp.mpf(10) ** -20 for s in seen)
+    assert sol.x == [3]
+    seen.clear()
+    given = mp.mpf("1e-5")
+    with mp.workdps(30):
+        S.newton_to_tolerance(c, [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM, tol=given)
+    assert all(s[2] is given for s in seen)
+
+
+def test_newton_to_tolerance_names_the_digits_it_gave_up_at(monkeypatch):
+    def fake(c_, x, p, atoms, *, tol):
+        raise S.PrecisionLimited("floor", [mp.mpf(1)], mp.mpf(1))
+
+    monkeypatch.setattr(S, "newton_mp", fake)
+    with mp.workdps(30):
+        with pytest.raises(ConvergenceError, match=r"^floor \(and up to 510 digits\)$") as info:
+            S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
+    assert not isinstance(info.value, S.PrecisionLimited)
+
+
+# ----------------------------------------------------------------------------- small pieces
+
+def test_precision_limited_carries_the_iterate_and_its_correction():
+    e = S.PrecisionLimited("msg", [1, 2], mp.mpf("0.5"))
+    assert isinstance(e, ConvergenceError) and str(e) == "msg"
+    assert e.x == [1, 2] and e.relative == mp.mpf("0.5")
+
+
+def test_step_refuses_a_non_finite_correction():
+    with mp.workdps(30):
+        LU = S.Factored(mp.matrix([[1, 0], [0, 2]]))
+        assert list(S._step(LU, mp.matrix([2, 4]), 1)) == [2, 2]
+        with pytest.raises(ConvergenceError, match=r"^Newton: non-finite step at iteration 4$"):
+            S._step(LU, mp.matrix([mp.inf, 1]), 4)
+        with pytest.raises(ConvergenceError, match="non-finite"):
+            S._step(LU, mp.matrix([1, mp.nan]), 4)
+
+
+def test_factor_message_names_iteration_digits_reason_and_residual():
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S._factor(mp.matrix([[1, 2], [0, 0]]), 7, mp.mpf("0.00125"))
+    assert str(info.value) == ("Newton: singular Jacobian at iteration 7 at 30 digits "
+                               "(a row of the Jacobian is 0; residual 0.00125)")
+    assert info.value.x is None and info.value.relative == mp.inf
+    with mp.workdps(30):
+        assert S._factor(mp.matrix([[2]]), 1, 0).solve(mp.matrix([4]))[0] == 2
+
+
+def test_spectral_scale_is_the_largest_atom_value():
+    A = AtomArrays(np.ones(2), np.array([0.5, 3.0]), np.array([2.0, 0.25]), np.ones(2),
+                   np.ones(2))
+    assert S._spectral_scale(A) == 3.0
+    A = AtomArrays(np.ones(1), np.array([0.5]), np.array([7.0]), np.ones(1), np.ones(1))
+    assert S._spectral_scale(A) == 7.0
+    zero = AtomArrays(np.ones(1), np.zeros(1), np.zeros(1), np.ones(1), np.ones(1))
+    assert S._spectral_scale(zero) == 1.0
+    empty = AtomArrays(np.ones(0), np.zeros(0), np.zeros(0), np.ones(0), np.ones(0))
+    assert S._spectral_scale(empty) == 1.0
+
+
+def test_positive_index_lists_the_positive_unknowns():
+    c = compile_system(system("pair", [x, y], [x - 1, y - 2], {x: 1, y: 1}, positive=(y,)))
+    assert list(S._positive_index(c)) == [1]
+    assert list(S._positive_index(_tangent_system())) == []
+
+
+def test_float_representable_bounds_are_inclusive():
+    assert S._float_representable([Fraction(1, 10 ** 280), 10 ** 280, 0, Fraction(-3, 7)])
+    assert not S._float_representable([Fraction(-1, 10 ** 281)])
+    assert not S._float_representable([-10 ** 281])
+    assert not S._float_representable([mp.inf]) and not S._float_representable([mp.nan])
+
+
+def test_spread_digits_of_huge_numbers_counts_their_digits():
+    assert S.spread_digits([10 ** 350, 1]) == 350
+    assert S.spread_digits([Fraction(10 ** 301, 3), Fraction(1, 10 ** 5)]) == 306
+    assert S.spread_digits([Fraction(-1, 100), 10]) == 3
+
+
+def test_float_newton_without_lambda_and_with_damping():
+    """x² = a by continuation_np (no λ: Newton from the guess); 1 − a/x = 0 from x = 1 with
+    a = 10⁻³, where the full step leaves x > 0: damped, the point still converges."""
+    c = _sqrt_system()
+    p = np.array([[4.0], [9.0], [0.25]])
+    A = atoms_float(ONE_ATOM)
+    xs, ok, res = S.continuation_np(c, p, A)
+    assert ok.all() and np.allclose(xs[:, 0], [2, 3, 0.5], rtol=1e-13) and np.all(res < 1e-12)
+    r = compile_system(system("recip", [x], [1 - a / x], {x: 1}))
+    xs, ok, res = S.newton_np(r, np.array([[1.0], [1.0]]), np.array([[1e-3], [0.5]]), A)
+    assert ok.all() and np.allclose(xs[:, 0], [1e-3, 0.5], rtol=1e-12)
+    assert np.all(res < 1e-10)
+    xs, ok, _ = S.newton_np(c, np.array([[50.0]]), np.array([[2.0]]), A)
+    assert ok.all() and xs[0, 0] == pytest.approx(np.sqrt(2), rel=1e-14)
+
+
+def test_float_newton_reports_no_root():
+    c = compile_system(system("none", [x], [x ** 2 + a], {x: 1}))
+    xs, ok, res = S.newton_np(c, np.array([[1.0]]), np.array([[1.0]]), atoms_float(ONE_ATOM))
+    assert not ok[0] and res[0] >= 1
+
+
+def test_mpmath_continuation_without_lambda_solves_from_the_guess():
+    from symcollapse.compiled import atoms_mp
+    c = _sqrt_system()
+    with mp.workdps(40):
+        got = S.continuation_mp(c, [mp.mpf(2)], atoms_mp(ONE_ATOM))
+        assert abs(got[0] - mp.sqrt(2)) < mp.mpf(10) ** -19
+
+
+def test_walk_reports_where_it_stalled(monkeypatch):
+    def never(c_, x_, p, atoms, tol, maxiter=60):
+        raise ConvergenceError("no")
+
+    monkeypatch.setattr(S, "_guide", never)
+    with mp.workdps(30):
+        p_cur = [mp.mpf(0)]
+        with pytest.raises(ConvergenceError, match=r"^continuation in lam stalled at lam = "
+                                                   r"100\.0$"):
+            S._walk(None, [mp.mpf(1)], p_cur, 0, mp.mpf(100), mp.mpf(1), None, mp.mpf(0))
+        visited = []
+
+        def ok(c_, x_, p, atoms, tol, maxiter=60):
+            visited.append(p[0])
+            return [p[0]]
+
+        monkeypatch.setattr(S, "_guide", ok)
+        p_cur = [mp.mpf(0)]
+        out = S._walk(None, [mp.mpf(1)], p_cur, 0, mp.mpf(100), mp.mpf(1), None, mp.mpf(0))
+    assert p_cur[0] == 1 and out == [1] and visited[-1] == 1
+    assert all(hi > lo for hi, lo in zip(visited, visited[1:]))      # λ decreases to lo
+    assert 100 > visited[0] > 1
+
+
+def test_newton_on_a_linear_system_is_exact_after_one_step():
+    lin = compile_system(system("lin", [x, y], [x - 1, x + y - 3], {x: 1, y: 1}, positive=()))
+    with mp.workdps(30):
+        sol = S.newton_mp(lin, [mp.mpf(5), mp.mpf(-7)], [], atoms_mp_one(),
+                          tol=mp.mpf(10) ** -20)
+    assert sol.x == [1, 2] and sol.iterations == 2
+    assert sol.residual == 0 and sol.step == 0 and sol.correction == [0, 0]
+
+
+def test_newton_failure_messages():
+    c = _tangent_system()
+    with mp.workdps(45):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S.newton_mp(c, [mp.mpf(3), mp.mpf(0)], [mp.mpf(10) ** -60], atoms_mp_one(),
+                        tol=mp.mpf(10) ** -37)
+    assert str(info.value) == ("Newton: singular Jacobian at iteration 1 at 45 digits (a pivot "
+                               "of the equilibrated Jacobian is 0.0; residual 1.0)")
+    assert info.value.x == [3, 0] and info.value.relative == mp.inf
+    none = compile_system(system("none", [x], [x ** 2 + a], {x: 1}))
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited, match=r"^Newton: no acceptable step at iteration "
+                                                     r"\d+ at 30 digits \(relative correction "
+                                                     r"[0-9.e+]+\)$") as info:
+            S.newton_mp(none, [mp.mpf(1)], [mp.mpf(1)], atoms_mp_one(), tol=mp.mpf(10) ** -20,
+                        maxiter=30)
+    assert len(info.value.x) == 1 and info.value.relative > 1
+    lin = compile_system(system("lin", [x], [x - 1], {x: 1}, positive=()))
+    with mp.workdps(30):
+        with pytest.raises(ConvergenceError, match=r"^Newton did not converge in 0 iterations: "
+                                                   r"last relative step \+inf$"):
+            S.newton_mp(lin, [mp.mpf(5)], [], atoms_mp_one(), tol=mp.mpf(10) ** -20, maxiter=0)
+
+
+# ----------------------------------------------------------------------------- ridgeless and tiny scales
+
+def test_float64_continuation_to_the_ridgeless_limit():
+    """λ = 0 exactly (the path ends at a tiny ridge, then Newton at λ = 0): e = 1 − φ for
+    φ < 1; a given starting ridge gives the same answer."""
+    c, params = _linear(Fraction(0))
+    p = np.array([[float(params[s]) for s in c.params]])
+    A = atoms_float(ONE_ATOM)
+    k = c.unknowns.index(eq.e1)
+    for start in (None, 1e3, 0.5):
+        xs, ok, res = S.continuation_np(c, p, A, lam_start=start)
+        assert ok.all() and xs[0, k] == pytest.approx(0.5, rel=1e-12) and res[0] < 1e-12
+
+
+def test_solve_point_at_tiny_scales_goes_through_mpmath():
+    c, params = _linear(Fraction(1, 10 ** 210))
+    tiny = (Atom(Fraction(1), Fraction(1, 10 ** 200), Fraction(1, 10 ** 200), Fraction(1),
+                 Fraction(1)),)
+    with mp.workdps(40):
+        sol = S.solve_point(c, params, tiny, dps=25)
+        e1 = sol.x[c.unknowns.index(eq.e1)]
+        assert abs(e1 / _iso_e(Fraction(1, 10 ** 10), params[eq.phi]) - 1) < mp.mpf(10) ** -30
+
+
+def test_solve_point_ridgeless():
+    c, params = _linear(Fraction(0))
+    with mp.workdps(40):
+        sol = S.solve_point(c, params, ONE_ATOM, dps=25)
+        assert abs(sol.x[c.unknowns.index(eq.e1)] - mp.mpf("0.5")) < mp.mpf(10) ** -30
+
+
+def test_float_newton_stops_a_singular_point_without_stopping_the_others():
+    c = _sqrt_system()
+    A = atoms_float(ONE_ATOM)
+    xs, ok, res = S.newton_np(c, np.array([[0.0], [1.0], [3.0]]), np.array([[4.0], [2.0], [9.0]]),
+                              A)
+    assert list(ok) == [False, True, True]
+    assert xs[0, 0] == 0.0 and res[0] == 4.0                 # never moved: J(0) = 0
+    assert xs[1, 0] == pytest.approx(np.sqrt(2), rel=1e-15) and xs[2, 0] == 3.0
+    xs, ok, _ = S.newton_np(c, np.array([[100.0]]), np.array([[2.0]]), A, maxiter=2)
+    assert not ok[0] and xs[0, 0] < 100                         # too few iterations
+    # done at a loose tol, but converged only with a correction below 1e-7 (1 + |x|)
+    xs, ok, _ = S.newton_np(c, np.array([[1.5]]), np.array([[2.0]]), A, tol=1e-3)
+    assert not ok[0] and 1e-12 < abs(xs[0, 0] - np.sqrt(2)) < 1e-5
+
+
+# ----------------------------------------------------------------------------- path guides
+
+def test_guide_takes_the_rounding_floor_only_in_the_quadratic_zone(monkeypatch):
+    calls = []
+
+    def floor_at(relative):
+        def fake(c_, x_, p, atoms, *, tol, maxiter):
+            calls.append((tol, maxiter))
+            if relative is None:
+                return S.Solution(x=[mp.mpf(5)], residual=0, step=0, iterations=1)
+            raise S.PrecisionLimited("floor here", [mp.mpf(7)], relative)
+        return fake
+
+    monkeypatch.setattr(S, "newton_mp", floor_at(None))
+    assert S._guide(None, [1], [], None, mp.mpf("1e-9"), maxiter=25) == [5]
+    assert calls == [(mp.mpf("1e-9"), 25)]
+    assert S._guide(None, [1], [], None, 1) == [5] and calls[-1][1] == 60
+    for rel in (S.QUADRATIC_ZONE, mp.mpf("1e-9")):
+        monkeypatch.setattr(S, "newton_mp", floor_at(rel))
+        assert S._guide(None, [1], [], None, 1) == [7]
+    monkeypatch.setattr(S, "newton_mp", floor_at(S.QUADRATIC_ZONE * (1 + mp.mpf(10) ** -10)))
+    with pytest.raises(ConvergenceError, match="^floor here$") as info:
+        S._guide(None, [1], [], None, 1)
+    assert not isinstance(info.value, S.PrecisionLimited)
+
+
+def test_mpmath_continuation_schedule(monkeypatch):
+    """From λ = 100·max s down to the target; for λ = 0 down to 10^(-w/2)·min s, then
+    Newton at λ = 0, going down by 10^(-w/2) again where that fails, eight times at most."""
+    c, params = _linear(Fraction(0))
+    k = c.params.index(eq.lam)
+    atoms = AtomArrays([mp.mpf(1)] * 2, [mp.mpf(4), mp.mpf("0.5")], [mp.mpf(2), 0],
+                       [mp.mpf(1)] * 2, [mp.mpf(1)] * 2)
+    walks, guides = [], []
+
+    def walk(c_, x_, p_cur, k_, hi, lo, atoms_, tol):
+        walks.append((hi, lo, tol))
+        p_cur[k_] = lo
+        return x_
+
+    def guide(c_, x_, p, atoms_, tol, maxiter=60):
+        guides.append(p[k])
+        if p[k] == 0:
+            raise ConvergenceError("no")
+        return x_
+
+    monkeypatch.setattr(S, "_walk", walk)
+    monkeypatch.setattr(S, "_guide", guide)
+    with mp.workdps(30):
+        p = c.values_mp(params)
+        with pytest.raises(ConvergenceError, match=r"^continuation in lam to 0 failed below "
+                                                   r"lam = 5\.0e-121$"):
+            S.continuation_mp(c, p, atoms)
+        drop = mp.mpf(10) ** -15
+        assert guides[0] == 400 and guides[1:] == [0] * 8
+        assert len(walks) == 8
+        assert walks[0][:2] == (400, mp.mpf("0.5") * drop)
+        for n, (hi, lo, tol) in enumerate(walks[1:], 1):
+            assert hi == walks[n - 1][1] and lo == hi * drop
+            assert tol == mp.mpf(10) ** -20
+        walks.clear()
+        p[k] = mp.mpf(1000)                                       # beyond 100·max s
+        S.continuation_mp(c, p, atoms)
+        assert walks == [(1000, 1000, mp.mpf(10) ** -20)]
+        walks.clear()
+        p[k] = mp.mpf("0.25")
+        S.continuation_mp(c, p, atoms)
+        assert walks[0][:2] == (400, mp.mpf("0.25"))
+    with mp.workdps(20):
+        walks.clear()
+        S.continuation_mp(c, c.values_mp({**params, eq.lam: Fraction(1, 4)}), atoms)
+        assert walks[0][2] == mp.mpf(10) ** -12
+
+
+def test_factored_accepts_lists_and_pivots_above_the_resolution():
+    with mp.workdps(30):
+        got = S.Factored([[2, 1], [1, 3]]).solve([3, 4])
+        assert list(got) == [1, 1]
+        J = mp.matrix([[1, 1], [1, 1 + mp.mpf(10) ** -25]])       # pivot 1e-25 ≫ 2·eps
+        sol = S.Factored(J).solve(mp.matrix([2, 2 + mp.mpf(10) ** -25]))
+        assert abs(sol[0] - 1) < mp.mpf(10) ** -4 and abs(sol[1] - 1) < mp.mpf(10) ** -4
+        with pytest.raises(S.NearlySingular, match=r"^a pivot of the equilibrated Jacobian "
+                                                   r"is [0-9.]+e-31$"):
+            S.Factored(mp.matrix([[1, 1], [1, 1 + mp.mpf(10) ** -31]]))
+
+
+def test_solve_along_solves_anchors_by_continuation_and_warm_starts_the_rest(monkeypatch):
+    """solve_along's contract: every stride-th point and the last by the λ-continuation,
+    the points between by Newton (10 iterations) from the linear interpolation of the
+    anchors' solutions; nothing redone when those converge; short curves (P ≤ 2·stride)
+    by the continuation alone."""
+    c, params = _linear(Fraction(1, 10))
+    A = atoms_float(ONE_ATOM)
+    k = c.params.index(eq.lam)
+    P = 30
+    p = np.array([[float(params[s]) for s in c.params]] * P)
+    p[:, k] = np.linspace(0.05, 0.5, P)
+    conts, newtons = [], []
+    real_cont, real_newton = S.continuation_np, S.newton_np
+
+    def cont(c_, p_, atoms, **kw):
+        conts.append((p_[:, k].copy(), kw))
+        return real_cont(c_, p_, atoms, **kw)
+
+    def newton(c_, x0, p_, atoms, **kw):
+        if kw.get("maxiter") == 10:
+            newtons.append((np.array(x0, copy=True), p_[:, k].copy(), kw))
+        return real_newton(c_, x0, p_, atoms, **kw)
+
+    monkeypatch.setattr(S, "continuation_np", cont)
+    monkeypatch.setattr(S, "newton_np", newton)
+    x, ok, res = S.solve_along(c, p, A, stride=8, tol=1e-11)
+    anchors = [0, 8, 16, 24, 29]
+    assert ok.all() and np.all(res < 1e-9) and x.shape == (P, len(c.unknowns))
+    assert len(conts) == 1 and list(conts[0][0]) == list(p[anchors, k])
+    assert conts[0][1] == {"tol": 1e-11}
+    assert len(newtons) == 1
+    x0, lams, kw = newtons[0]
+    rest = [i for i in range(P) if i not in anchors]
+    assert list(lams) == list(p[rest, k]) and kw == {"tol": 1e-11, "maxiter": 10}
+    for r, start in zip(rest, x0):
+        i0 = max(a for a in anchors if a < r)
+        i1 = min(a for a in anchors if a > r)
+        w = (r - i0) / (i1 - i0)
+        assert np.allclose(start, (1 - w) * x[i0] + w * x[i1], rtol=1e-12, atol=0)
+    conts.clear()
+    x2, ok2, _ = S.solve_along(c, p[:16], A, stride=8)
+    assert ok2.all() and len(conts) == 1 and len(conts[0][0]) == 16
+    assert np.allclose(x2, x[:16], rtol=1e-9)

@@ -44,6 +44,31 @@ def test_series_sum_converges_in_the_head_size():
         assert abs(x - y) / y < 1e-10
 
 
+@pytest.mark.parametrize("beta, gamma", [(2, 2), (1.2, 3)])
+def test_wide_tail_panels_equal_one_panel_per_e_fold(beta, gamma, monkeypatch):
+    """The tail's panels widen beyond UNIT_PANELS e-folds; the sums equal those of one
+    panel per e-fold all the way (a slowly decaying law included: its far tail reaches
+    below float64's range, 10^-570, which the solver's scale measure must handle)."""
+    law = S.PowerLaw(beta=beta, gamma=gamma, c0=Fraction(1, 2))
+    ns = [10, 10 ** 4, 10 ** 8, 10 ** 14]
+    kw = {"p2": Fraction(1, 10), "lam": Fraction(1, 1000), "sigma1": Fraction(1, 2),
+          "sigma2": Fraction(1, 2)}
+    wide = S.learning_curve(law, ns, **kw)["test_error"]
+    n_wide = len(S.power_law_atoms(law))
+    monkeypatch.setattr(S, "UNIT_PANELS", 10 ** 6)
+    S._panels.cache_clear()
+    try:
+        fine = S.learning_curve(law, ns, **kw)["test_error"]
+        assert len(S.power_law_atoms(law)) > 2 * n_wide
+    finally:
+        monkeypatch.undo()
+        S._panels.cache_clear()
+    assert np.allclose(wide, fine, rtol=1e-13, atol=0)
+    r = S.predict_n(law, 10 ** 6, dps=20, **kw)     # mpmath end to end with the wide rule
+    assert abs(float(r["test_error"]) / S.learning_curve(law, [10 ** 6], **kw)["test_error"][0]
+               - 1) < 1e-12
+
+
 def test_tuned_ridge_exponent():
     law = S.PowerLaw(beta=2, gamma=2)
     out = S.tuned_curve(law, NS, 0.5)
