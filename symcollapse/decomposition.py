@@ -232,6 +232,8 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
     spec = parse(config)
     regime = regime_of(spec)
     if regime.delegate is not None:
+        if wrt == "alpha" and regime.delegate.strategy != "weighted":
+            return {k: mp.mpf(0) for k in PARTS}   # the delegated value ignores the weights
         return derivative(regime.delegate, wrt, dps)
     sym = _param_symbol(wrt)
     if regime.system is None or regime.null_atoms or regime.exact_zero:

@@ -216,14 +216,7 @@ def _guess_function(expr, args):
 
 def atom_values(atom) -> dict:
     """``{S1: s1, S2: s2, THETA: theta, DELTA: delta}`` for one atom (SymPy values)."""
-    return {sym: sp.sympify(_as_sympy(getattr(atom, key))) for sym, key in ATOM_KEYS.items()}
-
-
-def _as_sympy(value):
-    from fractions import Fraction
-    if isinstance(value, Fraction):
-        return sp.Rational(value.numerator, value.denominator)
-    return value
+    return {sym: sp.sympify(getattr(atom, key)) for sym, key in ATOM_KEYS.items()}
 
 
 # ----------------------------------------------------------------------------- derivation
@@ -300,16 +293,11 @@ def rescale(system: System, substitution: dict, small, name: str) -> System:
         dummies = [sp.Dummy(f"T{i}") for i in range(len(traces))]
         opaque = expr.xreplace(dict(zip(traces, dummies)))
         num, den = sp.fraction(sp.together(opaque))
-        k = _low_degree(num, small) - _low_degree(den, small)
         num = sp.expand(num / small ** _low_degree(num, small))
         den = sp.expand(den / small ** _low_degree(den, small))
-        scaled = (num / den).xreplace(dict(zip(dummies, traces)))
-        return scaled, k
+        return (num / den).xreplace(dict(zip(dummies, traces)))
 
-    eqs = []
-    for eq in system.equations:
-        scaled, _ = leading(eq)
-        eqs.append(scaled)
+    eqs = [leading(eq) for eq in system.equations]
     dens = {}
     for key, d in system.densities.items():
         dens[key] = sp.factor_terms(move(d))
@@ -323,10 +311,7 @@ def rescale(system: System, substitution: dict, small, name: str) -> System:
 
 
 def _low_degree(poly_expr, x) -> int:
-    poly_expr = sp.expand(poly_expr)
-    if poly_expr == 0:
-        return 0
-    terms = sp.Add.make_args(poly_expr)
+    terms = sp.Add.make_args(sp.expand(poly_expr))  # 0 is the one term 0: degree 0
     return min(sp.degree(sp.Poly(t, x)) if t.has(x) else 0 for t in terms)
 
 

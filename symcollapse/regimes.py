@@ -419,6 +419,12 @@ def _linear(spec: Spec) -> Regime:
                       description="λ → 0⁺ with fewer coordinates than rows: the direct "
                                   "system at λ = 0")
     if side == "over":
+        if _weights_irrelevant(spec):
+            return Regime("ridgeless, interpolating", None, spec.atoms,
+                          delegate=spec.replace(strategy="plain", alpha=None),
+                          description="λ → 0⁺ with every row interpolated: the minimum-norm "
+                                      "interpolator, which no positive weighting of the rows "
+                                      "changes (the plain mixture's value)")
         return Regime("ridgeless, interpolating", linear_family(spec.strategy, fixed, True),
                       spec.atoms, description="λ → 0⁺ with every row interpolated: the "
                                               "system rescaled by e_j = λ ε_j, at λ = 0")
@@ -462,6 +468,15 @@ def projection_side(spec: Spec) -> str:
     return "threshold"
 
 
+def _weights_irrelevant(spec: Spec) -> bool:
+    r"""Whether the ridgeless fit ignores the weighting: both groups present with positive
+    weights (0 < α < 1) and every row interpolated.  Then
+    :math:`(X^\top AX + \mu)^{-1}X^\top A = X^\top(XX^\top + \mu A^{-1})^{-1}
+    \to X^\top(XX^\top)^{-1}` as μ → 0⁺ for any positive diagonal A: the weighted and the
+    plain mixture have the same minimum-norm interpolator (in x, or in the features Sx)."""
+    return spec.strategy == "weighted" and len(present_groups(spec)) == 2
+
+
 def _projection(spec: Spec) -> Regime:
     groups = present_groups(spec)
     fixed = _fixed_parameters(spec)
@@ -492,6 +507,13 @@ def _projection(spec: Spec) -> Regime:
                       model_family("random_projection", spec.strategy, fixed, ("L",)),
                       spec.atoms, description="λ → 0⁺ with L = λℓ, at λ = 0")
     if side == "interpolating":
+        if _weights_irrelevant(spec):
+            return Regime("ridgeless, interpolating (n < min(d, m))", None, spec.atoms,
+                          delegate=spec.replace(strategy="plain", alpha=None),
+                          description="λ → 0⁺ with every row interpolated: the minimum-norm "
+                                      "interpolator in the features, which no positive "
+                                      "weighting of the rows changes (the plain mixture's "
+                                      "value)")
         return Regime("ridgeless, interpolating (n < min(d, m))",
                       model_family("random_projection", spec.strategy, fixed, ("e", "L")),
                       spec.atoms, description="λ → 0⁺ with L = λℓ and e_j = λε_j, at λ = 0")

@@ -35,6 +35,7 @@ WEIGHTED = {
     "linear A3 a=.9": W(phi=0.7, p2=0.3, lam=0.1, alpha=0.9, atoms=A3),
     "linear iso a=1": W(phi=0.8, p2=0.4, lam=0.01, alpha=1, atoms=ISO),
     "linear A2 ridgeless a=.9": W(phi=0.4, p2=0.5, lam=0, alpha=0.9, atoms=A2),
+    "linear A2 interpolating a=.8": W(phi=1.6, p2=0.5, lam=0, alpha=0.8, atoms=A2),
     "rp iso a=.9": W(model="random_projection", psi=0.8, phi=0.5, p2=0.5, lam=0.05, alpha=0.9, atoms=ISO),
     "rp A2 a=.5": W(model="random_projection", psi=1.5, phi=2, p2=0.5, lam=0.05, alpha=0.5, atoms=A2),
     "rp iso a=1": W(model="random_projection", psi=2, phi=0.5, p2=0.3, lam=0.1, alpha=1, atoms=ISO),
@@ -62,6 +63,24 @@ def test_weighted_theory_matches_monte_carlo(name):
         t = float(th[part])
         m, s = cond[part]["mean"], cond[part]["se"]
         assert abs(m - t) <= 3 * s + allow * float(th["test_error"]), (name, part, t, m, s)
+
+
+@pytest.mark.parametrize("base", [
+    W(phi=1.6, p2=0.5, lam=0, alpha=0.8, atoms=A2),
+    W(model="random_projection", psi=2.5, phi=2, p2=0.3, lam=0, alpha=0.6, atoms=A3)])
+def test_weighted_interpolator_ignores_the_weights(base):
+    """Ridgeless with every row interpolated: the minimum-norm interpolator, which no
+    positive weighting changes — the same value for every 0 < α < 1 (down to 1 − α = 1e-37,
+    where the weighted system's own unknowns span 37 orders) and the plain mixture's; the
+    Monte Carlo check of this value is in test_weighted_theory_matches_monte_carlo."""
+    plain = sc.predict({k: v for k, v in base.items() if k not in ("strategy", "alpha")},
+                       dps=25)
+    for alpha in (Fraction(1, 10), Fraction(1, 2), 1 - Fraction(1, 10 ** 37)):
+        got = sc.predict(dict(base, alpha=alpha), dps=25)
+        for k in ("test_error", "bias", "variance", "zeta", "train_error"):
+            assert got[k] == plain[k], (alpha, k, got[k], plain[k])
+    from symcollapse.decomposition import derivative
+    assert derivative(dict(base, alpha=Fraction(1, 3)), "alpha", dps=15)["test_error"] == 0
 
 
 @pytest.mark.parametrize("base", [

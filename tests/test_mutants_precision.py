@@ -186,3 +186,81 @@ def test_serialized_restores_the_precision_and_excludes_threads():
         t.join()
     assert all(order[i][0] == "in" and order[i + 1] == ("out", order[i][1])
                for i in range(0, 6, 2))
+
+
+# ----------------------------------------------------------------------------- second pass
+# (the boundaries of the contract: a ball exactly 10^-(dps+3) wide or touching 0, the
+# largest guard itself, the messages, and a restart that forgets the earlier run)
+
+def test_check_balls_boundaries_and_every_ball_is_judged():
+    with mp.workdps(60):
+        edge = (mp.mpf(1), mp.mpf(10) ** -33)            # exactly 10^-(dps+3): not wider
+    assert P.check_balls({"a": edge}, 30, 45) == set()
+    touching = (mp.mpf(10) ** -150, mp.mpf(10) ** -150)  # [0, 2e-150]: contains 0
+    one = (mp.mpf(1), mp.mpf(10) ** -40)
+    assert P.check_balls({"t": touching, "a": one}, 30, 200) == {"t"}
+    with pytest.raises(P.ShortOfDigits) as info:         # a zero, then a wide ball
+        P.check_balls({"z": (mp.mpf(0), mp.mpf(10) ** -150),
+                       "a": (mp.mpf(1), mp.mpf(10) ** -20)}, 30, 45)
+    assert info.value.digits == 14
+    assert str(info.value) == "the outputs need 14 more digits than 45"
+    with pytest.raises(P.ShortOfDigits) as info:         # an infinite ball, then a very wide one
+        P.check_balls({"i": (mp.nan, mp.inf), "a": (mp.mpf(1), mp.mpf(10) ** 27)}, 30, 45)
+    assert info.value.digits == 61
+    with pytest.raises(P.ShortOfDigits) as info:         # no scale, then a very wide ball
+        P.check_balls({"z": (mp.mpf(0), mp.mpf(10) ** -100),
+                       "a": (mp.mpf(0), mp.mpf(1))}, 30, 45)
+    assert info.value.digits == 45
+    assert str(info.value) == "the outputs need 45 more digits than 45"
+
+
+def test_confirmed_messages_name_the_precision_reached():
+    ev, _ = _calls(lambda w: {"v": mp.mpf(w)})
+    with pytest.raises(ConvergenceError) as info:
+        P.confirmed(ev, 10, what="where")
+    assert str(info.value) == ("where: the digits could not be confirmed (working precision "
+                               "up to 410 digits gave different values)")
+
+    def short(warm):
+        raise P.ShortOfDigits("cancellation", 10 ** 4)
+    with pytest.raises(ConvergenceError) as info:
+        P.confirmed(short, 10, what="x")
+    assert str(info.value) == ("x: the digits could not be confirmed (cancellation, beyond "
+                               "490 digits)")
+
+
+def test_confirmed_tries_the_largest_guard_itself():
+    # dps 200: max_guard = 800 and the doubling guard reaches exactly 800 (w = 1000)
+    ev, seen = _calls(lambda w: {"v": mp.mpf(w)})
+    with pytest.raises(ConvergenceError):
+        P.confirmed(ev, 200)
+    assert [d for d, _ in seen] == [215, 225, 250, 300, 400, 600, 1000]
+    # a cancellation that lifts the guard to exactly max_guard(10) = 480: w = 490 is run
+    seen = []
+
+    def ev2(warm):
+        seen.append(mp.mp.dps)
+        if len(seen) == 1:
+            raise P.ShortOfDigits("cancellation", 455)
+        return {"v": mp.mpf(2)}, None
+    with pytest.raises(ConvergenceError):
+        P.confirmed(ev2, 10)
+    assert seen == [25, 490]
+
+
+def test_a_restart_after_a_cancellation_is_confirmed_afresh():
+    seen = []
+
+    def ev(warm):
+        seen.append(mp.mp.dps)
+        if len(seen) == 2:
+            raise P.ShortOfDigits("cancellation", 5)
+        return {"v": mp.mpf(2)}, None
+    out, w, _ = P.confirmed(ev, 10)
+    assert seen == [25, 35, 50, 60] and w == 60 and out["v"] == 2
+
+
+def test_unchecked_keys_need_not_be_present():
+    ev, _ = _calls(lambda w: {"v": mp.mpf(1) / 3})
+    out, _, _ = P.confirmed(ev, 5, unchecked=("r",))
+    assert set(out) == {"v"}

@@ -631,3 +631,86 @@ def test_load_accepts_50_mb_and_refuses_more(tmp_path):
     big = tmp_path / "big.json"
     big.write_bytes(body + b" " * (50_000_001 - len(body)))
     assert message(load, big) == f"config {big} is larger than 50 MB"
+
+
+# ----------------------------------------------------------------------------- second pass
+# (survivors of the second mutation run: the SymPy and numpy objects that are not numbers,
+# the defaults of the public functions, and what parse hands to the p2 schedule)
+
+def test_unknown_scalar_keys_raise_a_key_error_naming_the_key():
+    with pytest.raises(KeyError) as info:
+        scalar_bounds("n")
+    assert info.value.args == ("n",)
+
+
+def test_screen_margin_is_one_percent_inside_the_magnitude_limits():
+    edge = [0.99 * 10.0 ** 300, 1.01 * 10.0 ** -300]
+    assert screen("lam", edge).tolist() == [False, False]
+    for x in edge:
+        parse(cfg(lam=float(x)))
+
+
+def test_screen_reads_any_array_like_of_numbers_as_floats():
+    v = [decimal.Decimal("0.5"), decimal.Decimal("-1"), Fraction(1, 3), 2]
+    assert screen("phi", v).tolist() == [False, True, False, False]
+
+
+def test_to_number_outside_symbolic_mode_by_default():
+    assert message(to_number, "phi", sp.sqrt(2)) == (
+        "phi must be a number, got the SymPy object sqrt(2) "
+        "(symbols are accepted by closed_form only)")
+
+
+@pytest.mark.parametrize("value,text", [
+    (sp.Matrix([[1]]), "phi must be a number, got the SymPy object Matrix([[1]]) "
+                       "(symbols are accepted by closed_form only)"),
+    (sp.Symbol("r", rational=True), "phi must be a number, got the SymPy object r "
+                                    "(symbols are accepted by closed_form only)"),
+    (np.sin, "phi must be a number, got ufunc <ufunc 'sin'>"),
+    (b"a" * 37, "phi must be a number, got bytes b'" + "a" * 37 + "'"),  # a 40-char repr
+    (sp.Float("-1e-400"), f"phi = -1.00000000000000E-400 is out of range: {MAGNITUDE}"),
+])
+def test_objects_that_are_not_config_numbers_are_refused(value, text):
+    assert message(to_number, "phi", value) == text
+
+
+@pytest.mark.parametrize("value,text", [
+    (sp.Symbol("k", integer=True), "n must be an integer >= 2, got k"),
+    (sp.Matrix([[3]]), "n must be an integer >= 2, got Matrix([[3]])"),
+])
+def test_integer_keys_refuse_sympy_objects_that_are_not_integers(value, text):
+    assert refusal(cfg(n=value)) == text
+
+
+def test_parse_resolves_the_schedule_for_its_strategy_and_mode():
+    no_p2 = {k: v for k, v in BASE.items() if k != "p2"}
+    assert refusal(dict(no_p2, strategy="weighted", alpha=0.5, n=5,
+                        p2_schedule={"kappa": 1, "a": 0})) == (
+        'p2_schedule gives p2 = kappa*n^(-a) = 1.0 at n = 5: allowed 0 < kappa*n^(-a) < 1 for '
+        'strategy "weighted"')
+    s = parse(dict(no_p2, p2_schedule={"kappa": 1, "a": 0.5}, n=2), symbolic=True)
+    assert s.p2 == sp.sqrt(2) / 2
+
+
+def test_symbolic_schedules_keep_a_symbolic_kappa():
+    assert resolve_p2_schedule({"kappa": sp.sqrt(2) / 2, "a": 1}, 2, symbolic=True) == \
+        sp.sqrt(2) / 4
+
+
+def test_schedule_messages_show_six_digits_and_echo_odd_keys():
+    assert message(resolve_p2_schedule, {"kappa": 5, "a": 1}, 3) == (
+        "p2_schedule gives p2 = kappa*n^(-a) = 1.66667 at n = 3: allowed 0 <= kappa*n^(-a) <= 1")
+    assert message(resolve_p2_schedule, {"kappa": 1, "a": 1, None: 2}, 3) == (
+        "p2_schedule.null is not a known key: allowed keys are kappa, a (p2 = kappa*n^(-a))")
+
+
+class _EmptyValueError(str):
+    """A str whose reading fails with a ValueError that has no message."""
+
+    def startswith(self, *args):
+        raise ValueError()
+
+
+def test_json_errors_without_a_message_are_named_by_their_type():
+    assert message(loads, _EmptyValueError('{"phi": 1}')) == \
+        "the config is not valid JSON: ValueError"
