@@ -264,3 +264,11 @@ def test_unchecked_keys_need_not_be_present():
     ev, _ = _calls(lambda w: {"v": mp.mpf(1) / 3})
     out, _, _ = P.confirmed(ev, 5, unchecked=("r",))
     assert set(out) == {"v"}
+
+
+def test_a_nan_never_confirms_a_number():
+    """nan against a number (either side) is a disagreement, not a match of two 'nan' texts."""
+    from symcollapse import precision as P
+    assert not P._digits_agree(mp.nan, mp.mpf(1), 10)
+    assert not P._digits_agree(mp.mpf(1), mp.nan, 10)
+    assert not P._agree({"x": mp.nan}, {"x": mp.mpf(2)}, 10)
