@@ -104,11 +104,11 @@ def _answer(regime: Regime, spec, dps: int, warm):
     warm = warm or {}
     if regime.exact_zero or not regime.atoms:
         values = {k: mp.mpf(0) for k in PARTS}
-        residual, step, unknowns = mp.mpf(0), mp.mpf(0), {}
+        residual, step, unknowns, extra = mp.mpf(0), mp.mpf(0), {}, 0
     else:
         try:
-            values, residual, step, unknowns = _solve_and_evaluate(regime, spec, dps,
-                                                                   warm.get("x"))
+            values, residual, step, unknowns, extra = _solve_and_evaluate(
+                regime, spec, dps, warm.get("x"))
         except ShortOfDigits:
             raise
         except ConvergenceError as exc:
@@ -116,7 +116,7 @@ def _answer(regime: Regime, spec, dps: int, warm):
     if regime.null_atoms:
         _add_null_atoms(values, regime, spec, unknowns)
     train, train_x = training(regime, spec, dps, unknowns, values["test_error"],
-                              warm=warm.get("train_x"))
+                              warm=warm.get("train_x"), extra=extra)
     out = {k: values[k] for k in PARTS}
     out["residual"], out["newton_step"] = residual, step
     out["unknowns"] = dict(unknowns)
@@ -124,13 +124,15 @@ def _answer(regime: Regime, spec, dps: int, warm):
     return out, {"x": list(unknowns.values()) or None, "train_x": train_x}
 
 
-def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=None):
+def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=None,
+             extra=0):
     r"""The training errors of THEORY-training.md at the solved point, and df/n.
 
     :math:`E_{\rm train,j} \simeq e_j^2(G_j + \sigma_j^2)` with G1 = E_test and G2 the
     error against w2 with test covariance Σ2 (:func:`~symcollapse.equations.training_system_of`),
     solved from the test-error solution (the rates along Σ2 enter linearly: one Newton step
-    and a polish), or from ``warm``.  Also ``df`` (df/n) and ``gcv`` =
+    and a polish), or from ``warm``, at the guard digits ``extra`` that the test-error solve
+    needed (the same conditioning).  Also ``df`` (df/n) and ``gcv`` =
     :math:`E_{\rm train}/(1-df/n)^2`.  Returns ``(values, solution)``.
     Regimes without a fixed point: the noiseless threshold fits every row (all 0); without
     visible data the fit is 0 and each residual is the noise (E_train,j = σ_j², df = 0).
@@ -150,7 +152,7 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         x0 = warm or [unknowns[str(x)] if str(x) in unknowns else _start(c, x, params)
                       for x in c.unknowns]
         try:
-            sol = newton_to_tolerance(c, x0, params, regime.atoms)
+            sol = newton_to_tolerance(c, x0, params, regime.atoms, extra=extra)
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
@@ -332,7 +334,7 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     for x, v in zip(c.unknowns, sol.x):
         if x in system.positive and v <= 0:
             raise ConvergenceError(f"unknown {x} = {mp.nstr(v, 5)} left its domain (> 0)")
-    return outs, sol.residual, sol.step, unknowns
+    return outs, sol.residual, sol.step, unknowns, sol.extra
 
 
 @serialized

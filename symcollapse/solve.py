@@ -17,6 +17,7 @@ and by how much.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import mpmath as mp
@@ -31,13 +32,16 @@ from .errors import ConvergenceError
 class Solution:
     """A solved point: ``x`` (mpf, in the order of ``compiled.unknowns``), the residual
     max-norm, the size of the last Newton correction (and ``correction``, its entries'
-    magnitudes: a bound on the error of each unknown), and the iterations used."""
+    magnitudes: a bound on the error of each unknown), the iterations used, and ``extra``:
+    the digits beyond the working precision that :func:`newton_to_tolerance` needed (a
+    start for a related solve at the same point)."""
 
     x: list
     residual: object
     step: object
     iterations: int
     correction: list | None = None
+    extra: int = 0
 
 
 # ----------------------------------------------------------------------------- float64
@@ -487,29 +491,39 @@ def spread_digits(values) -> int:
     return int(math.ceil(max(logs) - min(logs))) if logs else 0
 
 
-def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None):
+def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None, extra=0):
     """Newton from ``x0`` to ``tol`` (default :math:`10^{-(w-8)}` at the working precision
     w), raising the precision by as many digits as the conditioning costs when it meets
     the rounding floor (:class:`PrecisionLimited`): the guard doubles, up to
-    :func:`~symcollapse.precision.max_guard` digits.  ``params`` maps parameter symbols
-    to exact values, ``atoms`` are :class:`~symcollapse.spec.Atom`; the returned
-    unknowns are mpf at the precision that reached ``tol``."""
+    :func:`~symcollapse.precision.max_guard` digits.  Each higher precision starts from the
+    last iterate, and once more from ``x0`` if that iterate (rounding noise of the lower
+    precision) leads Newton astray.  ``extra`` is a first guard (e.g. the
+    :attr:`Solution.extra` of a related solve at the same point).  ``params`` maps
+    parameter symbols to exact values, ``atoms`` are :class:`~symcollapse.spec.Atom`; the
+    returned unknowns are mpf at the precision that reached ``tol``."""
     from .compiled import atoms_mp
     from .precision import max_guard
     w = mp.mp.dps
     if tol is None:
         tol = mp.mpf(10) ** (-(w - 8))
-    x, extra = x0, 0
+    x, limit = x0, None
     while True:
         with mp.workdps(w + extra):
             p_mp = c.values_mp(params)
             try:
-                return newton_mp(c, x, p_mp, atoms_mp(atoms), tol=tol)
+                return dataclasses.replace(newton_mp(c, x, p_mp, atoms_mp(atoms), tol=tol),
+                                           extra=extra)
             except PrecisionLimited as exc:
-                x = exc.x
-                extra = max(2 * extra, 15)
-                if extra > max_guard(w):
-                    raise ConvergenceError(f"{exc} (and up to {w + extra // 2} digits)") from None
+                x = exc.x if exc.x is not None else x
+                limit = str(exc)
+            except ConvergenceError:
+                if x is x0:
+                    raise
+                x = x0      # the lower precision's last iterate misled Newton: the start
+                continue
+        extra = max(2 * extra, 15)
+        if extra > max_guard(w):
+            raise ConvergenceError(f"{limit} (and up to {w + extra // 2} digits)") from None
 
 
 def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Solution:

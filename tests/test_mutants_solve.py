@@ -356,6 +356,77 @@ def test_newton_to_tolerance_names_the_digits_it_gave_up_at(monkeypatch):
     assert not isinstance(info.value, S.PrecisionLimited)
 
 
+def test_newton_to_tolerance_records_and_accepts_a_guard(monkeypatch):
+    """The guard a solve needed is returned in ``extra``; a related solve given it starts
+    there (and doubles from it)."""
+    seen = []
+
+    def fake(c_, x, p, atoms, *, tol):
+        seen.append(mp.mp.dps)
+        if mp.mp.dps < 70:
+            raise S.PrecisionLimited("floor", list(x), mp.mpf(1))
+        return S.Solution(x=list(x), residual=0, step=0, iterations=1)
+
+    monkeypatch.setattr(S, "newton_mp", fake)
+    with mp.workdps(30):
+        sol = S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
+        assert seen == [30, 45, 60, 90] and sol.extra == 60
+        seen.clear()
+        sol = S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM,
+                                    extra=sol.extra)
+        assert seen == [90] and sol.extra == 60
+        seen.clear()
+        sol = S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM,
+                                    extra=20)
+        assert seen == [50, 70] and sol.extra == 40
+
+
+def test_newton_to_tolerance_falls_back_to_the_start(monkeypatch):
+    """A higher precision that fails from the lower one's last iterate (rounding noise
+    that led Newton astray) tries once more from the caller's start; a failure from the
+    start itself is final."""
+    seen = []
+
+    def fake(c_, x, p, atoms, *, tol):
+        seen.append((mp.mp.dps, float(x[0])))
+        if mp.mp.dps < 45:
+            raise S.PrecisionLimited("floor", [mp.mpf(-5)], mp.mpf(1))
+        if float(x[0]) != 7:
+            raise ConvergenceError("astray")
+        return S.Solution(x=[mp.mpf(2)], residual=0, step=0, iterations=1)
+
+    monkeypatch.setattr(S, "newton_mp", fake)
+    with mp.workdps(30):
+        sol = S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
+    assert seen == [(30, 7.0), (45, -5.0), (45, 7.0)] and sol.x == [2] and sol.extra == 15
+
+    def never(c_, x, p, atoms, *, tol):
+        seen.append((mp.mp.dps, float(x[0])))
+        raise ConvergenceError("astray")
+
+    seen.clear()
+    monkeypatch.setattr(S, "newton_mp", never)
+    with mp.workdps(30), pytest.raises(ConvergenceError, match="^astray$"):
+        S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
+    assert seen == [(30, 7.0)]
+
+
+def test_training_solve_starts_at_the_test_solves_guard():
+    """A weighted point whose test-error solve needs over 100 guard digits: the training
+    system, started there, converges (it failed when restarted at the working precision)."""
+    import symcollapse as sc
+    cfg = {"model": "linear", "strategy": "weighted", "phi": Fraction(100000000001, 10 ** 11),
+           "p2": 1 - Fraction(1, 10 ** 12), "lam": Fraction(1, 10 ** 40), "sigma1": 0,
+           "sigma2": 0, "alpha": 1 - Fraction(1, 10 ** 40),
+           "atoms": [{"weight": Fraction(1, 3), "s1": 3, "s2": Fraction(1, 10 ** 11),
+                      "theta": 10 ** 20, "delta": 1},
+                     {"weight": Fraction(2, 3), "s1": Fraction(1, 2), "s2": 10 ** 37,
+                      "theta": 10, "delta": 0}]}
+    low, high = sc.predict(cfg, dps=20), sc.predict(cfg, dps=40)
+    for k in ("df", "train_error", "train_error_synthetic"):
+        assert 0 < low[k] and mp.nstr(low[k], 20) == mp.nstr(high[k], 20), k
+
+
 # ----------------------------------------------------------------------------- small pieces
 
 def test_precision_limited_carries_the_iterate_and_its_correction():
