@@ -327,9 +327,10 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
             raise ConvergenceError(f"{k} evaluated to {v} in regime {regime.name}")
     if outs["test_error"] < 0:
         tiny = mp.mpf(10) ** (-(mp.mp.dps - 5))
-        if outs["test_error"] < -tiny:
-            raise ConvergenceError(f"negative test error {mp.nstr(outs['test_error'], 5)} "
-                                   f"in regime {regime.name}: the solve is not trustworthy")
+        if outs["test_error"] < -tiny:    # rounding noise of too few digits led the solve
+            raise ShortOfDigits(f"negative test error {mp.nstr(outs['test_error'], 5)} in "
+                                f"regime {regime.name}: the solve is not trustworthy",
+                                max(15, mp.mp.dps - dps))
     unknowns = {str(x): v for x, v in zip(c.unknowns, _zeroed(sol, dps))}
     for x, v in zip(c.unknowns, sol.x):
         if x in system.positive and v <= 0:

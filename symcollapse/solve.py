@@ -495,10 +495,10 @@ def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None, extra
     """Newton from ``x0`` to ``tol`` (default :math:`10^{-(w-8)}` at the working precision
     w), raising the precision by as many digits as the conditioning costs when it meets
     the rounding floor (:class:`PrecisionLimited`): the guard doubles, up to
-    :func:`~symcollapse.precision.max_guard` digits.  Each higher precision starts from the
-    last iterate, and once more from ``x0`` if that iterate (rounding noise of the lower
-    precision) leads Newton astray.  ``extra`` is a first guard (e.g. the
-    :attr:`Solution.extra` of a related solve at the same point).  ``params`` maps
+    :func:`~symcollapse.precision.max_guard` digits.  Each higher precision starts again
+    from ``x0``: the lower precision's last iterate may be its rounding noise (an unknown
+    far off, that its scaled corrections hide beside a larger one).  ``extra`` is a first
+    guard (e.g. the :attr:`Solution.extra` of a related solve at the same point).  ``params`` maps
     parameter symbols to exact values, ``atoms`` are :class:`~symcollapse.spec.Atom`; the
     returned unknowns are mpf at the precision that reached ``tol``."""
     from .compiled import atoms_mp
@@ -506,21 +506,15 @@ def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None, extra
     w = mp.mp.dps
     if tol is None:
         tol = mp.mpf(10) ** (-(w - 8))
-    x, limit = x0, None
+    limit = None
     while True:
         with mp.workdps(w + extra):
             p_mp = c.values_mp(params)
             try:
-                return dataclasses.replace(newton_mp(c, x, p_mp, atoms_mp(atoms), tol=tol),
+                return dataclasses.replace(newton_mp(c, x0, p_mp, atoms_mp(atoms), tol=tol),
                                            extra=extra)
             except PrecisionLimited as exc:
-                x = exc.x if exc.x is not None else x
                 limit = str(exc)
-            except ConvergenceError:
-                if x is x0:
-                    raise
-                x = x0      # the lower precision's last iterate misled Newton: the start
-                continue
         extra = max(2 * extra, 15)
         if extra > max_guard(w):
             raise ConvergenceError(f"{limit} (and up to {w + extra // 2} digits)") from None
