@@ -141,9 +141,11 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
     p2v = to_mpf(spec.p2)
     s1v, s2v = to_mpf(spec.sigma1), to_mpf(spec.sigma2)
     if regime.exact_zero:
-        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(0), "shrink2": mp.mpf(0), "df": mp.mpf(1)}
+        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(0), "shrink2": mp.mpf(0), "df": mp.mpf(1),
+                "gap": mp.mpf(0)}
     elif not regime.atoms:
-        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(1), "shrink2": mp.mpf(1), "df": mp.mpf(0)}
+        outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(1), "shrink2": mp.mpf(1), "df": mp.mpf(0),
+                "gap": mp.mpf(1)}
     else:
         c = compile_system(training_family(regime.system))
         params = parameter_values(spec)
@@ -156,17 +158,17 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
-        for name in _check_outputs(c, sol, params, regime.atoms, dps):
+        for name in _check_outputs(c, sol, params, regime.atoms, dps, spec):
             outs[name] = mp.mpf(0)
         solved = sol.x
-        for k in ("g2", "shrink1", "shrink2", "df"):
+        for k in ("g2", "shrink1", "shrink2", "df", "gap"):
             if not mp.isfinite(outs[k]):
                 raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
                                        f"{regime.name}")
     out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1),
                              groups=(spec.p2 != 1, spec.p2 != 0))
     out["df"] = outs["df"]
-    out["gcv"] = _gcv(out["train_error"], 1 - outs["df"], unknowns, test_error, outs, spec)
+    out["gcv"] = _gcv(out["train_error"], outs["gap"], unknowns, test_error, outs, spec)
     return out, (solved if regime.atoms and not regime.exact_zero else None)
 
 
@@ -183,16 +185,16 @@ def _start(c, unknown, params):
 
 
 def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
-    r"""GCV = E_train/(1 − df/n)².  Where every row is interpolated (e_j = λε_j → 0, so
+    r"""GCV = E_train/(1 − df/n)², ``gap`` = 1 − df/n (computed as p₁e₁ + p₂e₂).  Where every row is interpolated (e_j = λε_j → 0, so
     that E_train and 1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
     :math:`\sum_jp_j\varepsilon_j^2(G_j+\sigma_j^2)/(\sum_jp_j\varepsilon_j)^2`;
     at the noiseless threshold (everything 0) it is not defined here (None)."""
-    if gap > 0 and train_error > 0:
+    if gap > 0:
         return train_error / gap ** 2
     eps = [unknowns.get("epsilon1"), unknowns.get("epsilon2")]
     if all(x is None for x in eps):
         return None
-    p = [1 - to_mpf(spec.p2), to_mpf(spec.p2)]
+    p = [to_mpf(spec.p1), to_mpf(spec.p2)]   # p1 = 1 − p2 exact (p2 may be 1 − 1e-40)
     G = [test_error + to_mpf(spec.sigma1) ** 2, outs["g2"] + to_mpf(spec.sigma2) ** 2]
     num = sum(p[j] * eps[j] ** 2 * G[j] for j in range(2) if eps[j] is not None and p[j] > 0)
     den = sum(p[j] * eps[j] for j in range(2) if eps[j] is not None and p[j] > 0) ** 2
@@ -288,15 +290,30 @@ def _null_density_function(density, args: tuple):
     return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
-def _check_outputs(c, sol, params, atoms, dps) -> set:
+def _check_outputs(c, sol, params, atoms, dps, spec) -> set:
     """The outputs at the solution ``sol`` evaluated in ball arithmetic at the working
     precision, its unknowns as balls of their error bounds
     (:func:`~symcollapse.certify.output_balls`), judged by
-    :func:`~symcollapse.precision.check_balls`: returns the outputs proved 0, raises
+    :func:`~symcollapse.precision.check_balls` (with :func:`error_scale` as the reference
+    of outputs that are all 0): returns the outputs proved 0, raises
     :class:`~symcollapse.precision.ShortOfDigits` when one lacks digits."""
     from .certify import output_balls
     return check_balls(output_balls(c, list(sol.x), params, atoms, mp.mp.dps,
-                                    sol.correction), dps, mp.mp.dps)
+                                    sol.correction), dps, mp.mp.dps,
+                       reference=error_scale(spec, atoms))
+
+
+def error_scale(spec, atoms):
+    r"""The problem's own scale of a squared error: the noise levels and the sizes of the
+    targets and of the shift in their covariances,
+    :math:`\sigma_1^2 + \sigma_2^2 + \sum_k w_k(	heta_k + \delta_k)(s_{1,k} + s_{2,k})`
+    (MODEL.md's atoms: weight, eigenvalues s1, s2, target energy θ, shift δ) — the
+    reference against which outputs that are all 0 are proved 0."""
+    total = to_mpf(spec.sigma1) ** 2 + to_mpf(spec.sigma2) ** 2
+    for a in atoms:
+        total += to_mpf(a.weight) * (to_mpf(a.theta) + to_mpf(a.delta)) * (
+            to_mpf(a.s1) + to_mpf(a.s2))
+    return total
 
 
 def _zeroed(sol, dps: int) -> list:
@@ -319,7 +336,7 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
     sol = solve_point(c, params, regime.atoms, dps=dps, warm=warm)
     p_mp = c.values_mp(params)
     outs = c.outputs_mp(sol.x, p_mp, atoms_mp(regime.atoms))
-    for name in _check_outputs(c, sol, params, regime.atoms, dps):
+    for name in _check_outputs(c, sol, params, regime.atoms, dps, spec):
         outs[name] = mp.mpf(0)
     for k in PARTS:
         v = outs[k]

@@ -449,10 +449,15 @@ def training_system_of(system: System, first_order, unknowns, rates2) -> System:
     covariance B = Σ2 (second order along the probe Σ2, rates ``rates2``, derived by
     :func:`differentiate_along`) and the target w2 (:func:`error_functional`).  The
     degrees of freedom :math:`df/n = (1/n)\operatorname{Tr}\hat\Sigma(\hat\Sigma
-    + \lambda)^{-1} \simeq \varphi\operatorname{tr}(MK^{-1})` (= 1 − p₁e₁ − p₂e₂ at the
-    fixed point, plain mixing).
+    + \lambda)^{-1} \simeq \varphi\operatorname{tr}(MK^{-1})`, and its complement
+    ``gap`` = 1 − df/n without the cancellation of that subtraction where df/n → 1: at the
+    fixed point :math:`\operatorname{tr}(\Sigma_jK^{-1}) = (1/e_j - 1)/\gamma_j`, so
+    :math:`\varphi\operatorname{tr}(MK^{-1}) = \sum_j (a_j\varphi/\gamma_j)(1 - e_j)` and,
+    as :math:`\sum_j a_j\varphi/\gamma_j = p_1 + p_2 = 1` for every strategy,
+    :math:`1 - df/n = \sum_j (a_j\varphi/\gamma_j)\,e_j = p_1e_1 + p_2e_2`.
 
-    New densities: ``g2`` (G2), ``shrink1`` = e1², ``shrink2`` = e2² (constants), ``df``.
+    New densities: ``g2`` (G2), ``shrink1`` = e1², ``shrink2`` = e2², ``gap`` (constants),
+    ``df``.
     The training errors themselves are assembled by :func:`training_errors` so that the
     test error used is the complete one (unseen coordinates included).
     """
@@ -464,6 +469,7 @@ def training_system_of(system: System, first_order, unknowns, rates2) -> System:
     dens["shrink1"] = e1 ** 2
     dens["shrink2"] = e2 ** 2
     dens["df"] = phi * M / K
+    dens["gap"] = a1 * phi / gamma1 * e1 + a2 * phi / gamma2 * e2
     return dataclasses.replace(
         system, name=system.name + "/training", unknowns=system.unknowns + tuple(rates2),
         equations=system.equations + tuple(eqs_b), densities=dens,

@@ -23,6 +23,9 @@ a few digits — raises the precision by the digits it lacks, a cancellation tha
 nearby precisions would lose alike included.  A ball that contains 0 and is narrower than
 :math:`10^{-(2\,\mathrm{dps}+60)}` of the largest output proves its value 0 to that level
 (e.g. a training error that vanishes where every row is fitted): it is reported as 0.
+Where every output is 0 (a noiseless fit that recovers its target exactly) the level is
+taken of the problem's own error scale instead (see
+:func:`~symcollapse.decomposition.error_scale`).
 """
 from __future__ import annotations
 
@@ -64,15 +67,18 @@ class ShortOfDigits(ConvergenceError):
         self.digits = digits
 
 
-def check_balls(balls: dict, dps: int, w: int) -> set:
+def check_balls(balls: dict, dps: int, w: int, reference=0) -> set:
     """Judge output balls (name → (mid, rad), mpf) against ``dps`` digits.
 
     Returns the names of the balls that prove their value 0 to the documented level: they
     contain 0 and their radius is below :math:`10^{-z}` of the largest midpoint (z =
-    :func:`zero_digits`) — such a value is reported as 0.  Raises :class:`ShortOfDigits`
+    :func:`zero_digits`), or of ``reference`` (the problem's own scale) when every
+    midpoint is 0 — such a value is reported as 0.  Raises :class:`ShortOfDigits`
     when another ball is wider than 10^-(dps+3) of its midpoint, asking for the digits that
     would narrow it enough."""
     scale = max((abs(m) for m, _ in balls.values() if mp.isfinite(m)), default=mp.mpf(0))
+    if scale == 0:
+        scale = mp.mpf(reference)
     zero_level = scale * mp.mpf(10) ** (-zero_digits(dps))
     zeros, need = set(), 0
     for name, (mid, rad) in balls.items():

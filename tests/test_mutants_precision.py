@@ -154,6 +154,21 @@ def test_check_balls_asks_for_the_missing_digits():
         P.check_balls({"z": (mp.mpf(0), mp.mpf(10) ** -100)}, 30, 45)
 
 
+def test_check_balls_measures_all_zero_outputs_against_the_reference():
+    """Outputs that are all 0 are proved 0 against the problem's scale ``reference``
+    (below 10^-120 of it at dps 30); a nonzero output keeps the largest midpoint as the
+    scale whatever the reference."""
+    zero, noisy = (mp.mpf(0), mp.mpf(10) ** -452), (mp.mpf(0), mp.mpf(10) ** -100)
+    assert P.check_balls({"b": zero, "v": (mp.mpf(0), mp.mpf(0))}, 30, 45, reference=3) == {"b"}
+    with pytest.raises(P.ShortOfDigits):
+        P.check_balls({"b": noisy}, 30, 45, reference=3)            # 1e-100 > 3e-120
+    assert P.check_balls({"b": (mp.mpf(0), mp.mpf(10) ** -119)}, 30, 45,
+                         reference=10) == {"b"}                       # 1e-119 = 10·1e-120
+    with pytest.raises(P.ShortOfDigits):                              # scale 1e-200, not 3
+        P.check_balls({"a": (mp.mpf(10) ** -200, mp.mpf(0)),
+                       "b": (mp.mpf(0), mp.mpf(10) ** -300)}, 30, 45, reference=3)
+
+
 # ----------------------------------------------------------------------------- the lock
 
 def test_serialized_restores_the_precision_and_excludes_threads():

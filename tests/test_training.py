@@ -40,6 +40,73 @@ def test_df_is_one_minus_mean_e_at_the_fixed_point():
         assert abs(r["df"] - (1 - mp.mpf("0.7") * e1 - mp.mpf("0.3") * e2)) < mp.mpf(10) ** -35
 
 
+@pytest.mark.parametrize("model", ["linear", "random_projection"])
+@pytest.mark.parametrize("strategy", ["plain", "weighted"])
+def test_gcv_times_the_squared_gap_is_the_training_error(model, strategy):
+    """GCV = E_train/(1 − df/n)² with the gap computed as p1e1 + p2e2 (the fixed point's
+    identity, for every strategy): checked against 1 − df computed by subtraction."""
+    cfg = _cfg(atoms=A2, phi=1.4, model=model, strategy=strategy)
+    if model != "linear":
+        cfg["psi"] = 0.8
+    if strategy == "weighted":
+        cfg["alpha"] = 0.6
+    r = sc.predict(cfg, dps=40)
+    with mp.workdps(60):
+        assert abs(r["gcv"] * (1 - r["df"]) ** 2 / r["train_error"] - 1) < mp.mpf(10) ** -35
+
+
+def test_gcv_where_df_is_one_to_65_digits():
+    """1 − df/n ≈ 1.6e-65 (p1 = 1e-40, λ = 1e-26): the gap is not a difference of two
+    numbers next to 1 (which gave GCV = 5.0e46 at dps 10 instead of 1.1250009e40)."""
+    from fractions import Fraction as F
+    cfg = {"phi": F(3, 2), "p2": 1 - F(1, 10 ** 40), "lam": F(1, 10 ** 26),
+           "sigma1": F(1, 1000), "sigma2": 10 ** 7,
+           "atoms": [{"weight": F(3, 4), "s1": F(1, 2), "s2": 10 ** 47, "theta": 3, "delta": 3},
+                     {"weight": F(1, 4), "s1": F(1, 10 ** 41), "s2": 1, "theta": 10 ** 20,
+                      "delta": 10 ** 6}]}
+    low, high = sc.predict(cfg, dps=10), sc.predict(cfg, dps=40)
+    assert mp.nstr(low["gcv"], 10) == mp.nstr(high["gcv"], 10)
+    u = high["unknowns"]
+    with mp.workdps(200):
+        gap = mp.mpf(10) ** -26 * (mp.mpf(10) ** -40 * u["epsilon1"]
+                                   + (1 - mp.mpf(10) ** -40) * u["epsilon2"])
+        assert abs(high["gcv"] * gap ** 2 / high["train_error"] - 1) < mp.mpf(10) ** -35
+
+
+def test_ridgeless_gcv_with_p1_below_the_working_precision():
+    """The interpolating limit of GCV weighs the groups by p1 = 1 − p2 taken exactly
+    (p2 = 1 − 1e-40: 1 − p2 in mpf was 0, GCV 2.9e7 at dps 10 instead of 2.066e37)."""
+    from fractions import Fraction as F
+    cfg = {"model": "random_projection", "phi": 4, "p2": 1 - F(1, 10 ** 40), "lam": 0,
+           "sigma1": F(1, 2), "sigma2": F(1, 2), "psi": F(10000001, 10000000),
+           "atoms": [{"weight": 1, "s1": F(1, 10 ** 39), "s2": 1, "theta": 3,
+                      "delta": F(1, 2)}]}
+    low, high = sc.predict(cfg, dps=10), sc.predict(cfg, dps=40)
+    assert mp.nstr(low["gcv"], 10) == mp.nstr(high["gcv"], 10)
+    u = high["unknowns"]
+    with mp.workdps(200):
+        p1, p2 = mp.mpf(10) ** -40, 1 - mp.mpf(10) ** -40
+        G = [high["test_error"] + mp.mpf(1) / 4, None]
+        num_real = p1 * u["epsilon1"] ** 2 * G[0]
+        assert high["gcv"] > num_real / (p1 * u["epsilon1"] + p2 * u["epsilon2"]) ** 2 > 0
+
+
+def test_noiseless_exact_recovery_is_reported_zero():
+    """Ridgeless projections with d < min(n, m), noiseless and without synthetic rows
+    recover the target exactly: every output is 0, proved against the problem's own
+    scale (there is no nonzero output to measure it by), and GCV = 0/(1 − φ)² = 0."""
+    from fractions import Fraction as F
+    cfg = {"model": "random_projection", "phi": F(999999, 1000000), "p2": 0, "lam": 0,
+           "sigma1": 0, "sigma2": 10 ** 6, "psi": F(100001, 100000),
+           "atoms": [{"weight": 1, "s1": 1, "s2": F(1, 10 ** 32), "theta": 3,
+                      "delta": F(1, 100)}]}
+    for dps in (20, 40):
+        r = sc.predict(cfg, dps=dps, certify=True)
+        assert all(r[k] == 0 for k in ("test_error", "bias", "variance", "zeta",
+                                       "train_error", "gcv"))
+        assert mp.nstr(r["df"], dps) == "0.999999"
+
+
 def test_gcv_with_synthetic_data_estimates_the_mixture_risk_not_the_real_one():
     g = G.gcv_report(_cfg(), dps=30)
     assert abs(g["gcv"] - g["mixture_risk"]) < mp.mpf(10) ** -25   # Σ1 = Σ2: e1 = e2
