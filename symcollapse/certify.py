@@ -277,41 +277,49 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     An ill-conditioned system (a tiny eigenvalue beside a large one, a point next to a
     threshold) needs more digits than ``dps`` for the test to contract: where it fails,
     the guard doubles (20, 40, … up to :func:`~symcollapse.precision.max_guard` digits),
-    the midpoint polished by Newton to the new precision."""
+    the midpoint polished by Newton to the new precision (:func:`_polished`).  A polish
+    that fails, or lands farther than 10^-dps from ``x_mid``, may be the rounding noise of
+    too few digits: the next guard polishes ``x_mid`` again; only when no guard proves
+    a fixed point is the certificate refused, with the last reason."""
     from .precision import max_guard
     guard = 20
+    reason = (f"certificate failed: the Krawczyk test did not prove a unique fixed point "
+              f"around the solution with up to {{digits}} digits (system {c.system.name}); "
+              f"the digits cannot be certified")
     while True:
+        found = None
         with mp.workdps(dps + guard):
-            if guard > 20:
-                x_mid = _polished(c, x_mid, params, atoms, dps)
-            with ball_precision(dps, guard):
-                found = _enclose_at(c, x_mid, params, atoms, dps + guard, extra)
+            x, why = (x_mid, None) if guard == 20 else _polished(c, x_mid, params, atoms, dps)
+            if x is not None:
+                with ball_precision(dps, guard):
+                    found = _enclose_at(c, x, params, atoms, dps + guard, extra)
         if found is not None:
             return found
         guard *= 2
         if guard > max_guard(dps):
-            raise CertificationError(
-                f"certificate failed: the Krawczyk test did not prove a unique fixed point "
-                f"around the solution with up to {dps + guard // 2} digits (system "
-                f"{c.system.name}); the digits cannot be certified")
+            raise CertificationError(why or reason.format(digits=dps + guard // 2))
 
 
 def _polished(c, x_mid, params, atoms, dps):
-    """``x_mid`` refined by Newton to the working precision; refused (CertificationError)
-    when Newton fails or moves it by more than 10^-dps relative: the certificate is about
-    the given approximation, not about a solution found elsewhere."""
+    """``(x, None)``: ``x_mid`` refined by Newton to the working precision; or ``(None,
+    reason)`` when Newton fails or moves it by more than 10^-dps relative: the certificate
+    is about the given approximation, not about a solution found elsewhere.  Relative, as
+    in Newton's own acceptance (:func:`~symcollapse.solve.newton_mp`): to itself for a
+    positive unknown, to the largest unknown for the others (a rate that is 0, or tiny
+    beside the rest, is known to that scale only: 4e-120 polished to -1e-108 beside 1)."""
     from .errors import ConvergenceError
     from .solve import newton_to_tolerance
     try:
         x = newton_to_tolerance(c, x_mid, params, atoms).x
     except ConvergenceError as exc:
-        raise CertificationError(f"certificate failed: the midpoint cannot be refined "
-                                 f"({exc})") from None
-    for new, old in zip(x, x_mid):
-        if abs(new - old) > abs(new) * mp.mpf(10) ** (-dps):
-            raise CertificationError("certificate failed: the given solution is not an "
-                                     f"approximation to {dps} digits of a fixed point")
-    return x
+        return None, f"certificate failed: the midpoint cannot be refined ({exc})"
+    pos = {c.unknowns.index(u) for u in c.system.positive}
+    top = max(abs(v) for v in x)
+    for i, (new, old) in enumerate(zip(x, x_mid)):
+        if abs(new - old) > (abs(new) if i in pos else top) * mp.mpf(10) ** (-dps):
+            return None, ("certificate failed: the given solution is not an "
+                          f"approximation to {dps} digits of a fixed point")
+    return x, None
 
 
 def _enclose_at(c, x_mid, params: dict, atoms, digits: int, extra):

@@ -158,18 +158,58 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         except ConvergenceError as exc:
             raise ConvergenceError(f"{regime.name}: training error: {exc}") from None
         outs = c.outputs_mp(sol.x, p_mp, A_mp)
-        for name in _check_outputs(c, sol, params, regime.atoms, dps, spec):
-            outs[name] = mp.mpf(0)
         solved = sol.x
         for k in ("g2", "shrink1", "shrink2", "df", "gap"):
             if not mp.isfinite(outs[k]):
                 raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
                                        f"{regime.name}")
+        zeros = _training_zeros(c, sol, params, regime.atoms, test_error, spec, dps)
+    groups = (spec.p2 != 1, spec.p2 != 0)
     out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1),
-                             groups=(spec.p2 != 1, spec.p2 != 0))
+                             groups=groups)
     out["df"] = outs["df"]
+    if regime.atoms and not regime.exact_zero:
+        for name in zeros:
+            if name == "gap":
+                outs["gap"] = mp.mpf(0)
+            elif out.get(name) is not None:
+                out[name] = mp.mpf(0)
     out["gcv"] = _gcv(out["train_error"], outs["gap"], unknowns, test_error, outs, spec)
     return out, (solved if regime.atoms and not regime.exact_zero else None)
+
+
+def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
+    r"""The reported training numbers judged in ball arithmetic
+    (:func:`~symcollapse.precision.check_balls`, the test error setting the scale): the
+    training system's outputs as balls (:func:`~symcollapse.certify.output_balls`), then
+    :math:`E_{\rm train,1} = e_1^2(E_{\rm test}+\sigma_1^2)`, :math:`E_{\rm train,2} =
+    e_2^2(G_2+\sigma_2^2)`, their mixture, df/n and 1 − df/n by interval rules.  A
+    number is judged by its own ball, not by its parts': G2 = 4e-100 is 0 beside
+    E_test = 2.5e21 but not beside E_train,1 = 4e-184.  Returns the names proved 0;
+    raises :class:`~symcollapse.precision.ShortOfDigits` when one lacks digits."""
+    from .certify import output_balls
+    b = output_balls(c, list(sol.x), params, atoms, mp.mp.dps, sol.correction)
+
+    def mul(x, y):
+        return x[0] * y[0], abs(x[0]) * y[1] + abs(y[0]) * x[1] + x[1] * y[1]
+
+    def exact(v):
+        return v, mp.mpf(0)
+
+    s1, s2 = to_mpf(spec.sigma1) ** 2, to_mpf(spec.sigma2) ** 2
+    real = mul(b["shrink1"], exact(test_error + s1))
+    synthetic = mul(b["shrink2"], (b["g2"][0] + s2, b["g2"][1]))
+    balls = {"test_error": exact(test_error), "df": b["df"], "gap": b["gap"]}
+    if spec.p2 != 1:
+        balls["train_error_real"] = real
+    if spec.p2 != 0:
+        balls["train_error_synthetic"] = synthetic
+    if spec.p2 in (0, 1):
+        balls["train_error"] = real if spec.p2 == 0 else synthetic
+    else:
+        x, y = mul(exact(to_mpf(spec.p1)), real), mul(exact(to_mpf(spec.p2)), synthetic)
+        balls["train_error"] = (x[0] + y[0], x[1] + y[1])
+    return check_balls(balls, dps, mp.mp.dps, reference=error_scale(spec, atoms))
 
 
 def _start(c, unknown, params):

@@ -323,7 +323,8 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     ‖F(x)‖∞ and the correction (with quadratic convergence, a bound on the error of x).
     Raises :class:`PrecisionLimited` when the corrections, above tol in the quadratic zone,
     grow again, or stop halving below :func:`_floor_zone` (the working precision is too
-    low for this conditioning: rounding noise), and
+    low for this conditioning: rounding noise), or when ``maxiter`` damped steps did not
+    converge (directions that may be rounding noise), and
     :class:`~symcollapse.errors.ConvergenceError` for any other failure.
     """
     x = mp.matrix([mp.mpf(v) for v in x0])
@@ -376,9 +377,12 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
         previous = scaled
         x, F, J = trial, Ft, Jt
         last = t * scaled
-    raise ConvergenceError(
+    # the damped steps wandered: directions that are rounding noise (a Jacobian too
+    # ill-conditioned for these digits, whose pivots pass) or a start too far; the caller
+    # raises the precision, and gives up at its largest guard
+    raise PrecisionLimited(
         f"Newton did not converge in {maxiter} iterations: last relative step "
-        f"{mp.nstr(last, 3)}")
+        f"{mp.nstr(last, 3)}", [x[i] for i in range(n)], mp.inf)
 
 
 class Factored:
