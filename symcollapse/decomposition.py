@@ -185,7 +185,8 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     :math:`E_{\rm train,1} = e_1^2(E_{\rm test}+\sigma_1^2)`, :math:`E_{\rm train,2} =
     e_2^2(G_2+\sigma_2^2)`, their mixture, df/n and 1 − df/n by interval rules.  A
     number is judged by its own ball, not by its parts': G2 = 4e-100 is 0 beside
-    E_test = 2.5e21 but not beside E_train,1 = 4e-184.  Returns the names proved 0;
+    E_test = 2.5e21, yet it makes E_train = 1e-100 beside E_train,1 = 4e-184, and the
+    sum is judged as a whole (0 beside E_test).  Returns the names proved 0;
     raises :class:`~symcollapse.precision.ShortOfDigits` when one lacks digits."""
     from .certify import output_balls
     b = output_balls(c, list(sol.x), params, atoms, mp.mp.dps, sol.correction)
@@ -225,8 +226,9 @@ def _start(c, unknown, params):
 
 
 def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
-    r"""GCV = E_train/(1 − df/n)², ``gap`` = 1 − df/n (computed as p₁e₁ + p₂e₂).  Where every row is interpolated (e_j = λε_j → 0, so
-    that E_train and 1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
+    r"""GCV = E_train/(1 − df/n)², ``gap`` = 1 − df/n (computed as p₁e₁ + p₂e₂).
+    Where every row is interpolated (e_j = λε_j → 0, so that E_train and
+    1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
     :math:`\sum_jp_j\varepsilon_j^2(G_j+\sigma_j^2)/(\sum_jp_j\varepsilon_j)^2`;
     at the noiseless threshold (everything 0) it is not defined here (None)."""
     if gap > 0:
@@ -346,7 +348,7 @@ def _check_outputs(c, sol, params, atoms, dps, spec) -> set:
 def error_scale(spec, atoms):
     r"""The problem's own scale of a squared error: the noise levels and the sizes of the
     targets and of the shift in their covariances,
-    :math:`\sigma_1^2 + \sigma_2^2 + \sum_k w_k(	heta_k + \delta_k)(s_{1,k} + s_{2,k})`
+    :math:`\sigma_1^2 + \sigma_2^2 + \sum_k w_k(\theta_k + \delta_k)(s_{1,k} + s_{2,k})`
     (MODEL.md's atoms: weight, eigenvalues s1, s2, target energy θ, shift δ) — the
     reference against which outputs that are all 0 are proved 0."""
     total = to_mpf(spec.sigma1) ** 2 + to_mpf(spec.sigma2) ** 2

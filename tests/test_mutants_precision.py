@@ -287,3 +287,41 @@ def test_a_nan_never_confirms_a_number():
     assert not P._digits_agree(mp.nan, mp.mpf(1), 10)
     assert not P._digits_agree(mp.mpf(1), mp.nan, 10)
     assert not P._agree({"x": mp.nan}, {"x": mp.mpf(2)}, 10)
+
+
+def test_digits_agree_near_one_and_at_its_thresholds():
+    """Numbers next to 1 are compared by their digits (1 is not a special value); the
+    agreement threshold is exactly |b|·10^-(dps+2), inclusive."""
+    with mp.workdps(60):
+        near = 1 + mp.mpf(10) ** -40
+        assert P._digits_agree(near, mp.mpf(1), 30) and P._digits_agree(mp.mpf(1), near, 30)
+    with mp.workdps(15):
+        # gap = 1 = 10^4 · 10^-4 exactly: on the threshold, agreeing (both read 1.0e+4)
+        assert P._digits_agree(mp.mpf(10001), mp.mpf(10000), 2)
+        # gaps of 8e-5 and 5e-5 of b at dps 2 are within 10^-4: the same two digits
+        assert P._digits_agree(mp.mpf("1.00008"), mp.mpf(1), 2)
+        assert P._digits_agree(mp.mpf("1.00005"), mp.mpf(1), 2)
+        assert not P._digits_agree(mp.mpf("1.00011"), mp.mpf(1), 2)
+
+
+def test_check_balls_thresholds_are_inclusive():
+    """A radius exactly 10^-(dps+3) of its midpoint passes; one exactly at the zero level
+    proves 0; 10^-(dps+1) of the midpoint does not pass."""
+    with mp.workdps(60):
+        mid = mp.mpf(10) ** 33
+        edge = mid * mp.mpf(10) ** -33                              # = 1 exactly
+        assert edge == 1 and P.check_balls({"a": (mid, edge)}, 30, 60) == set()
+        scale = mp.mpf(10) ** 120
+        level = scale * mp.mpf(10) ** (-P.zero_digits(30))
+        assert P.check_balls({"a": (scale, mp.mpf(0)), "z": (mp.mpf(0), level)},
+                             30, 60) == {"z"}
+        with pytest.raises(P.ShortOfDigits) as info:
+            P.check_balls({"a": (mp.mpf(1), mp.mpf(10) ** -31)}, 30, 60)
+        assert info.value.digits == 3
+
+
+def test_confirmed_names_the_answer_by_default():
+    def ev(warm):
+        raise P.ShortOfDigits("cancellation", 10 ** 4)
+    with pytest.raises(ConvergenceError, match="^the answer: the digits could not be confirmed"):
+        P.confirmed(ev, 10)
