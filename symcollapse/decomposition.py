@@ -181,7 +181,9 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
 def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     r"""The reported training numbers judged in ball arithmetic
     (:func:`~symcollapse.precision.check_balls`, the test error setting the scale): the
-    training system's outputs as balls (:func:`~symcollapse.certify.output_balls`), then
+    training system's outputs as balls (:func:`~symcollapse.certify.output_balls`), each
+    with its digits (G2 = 3e-18 left of a 66-digit cancellation beside s2 = 1e48 enters
+    the interpolating GCV), then
     :math:`E_{\rm train,1} = e_1^2(E_{\rm test}+\sigma_1^2)`, :math:`E_{\rm train,2} =
     e_2^2(G_2+\sigma_2^2)`, their mixture, df/n and 1 − df/n by interval rules.  A
     number is judged by its own ball, not by its parts': G2 = 4e-100 is 0 beside
@@ -190,6 +192,9 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     raises :class:`~symcollapse.precision.ShortOfDigits` when one lacks digits."""
     from .certify import output_balls
     b = output_balls(c, list(sol.x), params, atoms, mp.mp.dps, sol.correction)
+    # the parts themselves must have their digits (G2 also enters the interpolating GCV),
+    # but one that is 0 at the documented level is not set to 0: the sums judge that
+    check_balls(b, dps, mp.mp.dps, reference=error_scale(spec, atoms))
 
     def mul(x, y):
         return x[0] * y[0], abs(x[0]) * y[1] + abs(y[0]) * x[1] + x[1] * y[1]

@@ -190,6 +190,18 @@ WANDERING = {
               {"weight": Fraction(3, 10), "s1": Fraction(10) ** -25, "s2": Fraction(1, 2),
                "theta": Fraction(10) ** -11, "delta": 0}]}
 
+#: G2 = 3e-18, left of a 66-digit cancellation (s2 = 1e48), evaluated to 0 at 45 digits
+#: and entering the interpolating GCV unchecked (GCV 1.8e-41 instead of 6.0e-18).
+GCV_CANCELLATION = {
+    "model": "linear", "strategy": "weighted", "phi": Fraction(10000001, 10000000),
+    "p2": Fraction(1, 2), "lam": 0, "sigma1": 0, "sigma2": 0, "alpha": Fraction(1, 10),
+    "atoms": [{"weight": Fraction(5, 9), "s1": 3, "s2": Fraction(10) ** -24, "theta": 1,
+               "delta": 1},
+              {"weight": Fraction(2, 9), "s1": 1, "s2": Fraction(10) ** 48, "theta": 1,
+               "delta": Fraction(1, 10)},
+              {"weight": Fraction(2, 9), "s1": Fraction(1, 10), "s2": Fraction(1, 10),
+               "theta": 1, "delta": Fraction(1, 2)}]}
+
 
 @settings(max_examples=examples(40))
 @given(cfg=extreme_configs(), dps=st.sampled_from([10, 20, 30]), certify=st.booleans())
@@ -201,6 +213,7 @@ WANDERING = {
 @example(cfg=TIE, dps=10, certify=True)
 @example(cfg=ZERO_PART, dps=10, certify=True)
 @example(cfg=WANDERING, dps=20, certify=True)
+@example(cfg=GCV_CANCELLATION, dps=30, certify=False)
 def test_every_printed_digit_agrees_with_twice_the_precision(cfg, dps, certify):
     try:
         low = _answer(cfg, dps, certify=certify)
