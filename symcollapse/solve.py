@@ -155,8 +155,6 @@ def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e
         p_cur[:, k] = hi
         x2, ok2, res2 = newton_np(c, c.guess_np(p_cur), p_cur, atoms, tol=tol)
         x, ok, res = np.where(ok[:, None], x, x2), ok | ok2, np.where(ok, res, res2)
-    if not ok.all():
-        return x, ok, res
     log_hi, log_lo = np.log(hi), np.log(lo)
     pos = _positive_index(c)
     # every point walks its own path τ: 0 → 1 (log λ from hi to lo) with its own step
@@ -164,7 +162,7 @@ def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e
     dtau = np.full(P, 0.1)
     tau_prev = np.full(P, np.nan)
     x_prev = np.full_like(x, np.nan)
-    failed = np.zeros(P, dtype=bool)
+    failed = ~ok            # a point without a start stays unsolved; the others walk on
     for _ in range(max_steps):
         walk = np.flatnonzero((tau < 1.0) & ~failed)
         if walk.size == 0:

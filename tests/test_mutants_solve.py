@@ -3,6 +3,7 @@ exactly: the equilibrated LU, the Newton stopping rule relative to each unknown,
 log x for positive unknowns, the rounding floor met by raising the precision, the
 continuations in float64 and mpmath.  (These tests also kill the module's mutants:
 tests/MUTATION.md.)"""
+import re
 from fractions import Fraction
 
 import mpmath as mp
@@ -534,7 +535,7 @@ def test_newton_failure_messages():
     with mp.workdps(30):
         with pytest.raises(S.PrecisionLimited, match=r"^Newton: no acceptable step at iteration "
                                                      r"\d+ at 30 digits \(relative correction "
-                                                     r"[0-9.e+]+\)$") as info:
+                                                     rf"{SIG3}\)$") as info:
             S.newton_mp(none, [mp.mpf(1)], [mp.mpf(1)], atoms_mp_one(), tol=mp.mpf(10) ** -20,
                         maxiter=30)
     assert len(info.value.x) == 1 and info.value.relative > 1
@@ -723,3 +724,261 @@ def test_solve_along_solves_anchors_by_continuation_and_warm_starts_the_rest(mon
     x2, ok2, _ = S.solve_along(c, p[:16], A, stride=8)
     assert ok2.all() and len(conts) == 1 and len(conts[0][0]) == 16
     assert np.allclose(x2, x[:16], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- float64 costs and batches
+
+def _iso_float():
+    """The isotropic first order in float64: x(1 + a/(x + λ)) = 1 (a = φ, x = e)."""
+    return compile_system(system("iso", [x], [x * (1 + a / (x + eq.lam)) - 1], {x: 1}))
+
+
+def _iso_root(phi, lam):
+    """The positive root of e² + (λ + φ − 1)e − λ = 0 (that equation, cleared)."""
+    b = lam + phi - 1
+    return (-b + np.sqrt(b * b + 4 * lam)) / 2 if lam > 0 else max(1 - phi, 0.0)
+
+
+def _counted(c):
+    """Count the float64 evaluations of ``c``: calls and points, residual with Jacobian
+    and residual alone."""
+    calls = {"rj": 0, "rj_points": 0, "r": 0, "r_points": 0}
+    rj, r = c.residual_jacobian_np, c.residual_np
+
+    def rj_(x_, p, atoms):
+        calls["rj"] += 1
+        calls["rj_points"] += len(x_)
+        return rj(x_, p, atoms)
+
+    def r_(x_, p, atoms):
+        calls["r"] += 1
+        calls["r_points"] += len(x_)
+        return r(x_, p, atoms)
+
+    c.residual_jacobian_np, c.residual_np = rj_, r_
+    return calls
+
+
+def test_float_newton_leaves_its_start_alone_and_reads_integers():
+    c = _sqrt_system()
+    start = np.array([[1.0], [3.0]])
+    xs, ok, _ = S.newton_np(c, start, np.array([[4.0], [2.0]]), atoms_float(ONE_ATOM))
+    assert ok.all() and list(start[:, 0]) == [1.0, 3.0]
+    xs, ok, _ = S.newton_np(c, [[1], [3]], np.array([[4.0], [2.0]]), atoms_float(ONE_ATOM))
+    assert ok.all() and np.allclose(xs[:, 0], [2, np.sqrt(2)], rtol=1e-15)
+
+
+def test_float_newton_cost_on_a_batch_of_scales():
+    """A batch of one-unknown points (so that every operation is exact-ish and the same on
+    every machine) whose roots span 1e-3 to 1e6: each converges to float64 resolution,
+    judged on its own scale, at the cost measured for the damped Newton of this module
+    (a change that adds iterations or damping trials fails here)."""
+    c = _sqrt_system()
+    calls = _counted(c)
+    targets = np.array([[1e12], [1e-6], [2.0], [2.0]])
+    xs, ok, res = S.newton_np(c, np.array([[1.0], [1.0], [1.0], [1e3]]), targets,
+                              atoms_float(ONE_ATOM))
+    assert ok.all() and np.allclose(xs[:, 0], np.sqrt(targets[:, 0]), rtol=2e-16, atol=0)
+    assert np.all(res <= 1e-15 * targets[:, 0] + 1e-15)
+    assert calls == {"rj": 15, "rj_points": 40, "r": 33, "r_points": 116}
+
+
+def test_float_continuation_cost_on_a_batch_of_ridges():
+    """The λ-continuation of a batch (ridges 1e-8 to 10 and λ = 0, φ on both sides of 1)
+    at the cost measured for this module: the secant predictor, the step control
+    (×1.6 up to 0.5, ÷4 on a failure) and the looser intermediate tolerance all show in
+    these counts.  φ = 2 at λ = 0 has no positive root (e → 0): not converged."""
+    c = _iso_float()
+    calls = _counted(c)
+    lams = [1e-8, 1e-4, 0.1, 10.0, 0.0, 0.0]
+    phis = [0.5, 2.0, 0.5, 2.0, 0.5, 2.0]
+    p = np.array([[ph, lm] for ph, lm in zip(phis, lams)])
+    assert c.params == (a, eq.lam)
+    xs, ok, res = S.continuation_np(c, p, atoms_float(ONE_ATOM))
+    assert list(ok) == [True] * 5 + [False]
+    for i in range(5):
+        assert xs[i, 0] == pytest.approx(_iso_root(phis[i], lams[i]), rel=1e-12)
+        assert res[i] < 1e-15
+    assert calls == {"rj": 73, "rj_points": 175, "r": 1337, "r_points": 1993}
+
+
+def test_float_continuation_keeps_walking_the_points_that_started(monkeypatch):
+    """A point whose Newton at the starting ridge fails gets that ridge ×1e3, up to four
+    times (the others keep theirs); a point that never starts is reported unsolved while
+    the others are still solved at their own λ (not left at the starting ridge)."""
+    c = _iso_float()
+    real = S.newton_np
+    starts = []
+
+    def fails_for_half(c_, x0, p, atoms, **kw):
+        if "maxiter" not in kw and len(starts) < 5:
+            starts.append(list(p[:, 1]))
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        return xs, ok & ~(p[:, 0] == 0.5), res
+
+    monkeypatch.setattr(S, "newton_np", fails_for_half)
+    xs, ok, res = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), atoms_float(ONE_ATOM))
+    assert list(ok) == [False, True]
+    assert xs[1, 0] == pytest.approx(_iso_root(2.0, 0.1), rel=1e-12)
+    assert starts == [[100.0, 100.0], [1e5, 100.0], [1e8, 100.0], [1e11, 100.0],
+                      [1e14, 100.0]]
+    starts.clear()
+
+    def fails_first(c_, x0, p, atoms, **kw):
+        if "maxiter" not in kw:
+            starts.append(list(p[:, 1]))
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        return xs, ok & ~((p[:, 0] == 0.5) & (len(starts) == 1)), res
+
+    monkeypatch.setattr(S, "newton_np", fails_first)
+    xs, ok, res = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), atoms_float(ONE_ATOM))
+    assert list(ok) == [True, True] and starts == [[100.0, 100.0], [1e5, 100.0], [0.1, 0.1]]
+    assert np.allclose(xs[:, 0], [_iso_root(0.5, 0.1), _iso_root(2.0, 0.1)], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- messages and rarely taken paths
+
+SIG3 = r"-?\d\.\d{1,2}(e[-+]\d+)?"      # mpmath's nstr(v, 3): at most 3 significant digits
+
+
+def test_newton_messages_give_three_significant_digits():
+    """Each refusal names its number to 3 significant digits, and carries the iterate
+    (for a higher precision) and the relative correction it stopped at."""
+    cube = compile_system(system("cube", [x], [(x - a) ** 3], {x: 1}))   # a triple root
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S.newton_mp(cube, [mp.mpf("1.2345") * (1 + mp.mpf(10) ** -12)],
+                        [mp.mpf("1.2345")], atoms_mp_one(), tol=mp.mpf(10) ** -25)
+    msg = str(info.value)
+    assert re.fullmatch(rf"Newton: the corrections stopped shrinking at {SIG3} \(relative\) "
+                        r"at 30 digits", msg), msg
+    assert len(info.value.x) == 1 and abs(info.value.x[0] / mp.mpf("1.2345") - 1) < 1e-12
+    assert 0 < info.value.relative < mp.mpf(10) ** -14
+    assert msg.split(" at ")[1].split(" ")[0] == mp.nstr(info.value.relative, 3)
+    far = _sqrt_system()                      # from 2^70: 70 halvings, more than 60 steps
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S.newton_mp(far, [mp.mpf(2) ** 70], [mp.mpf(3)], atoms_mp_one(),
+                        tol=mp.mpf(10) ** -22)
+    msg = str(info.value)
+    assert re.fullmatch(rf"Newton did not converge in 60 iterations: last relative step "
+                        rf"{SIG3}", msg), msg
+    assert info.value.relative == mp.inf and info.value.x[0] < mp.mpf(2) ** 20
+    with mp.workdps(30):
+        sol = S.newton_mp(far, [mp.mpf(2) ** 20], [mp.mpf(3)], atoms_mp_one(),
+                          tol=mp.mpf(10) ** -22)
+        again = S.newton_mp(far, [mp.mpf(2) ** 20], [mp.mpf(3)], atoms_mp_one(),
+                            tol=mp.mpf(10) ** -22, maxiter=sol.iterations)
+    assert again.x == sol.x and sol.iterations > 20      # exactly maxiter steps suffice
+
+
+def test_singular_messages_name_the_pivot_and_the_residual():
+    none = compile_system(system("none", [x], [x ** 2 + a], {x: 1}, positive=()))
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S.newton_mp(none, [mp.mpf(0)], [mp.mpf("1.23456")], atoms_mp_one(),
+                        tol=mp.mpf(10) ** -20)
+    assert str(info.value) == ("Newton: singular Jacobian at iteration 1 at 30 digits (a "
+                               "column of the Jacobian is 0; residual 1.23)")
+    with mp.workprec(203):                 # a pivot of 2^-202 = 1.5557e-61 ≤ 2·eps
+        with pytest.raises(S.NearlySingular) as info:
+            S.Factored(mp.matrix([[1, 1], [1, 1 + mp.mpf(2) ** -202]]))
+    assert str(info.value) == "a pivot of the equilibrated Jacobian is 1.56e-61"
+
+
+def test_factored_solves_a_three_by_three_system():
+    """Elimination below a second pivot that is not 1 (the 2×2 cases never reach it)."""
+    with mp.workdps(40):
+        J = mp.matrix([[4, 1, 2], [1, 3, 0.5], [2, 0.5, 5]])
+        F = mp.matrix([1, 2, 3])
+        got = S.Factored(J).solve(F)
+        want = mp.lu_solve(J, F)
+        assert mp.norm(got - want, mp.inf) < mp.mpf(10) ** -35
+
+
+def test_walk_names_the_ridge_it_stalled_at(monkeypatch):
+    def never(*args, **kw):
+        raise ConvergenceError("no")
+
+    monkeypatch.setattr(S, "_guide", never)
+    with mp.workdps(30):
+        with pytest.raises(ConvergenceError) as info:
+            S._walk(_sqrt_system(), [mp.mpf(1)], [mp.mpf(1)], 0, mp.mpf(100),
+                    mp.mpf(10) ** -30, atoms_mp_one(), mp.mpf(10) ** -20)
+        # the last try: dtau = 0.1/4^11 (the next quarter is below 1e-8)
+        d = mp.mpf("0.1") / 4 ** 11
+        last = mp.exp((1 - d) * mp.log(100) + d * mp.log(mp.mpf(10) ** -30))
+    assert str(info.value) == f"continuation in lam stalled at lam = {mp.nstr(last, 5)}"
+    assert mp.nstr(last, 5) == "100.0" and mp.nstr(last, 6) == "99.9998"
+
+
+def test_continuation_to_zero_names_the_last_ridge(monkeypatch):
+    """Where Newton at λ = 0 fails after every extension, the message names the last
+    starting ridge (3 significant digits)."""
+    c, params = _linear(Fraction(0))
+    calls = []
+    real_guide = S._guide
+
+    def fails_at_zero(c_, x_, p, atoms, tol, maxiter=60):
+        if p[c_.params.index(eq.lam)] == 0:
+            calls.append(1)
+            raise ConvergenceError("no")
+        return real_guide(c_, x_, p, atoms, tol, maxiter=maxiter)
+
+    monkeypatch.setattr(S, "_guide", fails_at_zero)
+    from symcollapse.compiled import atoms_mp
+    odd = (Atom(Fraction(1), Fraction(123456, 100000), Fraction(123456, 100000), Fraction(1),
+                Fraction(1)),)
+    with mp.workdps(20):
+        p = c.values_mp(params)
+        with pytest.raises(ConvergenceError) as info:
+            S.continuation_mp(c, p, atoms_mp(odd))
+    assert len(calls) == 8
+    assert re.fullmatch(rf"continuation in lam to 0 failed below lam = {SIG3}",
+                        str(info.value)), str(info.value)
+    assert str(info.value).endswith("1.23e-80")   # 1.23456·1e-10·(1e-10)^7 at 20 digits
+
+
+def test_solve_point_falls_back_to_the_mpmath_continuation(monkeypatch):
+    """Where the float64 continuation fails (or its polish does), the mpmath continuation
+    gives the start; and a spread of scales beyond FLOAT_SPREAD (complements 1 − x
+    included) starts in mpmath at that many more digits."""
+    c, params = _linear(Fraction(1, 10))
+    seen = []
+    real = S._continued
+
+    def continued(c_, params_, atoms):
+        seen.append(mp.mp.dps)
+        return real(c_, params_, atoms)
+
+    monkeypatch.setattr(S, "_continued", continued)
+    monkeypatch.setattr(S, "continuation_np",
+                        lambda c_, p, A, **kw: (np.zeros((1, len(c_.unknowns))),
+                                                np.array([False]), np.array([np.inf])))
+    with mp.workdps(40):
+        sol = S.solve_point(c, params, ONE_ATOM, dps=25)
+        e1 = sol.x[c.unknowns.index(eq.e1)]
+        assert abs(e1 / _iso_e(Fraction(1, 10), params[eq.phi]) - 1) < mp.mpf(10) ** -30
+    assert seen == [40]
+    seen.clear()
+    near_one = {**params, eq.p2: 1 - Fraction(1, 10 ** 13)}    # 1 − p2 = 1e-13: spread 13
+    with mp.workdps(40):
+        S.solve_point(c, near_one, ONE_ATOM, dps=25)
+    assert seen == [53]
+    seen.clear()
+    twelve = {**params, eq.p2: 1 - Fraction(1, 10 ** 12)}      # spread 12: float64 start
+    with mp.workdps(40):
+        S.solve_point(c, twelve, ONE_ATOM, dps=25)
+    assert seen == [40]           # the float64 path is faked to fail: the fallback, at 40
+
+
+def test_spread_digits_of_mpf_and_of_the_largest_rationals():
+    with mp.workdps(30):
+        assert S.spread_digits([mp.mpf("1e-500"), 1]) == 500
+        assert S.spread_digits([mp.mpf("2e-5"), Fraction(10 ** 5)]) == 10
+        assert S.spread_digits([mp.mpf(3), mp.mpf("4e7")]) == 8
+    assert S.spread_digits([5000, 1]) == 4 and S.spread_digits([Fraction(1, 5000), 1]) == 4
+    # beyond 10^300 the digits are counted (an approximation by a whole order)
+    assert S.spread_digits([5 * 10 ** 300, 1]) == 300
+    assert S.spread_digits([Fraction(1, 5 * 10 ** 300), 1]) == 300
+    assert S.spread_digits([Fraction(10 ** 299 * 5, 1), 1]) == 300
