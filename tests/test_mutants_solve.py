@@ -982,3 +982,45 @@ def test_spread_digits_of_mpf_and_of_the_largest_rationals():
     assert S.spread_digits([5 * 10 ** 300, 1]) == 300
     assert S.spread_digits([Fraction(1, 5 * 10 ** 300), 1]) == 300
     assert S.spread_digits([Fraction(10 ** 299 * 5, 1), 1]) == 300
+
+
+def test_solve_along_redoes_the_points_whose_warm_start_fails(monkeypatch):
+    """A warm-started point that does not converge, or converges outside the domain of a
+    positive unknown, is solved again by the continuation (at the caller's tol); a point
+    next to a failed anchor starts from its left anchor alone."""
+    c = _iso_float()
+    A = atoms_float(ONE_ATOM)
+    P = 20
+    p = np.column_stack([np.full(P, 0.5), np.linspace(0.05, 0.5, P)])
+    real_cont, real_newton = S.continuation_np, S.newton_np
+    redone, starts = [], []
+
+    def cont(c_, p_, atoms, **kw):
+        if len(p_) == 4:                    # the anchors 0, 8, 16, 19: anchor 16 fails
+            xs, ok, res = real_cont(c_, p_, atoms, **kw)
+            ok[2] = False
+            return xs, ok, res
+        redone.append((p_[:, 1].copy(), kw))
+        return real_cont(c_, p_, atoms, **kw)
+
+    def newton(c_, x0, p_, atoms, **kw):
+        xs, ok, res = real_newton(c_, x0, p_, atoms, **kw)
+        if kw.get("maxiter") == 10:
+            starts.append(np.array(x0, copy=True))
+            ok[0] = False                    # point 1: did not converge
+            xs[1, 0] = -1.0                  # point 2: left the domain (x > 0)
+        return xs, ok, res
+
+    monkeypatch.setattr(S, "continuation_np", cont)
+    monkeypatch.setattr(S, "newton_np", newton)
+    x, ok, res = S.solve_along(c, p, A, stride=8, tol=1e-11)
+    assert len(redone) == 1 and list(redone[0][0]) == [p[1, 1], p[2, 1]]
+    assert redone[0][1] == {"tol": 1e-11}
+    assert ok[1] and ok[2] and not ok[16]
+    for i in (1, 2):
+        assert x[i, 0] == pytest.approx(_iso_root(0.5, p[i, 1]), rel=1e-12)
+    rest = [i for i in range(P) if i not in (0, 8, 16, 19)]
+    start = dict(zip(rest, starts[0][:, 0]))
+    assert start[9] == x[8, 0] and start[17] == x[16, 0]      # beside the failed anchor
+    w = (3 - 0) / 8
+    assert start[3] == pytest.approx((1 - w) * x[0, 0] + w * x[8, 0], rel=1e-15)
