@@ -734,7 +734,11 @@ class ExactBackend:
         return self.flint.fmpq(int(r.p), int(r.q))
 
     def scalar(self, c, values):
+        """``c`` at the chosen values, an exact rational; a pole there (1/(1 − s) at
+        s = 1) is a singular draw, like a singular matrix: ZeroDivisionError."""
         v = sp.sympify(c).xreplace({k: x for k, x in values.items() if isinstance(k, sp.Symbol)})
+        if v.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise ZeroDivisionError(f"scalar {c} has a pole at the chosen values")
         if not v.is_Rational:
             raise ValueError(f"scalar {c} is not rational at the chosen values: {v}")
         return self._q(v)

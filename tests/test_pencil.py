@@ -289,3 +289,17 @@ def test_random_symmetric_compositions_exact(data, dim, seed):
     P = linearize(expr)
     assert P.form == "symmetric" and P.is_symmetric and P.row == P.col
     assert _exact_or_skip(P, seed) == 0, (expr, P)
+
+
+def test_a_pole_at_the_exact_draw_is_a_singular_draw():
+    """Found by the exploration profile: 1/(1 − s)·I drawn with s = 1 by the exact check
+    (seed 1).  A pole of a scalar at the chosen values is a singular draw, like a singular
+    matrix (ZeroDivisionError, which the property tests discard), not a malformed scalar."""
+    s = sp.Symbol("s", positive=True)
+    expr = scale(1 / (1 - s), Identity("q"))
+    P = linearize(expr)
+    with pytest.raises(ZeroDivisionError, match=r"has a pole at the chosen values"):
+        check(P, sizes=SMALL, rng=np.random.default_rng(1), exact=True)
+    assert check(P, sizes=SMALL, rng=np.random.default_rng(0), exact=True) == 0
+    with pytest.raises(ValueError, match="is not rational"):
+        ExactBackend().scalar(sp.sqrt(s), {s: sp.Integer(2)})
