@@ -1024,3 +1024,180 @@ def test_solve_along_redoes_the_points_whose_warm_start_fails(monkeypatch):
     assert start[9] == x[8, 0] and start[17] == x[16, 0]      # beside the failed anchor
     w = (3 - 0) / 8
     assert start[3] == pytest.approx((1 - w) * x[0, 0] + w * x[8, 0], rel=1e-15)
+
+
+# ----------------------------------------------------------------------------- more of the contract, measured
+
+def test_float_newton_cost_with_damping_and_the_positive_domain():
+    """1 − a/x = 0 from starts whose full step leaves x > 0 (3a) or overshoots (20 for
+    a = 2), beside points that need no damping, over roots from 1e-3 to 1e3: exact roots,
+    at the measured cost."""
+    c = compile_system(system("recip", [x], [1 - a / x], {x: 1}))
+    calls = _counted(c)
+    targets = np.array([[1e-3], [1.0], [1e3], [2.0], [5.0]])
+    starts = np.array([[3e-3], [1.9], [1e2], [20.0], [4.0]])
+    xs, ok, res = S.newton_np(c, starts, targets, atoms_float(ONE_ATOM))
+    assert ok.all() and np.allclose(xs[:, 0], targets[:, 0], rtol=2e-16, atol=0)
+    assert xs.dtype == float and ok.dtype == bool and res.dtype == float
+    assert calls == {"rj": 10, "rj_points": 37, "r": 15, "r_points": 70}
+
+
+def test_float_continuation_passes_its_tolerances_and_ridges(monkeypatch):
+    """Every Newton of the λ-continuation gets the caller's atoms and tolerance (the
+    path's intermediate points 1e-9 and 25 iterations), the start at the given ridge."""
+    c = _iso_float()
+    A = atoms_float(ONE_ATOM)
+    real = S.newton_np
+    seen = []
+
+    def newton(c_, x0, p, atoms, **kw):
+        seen.append((p[:, -1].copy(), atoms is A, kw))
+        return real(c_, x0, p, atoms, **kw)
+
+    monkeypatch.setattr(S, "newton_np", newton)
+    xs, ok, _ = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.2]]), A, lam_start=7.0,
+                                  tol=1e-10)
+    assert ok.all() and all(s[1] for s in seen)
+    assert list(seen[0][0]) == [7.0, 7.0] and seen[0][2] == {"tol": 1e-10}
+    assert all(s[2] == {"tol": 1e-9, "maxiter": 25} for s in seen[1:-1])
+    assert list(seen[-1][0]) == [0.1, 0.2] and seen[-1][2] == {"tol": 1e-10}
+    seen.clear()
+    sq = _sqrt_system()                          # no λ: Newton from the guess, same tol
+    S.continuation_np(sq, np.array([[4.0]]), A, tol=1e-10)
+    assert len(seen) == 1 and seen[0][1] and seen[0][2] == {"tol": 1e-10}
+
+
+def test_float_continuation_gives_up_a_point_whose_path_fails(monkeypatch):
+    """A path step that fails quarters the point's step in τ; below 1e-6 the point is
+    given up (the others go on).  From dτ = 0.1: 0.025, …, 0.1/4^9 < 1e-6: nine tries."""
+    c = _iso_float()
+    real = S.newton_np
+    tries = []
+
+    def newton(c_, x0, p, atoms, **kw):
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        if kw.get("maxiter") == 25:
+            blocked = p[:, 0] == 0.5
+            tries.append(int(blocked.sum()))
+            ok = ok & ~blocked
+        return xs, ok, res
+
+    monkeypatch.setattr(S, "newton_np", newton)
+    xs, ok, _ = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.2]]), atoms_float(ONE_ATOM))
+    assert list(ok) == [False, True]
+    assert xs[1, 0] == pytest.approx(_iso_root(2.0, 0.2), rel=1e-12)
+    assert sum(tries) == 9
+
+
+def test_float_continuation_raises_the_ridge_at_most_four_times(monkeypatch):
+    c = _iso_float()
+    real = S.newton_np
+    calls = []
+
+    def newton(c_, x0, p, atoms, **kw):
+        if "maxiter" not in kw:
+            calls.append(list(p[:, 1]))
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        return xs, ok & ~(p[:, 0] == 0.5), res
+
+    monkeypatch.setattr(S, "newton_np", newton)
+    S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), atoms_float(ONE_ATOM))
+    assert calls == [[100.0, 100.0], [1e5, 100.0], [1e8, 100.0], [1e11, 100.0],
+                     [1e14, 100.0], [0.1]]
+
+
+def test_solve_along_types_strides_and_tolerance(monkeypatch):
+    """Boolean flags and float residuals; curves longer than 2·stride (default 32) go by
+    anchors; the caller's tolerance reaches the continuation of a short curve; the
+    default tolerance is 1e-12."""
+    c = _iso_float()
+    A = atoms_float(ONE_ATOM)
+    real_cont = S.continuation_np
+    conts = []
+
+    def cont(c_, p_, atoms, **kw):
+        conts.append((len(p_), kw))
+        return real_cont(c_, p_, atoms, **kw)
+
+    monkeypatch.setattr(S, "continuation_np", cont)
+    p = np.column_stack([np.full(65, 0.5), np.linspace(0.05, 0.5, 65)])
+    x, ok, res = S.solve_along(c, p, A)
+    assert ok.dtype == bool and res.dtype == float and ok.all()
+    assert conts == [(3, {"tol": 1e-12})]                     # anchors 0, 32, 64
+    assert np.allclose(x[:, 0], [_iso_root(0.5, lm) for lm in p[:, 1]], rtol=1e-12)
+    conts.clear()
+    S.solve_along(c, p[:64], A, tol=1e-7)
+    assert conts == [(64, {"tol": 1e-7})]
+    ints = S.solve_along(c, [[1, 1], [2, 1]], A)[0]           # integer parameters read as floats
+    assert np.allclose(ints[:, 0], [_iso_root(1.0, 1.0), _iso_root(2.0, 1.0)], rtol=1e-12)
+
+
+def test_scales_and_representability():
+    half = AtomArrays(np.ones(2), np.array([0.5, 0.25]), np.array([0.1, 0.0]), np.ones(2),
+                      np.ones(2))
+    assert S._spectral_scale(half) == 0.5
+    assert S._float_representable([1, 2, Fraction(1, 3)])
+    assert not S._float_representable([Fraction(1, 10 ** 400)])
+    assert not S._float_representable([10 ** 300])
+
+
+def test_mpmath_continuation_to_lambda_zero_and_without_lambda():
+    """The mpmath λ-continuation ending at λ = 0 (the linear model at φ = 1/2: e = 1/2);
+    a system without λ that reads its atoms and takes its guess from the parameters."""
+    from symcollapse.compiled import atoms_mp
+    c, params = _linear(Fraction(0))
+    with mp.workdps(30):
+        xs = S.continuation_mp(c, c.values_mp(params), atoms_mp(ONE_ATOM))
+        assert abs(xs[c.unknowns.index(eq.e1)] - mp.mpf("0.5")) < mp.mpf(10) ** -20
+    t = compile_system(system("trace", [x], [x * eq.tr(eq.S1) - a], {x: a}))
+    two = (Atom(Fraction(1), Fraction(2), Fraction(1), Fraction(1), Fraction(1)),)
+    with mp.workdps(30):
+        xs = S.continuation_mp(t, [mp.mpf(3)], atoms_mp(two))
+        assert abs(xs[0] - mp.mpf("1.5")) < mp.mpf(10) ** -20
+
+
+def test_newton_accepts_an_unknown_that_is_zero_after_three_quiet_iterations():
+    """y = 3(x² − a) is 0 at the root: its corrections never meet the relative test, so
+    it is accepted once the corrections stayed below tol (scaled by the largest unknown)
+    for ZERO_PATIENCE = 3 iterations more: 9 iterations, y at the rounding floor.  The
+    residual and step are max-norms, the corrections per unknown."""
+    zp = compile_system(system("zp", [x, y], [x ** 2 - a, y - 3 * (x ** 2 - a)], {x: 1, y: 0},
+                               positive=(x,)))
+    last = []
+    rj = zp.residual_jacobian_mp
+
+    def record(xv, p, atoms):
+        F, J = rj(xv, p, atoms)
+        last.append(F)
+        return F, J
+
+    zp.residual_jacobian_mp = record
+    with mp.workdps(30):
+        sol = S.newton_mp(zp, [mp.mpf("1.6"), mp.mpf("0.1")], [mp.mpf(2)], atoms_mp_one(),
+                          tol=mp.mpf(10) ** -22)
+        assert S.ZERO_PATIENCE == 3 and sol.iterations == 9
+        assert abs(sol.x[0] - mp.sqrt(2)) < mp.mpf(10) ** -28 and abs(sol.x[1]) < 1e-29
+        assert sol.residual == max(abs(v) for v in last[-1])
+        assert sol.step == max(sol.correction) and len(sol.correction) == 2
+
+
+def test_newton_messages_of_a_damped_step_and_a_non_finite_one():
+    sq = _sqrt_system()
+    with mp.workdps(30):
+        with pytest.raises(S.PrecisionLimited) as info:
+            S.newton_mp(sq, [mp.mpf(3)], [mp.mpf(2)], atoms_mp_one(), tol=mp.mpf(10) ** -22,
+                        maxiter=1)
+        assert str(info.value) == ("Newton did not converge in 1 iterations: last relative "
+                                   "step 0.389")
+        with pytest.raises(ConvergenceError) as info:
+            S.newton_mp(sq, [mp.mpf(3)], [mp.inf], atoms_mp_one(), tol=mp.mpf(10) ** -22)
+        assert str(info.value) == "Newton: non-finite step at iteration 1"
+
+
+def test_newton_leaves_the_domain_in_log_steps():
+    """1 − a/x from 3a: the full step would take x to −3a; the positive unknown moves by
+    e^(−Δ/x) instead, and Newton converges in 7 iterations."""
+    recip = compile_system(system("recip", [x], [1 - a / x], {x: 1}))
+    with mp.workdps(30):
+        sol = S.newton_mp(recip, [mp.mpf(3)], [mp.mpf(1)], atoms_mp_one(), tol=mp.mpf(10) ** -22)
+    assert sol.iterations == 7 and abs(sol.x[0] - 1) < mp.mpf(10) ** -25
