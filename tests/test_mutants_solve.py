@@ -1201,3 +1201,14 @@ def test_newton_leaves_the_domain_in_log_steps():
     with mp.workdps(30):
         sol = S.newton_mp(recip, [mp.mpf(3)], [mp.mpf(1)], atoms_mp_one(), tol=mp.mpf(10) ** -22)
     assert sol.iterations == 7 and abs(sol.x[0] - 1) < mp.mpf(10) ** -25
+
+
+def test_float_newton_stops_a_singular_point_inside_the_domain_at_once():
+    """(x − 1)² = a from x = 1 (a singular Jacobian inside the domain x > 0): that point
+    stops without a single damping trial, while the other converges to 1 + √a."""
+    c = compile_system(system("shift", [x], [(x - 1) ** 2 - a], {x: 2}))
+    calls = _counted(c)
+    xs, ok, _ = S.newton_np(c, np.array([[1.0], [2.0]]), np.array([[4.0], [4.0]]),
+                            atoms_float(ONE_ATOM))
+    assert list(ok) == [False, True] and xs[0, 0] == 1.0 and xs[1, 0] == 3.0
+    assert calls["r_points"] - calls["rj_points"] < 10
