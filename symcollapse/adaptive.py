@@ -55,6 +55,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from . import mixing
 from .errors import ConfigError
@@ -188,7 +189,7 @@ def _taylor(expr, x, order):
     pd = sp.Poly(sp.expand(den), x)
     a = [pn.coeff_monomial(x ** k) for k in range(order + 1)]
     q = [pd.coeff_monomial(x ** k) for k in range(order + 1)]
-    if sp.simplify(q[0]) == 0:
+    if sym.simplify(q[0]) == 0:
         raise AssertionError("taylor: the denominator vanishes at 0")
     out = []
     for k in range(order + 1):
@@ -228,7 +229,7 @@ def weighted_series():
         trial = {x: sum(c * tau ** i for i, c in enumerate(coef[x])) + sp.Symbol(f"X{x}") * tau ** k
                  for x in unknowns}
         lin = [_taylor(f.xreplace(trial), tau, k)[k] for f in eqs]
-        sol = sp.solve(lin, [sp.Symbol(f"X{x}") for x in unknowns], dict=True)
+        sol = sym.solve(lin, [sp.Symbol(f"X{x}") for x in unknowns], dict=True)
         if len(sol) != 1:
             raise AssertionError(f"weighted series: order {k} is not determined")
         for x in unknowns:
@@ -244,19 +245,19 @@ def weighted_series():
     real = model_family("linear", "plain", ((eq.p2, 0),), ()).expand_traces([_IsoAtom()])
     req = {x: sp.fraction(sp.together(sp.sympify(f).xreplace(at)))[0]
            for x, f in zip(real.unknowns, real.equations)}
-    e_roots = [r for r in sp.solve(req[eq.e1], eq.e1)
+    e_roots = [r for r in sym.solve(req[eq.e1], eq.e1)
                if 0 < r.subs(phi_r, sp.Rational(1, 2)) < 1]
     if len(e_roots) != 1:
         raise AssertionError(f"real-only fixed point: {e_roots}")
     sol0 = {eq.e1: e_roots[0]}
-    sol0[eq.u1] = sp.solve(req[eq.u1].xreplace(sol0), eq.u1)[0]
-    cf = sp.factor(sp.sympify(real.densities["test_error"]).xreplace(at).xreplace(sol0))
+    sol0[eq.u1] = sym.solve(req[eq.u1].xreplace(sol0), eq.u1)[0]
+    cf = sym.factor(sp.sympify(real.densities["test_error"]).xreplace(at).xreplace(sol0))
     n_prime, E_s = sp.symbols("n' E", positive=True)
-    E_real = sp.factor(cf.subs(phi_r, d_s / n_prime))
-    roots = sp.solve(sp.Eq(E_real, E_s), n_prime)
+    E_real = sym.factor(cf.subs(phi_r, d_s / n_prime))
+    roots = sym.solve(sp.Eq(E_real, E_s), n_prime)
     if len(roots) != 1:
         raise AssertionError(f"real-only inversion: {roots}")
-    n_eff_of_E = sp.factor(roots[0])
+    n_eff_of_E = sym.factor(roots[0])
     # schedules ε = κ n^-b, φ = d/n
     floor_exp, clean_exp = 2 * b_s, sp.Integer(1)
     lead_phi = series.coeff(eq.phi, 1).subs(eps_s, 0)
@@ -264,7 +265,7 @@ def weighted_series():
     # exact identity: at α = 1 (ε = 0) weighted mixing is the n1 = p1·n real rows alone
     at_one = sum(c * eq.phi ** i for i, c in
                  enumerate(_taylor(cf.subs(phi_r, eq.phi / (1 - eq.p2)), eq.phi, order)))
-    if sp.simplify(series.subs(eps_s, 0) - at_one) != 0 or lead_eps == 0:
+    if sym.simplify(series.subs(eps_s, 0) - at_one) != 0 or lead_eps == 0:
         raise AssertionError("weighted series: at alpha = 1 it is not the real-only series")
     condition = sp.solve_univariate_inequality(floor_exp > clean_exp, b_s, relational=True)
     exponent = sp.Piecewise((floor_exp, b_s < sp.Rational(1, 2)), (clean_exp, True))
@@ -274,20 +275,20 @@ def weighted_series():
     for b in (sp.Rational(1, 4), sp.Rational(1, 2), sp.Rational(3, 4), sp.Integer(1), sp.Integer(2)):
         E_n = series.subs({eps_s: kappa_s * h ** (4 * b), eq.phi: d_s * h ** 4})
         ne = n_eff_of_E.subs(E_s, E_n)
-        ratio[b] = sp.factor(sp.limit(sp.cancel(ne * h ** 4), h, 0, "+"))
+        ratio[b] = sym.factor(sp.limit(sp.cancel(ne * h ** 4), h, 0, "+"))
         if b >= 1:
-            gains[b] = sp.factor(sp.limit(sp.cancel(ne - p1 * h ** -4), h, 0, "+"))
+            gains[b] = sym.factor(sp.limit(sp.cancel(ne - p1 * h ** -4), h, 0, "+"))
     gain = sp.expand(gains[sp.Integer(1)])
-    ks = sp.solve(sp.diff(gain, kappa_s), kappa_s)
+    ks = sym.solve(sp.diff(gain, kappa_s), kappa_s)
     if len(ks) != 1:
         raise AssertionError(f"gain: {ks}")
-    kappa_star = sp.factor(ks[0])
-    gain_star = sp.factor(gain.subs(kappa_s, kappa_star))
+    kappa_star = sym.factor(ks[0])
+    gain_star = sym.factor(gain.subs(kappa_s, kappa_star))
     # α*: minimize the series over ε at fixed φ, to first order in φ
-    e_star = sp.solve(sp.diff(series, eps_s), eps_s)
+    e_star = sym.solve(sp.diff(series, eps_s), eps_s)
     if len(e_star) != 1:
         raise AssertionError(f"alpha*: {e_star}")
-    alpha_star = sp.factor(sp.series(e_star[0], eq.phi, 0, 2).removeO())
+    alpha_star = sym.factor(sp.series(e_star[0], eq.phi, 0, 2).removeO())
     return {"series": series, "real_only": E_real, "n_eff": n_eff_of_E, "condition": condition,
             "exponent": exponent, "ratio": ratio, "gains": gains, "gain": gain,
             "kappa_star": kappa_star, "gain_star": gain_star, "alpha_star": alpha_star,
@@ -316,16 +317,16 @@ def interpolating_weights_drop_out() -> dict:
     at = {eq.lam: 0}
     eqs = []
     for x, f in zip(fam.unknowns, fam.equations):
-        g = sp.factor(sp.together(sp.sympify(f).xreplace(sub).xreplace(at)))
+        g = sym.factor(sp.together(sp.sympify(f).xreplace(sub).xreplace(at)))
         num, _den = sp.fraction(g)
-        eqs.append(sp.factor(num))
-    dens = {k: sp.simplify(sp.sympify(v).xreplace(sub).xreplace(at)) for k, v in fam.densities.items()}
+        eqs.append(sym.factor(num))
+    dens = {k: sym.simplify(sp.sympify(v).xreplace(sub).xreplace(at)) for k, v in fam.densities.items()}
 
     def free_of_alpha(expr):
         # an equation may carry α only as an overall factor
         if not expr.has(eq.alpha):
             return True
-        terms = sp.factor_list(expr)[1]
+        terms = sym.factor_list(expr)[1]
         return all(not t.has(eq.alpha) or not t.free_symbols - {eq.alpha, eq.p2} for t, _ in terms)
     free = all(free_of_alpha(e) for e in eqs) and all(not d.has(eq.alpha) for d in dens.values())
     return {"free": free, "equations": eqs, "densities": dens}
@@ -546,8 +547,8 @@ def answer(d=50, p2=0.2, sigma=0.5, c2=1.0, ns=None, alpha_star=True) -> dict:
     ns = ns or [int(round(10 ** k)) for k in np.arange(3, 8.01, 0.5)]
     ser = weighted_series()
     vals = {"d": d, "sigma1": sigma, "c2": c2, "p2": p2}
-    sym = {str(k): k for k in ser["gain_star"].free_symbols | ser["kappa_star"].free_symbols}
-    sub = {sym[k]: sp.nsimplify(v) for k, v in vals.items() if k in sym}
+    by_name = {str(k): k for k in ser["gain_star"].free_symbols | ser["kappa_star"].free_symbols}
+    sub = {by_name[k]: sp.nsimplify(v) for k, v in vals.items() if k in by_name}
     gain_star = sp.sympify(ser["gain_star"]).xreplace(sub)
     kstar = sp.sympify(ser["kappa_star"]).xreplace(sub)
     if not (gain_star.is_finite and kstar.is_finite):

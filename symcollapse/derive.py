@@ -17,6 +17,7 @@ from pathlib import Path
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .errors import ConfigError
 
@@ -249,7 +250,7 @@ probe A = Σ₁ in K; the rates ẋ = (u₁, u₂) solve the linear equations it
     doc.text("and the per-atom density of 𝓛[Σ₁] is")
     doc.math(sp.factor_terms(L1), r"\mathcal L[\Sigma_1]")
     s1eff = (1 + eq.a1 * eq.u1) * eq.S1 + eq.a2 * eq.u2 * eq.S2
-    doc.check(sp.simplify(sp.factor_terms(L1) - s1eff / K ** 2) == 0,
+    doc.check(sym.simplify(sp.factor_terms(L1) - s1eff / K ** 2) == 0,
               "SymPy: 𝓛[Σ₁] = Σ₁ᵉᶠᶠ K⁻² with Σ₁ᵉᶠᶠ = (1 + a₁u₁)Σ₁ + a₂u₂Σ₂")
     # the derived equations are the stated ones multiplied by 1/e_j at the first-order solution
     stated = _theory_u_form(system)
@@ -258,7 +259,7 @@ probe A = Σ₁ in K; the rates ẋ = (u₁, u₂) solve the linear equations it
         e_j, g_j, S_j = ((eq.e1, eq.gamma1, eq.S1), (eq.e2, eq.gamma2, eq.S2))[j]
         # on the first-order solution 1 + γ_j tr(Σ_j/K) = 1/e_j
         on_shell = derived.xreplace({eq.tr(S_j / K): (1 / e_j - 1) / g_j})
-        ok &= sp.simplify(sp.expand(on_shell - st / e_j)) == 0
+        ok &= sym.simplify(sp.expand(on_shell - st / e_j)) == 0
     doc.check(ok, "SymPy: on the first-order solution the derived equations are "
                   "u_j = γ_j e_j² tr(Σ_j Σ₁ᵉᶠᶠ K⁻²), the form stated in THEORY-linear §1")
     doc.text("""
@@ -280,7 +281,7 @@ multiplied by x_kᵀΔx_i it contributes at the same order as the leading term. 
     doc.math(system.densities["zeta"], r"\zeta\ \text{density}")
     zeta_two_point = (eq.a2 ** 2 * eq.e2 ** 2 * eq.DELTA * eq.S2 ** 2 * s1eff / K ** 2
                       + eq.a2 * eq.u2 * (eq.DELTA * eq.S2 - 2 * eq.a2 * eq.e2 * eq.DELTA * eq.S2 ** 2 / K))
-    doc.check(sp.simplify(sp.together(system.densities["zeta"] - zeta_two_point)) == 0,
+    doc.check(sym.simplify(sp.together(system.densities["zeta"] - zeta_two_point)) == 0,
               "SymPy: the compact density equals the two-point density, atom by atom")
     doc.text("The Bias and Var densities:")
     doc.math(system.densities["bias"], r"\mathrm{Bias}\ \text{density}")
@@ -322,12 +323,12 @@ reduces it; its steps, with their checks:
     model_md = sb ** 2 * phi / (1 - phi) + c2 * (p2 ** 2 + (1 - p2) * p2 * phi / (1 - phi))
     doc.text("MODEL.md's formula (σ₁ = σ₂ = σ, s = 1, φ < 1):")
     doc.math(model_md, r"E_{\rm test}")
-    doc.check(sp.simplify(under - model_md) == 0,
+    doc.check(sym.simplify(under - model_md) == 0,
               "SymPy: the derived ridgeless φ < 1 test error minus MODEL.md's formula simplifies to 0")
     over_te = isotropic_linear("over")[0]["test_error"].xreplace(
         {eq.sigma1: sb, eq.sigma2: sb, s_iso: 1, C2: c2, R2: r2})
     theory_over = r2 * (1 - 1 / phi) + sb ** 2 / (phi - 1) + c2 * p2 * (phi - p2) / (phi * (phi - 1))
-    doc.check(sp.simplify(over_te - theory_over) == 0,
+    doc.check(sym.simplify(over_te - theory_over) == 0,
               "SymPy: the derived ridgeless φ > 1 test error equals "
               "r²(1 − 1/φ) + σ²/(φ − 1) + c²p₂(φ − p₂)/(φ(φ − 1))")
     # λ > 0: THEORY-linear §3 in the variable s_MP = k + φ
@@ -457,8 +458,8 @@ trace of I = Q(SMSᵀ + λ) and dividing by d: ρ = tr(Mq/(1 + Mq)) + λq.  In t
     q = 1 / Lq
     trace_eq = sp.Eq(rho_s, sp.Function("tr")(Mv * q / (1 + Mv * q)) + eq.lam * q)
     doc.math(trace_eq)
-    solved = sp.solve(rho_s - Mv * q / (1 + Mv * q) - eq.lam * q, eq.lam)[0]
-    doc.check(sp.simplify(solved - Lq * (rho_s - Mv / (Mv + Lq))) == 0,
+    solved = sym.solve(rho_s - Mv * q / (1 + Mv * q) - eq.lam * q, eq.lam)[0]
+    doc.check(sym.simplify(solved - Lq * (rho_s - Mv / (Mv + Lq))) == 0,
               "SymPy: solving for λ (per atom, the trace being linear) gives "
               "λ = L(ρ − tr(M(M + L)⁻¹)), the equation encoded in `first_order_projection`")
     _check_sketch_equivalent(doc)
@@ -563,7 +564,7 @@ problem, whose error is the collapse floor of a finite-width model.  The floor s
         if x in (eq.L_eff, eq.b_rate):
             doc.math(sp.Eq(f, 0))
     trivial = {eq.e1: 1, eq.e2: 1, eq.u1: 0, eq.u2: 0}
-    doc.check(all(sp.solve(f, x) == [trivial[x]] for x, f in zip(fl.unknowns, fl.equations)
+    doc.check(all(sym.solve(f, x) == [trivial[x]] for x, f in zip(fl.unknowns, fl.equations)
                   if x in trivial), "SymPy: in the limit system e_j = 1 and u_j = 0")
     doc.math(sp.sympify(fl.densities["zeta"]).xreplace(trivial),
              r"\zeta_\infty\ \text{density}")

@@ -7,6 +7,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import adaptive as A
 from . import equations as eq
 from . import mixing as M
@@ -41,7 +42,7 @@ order 2 in (ε, φ) is""")
     p2_s = next(x for x in r["series"].free_symbols if str(x) == "p2")
     at_n1 = r["real_only"].subs(nprime, (1 - p2_s) * A.d_s / phi_s)
     at_n1 = sp.series(at_n1, phi_s, 0, 3).removeO()
-    doc.check(sp.simplify(r["series"].subs(A.eps_s, 0) - at_n1) == 0,
+    doc.check(sym.simplify(r["series"].subs(A.eps_s, 0) - at_n1) == 0,
               "SymPy: at ε = 0 the series is the real-only curve at n′ = n₁ = p₁n to second order "
               "(weighted α = 1 is training on the n₁ real rows alone)")
     doc.math(r["n_eff"], "n_{\\mathrm{eff}}(E)")
@@ -55,7 +56,7 @@ faster,""")
     doc.text("| b | lim n_eff/n |\n|---|---|\n" + "\n".join(
         f"| {b} | ${sp.latex(v)}$ |" for b, v in r["ratio"].items()))
     p1 = 1 - eq.p2
-    doc.check(all(sp.simplify(v - p1) == 0 for b, v in r["ratio"].items() if b > sp.Rational(1, 2))
+    doc.check(all(sym.simplify(v - p1) == 0 for b, v in r["ratio"].items() if b > sp.Rational(1, 2))
               and r["ratio"][sp.Rational(1, 4)] == 0,
               "every schedule with b > 1/2 keeps n_eff/n → p₁ (asymptotically the real rows' "
               "worth, no more); with b < 1/2, n_eff/n → 0")
@@ -64,10 +65,10 @@ faster,""")
     doc.math(r["gain"], "G(\\kappa)")
     doc.math(r["kappa_star"], "\\kappa^\\star")
     doc.math(r["gain_star"], "G(\\kappa^\\star)")
-    doc.check(sp.simplify(r["gains"][sp.Integer(2)]) == 0,
+    doc.check(sym.simplify(r["gains"][sp.Integer(2)]) == 0,
               "b = 2: lim (n_eff − n₁) = 0 — the synthetic rows are ignored")
     doc.math(r["alpha_star"], "1 - \\alpha^\\star")
-    doc.check(sp.simplify(r["alpha_star"] * A.n_s / eq.phi
+    doc.check(sym.simplify(r["alpha_star"] * A.n_s / eq.phi
                           - r["kappa_star"] * A.n_s / A.d_s) == 0,
               "the α* path is the b = 1 schedule with κ = κ* (1 − α* = φσ₁²/(p₁c²) = κ*/n): the best "
               "weighting is worth G* = dσ₁²/c² real samples, a bounded number")

@@ -7,6 +7,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from . import kinds as K
 from .derive import Doc, bound_text
@@ -44,9 +45,9 @@ The large-n system of the linear model (`limits.large_n_system`: ψ = ρφ, resc
     p1 = 1 - eq.p2
     G_want = eq.p2 ** 2 * eq.S1 * eq.S2 ** 2 / (p1 * eq.S1 + eq.p2 * eq.S2 + eq.lam) ** 2
     doc.math(G_want, r"\zeta_\infty\text{ density}/\Delta = G(s_1, s_2)")
-    doc.check(sp.simplify(cf["G"] - G_want) == 0 and sp.simplify(cf["zeta"] - cf["G"] * eq.DELTA) == 0,
+    doc.check(sym.simplify(cf["G"] - G_want) == 0 and sym.simplify(cf["zeta"] - cf["G"] * eq.DELTA) == 0,
               "SymPy: the floor density of ζ is exactly Δ·G with G as displayed (linear in Δ)")
-    doc.check(sp.simplify(cf["variance"]) == 0,
+    doc.check(sym.simplify(cf["variance"]) == 0,
               "SymPy: the variance density of the floor is 0 — label noise leaves no floor as n → ∞")
     doc.math(cf["bias"], r"\text{bias floor density}")
     doc.text("""
@@ -55,7 +56,7 @@ floor_ζ/c² = Σ_k w_kδ_kG_k / Σ_k w_kδ_k, and at fixed c² the worst kind i
 simplex {δ ≥ 0, Σ w_kδ_k = c²} with the largest G_k: all of the shift on one eigendirection.
 With Σ₂ = Σ₁ = s (ridgeless):""")
     doc.math(cf["G_cospectral"], "G")
-    doc.check(sp.simplify(cf["G_cospectral"] - eq.p2 ** 2 * cf["s"]) == 0,
+    doc.check(sym.simplify(cf["G_cospectral"] - eq.p2 ** 2 * cf["s"]) == 0,
               "SymPy: G = p₂²s, increasing in s — the floor weights the shift by the eigenvalue")
     doc.text("""
 Per unit c²: a shift on the top costs p₂²s_max, Δ ∝ I costs p₂² tr Σ, Δ ∝ Θ costs
@@ -121,7 +122,7 @@ is {_f(fl_cov['test_error'])} with Σ₂ reversed against {_f(fl_same['test_erro
     doc.math(cf["s1_star"], r"s_1^\star")
     doc.math(cf["G_max"], r"G(s_1^\star, s_2)")
     s1s = (eq.p2 * eq.S2 + eq.lam) / p1
-    doc.check(sp.simplify(cf["s1_star"] - s1s) == 0 and sp.simplify(
+    doc.check(sym.simplify(cf["s1_star"] - s1s) == 0 and sym.simplify(
         cf["G_max"] - eq.p2 ** 2 * eq.S2 ** 2 / (4 * p1 * (eq.p2 * eq.S2 + eq.lam))) == 0,
         "SymPy: G increases in s₂ (the synthetic covariates' energy) and, in s₁, peaks at "
         "s₁* = (p₂s₂ + λ)/p₁ with G = p₂²s₂²/(4p₁(p₂s₂ + λ))")

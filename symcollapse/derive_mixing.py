@@ -7,6 +7,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from . import mixing as M
 from .derive import Doc, bound_text
@@ -36,8 +37,8 @@ fixed point with γ_j = a_jφ/p_j (`equations.mixture_weights("weighted")`), for
         w = model_family(model, "weighted", (), ())
         p = model_family(model, "plain", (), ())
         moved = w.subs({eq.alpha: 1 - eq.p2})
-        same = all(sp.simplify(a - b) == 0 for a, b in zip(moved.equations, p.equations)) and all(
-            sp.simplify(sp.sympify(moved.densities[k]) - sp.sympify(p.densities[k])) == 0
+        same = all(sym.simplify(a - b) == 0 for a, b in zip(moved.equations, p.equations)) and all(
+            sym.simplify(sp.sympify(moved.densities[k]) - sp.sympify(p.densities[k])) == 0
             for k in p.densities)
         doc.check(same, f"SymPy: the weighted {model.replace('_', ' ')} system at α = p₁ is the "
                         "plain system, equation by equation and density by density")
@@ -123,14 +124,14 @@ source (w₁: bias; noise: variance; δ: ζ) follows from linearity.
     doc.math(res["E_inf"], r"E(\infty)")
     phi, p2, lam, sg = eq.phi, eq.p2, eq.lam, sp.Symbol("sigma", positive=True)
     under = {res["unknown"]: 1 - phi, lam: 0, s_iso: 1, eq.sigma1: sg, eq.sigma2: sg}
-    a0 = sp.factor(res["a"].subs(under))
-    E0 = sp.factor(sp.simplify(res["E_inf"].subs(under)))
+    a0 = sym.factor(res["a"].subs(under))
+    E0 = sym.factor(sym.simplify(res["E_inf"].subs(under)))
     want = sg ** 2 * phi / ((1 - p2) * (1 + p2 - phi * (1 + 2 * p2)))
     doc.text("Ridgeless, φ < 1 (e = 1 − φ):")
     doc.math(a0, "a")
     doc.math(E0, r"E(\infty)")
-    edge = sp.solve(sp.Eq(a0, 1), phi)
-    doc.check(sp.simplify(E0 - want) == 0 and any(sp.simplify(x - (1 + p2) / (1 + 2 * p2)) == 0 for x in edge),
+    edge = sym.solve(sp.Eq(a0, 1), phi)
+    doc.check(sym.simplify(E0 - want) == 0 and any(sym.simplify(x - (1 + p2) / (1 + 2 * p2)) == 0 for x in edge),
               "SymPy: E(∞) = σ²φ/(p₁[1 + p₂ − φ(1 + 2p₂)]), and a = 1 at φ = (1 + p₂)/(1 + 2p₂): beyond it "
               "the recursion diverges")
     doc.text("""

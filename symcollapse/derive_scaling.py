@@ -6,6 +6,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from . import determinism as sym
 from . import scaling as S
 from .derive import Doc
 
@@ -79,7 +80,7 @@ The ridgeless interpolating system (e = λε at λ = 0) with κ = 1/ε reads
     rate = S.clean_rate()
     doc.text("Hence κ = (I₁/n)^β and")
     doc.math(rate["one_plus_u"], "1 + u")
-    doc.check(sp.simplify(rate["one_plus_u"] - S.beta_s) == 0, "SymPy: I₁/(I₁ − I₂) simplifies to β")
+    doc.check(sym.simplify(rate["one_plus_u"] - S.beta_s) == 0, "SymPy: I₁/(I₁ − I₂) simplifies to β")
     doc.text("""
 ## 3. Clean data, no noise, ridgeless: E ≃ C n^(−a)
 """)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from . import scaling
 from . import schedules as H
@@ -35,7 +36,7 @@ Take the plain linear system of `symcollapse.equations` and set Σ₂ = Σ₁.
     zp = H.zeta_polynomial()
     for step in zp["steps"]:
         doc.text("* " + step)
-    doc.check(sp.simplify(zp["c1"] - eq.u1 * eq.DELTA * eq.S1) == 0,
+    doc.check(sym.simplify(zp["c1"] - eq.u1 * eq.DELTA * eq.S1) == 0,
               "SymPy: on a co-spectral spectrum ζ = p₂·tr(c₁) + p₂²·tr(c₂) exactly, with c₁ = u·δ·s at "
               "every λ (the fixed point e, u and Bias, Var do not depend on p₂)")
     doc.math(zp["c1"], "c_1")
@@ -67,7 +68,7 @@ own power of n.  With the clean rate C n^(−a_c), a_c = min(γ + β − 1, 2β)
     doc.check(law_r["critical_a"] == H.a_clean and law_r["exponent"] == sp.Min(H.a_s, H.a_clean),
               "SymPy: the exponent is min(a, a_c) and a* = a_c: the clean law survives only if the "
               "share falls at least as fast as the clean error itself")
-    naive = sp.solve(sp.Eq(2 * H.a_s, H.a_clean), H.a_s)[0]
+    naive = sym.solve(sp.Eq(2 * H.a_s, H.a_clean), H.a_s)[0]
     doc.text(f"""
 Had only the p₂² ("floor") term been kept, the answer would be a* = {sp.sstr(naive)}: too lenient
 by a factor 2, as the fits below show (for a_c/2 < a < a_c the error falls like n^(−a), not
@@ -117,7 +118,7 @@ u ≃ (1/n)Σ_i s_i²/(s_i + λ)² ≃ I₂ λ^(−1/β)/n.  Now the p₁p₂ te
     doc.math(t["a_sigma"], r"a_\sigma")
     doc.math(t["a_u"], r"\text{exponent of } u(\lambda^*(n))")
     doc.math(t["Z2"], r"Z_2 = \lim c_2/(\delta s)")
-    doc.check(sp.simplify(t["a_u"] - t["a_sigma"]) == 0 and t["Z2"] == 1,
+    doc.check(sym.simplify(t["a_u"] - t["a_sigma"]) == 0 and t["Z2"] == 1,
               "SymPy: u(λ*(n)) ∝ n^(−a_σ), the same exponent as the clean error, and the p₂² term "
               "tends to S (e → 1, u → 0, λ → 0)")
     law_t = H.schedule_law("tuned")

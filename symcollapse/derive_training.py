@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .derive import Doc
 
@@ -23,11 +24,11 @@ def _isotropic_training():
     iso = system.expand_traces([atom])
     s = k + eq.phi
     point = {eq.e1: k / s, eq.e2: k / s, eq.lam: k * (s - 1) / s}
-    first = [sp.simplify(iso.equations[i].subs(point)) for i in range(2)]
+    first = [sym.simplify(iso.equations[i].subs(point)) for i in range(2)]
     rates = [x for x in iso.unknowns if x not in (eq.e1, eq.e2)]
     lin = [sp.together(e.subs(point)) for e in iso.equations[2:]]
-    sol = sp.solve(lin, rates, dict=True)[0]
-    dens = {name: sp.factor(sp.together(sp.sympify(d).subs(point).subs(sol)))
+    sol = sym.solve(lin, rates, dict=True)[0]
+    dens = {name: sym.factor(sp.together(sp.sympify(d).subs(point).subs(sol)))
             for name, d in iso.densities.items()}
     return first, dens, s
 
@@ -58,7 +59,7 @@ tr(δB) − 2a₂e₂ tr(δBΣ₂K⁻¹).  For the linear model the rates solve
     for e in system.equations[4:]:
         doc.math(sp.Eq(e, 0))
     doc.text("and G₂ has the density")
-    doc.math(sp.factor(system.densities["g2"]), r"G_2\ \text{density}")
+    doc.math(sym.factor(system.densities["g2"]), r"G_2\ \text{density}")
     doc.text("""
 The same construction on the random projections model adds the sketch rate b₂ = L̇ along
 Σ₂ (`equations.training_system("random_projection")`).  With B = Σ₁ and target w₁ the
@@ -83,10 +84,10 @@ weighted one).  Each first-order equation says φ_j tr(Σ_jK⁻¹) = (1/e_j − 
     T1, T2 = sp.symbols("T1 T2", positive=True)  # tr(Σ1/K), tr(Σ2/K)
     p1 = 1 - eq.p2
     g = eq.mixture_weights("plain")
-    e1_fp = sp.solve(sp.Eq(eq.e1 * (1 + g[eq.gamma1] * T1), 1), eq.e1)[0]
-    e2_fp = sp.solve(sp.Eq(eq.e2 * (1 + g[eq.gamma2] * T2), 1), eq.e2)[0]
+    e1_fp = sym.solve(sp.Eq(eq.e1 * (1 + g[eq.gamma1] * T1), 1), eq.e1)[0]
+    e2_fp = sym.solve(sp.Eq(eq.e2 * (1 + g[eq.gamma2] * T2), 1), eq.e2)[0]
     df = eq.phi * (g[eq.a1] * eq.e1 * T1 + g[eq.a2] * eq.e2 * T2)
-    ident = sp.simplify(df.subs({eq.e1: e1_fp, eq.e2: e2_fp})
+    ident = sym.simplify(df.subs({eq.e1: e1_fp, eq.e2: e2_fp})
                         - (1 - p1 * e1_fp - eq.p2 * e2_fp)) == 0
     doc.math(sp.Eq(sp.Symbol("df/n"), 1 - p1 * eq.e1 - eq.p2 * eq.e2))
     doc.check(ident, "φ tr(MK⁻¹) = 1 − p₁e₁ − p₂e₂ at the fixed point (plain mixing; the traces "
@@ -95,14 +96,14 @@ weighted one).  Each first-order equation says φ_j tr(Σ_jK⁻¹) = (1/e_j − 
     s1, s2 = eq.sigma1, eq.sigma2
     train = p1 * eq.e1 ** 2 * (G1 + s1 ** 2) + eq.p2 * eq.e2 ** 2 * (G2 + s2 ** 2)
     gcv = train / (p1 * eq.e1 + eq.p2 * eq.e2) ** 2
-    clean = sp.simplify(gcv.subs(eq.p2, 0) - (G1 + s1 ** 2)) == 0
+    clean = sym.simplify(gcv.subs(eq.p2, 0) - (G1 + s1 ** 2)) == 0
     doc.text("""
 GCV = E_train/(1 − df/n)².  With clean data (p₂ = 0) it is E_test + σ₁² identically, for
 both models (the fixed point enters only through e₁):
 """)
     doc.math(sp.Eq(sp.Symbol(r"\mathrm{GCV}"), gcv))
     doc.check(clean, "p₂ = 0: GCV − (E_test + σ₁²) simplifies to 0 — the classical GCV relation")
-    mixture = sp.simplify(gcv.subs(eq.e2, eq.e1)
+    mixture = sym.simplify(gcv.subs(eq.e2, eq.e1)
                           - (p1 * (G1 + s1 ** 2) + eq.p2 * (G2 + s2 ** 2))) == 0
     doc.check(mixture, "e₁ = e₂ (Σ₁ = Σ₂): GCV = p₁(G₁ + σ₁²) + p₂(G₂ + σ₂²), the risk on a fresh "
                        "row of the *mixture*, not the real risk E_test + σ₁²")
@@ -118,30 +119,30 @@ equations then hold identically, the rates are solved exactly (linear equations)
                                           "identically")
     S = sp.Symbol("s", positive=True)
     to_s = {k: S - eq.phi}
-    test = sp.factor(dens["test_error"].subs(to_s))
-    g2 = sp.factor(dens["g2"].subs(to_s))
-    shrink = sp.factor(dens["shrink1"].subs(to_s))
+    test = sym.factor(dens["test_error"].subs(to_s))
+    g2 = sym.factor(dens["g2"].subs(to_s))
+    shrink = sym.factor(dens["shrink1"].subs(to_s))
     doc.math(test, r"E_{\rm test}")
-    doc.math(sp.factor(g2 - test), r"G_2 - E_{\rm test}")
+    doc.math(sym.factor(g2 - test), r"G_2 - E_{\rm test}")
     doc.math(shrink, r"e^2")
-    doc.check(sp.simplify(g2 - test - c2 * (1 - 2 * eq.p2 / S)) == 0,
+    doc.check(sym.simplify(g2 - test - c2 * (1 - 2 * eq.p2 / S)) == 0,
               "G₂ − E_test = c²(1 − 2p₂/s): E_train,2 = e²(E_test + c²(1 − 2p₂/s) + σ₂²) "
               "(THEORY-training.md)")
     train_iso = p1 * shrink * (test + s1 ** 2) + eq.p2 * shrink * (g2 + s2 ** 2)
-    under = sp.factor(sp.limit(train_iso.subs(S, 1 + sp.Symbol("h", positive=True)),
+    under = sym.factor(sp.limit(train_iso.subs(S, 1 + sp.Symbol("h", positive=True)),
                                sp.Symbol("h", positive=True), 0))
     sbar = p1 * s1 ** 2 + eq.p2 * s2 ** 2
     doc.text("Ridgeless, φ < 1 (s → 1⁺):")
     doc.math(under, r"\lim_{\lambda\to0^+} E_{\rm train}")
-    doc.check(sp.simplify(under - (1 - eq.phi) * (sbar + p1 * eq.p2 * c2)) == 0,
+    doc.check(sym.simplify(under - (1 - eq.phi) * (sbar + p1 * eq.p2 * c2)) == 0,
               "ridgeless φ < 1: E_train → (1 − φ)(σ̄² + p₁p₂c²), σ̄² = p₁σ₁² + p₂σ₂²")
-    over = sp.simplify(sp.limit(train_iso.subs(S, eq.phi + k), k, 0))
+    over = sym.simplify(sp.limit(train_iso.subs(S, eq.phi + k), k, 0))
     doc.check(over == 0, "ridgeless φ > 1 (s → φ, k → 0): E_train → 0 (every row interpolated)")
-    gcv_iso = sp.factor(train_iso / shrink)
-    bias = sp.factor(gcv_iso - (test + s1 ** 2))
+    gcv_iso = sym.factor(train_iso / shrink)
+    bias = sym.factor(gcv_iso - (test + s1 ** 2))
     doc.text("On the mixture GCV misses the real risk by")
     doc.math(bias, r"\mathrm{GCV} - (E_{\rm test}+\sigma_1^2)")
-    doc.check(sp.simplify(bias - (sbar - s1 ** 2 + eq.p2 * c2 * (1 - 2 * eq.p2 / S))) == 0,
+    doc.check(sym.simplify(bias - (sbar - s1 ** 2 + eq.p2 * c2 * (1 - 2 * eq.p2 / S))) == 0,
               "GCV − (E_test + σ₁²) = (σ̄² − σ₁²) + p₂c²(1 − 2p₂/s): with σ₂ = σ₁ GCV over-estimates "
               "the real risk when p₂ < s/2 and under-estimates it when p₂ > s/2 (s ≥ 1, s → 1 "
               "ridgeless below the threshold)")

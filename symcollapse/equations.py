@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import determinism as sym
+
 # ----------------------------------------------------------------------------- symbols
 #: Atom symbols: per-coordinate eigenvalues of Σ1, Σ2 and energies of w1 (θ) and δ.
 S1, S2, THETA, DELTA = sp.symbols("Sigma_1 Sigma_2 Theta Delta", nonnegative=True)
@@ -255,8 +257,8 @@ def compact_zeta_density(density, rate):
     """
     if sp.diff(density, rate, 2) != 0:
         raise AssertionError("the ζ density is not affine in the rate")
-    slope = sp.factor(sp.together(sp.diff(density, rate)))
-    rest = sp.factor(sp.together(density.subs(rate, 0)))
+    slope = sym.factor(sp.together(sp.diff(density, rate)))
+    rest = sym.factor(sp.together(density.subs(rate, 0)))
     compact = rest + rate * slope
     if sp.cancel(compact - density) != 0:  # a rational identity: cancel decides it
         raise AssertionError("compact ζ differs from the derived ζ")
@@ -305,7 +307,7 @@ def rescale(system: System, substitution: dict, small, name: str) -> System:
     guess = {}
     for old, new in zip(system.unknowns, new_unknowns):
         g = sp.sympify(system.guess.get(old, 0))
-        guess[new] = sp.solve(sp.Eq(substitution[old], g), new)[0] if old in substitution else g
+        guess[new] = sym.solve(sp.Eq(substitution[old], g), new)[0] if old in substitution else g
     return System(name=name, unknowns=tuple(new_unknowns), equations=tuple(eqs), densities=dens,
                   positive=positive, scale=dict(substitution), guess=guess, note=system.note)
 
@@ -386,7 +388,7 @@ def error_functional(M, K, L_B, dM_B, rates, probe_target=None):
     w2 = w1 + δ instead: :math:`\Delta B - 2a_2e_2\Delta B\Sigma_2K^{-1}`.  With B = Σ1 and
     target w1 this is the test-error functional of :func:`mixture_system`.
     """
-    bias = sp.factor(THETA * (dM_B - 2 * M * dM_B / K + M ** 2 * L_B))
+    bias = sym.factor(THETA * (dM_B - 2 * M * dM_B / K + M ** 2 * L_B))
     variance = a1 * sigma1 ** 2 * rates[0] + a2 * sigma2 ** 2 * rates[1]
     zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L_B
                     + a2 * rates[1] * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))

@@ -60,6 +60,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from .errors import ConfigError
 from .spec import parse
 
@@ -253,26 +254,26 @@ def floor_weight_closed_form() -> dict:
     from .limits import large_n_system
     from .regimes import model_family
     lim = large_n_system(model_family("linear", "plain", (), ()))
-    sol = sp.solve(list(lim.equations), list(lim.unknowns), dict=True)
+    sol = sym.solve(list(lim.equations), list(lim.unknowns), dict=True)
     if len(sol) != 1:
         raise AssertionError("large-n system: expected one solution")
     sol = sol[0]
     if any(sp.sympify(f).xreplace(sol) != 0 for f in lim.equations):
         raise AssertionError("large-n system: the solution does not solve it")
-    dens = {k: sp.factor(sp.sympify(lim.densities[k]).xreplace(sol)) for k in ("zeta", "bias", "variance")}
-    G = sp.factor(sp.diff(dens["zeta"], eq.DELTA))
-    if sp.simplify(dens["zeta"] - G * eq.DELTA) != 0:
+    dens = {k: sym.factor(sp.sympify(lim.densities[k]).xreplace(sol)) for k in ("zeta", "bias", "variance")}
+    G = sym.factor(sp.diff(dens["zeta"], eq.DELTA))
+    if sym.simplify(dens["zeta"] - G * eq.DELTA) != 0:
         raise AssertionError("the floor of ζ is not linear in Δ")
     s = sp.Symbol("s", positive=True)
-    G_co = sp.factor(G.subs({eq.S2: s, eq.S1: s, eq.lam: 0}))
-    dG2 = sp.factor(sp.diff(G, eq.S2))
-    dG1 = sp.factor(sp.diff(G, eq.S1))
-    crit = sp.solve(sp.numer(sp.together(dG1)), eq.S1)
+    G_co = sym.factor(G.subs({eq.S2: s, eq.S1: s, eq.lam: 0}))
+    dG2 = sym.factor(sp.diff(G, eq.S2))
+    dG1 = sym.factor(sp.diff(G, eq.S1))
+    crit = sym.solve(sp.numer(sp.together(dG1)), eq.S1)
     crit = [c for c in crit if c != 0]
     if len(crit) != 1:
         raise AssertionError(f"∂G/∂s1 = 0: expected one nonzero root, got {crit}")
-    s1_star = sp.factor(crit[0])
-    G_max = sp.factor(sp.simplify(G.subs(eq.S1, s1_star)))
+    s1_star = sym.factor(crit[0])
+    G_max = sym.factor(sym.simplify(G.subs(eq.S1, s1_star)))
     return {"zeta": dens["zeta"], "bias": dens["bias"], "variance": dens["variance"], "G": G,
             "G_cospectral": G_co, "s": s, "dG_ds2": dG2, "dG_ds1": dG1, "s1_star": s1_star,
             "G_max": G_max, "solution": sol}

@@ -33,6 +33,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .errors import UnsupportedError
 from .regimes import linear_family
@@ -72,7 +73,7 @@ def _symmetric_reduction(system: eq.System, pairs):
     sub = {b: a for a, b in pairs}
     eqs = dict(zip(system.unknowns, system.equations))
     for a, b in pairs:
-        if sp.simplify(sp.together(eqs[a].xreplace(sub) - eqs[b].xreplace(sub))) != 0:
+        if sym.simplify(sp.together(eqs[a].xreplace(sub) - eqs[b].xreplace(sub))) != 0:
             raise AssertionError(f"isotropic reduction: the equations of {a} and {b} differ")
     return sub
 
@@ -110,15 +111,15 @@ def largest_real_root(poly: sp.Poly, steps):
     x = poly.gen
     coeffs = poly.all_coeffs()
     if poly.degree() == 1:
-        return sp.simplify(-coeffs[1] / coeffs[0])
+        return sym.simplify(-coeffs[1] / coeffs[0])
     if poly.degree() == 2:
         a, b, c = coeffs
         return (-b + sp.sqrt(b ** 2 - 4 * a * c)) / (2 * a)
     if poly.degree() != 3:
         raise AssertionError(f"degree {poly.degree()} polynomial: no explicit root here")
     a, b, c, d = coeffs
-    p = sp.simplify((3 * a * c - b ** 2) / (3 * a ** 2))
-    q = sp.simplify((2 * b ** 3 - 9 * a * b * c + 27 * a ** 2 * d) / (27 * a ** 3))
+    p = sym.simplify((3 * a * c - b ** 2) / (3 * a ** 2))
+    q = sym.simplify((2 * b ** 3 - 9 * a * b * c + 27 * a ** 2 * d) / (27 * a ** 3))
     shift = -b / (3 * a)
     trig = 2 * sp.sqrt(-p / 3) * sp.cos(sp.acos(3 * q / (2 * p) * sp.sqrt(-3 / p)) / 3)
     D = q ** 2 / 4 + p ** 3 / 27
@@ -177,22 +178,22 @@ def isotropic(model: str, side: str):
     rate_syms = [u_pair[0]] + [x for x in rates if x not in u_pair]
     lin = [sp.numer(sp.together(eqs[x].xreplace(sub).xreplace(elim))) for x in [u_pair[0]] +
            [r for r in rates if r not in u_pair]]
-    sol = sp.solve(lin, rate_syms, dict=True)
+    sol = sym.solve(lin, rate_syms, dict=True)
     if len(sol) != 1:
         raise AssertionError("second order: not a unique linear solution")
-    rate_vals = {k: sp.factor(v) for k, v in sol[0].items()}
+    rate_vals = {k: sym.factor(v) for k, v in sol[0].items()}
     steps.append(Step(f"Second order: linear in {', '.join(map(str, rate_syms))}; in terms of {x1}:",
                       rate_vals, "sympy: the linear system has a unique solution"))
     full = dict(sub)
     in_x = {}
     for name in PARTS:
         dens = sp.sympify(system.densities[name]).xreplace(sub).xreplace(rate_vals).xreplace(elim)
-        in_x[name] = sp.factor(sp.cancel(dens))
+        in_x[name] = sym.factor(sp.cancel(dens))
     steps.append(Step(f"Bias, Var and ζ as rational functions of {x1}:", dict(in_x)))
     parts = {}
     for name in PARTS:
         expr = in_x[name].xreplace({x1: root})
-        parts[name] = expr if side == "ridge" else sp.factor(sp.simplify(expr))
+        parts[name] = expr if side == "ridge" else sym.factor(sym.simplify(expr))
     _check_at_points(system, full, rate_vals, elim, x1, root, model, side)
     steps.append(Step(f"Substituting the root for {x1}:", parts,
                       "50-digit check at random rational points: every residual vanishes"))
@@ -232,14 +233,14 @@ def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check
     deferred = [y for y in others if not eqs[x1].has(y)]
     others = [y for y in others if y not in deferred]
     for y in others:
-        sol = sp.solve(sp.numer(eqs[x1]), y)
+        sol = sym.solve(sp.numer(eqs[x1]), y)
         if len(sol) != 1:
             raise AssertionError(f"{label}: cannot eliminate {y} from the equation of {x1}")
-        elim[y] = sp.factor(sol[0])
+        elim[y] = sym.factor(sol[0])
         steps.append(Step(f"The equation of {x1} is linear in {y}:", sp.Eq(y, elim[y])))
     target = eqs[others[0]].xreplace(elim) if others else eqs[x1]
-    num = sp.factor(sp.numer(sp.together(target)))
-    factors = [f for f, _m in sp.factor_list(num)[1] if f.has(x1)]
+    num = sym.factor(sp.numer(sp.together(target)))
+    factors = [f for f, _m in sym.factor_list(num)[1] if f.has(x1)]
     poly = sp.Poly(sp.Mul(*factors), x1)
     steps.append(Step(f"First order: {x1} is a root of a polynomial of degree {poly.degree()}:",
                       sp.Eq(sp.collect(sp.expand(poly.as_expr()), x1), 0)))
@@ -249,8 +250,8 @@ def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check
     if rule == "largest":
         if product_check:
             a, _b, c = poly.all_coeffs()
-            product = sp.simplify(c / a)
-            if sp.simplify(product + eq.lam / s_iso) != 0:
+            product = sym.simplify(c / a)
+            if sym.simplify(product + eq.lam / s_iso) != 0:
                 raise AssertionError(f"product of the roots is {product}, not -lambda/s")
             steps.append(Step("The roots multiply to c/a = −λ/s < 0, so exactly one is positive: "
                               "the larger one.", sp.Eq(sp.Symbol("e_{+} e_{-}"), product),
@@ -271,17 +272,17 @@ def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check
                 good.append(r)
         if len(good) != 1:
             raise AssertionError(f"{label}: expected one physical root, found {good}")
-        root = sp.factor(good[0])
+        root = sym.factor(good[0])
         steps.append(Step(f"{label}: the only root with every first-order unknown "
                           "positive in this region:", sp.Eq(x1, root)))
-    if poly.degree() <= 2 and sp.simplify(poly.as_expr().xreplace({x1: root})) != 0:
+    if poly.degree() <= 2 and sym.simplify(poly.as_expr().xreplace({x1: root})) != 0:
         raise AssertionError(f"{label}: the chosen root does not solve the polynomial")
     for y in deferred:  # an unknown that the equation of x1 does not involve: its own equation
-        own = sp.factor(sp.numer(sp.together(eqs[y].xreplace(elim).xreplace({x1: root}))))
+        own = sym.factor(sp.numer(sp.together(eqs[y].xreplace(elim).xreplace({x1: root}))))
         cands = [r for r in sp.roots(sp.Poly(own, y), multiple=True) if _positive_at(r, full_sample)]
         if len(cands) != 1:
             raise AssertionError(f"{label}: expected one positive root for {y}, found {cands}")
-        elim[y] = sp.factor(cands[0])
+        elim[y] = sym.factor(cands[0])
         steps.append(Step(f"Then {y} from its own equation (its positive root):", sp.Eq(y, elim[y])))
     return x1, elim, root, poly
 
@@ -347,7 +348,7 @@ def _threshold_value(under, over):
     right = sp.limit(over, eq.phi, 1, "+")
     if left.has(sp.Limit) or right.has(sp.Limit):
         return sp.nan
-    if sp.simplify(left - right) == 0 or (left == right):
+    if sym.simplify(left - right) == 0 or (left == right):
         return left
     return sp.nan
 
@@ -378,7 +379,7 @@ def closed_form(config, part: str = "test_error"):
     if spec.model not in SIDES or spec.strategy != "plain":
         raise UnsupportedError("closed_form: available for the linear and random projections "
                                "models with plain mixing in this version")
-    if len(spec.atoms) != 1 or sp.simplify(_sympy_value(spec.atoms[0].s1)
+    if len(spec.atoms) != 1 or sym.simplify(_sympy_value(spec.atoms[0].s1)
                                            - _sympy_value(spec.atoms[0].s2)) != 0:
         raise UnsupportedError("closed_form: available for one atom with s1 = s2 "
                                "(isotropic Σ1 = Σ2 = sI); use predict for other spectra")
@@ -396,10 +397,10 @@ def closed_form(config, part: str = "test_error"):
     if isinstance(result, sp.Piecewise):
         result = sp.piecewise_fold(result)
         if isinstance(result, sp.Piecewise):
-            result = sp.Piecewise(*[(sp.factor(e) if not e.has(sp.Piecewise) else e, c)
+            result = sp.Piecewise(*[(sym.factor(e) if not e.has(sp.Piecewise) else e, c)
                                     for e, c in result.args])
         else:
-            result = sp.factor(result) if not result.has(sp.cos) else result
+            result = sym.factor(result) if not result.has(sp.cos) else result
     return result
 
 
@@ -429,8 +430,8 @@ def projection_large_psi(strategy: str = "plain"):
     resc = eq.rescale(moved, {}, eta, "projection/psi->oo")
     limit = eq.limit_at_zero(resc, eta, "projection/psi=oo")
     eqs = dict(zip(limit.unknowns, limit.equations))
-    L_sol = sp.solve(eqs[eq.L_eff], eq.L_eff)
-    b_sol = sp.solve(eqs[eq.b_rate].subs(eq.L_eff, lam0), eq.b_rate)
+    L_sol = sym.solve(eqs[eq.L_eff], eq.L_eff)
+    b_sol = sym.solve(eqs[eq.b_rate].subs(eq.L_eff, lam0), eq.b_rate)
     if L_sol != [lam0] or b_sol != [0]:
         raise AssertionError(f"psi -> oo: expected L = lambda0 and b = 0, got {L_sol}, {b_sol}")
     steps.append(Step("As ψ → ∞ with λ = λ0ψ/φ the effective ridge and sketch equations become",
@@ -441,10 +442,10 @@ def projection_large_psi(strategy: str = "plain"):
         if x in (eq.L_eff, eq.b_rate):
             continue
         g = dict(zip(linear.unknowns, linear.equations))[x]
-        if sp.simplify(f.xreplace(sub) - g) != 0:
+        if sym.simplify(f.xreplace(sub) - g) != 0:
             raise AssertionError(f"psi -> oo: the equation of {x} differs from the linear model's")
     for k in PARTS:
-        if sp.simplify(sp.sympify(limit.densities[k]).xreplace(sub)
+        if sym.simplify(sp.sympify(limit.densities[k]).xreplace(sub)
                        - sp.sympify(linear.densities[k])) != 0:
             raise AssertionError(f"psi -> oo: {k} differs from the linear model's")
     steps.append(Step("With L = λ0 and b = 0 every remaining equation and every density is the "
@@ -843,7 +844,7 @@ def expand_isotropic(name: str, model: str, side: str):
     late = {} if rational_root else {x1: root}
     solved = {x1: root} if rational_root else {}
     for k, v in elim.items():
-        v = sp.factor(sp.cancel(sp.sympify(v).xreplace(solved)))
+        v = sym.factor(sp.cancel(sp.sympify(v).xreplace(solved)))
         if _is_rational_function(v):
             solved[k] = v
         else:
@@ -861,22 +862,22 @@ def expand_isotropic(name: str, model: str, side: str):
         if not group:
             continue
         lin = [sp.numer(sp.together(eqs[x].xreplace(solved))) for x in group]
-        sol = sp.solve(lin, group, dict=True)
+        sol = sym.solve(lin, group, dict=True)
         if len(sol) != 1:
             raise AssertionError(f"{name}: a linear stage in {group} has no unique solution")
         for k, v in sol[0].items():
-            solved[k] = sp.factor(sp.cancel(v))
+            solved[k] = sym.factor(sp.cancel(v))
         steps.append(Step(f"Linear in {', '.join(map(str, group))}:", {k: solved[k] for k in group},
                           "sympy: the linear system has a unique solution"))
     value, slope, folded = {}, {}, {"value": {}, "slope": {}}
     for part in PARTS:
         d0 = sp.sympify(iso.densities[part]).xreplace(sub_sym).xreplace(solved)
         d1 = sp.sympify(iso.densities[f"d_{part}"]).xreplace(sub_sym).xreplace(solved)
-        folded["value"][part] = d0 = sp.factor(sp.cancel(d0))
-        folded["slope"][part] = d1 = sp.factor(sp.cancel(d1))
+        folded["value"][part] = d0 = sym.factor(sp.cancel(d0))
+        folded["slope"][part] = d1 = sym.factor(sp.cancel(d1))
         d0, d1 = d0.xreplace(late), d1.xreplace(late)
         if rational:
-            d0, d1 = sp.factor(sp.simplify(d0)), sp.factor(sp.simplify(d1))
+            d0, d1 = sym.factor(sym.simplify(d0)), sym.factor(sym.simplify(d1))
         value[part], slope[part] = d0, d1
     steps.append(Step("The limit and the first-order term of each part:",
                       {**{f"{k}": v for k, v in value.items()},

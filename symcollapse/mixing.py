@@ -46,6 +46,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .errors import ConfigError, ConvergenceError, UnsupportedError
 from .spec import parse
@@ -132,15 +133,15 @@ def weighted_floor_isotropic():
     sol = {}
     for x in (eq.e1, eq.e2, eq.u1, eq.u2):
         if x in eqs:
-            roots = sp.solve(eqs[x].xreplace(sol), x)
+            roots = sym.solve(eqs[x].xreplace(sol), x)
             if len(roots) != 1:
                 raise AssertionError(f"weighted floor: {x} is not determined")
             sol[x] = roots[0]
     if sol.get(eq.e1) != 1 or sol.get(eq.u1, 0) != 0:
         raise AssertionError(f"weighted floor: unexpected limit {sol}")
-    floor = sp.factor(sp.simplify(sp.sympify(iso.densities["test_error"]).xreplace(sol)))
-    ridgeless = sp.factor(floor.subs(eq.lam, 0))
-    roots = sp.solve(sp.Eq(ridgeless.subs({c2: sp.Symbol("c2", positive=True)}), 0), eq.alpha)
+    floor = sym.factor(sym.simplify(sp.sympify(iso.densities["test_error"]).xreplace(sol)))
+    ridgeless = sym.factor(floor.subs(eq.lam, 0))
+    roots = sym.solve(sp.Eq(ridgeless.subs({c2: sp.Symbol("c2", positive=True)}), 0), eq.alpha)
     return floor, ridgeless, roots
 
 
@@ -292,7 +293,7 @@ def _limit(c: _Ctx, *, signal=True, noise=True):
 def _solve4(A, b):
     if isinstance(b[0], sp.Basic):
         sol = sp.Matrix(A).LUsolve(sp.Matrix(b))
-        return [sp.factor(sp.cancel(v)) for v in sol]
+        return [sym.factor(sp.cancel(v)) for v in sol]
     M = mp.matrix(A)
     return list(mp.lu_solve(M, mp.matrix(b)))
 
@@ -521,18 +522,18 @@ def iterative_isotropic():
     back = {k: e * s_iso + eq.lam}
     zero = one(sp.Integer(0))
     def done(expr):
-        return sp.factor(sp.cancel(sp.factor(sp.cancel(expr)).xreplace(back)))
+        return sym.factor(sp.cancel(sym.factor(sp.cancel(expr)).xreplace(back)))
 
     m1, _ = _step(c, c.delta, zero)
     E1 = done(c.tr(c.s1 * m1))
     mz, _ = _step(c, one(sp.Integer(1)), zero, signal=False, noise=False)
-    a_k = sp.factor(sp.cancel(c.tr(c.s1 * mz) / s_iso))
-    beta_k = sp.factor(sp.cancel(c.p2 * c.e2 * s_iso / c.K[0]))
+    a_k = sym.factor(sp.cancel(c.tr(c.s1 * mz) / s_iso))
+    beta_k = sym.factor(sp.cancel(c.p2 * c.e2 * s_iso / c.K[0]))
     # one atom: the linear part is m ↦ a·m, so m∞ = r/(1 − a) with r one step from m = 0 at ν∞
     nu_inf = -c.lam * c.theta / (c.K - c.p2 * c.e2 * c.s2)
     step_m, step_nu = _step(c, zero, nu_inf)
     if sp.cancel(step_nu[0] - nu_inf[0]) != 0:
         raise AssertionError("iterative: ν∞ is not the fixed point of the ν recursion")
-    r_k = sp.factor(sp.cancel(c.tr(c.s1 * step_m)))
+    r_k = sym.factor(sp.cancel(c.tr(c.s1 * step_m)))
     E_inf = done(r_k / (1 - a_k))
     return {"a": done(a_k), "beta": done(beta_k), "E_inf": E_inf, "E_1": E1, "unknown": e}

@@ -66,6 +66,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .equations import System, tr
 from .pencil import Pencil, linearize
@@ -380,7 +381,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
                            - eta(idx[u], idx[v], ctrace))
             if Om.has(tr):
                 raise ValueError("the d-blocks depend on traces over d: not supported")
-            det = sp.factor(Om.det(method="berkowitz"))
+            det = sym.factor(Om.det(method="berkowitz"))
             adj = Om.adjugate(method="berkowitz")
             for u, x in enumerate(idx):
                 for v, y in enumerate(idx):

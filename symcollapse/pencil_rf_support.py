@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .equations import System, tr
 from .pencil import Pencil, check
@@ -111,7 +112,7 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
 def _pull(expr):
     def split(f):
         inner, outer = [], []
-        for factor in sp.Mul.make_args(sp.factor(f)):
+        for factor in sp.Mul.make_args(sym.factor(f)):
             (inner if factor.has(*eq.ATOM) else outer).append(factor)
         return sp.Mul(*outer) * tr(sp.Mul(*inner))
     e, back = _opaque(sp.sympify(expr).replace(tr, split))

@@ -40,6 +40,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .errors import DivergenceError, UnsupportedError
 from .spec import Spec
@@ -130,7 +131,7 @@ def null_atom_densities(system: eq.System, present: tuple) -> dict:
         expr = dependent.subs(zero)
         if expr.has(eq.lam):
             expr = sp.limit(expr, eq.lam, 0, "+")
-        out[k] = sp.simplify(expr)
+        out[k] = sym.simplify(expr)
     return out
 
 

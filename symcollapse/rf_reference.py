@@ -37,6 +37,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from .compiled import atoms_mp, compile_system, to_mpf
 from .equations import DELTA, S1, S2, THETA, System, tr
@@ -112,8 +113,8 @@ def _relu_constants():
     mu0 = sp.integrate((tau * g - c0) * phi, (g, 0, sp.oo)) - c0 * half
     mu1 = sp.integrate(phi, (g, 0, sp.oo))
     second = sp.integrate((tau * g - c0) ** 2 * phi, (g, 0, sp.oo)) + c0 ** 2 * half
-    mustar2 = sp.simplify(second - mu0 ** 2 - tau ** 2 * mu1 ** 2)
-    return tau, sp.simplify(mu0), sp.simplify(mu1), mustar2
+    mustar2 = sym.simplify(second - mu0 ** 2 - tau ** 2 * mu1 ** 2)
+    return tau, sym.simplify(mu0), sym.simplify(mu1), mustar2
 
 
 def _gauss(f):

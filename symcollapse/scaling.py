@@ -36,6 +36,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from .errors import ConfigError, UnsupportedError
 from .spec import Atom, Spec, to_number
 
@@ -195,8 +196,8 @@ def _mellin(integrand):
     """∫_0^∞ integrand dx with SymPy, returning (value, condition)."""
     res = sp.integrate(integrand, (_x, 0, sp.oo), conds="separate")
     if isinstance(res, tuple):
-        return sp.simplify(res[0]), res[1]
-    return sp.simplify(res), sp.true
+        return sym.simplify(res[0]), res[1]
+    return sym.simplify(res), sp.true
 
 
 @functools.lru_cache(maxsize=None)
@@ -231,11 +232,11 @@ def clean_rate():
     I1, c1 = ints["I1"]
     I2, c2_ = ints["I2"]
     J, cJ = ints["J"]
-    one_plus_u = sp.simplify(I1 / (I1 - I2))
+    one_plus_u = sym.simplify(I1 / (I1 - I2))
     kappa = (I1 / n_s) ** beta_s
     a_main = gamma_s + beta_s - 1
-    C_main = sp.simplify(one_plus_u * J * I1 ** a_main)
-    C_sat = sp.simplify(one_plus_u * sp.zeta(gamma_s - beta_s) * I1 ** (2 * beta_s))
+    C_main = sym.simplify(one_plus_u * J * I1 ** a_main)
+    C_sat = sym.simplify(one_plus_u * sp.zeta(gamma_s - beta_s) * I1 ** (2 * beta_s))
     cond = gamma_s < beta_s + 1
     return {"exponent": sp.Piecewise((a_main, cond), (2 * beta_s, gamma_s > beta_s + 1)),
             "constant": sp.Piecewise((C_main, cond), (C_sat, gamma_s > beta_s + 1)),
@@ -260,14 +261,14 @@ def tuned_rate():
     r0 = sp.Symbol("r0", positive=True)
     p = (gamma_s + beta_s - 1) / beta_s
     E = r0 * J * lam ** p + sigma_s ** 2 * I2 * lam ** (-1 / beta_s) / n_s
-    crit = sp.solve(sp.diff(E, lam), lam)
+    crit = sym.solve(sp.diff(E, lam), lam)
     if len(crit) != 1:
         raise AssertionError(f"tuned ridge: expected one critical point, got {crit}")
-    lam_star = sp.simplify(crit[0])
-    E_star = sp.simplify(E.subs(lam, lam_star))
-    exponent = sp.simplify(-sp.diff(sp.log(E_star), n_s) * n_s)
+    lam_star = sym.simplify(crit[0])
+    E_star = sym.simplify(E.subs(lam, lam_star))
+    exponent = sym.simplify(-sp.diff(sp.log(E_star), n_s) * n_s)
     return {"lambda_star": lam_star, "error": E_star, "exponent": exponent,
-            "ridgeless_noise_floor": sp.simplify(sigma_s ** 2 * (clean_rate()["one_plus_u"] - 1)),
+            "ridgeless_noise_floor": sym.simplify(sigma_s ** 2 * (clean_rate()["one_plus_u"] - 1)),
             "condition": sp.And(beta_s > 1, gamma_s > 1, gamma_s < beta_s + 1)}
 
 
@@ -292,23 +293,23 @@ def interpolation_floor():
     steps = []
     system = model_family("linear", "plain", (), ())
     co = {eq.S2: eq.S1}
-    sym = {eq.e2: eq.e1, eq.u2: eq.u1}
+    same = {eq.e2: eq.e1, eq.u2: eq.u1}
     eqs = {x: sp.sympify(f).xreplace(co) for x, f in zip(system.unknowns, system.equations)}
     for a, b in ((eq.e1, eq.e2), (eq.u1, eq.u2)):
-        if sp.simplify(eqs[a].xreplace(sym) - eqs[b].xreplace(sym)) != 0:
+        if sym.simplify(eqs[a].xreplace(same) - eqs[b].xreplace(same)) != 0:
             raise AssertionError(f"co-spectral reduction: the equations of {a} and {b} differ")
     steps.append(("With Σ2 = Σ1 the equations of the two groups coincide: e1 = e2 = e, u1 = u2 = u.",
                   "sympy: identical residuals after the substitution"))
     kappa = kappa_s
     out = {}
     for part, dens in system.densities.items():
-        d = sp.sympify(dens).xreplace(co).xreplace(sym).xreplace({eq.lam: kappa * eq.e1})
+        d = sp.sympify(dens).xreplace(co).xreplace(same).xreplace({eq.lam: kappa * eq.e1})
         d = sp.limit(sp.cancel(d), kappa, 0)
-        out[part] = sp.factor(d.subs(eq.u1, beta_s - 1))
+        out[part] = sym.factor(d.subs(eq.u1, beta_s - 1))
     steps.append(("λ = κe, κ → 0 inside each density, then 1 + u = I1/(I1 − I2) = β (SymPy's "
                   "integrals; continuum of the sums, exact as κ → 0).", "sympy: limits and integrals"))
     ints = continuum_integrals()
-    if sp.simplify(ints["I1"][0] / (ints["I1"][0] - ints["I2"][0]) - beta_s) != 0:
+    if sym.simplify(ints["I1"][0] / (ints["I1"][0] - ints["I2"][0]) - beta_s) != 0:
         raise AssertionError("1 + u is not beta")
     return out, steps
 
@@ -330,12 +331,12 @@ def floor(law: PowerLaw, p2, sigma1=0, sigma2=0, dps: int = 30) -> dict:
         for part, d in dens.items():
             d = sp.expand(d)
             coeff_delta = d.coeff(eq.DELTA)
-            rest = sp.simplify(d - coeff_delta * eq.DELTA)
+            rest = sym.simplify(d - coeff_delta * eq.DELTA)
             if rest.has(eq.DELTA, eq.THETA):
                 raise AssertionError(f"floor: unexpected {part} density {d}")
             vals = {beta_s: _mpf(law.beta), eq.p2: p2m, eq.sigma1: sig[0], eq.sigma2: sig[1]}
             c = coeff_delta.subs(eq.S1, 1)  # the δ-density is (coefficient)·δ·s
-            if sp.simplify(coeff_delta - c * eq.S1) != 0:
+            if sym.simplify(coeff_delta - c * eq.S1) != 0:
                 raise AssertionError("floor: the shift density is not proportional to δ·s")
             f = sp.lambdify(list(vals), [c, rest], modules="mpmath")
             cv, rv = f(*vals.values())

@@ -37,6 +37,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from . import determinism as sym
 from . import equations as eq
 from . import scaling
 from .errors import ConfigError, UnsupportedError
@@ -70,29 +71,29 @@ def zeta_polynomial():
     sigma = sp.Symbol("sigma", positive=True)
     steps = []
     reduced = [sp.expand(sp.sympify(f).xreplace(co).xreplace(same)) for f in system.equations]
-    if any(f.has(eq.p2) for f in reduced) or sp.simplify(reduced[0] - reduced[1]) != 0 \
-            or sp.simplify(reduced[2] - reduced[3]) != 0:
+    if any(f.has(eq.p2) for f in reduced) or sym.simplify(reduced[0] - reduced[1]) != 0 \
+            or sym.simplify(reduced[2] - reduced[3]) != 0:
         raise AssertionError("co-spectral reduction: the fixed point still depends on p2")
     steps.append("With Σ2 = Σ1 the equations of e1, e2 (and of u1, u2) coincide and p2 drops "
                  "out of them: e, u do not depend on p2.")
     dens = {k: sp.sympify(v).xreplace(co).xreplace(same).xreplace({eq.sigma1: sigma, eq.sigma2: sigma})
             for k, v in system.densities.items()}
     for part in ("bias", "variance"):
-        if sp.simplify(sp.diff(dens[part], eq.p2)) != 0:
+        if sym.simplify(sp.diff(dens[part], eq.p2)) != 0:
             raise AssertionError(f"{part} depends on p2 on a co-spectral spectrum")
     steps.append("Bias and Var (σ1 = σ2) do not depend on p2: only ζ carries the schedule.")
     K = eq.S1 * eq.e1 + eq.lam
     poly = sp.Poly(sp.expand(sp.cancel(dens["zeta"] * K ** 2)), eq.p2)
-    coeffs = [sp.factor(c / K ** 2) for c in reversed(poly.all_coeffs())]
+    coeffs = [sym.factor(c / K ** 2) for c in reversed(poly.all_coeffs())]
     if poly.degree() != 2 or coeffs[0] != 0:
         raise AssertionError(f"ζ is not p2·c1 + p2²·c2: degree {poly.degree()}")
     c1, c2 = coeffs[1], coeffs[2]
-    if sp.simplify(c1 - eq.u1 * eq.DELTA * eq.S1) != 0:
+    if sym.simplify(c1 - eq.u1 * eq.DELTA * eq.S1) != 0:
         raise AssertionError(f"the coefficient of p2 is {c1}, not u·δ·s")
     steps.append("ζ is exactly quadratic in p2, and the coefficient of p2 is u·δ·s at any λ "
                  "(the p1·p2 term: the shift enters the interpolated synthetic rows as noise).")
-    bias = sp.simplify(dens["bias"])
-    var = sp.simplify(dens["variance"])
+    bias = sym.simplify(dens["bias"])
+    var = sym.simplify(dens["variance"])
     return {"c1": c1, "c2": c2, "bias": bias, "variance": var, "steps": tuple(steps)}
 
 
@@ -106,14 +107,14 @@ def ridgeless_orders():
     Z1, Z2 are the coefficients of δ·s."""
     zp = zeta_polynomial()
     ints = scaling.continuum_integrals()
-    one_plus_u = sp.simplify(ints["I1"][0] / (ints["I1"][0] - ints["I2"][0]))
-    if sp.simplify(one_plus_u - _beta) != 0:
+    one_plus_u = sym.simplify(ints["I1"][0] / (ints["I1"][0] - ints["I2"][0]))
+    if sym.simplify(one_plus_u - _beta) != 0:
         raise AssertionError("1 + u is not beta")
     out, steps = {}, []
     for name, c in (("Z1", zp["c1"]), ("Z2", zp["c2"])):
         lim = sp.limit(sp.cancel(c.xreplace({eq.lam: tau_s * eq.e1})), tau_s, 0)
-        lim = sp.factor(lim.subs(eq.u1, one_plus_u - 1))
-        coef = sp.simplify(lim / (eq.DELTA * eq.S1))
+        lim = sym.factor(lim.subs(eq.u1, one_plus_u - 1))
+        coef = sym.simplify(lim / (eq.DELTA * eq.S1))
         if coef.has(eq.DELTA, eq.S1, eq.e1, tau_s):
             raise AssertionError(f"{name}: the limit density {lim} is not a multiple of δ·s")
         out[name] = coef
@@ -128,7 +129,7 @@ def floor_identity() -> bool:
     p2² + p1p2(β − 1) of :func:`scaling.interpolation_floor` (derived there independently)."""
     o = ridgeless_orders()
     floor_dens = scaling.interpolation_floor()[0]["zeta"]
-    return sp.simplify(floor_dens - (eq.p2 * o["Z1"] + eq.p2 ** 2 * o["Z2"]) * eq.DELTA * eq.S1) == 0
+    return sym.simplify(floor_dens - (eq.p2 * o["Z1"] + eq.p2 ** 2 * o["Z2"]) * eq.DELTA * eq.S1) == 0
 
 
 @functools.lru_cache(maxsize=None)
@@ -143,20 +144,20 @@ def tuned_orders():
     zp = zeta_polynomial()
     p = (_gamma + _beta - 1) / _beta
     E = A_s * lam_s ** p + B_s * lam_s ** (-1 / _beta) / _n
-    crit = sp.solve(sp.diff(E, lam_s), lam_s)
+    crit = sym.solve(sp.diff(E, lam_s), lam_s)
     if len(crit) != 1:
         raise AssertionError(f"tuned ridge: expected one critical point, got {crit}")
     lam_star = crit[0]
-    a_sigma = sp.simplify(-sp.diff(sp.log(E.subs(lam_s, lam_star)), _n) * _n)
+    a_sigma = sym.simplify(-sp.diff(sp.log(E.subs(lam_s, lam_star)), _n) * _n)
     u_star = lam_star ** (-1 / _beta) / _n  # times I2
-    a_u = sp.simplify(-sp.diff(sp.log(u_star), _n) * _n)
+    a_u = sym.simplify(-sp.diff(sp.log(u_star), _n) * _n)
     if a_sigma.has(_n) or a_u.has(_n):
         raise AssertionError("tuned ridge: the exponents depend on n")
-    C_sigma = sp.simplify(sp.powdenest(sp.expand_power_base(E.subs(lam_s, lam_star) * _n ** a_sigma,
+    C_sigma = sym.simplify(sp.powdenest(sp.expand_power_base(E.subs(lam_s, lam_star) * _n ** a_sigma,
                                                             force=True), force=True))
-    U = sp.simplify(sp.powdenest(sp.expand_power_base(u_star * _n ** a_u, force=True), force=True))
+    U = sym.simplify(sp.powdenest(sp.expand_power_base(u_star * _n ** a_u, force=True), force=True))
     c2 = sp.limit(zp["c2"].subs({eq.e1: 1, eq.u1: 0}), eq.lam, 0)
-    Z2 = sp.simplify(c2 / (eq.DELTA * eq.S1))
+    Z2 = sym.simplify(c2 / (eq.DELTA * eq.S1))
     ints = scaling.continuum_integrals()
     return {"lambda_star": lam_star, "a_sigma": a_sigma, "a_u": a_u, "C_sigma": C_sigma,
             "U": U, "Z2": Z2, "A": sp.Symbol("r0", positive=True) * ints["J"][0],
@@ -188,11 +189,11 @@ def schedule_law(regime: str = "ridgeless"):
     exponent = sp.Min(*[x for _, _, x in terms])
     roots = []
     for _, _, x in terms[1:]:
-        roots += [r for r in sp.solve(sp.Eq(x, a_clean), a_s)]
+        roots += [r for r in sym.solve(sp.Eq(x, a_clean), a_s)]
     critical = sp.Max(*roots)
-    below = [c for _, c, x in terms[1:] if sp.simplify(x.subs(a_s, critical / 2) - sp.Min(*[
+    below = [c for _, c, x in terms[1:] if sym.simplify(x.subs(a_s, critical / 2) - sp.Min(*[
         y.subs(a_s, critical / 2) for _, _, y in terms[1:]])) == 0]
-    at = [c for _, c, x in terms[1:] if sp.simplify(x.subs(a_s, critical) - a_clean) == 0]
+    at = [c for _, c, x in terms[1:] if sym.simplify(x.subs(a_s, critical) - a_clean) == 0]
     constant = sp.Piecewise((C_clean, a_s > critical), (C_clean + sp.Add(*at), sp.Eq(a_s, critical)),
                             (sp.Add(*below), True))
     return {"terms": terms, "exponent": exponent, "critical_a": critical, "constant": constant,
@@ -381,7 +382,7 @@ def notebook_summary(kappa=0.5, fractions=(0.3, 0.6, 1.6), law=None) -> dict:
     fits = measured_exponents(law, kappa, a_values, FIT_NS[::2])
     rows = [{"a": a, "derived": exponent(law, a), "measured": m} for a, m in zip(a_values, fits)]
     worst = max(abs(r["measured"] / r["derived"] - 1) for r in rows)
-    naive = float(sp.solve(sp.Eq(2 * a_s, a_clean), a_s)[0].subs(a_clean, law_values(law)["a_c"]))
+    naive = float(sym.solve(sp.Eq(2 * a_s, a_clean), a_s)[0].subs(a_clean, law_values(law)["a_c"]))
     return {"beta": law.beta, "gamma": law.gamma, "kappa": float(kappa),
             "a_clean": law_values(law)["a_c"], "critical_a": star, "naive_critical_a": naive,
             "rows": rows, "max_relative_gap": worst,
