@@ -1212,3 +1212,20 @@ def test_float_newton_stops_a_singular_point_inside_the_domain_at_once():
                             atoms_float(ONE_ATOM))
     assert list(ok) == [False, True] and xs[0, 0] == 1.0 and xs[1, 0] == 3.0
     assert calls["r_points"] - calls["rj_points"] < 10
+
+
+def test_float_newton_cost_where_points_stall_at_float_resolution():
+    """(x − a)³ + b(x − a) = 0: triple roots (b = 0, linear convergence by 2/3) stop when
+    their corrections stall below 1e-7 of their own scale, beside simple roots (b = 1), at
+    scales 1e-3 to 1e3; every point is handed on as converged (an mpmath polish takes the
+    triple roots from there) at the measured cost."""
+    c = compile_system(system("mixed", [x], [(x - a) ** 3 + b * (x - a)], {x: 1}))
+    calls = _counted(c)
+    p = np.array([[1e-3, 0.0], [1e3, 0.0], [2.0, 1.0], [1e3, 1.0], [5.0, 0.0]])
+    start = np.array([[2e-3], [1.5e3], [3.0], [3e3], [4.0]])
+    xs, ok, res = S.newton_np(c, start, p, atoms_float(ONE_ATOM))
+    assert ok.all()
+    assert xs[2, 0] == 2.0 and xs[3, 0] == 1e3 and res[2] == res[3] == 0.0
+    for i in (0, 1, 4):
+        assert abs(xs[i, 0] / p[i, 0] - 1) < 2e-4 and res[i] < 1e-11
+    assert calls == {"rj": 37, "rj_points": 123, "r": 31, "r_points": 117}
