@@ -283,9 +283,6 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     a fixed point is the certificate refused, with the last reason."""
     from .precision import max_guard
     guard = 20
-    reason = (f"certificate failed: the Krawczyk test did not prove a unique fixed point "
-              f"around the solution with up to {{digits}} digits (system {c.system.name}); "
-              f"the digits cannot be certified")
     while True:
         found = None
         with mp.workdps(dps + guard):
@@ -297,7 +294,10 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
             return found
         guard *= 2
         if guard > max_guard(dps):
-            raise CertificationError(why or reason.format(digits=dps + guard // 2))
+            raise CertificationError(why or (
+                f"certificate failed: the Krawczyk test did not prove a unique fixed point "
+                f"around the solution with up to {dps + guard // 2} digits (system "
+                f"{c.system.name}); the digits cannot be certified"))
 
 
 def _polished(c, x_mid, params, atoms, dps):

@@ -140,6 +140,7 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
     from .regimes import training_family
     p2v = to_mpf(spec.p2)
     s1v, s2v = to_mpf(spec.sigma1), to_mpf(spec.sigma2)
+    zeros = set()           # reported numbers proved 0 by their balls
     if regime.exact_zero:
         outs = {"g2": mp.mpf(0), "shrink1": mp.mpf(0), "shrink2": mp.mpf(0), "df": mp.mpf(1),
                 "gap": mp.mpf(0)}
@@ -164,16 +165,14 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
                 raise ConvergenceError(f"training error: {k} evaluated to {outs[k]} in regime "
                                        f"{regime.name}")
         zeros = _training_zeros(c, sol, params, regime.atoms, test_error, spec, dps)
-    groups = (spec.p2 != 1, spec.p2 != 0)
     out = eq.training_errors(test_error, outs, p2v, s1v, s2v, p1_value=to_mpf(spec.p1),
-                             groups=groups)
+                             groups=(spec.p2 != 1, spec.p2 != 0))
     out["df"] = outs["df"]
-    if regime.atoms and not regime.exact_zero:
-        for name in zeros:
-            if name == "gap":
-                outs["gap"] = mp.mpf(0)
-            elif out.get(name) is not None:
-                out[name] = mp.mpf(0)
+    for name in zeros:
+        if name == "gap":
+            outs["gap"] = mp.mpf(0)
+        elif out.get(name) is not None:
+            out[name] = mp.mpf(0)
     out["gcv"] = _gcv(out["train_error"], outs["gap"], unknowns, test_error, outs, spec)
     return out, (solved if regime.atoms and not regime.exact_zero else None)
 
