@@ -348,13 +348,13 @@ def signatures(base: Spec, cols: dict):
             weight(lambda a, b: b and not a), weight(lambda a, b: a), weight(lambda a, b: b)]
     scale = float(_atom_stats(base.atoms)["scale"])
     refs = ((np.ones(P), ()), (p1, ("p2",)), (p2, ("p2",)), (psi, ("psi",)))
-    pairs = [(phi * w, r, ("phi",) + keys) for w in sets for r, keys in refs]
-    pairs += [(psi, np.ones(P), ("psi",)), (psi, phi, ("psi", "phi")),
-              (lam, np.full(P, scale / 1000), ("lam",))]
     flags = [p2 == 0, p2 == 1, alpha == 0, alpha == 1, lam == 0, s1 == 0, s2 == 0]
     rows = [np.asarray(f, dtype=np.int64) for f in flags]
     tie = np.zeros(P, dtype=bool)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):      # inf·0 of a refused value: NaN, judged below
+        pairs = [(phi * w, r, ("phi",) + keys) for w in sets for r, keys in refs]
+        pairs += [(psi, np.ones(P), ("psi",)), (psi, phi, ("psi", "phi")),
+                  (lam, np.full(P, scale / 1000), ("lam",))]
         for x, y, keys in pairs:
             if not any(k in cols for k in keys):
                 continue  # the same comparison at every point: decided once, exactly

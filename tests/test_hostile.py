@@ -166,6 +166,7 @@ def test_api_hostile_configs(cfg, certify):
                 assert r["certified"][k]["lower"] <= r["certified"][k]["upper"]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")    # a refused value warns nothing
 @settings(max_examples=examples_of("api_curve"), **FAST)
 @given(key=st.sampled_from(["phi", "psi", "p2", "lam", "sigma1", "alpha", "colour"]),
        values=st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
