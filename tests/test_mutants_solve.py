@@ -810,15 +810,19 @@ def test_float_continuation_keeps_walking_the_points_that_started(monkeypatch):
     real = S.newton_np
     starts = []
 
+    walked = []
+
     def fails_for_half(c_, x0, p, atoms, **kw):
         if "maxiter" not in kw and len(starts) < 5:
             starts.append(list(p[:, 1]))
+        elif kw.get("maxiter") == 25:
+            walked.extend(p[:, 0])
         xs, ok, res = real(c_, x0, p, atoms, **kw)
         return xs, ok & ~(p[:, 0] == 0.5), res
 
     monkeypatch.setattr(S, "newton_np", fails_for_half)
     xs, ok, res = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), atoms_float(ONE_ATOM))
-    assert list(ok) == [False, True]
+    assert list(ok) == [False, True] and walked and 0.5 not in walked   # never walks
     assert xs[1, 0] == pytest.approx(_iso_root(2.0, 0.1), rel=1e-12)
     assert starts == [[100.0, 100.0], [1e5, 100.0], [1e8, 100.0], [1e11, 100.0],
                       [1e14, 100.0]]
@@ -1229,3 +1233,26 @@ def test_float_newton_cost_where_points_stall_at_float_resolution():
     for i in (0, 1, 4):
         assert abs(xs[i, 0] / p[i, 0] - 1) < 2e-4 and res[i] < 1e-11
     assert calls == {"rj": 37, "rj_points": 123, "r": 31, "r_points": 117}
+
+
+def test_float_continuation_predicts_each_point_on_its_own(monkeypatch):
+    """The secant predictor is judged per point: a point whose first path step failed (no
+    previous step, a NaN prediction) does not keep the others from theirs."""
+    c = _iso_float()
+    real = S.newton_np
+    path = []
+
+    def newton(c_, x0, p, atoms, **kw):
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        if kw.get("maxiter") == 25:
+            path.append((p[:, 0].copy(), np.array(x0, copy=True), xs.copy()))
+            if len(path) <= 2:
+                ok = ok & ~(p[:, 0] == 0.5)          # point 0: its first two steps fail
+        return xs, ok, res
+
+    monkeypatch.setattr(S, "newton_np", newton)
+    xs, ok, _ = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.2]]), atoms_float(ONE_ATOM))
+    assert ok.all()
+    phis, start, _ = path[1]                       # the second step: point 1 has a previous
+    k = list(phis).index(2.0)
+    assert len(phis) == 2 and start[k, 0] != path[0][2][list(path[0][0]).index(2.0), 0]
