@@ -363,11 +363,10 @@ def signatures(base: Spec, cols: dict):
             known = np.isfinite(diff)
             near = known & (np.abs(diff) <= band) & ~((x == 0) & (y == 0))
             tie |= near
-            rows.append(np.where(known, np.sign(diff) + 1, 3).astype(np.int64))
-    codes = np.zeros(P, dtype=np.int64)  # the row as base-4 digits (30 digits < 2**63)
-    for r in rows:
-        codes = codes * 4 + r
-    return codes, tie
+            rows.append(np.where(known, np.sign(diff), 2).astype(np.int64))
+    # a code per distinct row (sign −1, 0, 1; 2 where the comparison is not a number)
+    codes = np.unique(np.stack(rows, axis=1), axis=0, return_inverse=True)[1]
+    return codes.reshape(P).astype(np.int64), tie
 
 
 # ----------------------------------------------------------------------------- selection

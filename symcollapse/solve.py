@@ -113,18 +113,18 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
 
 
 def _batched_inverse(J):
-    """J⁻¹ for a stack of matrices; NaN for a singular one (its point then stops)."""
-    with np.errstate(all="ignore"):
-        try:
-            return np.linalg.inv(J)
-        except np.linalg.LinAlgError:
-            out = np.full_like(J, np.nan)
-            for i in range(J.shape[0]):
-                try:
-                    out[i] = np.linalg.inv(J[i])
-                except np.linalg.LinAlgError:
-                    pass
-            return out
+    """J⁻¹ for a stack of matrices; NaN for a singular one (its point then stops).
+    (``numpy.linalg.inv`` sets its own floating-point error state.)"""
+    try:
+        return np.linalg.inv(J)
+    except np.linalg.LinAlgError:
+        out = np.full_like(J, np.nan)
+        for i in range(J.shape[0]):
+            try:
+                out[i] = np.linalg.inv(J[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e-12,
@@ -603,9 +603,8 @@ def continuation_mp(c: Compiled, p, atoms: AtomArrays):
         p_cur[k] = mp.mpf(0)
         try:
             return _guide(c, x, p_cur, atoms, tol)
-        except ConvergenceError:
+        except ConvergenceError:     # walk on down (_walk sets p_cur[k] along its path)
             hi, lo = lo, lo * drop
-            p_cur[k] = hi
     raise ConvergenceError(f"continuation in lam to 0 failed below lam = {mp.nstr(hi, 3)}")
 
 

@@ -687,3 +687,76 @@ def test_tie_band_for_small_and_zero_values():
     # φ·w(S1∖S2) = 0 against p2 = 1e-320: within the band of its floor (1e-300)
     codes, tie = rg.signatures(spec(atoms=PART), {"p2": np.array([1e-320, 0.0, 0.4])})
     assert tie.tolist() == [True, False, False]
+
+
+# every class of atoms, with distinct weights: w(S1 ∪ S2) = 0.65, w(S1∖S2) = 0.3,
+# w(S2∖S1) = 0.1, w(S1) = 0.55, w(S2) = 0.35
+CLASSES = [{"weight": "1/4", "s1": 1, "s2": 2, "theta": 1, "delta": 0},
+           {"weight": "3/10", "s1": 1, "s2": 0, "theta": 1, "delta": 0},
+           {"weight": "1/10", "s1": 0, "s2": 1, "theta": 1, "delta": 0},
+           {"weight": "7/20", "s1": 0, "s2": 0, "theta": 1, "delta": 0}]
+SET_WEIGHTS = (0.65, 0.3, 0.1, 0.55, 0.35)
+
+
+def _separates(base, key, below, above):
+    codes, tie = rg.signatures(base, {key: np.array([below, above])})
+    return codes[0] != codes[1] and not tie.any()
+
+
+def test_signatures_separate_every_threshold_of_phi():
+    """φ·w(A) against 1, p1, p2 and ψ for every support set A, and ψ against φ: points on
+    the two sides of any one threshold (1e-3 apart, no other threshold between) differ."""
+    base = rp(atoms=CLASSES, p2="1/5", psi="17/10", phi="1/2")
+    refs = (1.0, 0.8, 0.2, 1.7)
+    thresholds = sorted({r / w for w in SET_WEIGHTS for r in refs} | {1.7})
+    gaps = np.diff(np.log(thresholds))
+    assert gaps.min() > 3e-3                           # distinct thresholds
+    for t in thresholds:
+        assert _separates(base, "phi", t * (1 - 1e-3), t * (1 + 1e-3)), t
+    # and between two neighbouring thresholds nothing changes
+    for lo, hi in zip(thresholds, thresholds[1:]):
+        codes, _ = rg.signatures(base, {"phi": np.array([lo * 1.001, hi * 0.999])})
+        assert codes[0] == codes[1]
+
+
+def test_signatures_separate_thresholds_of_p2_and_psi_at_fixed_phi():
+    """With φ fixed, the comparisons φ·w(A) against p1 = 1 − p2, p2 and ψ are made by
+    varying p2 or ψ alone; ψ = 1 and ψ = φ as well."""
+    phi = 0.5
+    base = rp(atoms=CLASSES, p2="1/5", psi="17/10", phi="1/2")
+    for w in SET_WEIGHTS:
+        t = phi * w
+        assert _separates(base, "p2", t * (1 - 1e-3), t * (1 + 1e-3)), ("p2", t)
+        assert _separates(base, "p2", 1 - t * (1 + 1e-3), 1 - t * (1 - 1e-3)), ("p1", t)
+        assert _separates(base, "psi", t * (1 - 1e-3), t * (1 + 1e-3)), ("psi", t)
+    assert _separates(base, "psi", 0.999, 1.001) and _separates(base, "psi", 0.4995, 0.5005)
+
+
+def test_signatures_flag_p2_at_zero_and_one():
+    """p2 = 0 (no synthetic data) and p2 = 1 are their own cases, apart from p2 near them
+    on the same side of every comparison."""
+    base = spec(atoms=CLASSES, phi=4)
+    assert _separates(base, "p2", 0.0, 1e-9) and _separates(base, "p2", 1 - 1e-9, 1.0)
+
+
+def test_signatures_tie_band_is_relative():
+    """A point within 1e-12 (relative) of a threshold is a tie, one 5e-12 off is not, at
+    scales 1e-12 and 1e3 (λ against the spectral scale / 1000)."""
+    for s in ("1000000", "1/1000000000"):
+        atoms = [{"weight": 1, "s1": F(s), "s2": F(s), "theta": 1, "delta": 0}]
+        base = spec(atoms=atoms, lam="1/10")
+        t = float(F(s)) / 1000
+        _, tie = rg.signatures(base, {"lam": np.array([t * (1 + 5e-13), t * (1 + 5e-12),
+                                                       t * (1 - 5e-12)])})
+        assert tie.tolist() == [True, False, False], s
+
+
+def test_signatures_of_an_infinite_phi_warn_nothing():
+    """φ = ∞ (refused later, with its key) times a weight 0 is NaN: no warning, and the
+    comparisons it makes are marked unknown (a code of their own)."""
+    import warnings
+    base = spec(atoms=PART, p2="1/2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        codes, tie = rg.signatures(base, {"phi": np.array([np.inf, 0.7])})
+    assert codes[0] != codes[1] and not tie.any()

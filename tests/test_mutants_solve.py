@@ -1012,7 +1012,7 @@ def test_solve_along_redoes_the_points_whose_warm_start_fails(monkeypatch):
         if kw.get("maxiter") == 10:
             starts.append(np.array(x0, copy=True))
             ok[0] = False                    # point 1: did not converge
-            xs[1, 0] = -1.0                  # point 2: left the domain (x > 0)
+            xs[1, 0] = 0.0                   # point 2: on the boundary of the domain x > 0
         return xs, ok, res
 
     monkeypatch.setattr(S, "continuation_np", cont)
@@ -1094,20 +1094,69 @@ def test_float_continuation_gives_up_a_point_whose_path_fails(monkeypatch):
 
 
 def test_float_continuation_raises_the_ridge_at_most_four_times(monkeypatch):
+    """A point whose Newton at the starting ridge fails is started again at a ridge 1e3
+    times larger, at most four times, with the caller's atoms and tolerance; a point that
+    never starts keeps the residual of its last try (a float) and is not converged."""
     c = _iso_float()
+    A = atoms_float(ONE_ATOM)
     real = S.newton_np
     calls = []
 
     def newton(c_, x0, p, atoms, **kw):
         if "maxiter" not in kw:
-            calls.append(list(p[:, 1]))
+            calls.append((list(p[:, 1]), atoms is A, kw))
         xs, ok, res = real(c_, x0, p, atoms, **kw)
         return xs, ok & ~(p[:, 0] == 0.5), res
 
     monkeypatch.setattr(S, "newton_np", newton)
-    S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), atoms_float(ONE_ATOM))
-    assert calls == [[100.0, 100.0], [1e5, 100.0], [1e8, 100.0], [1e11, 100.0],
-                     [1e14, 100.0], [0.1]]
+    xs, ok, res = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.1]]), A, tol=1e-10)
+    assert [cl[0] for cl in calls] == [[100.0, 100.0], [1e5, 100.0], [1e8, 100.0],
+                                       [1e11, 100.0], [1e14, 100.0], [0.1]]
+    assert all(cl[1] and cl[2] == {"tol": 1e-10} for cl in calls)
+    assert list(ok) == [False, True] and res.dtype == float and np.all(np.isfinite(res))
+    assert xs[1, 0] == pytest.approx(_iso_root(2.0, 0.1), rel=1e-10)
+
+
+def test_float_continuation_step_control_after_failures(monkeypatch):
+    """The path in τ (log λ from 100 to the target, linear in τ): steps from 0.1 grow by
+    1.6 up to 0.5 and shrink by 4 on a failure.  With the first two tries of τ = 1 failed:
+    0.1, 0.26, 0.516, 0.9256, then 1 (step 0.5), 1 (0.5/4 reaches it), then
+    0.9256 + 0.5/16 = 0.95685."""
+    c = _iso_float()
+    real = S.newton_np
+    taus, failures = [], [2]
+    lo, hi = 0.1, 100.0
+
+    def newton(c_, x0, p, atoms, **kw):
+        xs, ok, res = real(c_, x0, p, atoms, **kw)
+        if kw.get("maxiter") == 25:
+            lam = p[0, 1]
+            tau = 1.0 if lam == lo else (np.log(hi) - np.log(lam)) / (np.log(hi) - np.log(lo))
+            taus.append(round(float(tau), 10))
+            if tau == 1.0 and failures[0]:
+                failures[0] -= 1
+                ok = np.zeros_like(ok)
+        return xs, ok, res
+
+    monkeypatch.setattr(S, "newton_np", newton)
+    xs, ok, _ = S.continuation_np(c, np.array([[0.5, lo]]), atoms_float(ONE_ATOM))
+    assert ok[0] and xs[0, 0] == pytest.approx(_iso_root(0.5, lo), rel=1e-12)
+    assert taus == [0.1, 0.26, 0.516, 0.9256, 1.0, 1.0, 0.95685, 1.0]
+
+
+def test_exact_parameters_are_read_as_float64():
+    """Parameters given exactly (Fractions, as a spec holds them; mpmath numbers) are read
+    as float64 by the continuation and along a curve."""
+    c = _iso_float()
+    A = atoms_float(ONE_ATOM)
+    p = [[Fraction(1, 2), Fraction(1, 10)], [Fraction(2), Fraction(1, 5)]]
+    xs, ok, res = S.continuation_np(c, p, A)
+    assert ok.all() and xs.dtype == float and res.dtype == float
+    assert list(xs[:, 0]) == pytest.approx([_iso_root(0.5, 0.1), _iso_root(2.0, 0.2)], rel=1e-12)
+    curve = [[mp.mpf(1) / 2, mp.mpf(k + 5) / 100] for k in range(70)]
+    xs, ok, res = S.solve_along(c, curve, A, stride=8)
+    assert ok.all() and xs.dtype == float
+    assert np.allclose(xs[:, 0], [_iso_root(0.5, (k + 5) / 100) for k in range(70)], rtol=1e-12)
 
 
 def test_solve_along_types_strides_and_tolerance(monkeypatch):
@@ -1256,3 +1305,184 @@ def test_float_continuation_predicts_each_point_on_its_own(monkeypatch):
     phis, start, _ = path[1]                       # the second step: point 1 has a previous
     k = list(phis).index(2.0)
     assert len(phis) == 2 and start[k, 0] != path[0][2][list(path[0][0]).index(2.0), 0]
+
+
+# ----------------------------------------------------------------------------- the stopping and damping rules at their boundaries
+# Each rule is exercised exactly at its threshold (values exact in binary), so that the
+# inclusive or strict comparison it states is the one the solver makes.
+
+z = sp.Symbol("z", real=True)
+w = sp.Symbol("w", real=True)
+
+
+def _free(name, unknowns, equations, guess):
+    """A system without positive unknowns."""
+    return compile_system(system(name, unknowns, equations, guess, positive=()))
+
+
+def test_float_damping_test_is_inclusive_at_one_minus_t_over_4():
+    """(z − 1)² + u(z − 1) + w from z = 1: Δ = w/u and the simplified correction at the full
+    step is Δ²/u, i.e. w/u² of Δ.  u = 2, w = 3: exactly 3/4 — the full step is taken
+    (≤); u = 4, w = 12.5: 0.78125 > 3/4 — halved (z = 1 − 3.125/2)."""
+    c = _free("quad", [z], [(z - 1) ** 2 + a * (z - 1) + b], {z: 1})
+    xs, _, _ = S.newton_np(c, np.ones((2, 1)), np.array([[2.0, 3.0], [4.0, 12.5]]),
+                           atoms_float(ONE_ATOM), maxiter=1)
+    assert list(xs[:, 0]) == [-0.5, -0.5625]
+    with mp.workdps(30):
+        for (u, w_), at in [((2, 3), "-0.5"), ((4, "12.5"), "-0.5625")]:
+            with pytest.raises(S.PrecisionLimited, match="did not converge in 1 iterations") as err:
+                S.newton_mp(c, [mp.mpf(1)], [mp.mpf(u), mp.mpf(w_)], atoms_mp_one(),
+                            tol=mp.mpf(10) ** -20, maxiter=1)
+            assert err.value.x[0] == mp.mpf(at)
+
+
+def test_float_damping_without_positive_unknowns():
+    """z³ = a from starts whose full step overshoots: damped steps in a system without
+    positive unknowns reach the roots."""
+    c = _free("cube", [z], [z ** 3 - a], {z: 1})
+    xs, ok, _ = S.newton_np(c, np.array([[10.0], [0.5], [3.0]]),
+                            np.array([[8.0], [27.0], [27.0]]), atoms_float(ONE_ATOM))
+    assert ok.all() and list(xs[:, 0]) == [2.0, 3.0, 3.0]
+
+
+def test_float_newton_never_sets_a_positive_unknown_to_zero():
+    """x = a with a = 0, the boundary of the domain x > 0: a full step to 0, in the
+    quadratic zone (from 1e-7) or damped (from 1), is refused; x stays positive."""
+    c = compile_system(system("id", [x], [x - a], {x: 1}))
+    for start in (1e-7, 1.0):
+        xs, _, _ = S.newton_np(c, np.array([[start], [2.0]]), np.array([[0.0], [2.0]]),
+                               atoms_float(ONE_ATOM))
+        assert xs[0, 0] > 0 and xs[1, 0] == 2.0
+
+
+def test_float_newton_quadratic_zone_and_tolerance_are_inclusive():
+    """z = a: a correction of exactly 1e-6 of the scale (from 0 to a = −1e-6) is taken
+    without the damping test, and one of exactly tol·scale ends Newton at once."""
+    c = _free("lin", [z], [z - a], {z: 0})
+    calls = _counted(c)
+    xs, ok, _ = S.newton_np(c, np.array([[0.0]]), np.array([[-1e-6]]), atoms_float(ONE_ATOM))
+    assert ok[0] and xs[0, 0] == -1e-6
+    assert calls == {"rj": 2, "rj_points": 2, "r": 1, "r_points": 1}
+    c = _free("lin", [z], [z - a], {z: 0})
+    calls = _counted(c)
+    tol = 2.0 ** -30
+    xs, _, _ = S.newton_np(c, np.array([[1.0]]), np.array([[1 - 2 * tol]]),
+                           atoms_float(ONE_ATOM), tol=tol)
+    assert xs[0, 0] == 1 - 2 * tol and calls == {"rj": 1, "rj_points": 1, "r": 1, "r_points": 1}
+
+
+def test_float_newton_converged_means_strictly_below_1e_7_of_the_scale():
+    """z = 0 from 1e-7 with tol = 1e-7: the correction 1e-7 ends Newton (≤ tol·scale) at
+    the exact root, but is not below 1e-7·(1 + |z|) = 1e-7: not converged.  A triple root
+    stopped by a loose tolerance at a correction between 1e-7 and 1.5e-7 of its own scale
+    (z between 2e-7 and 3e-7) is not converged either, beside a point of scale 1e6 (each
+    point on its own scale)."""
+    c = _free("lin", [z], [z - a], {z: 0})
+    xs, ok, _ = S.newton_np(c, np.array([[1e-7]]), np.array([[0.0]]), atoms_float(ONE_ATOM),
+                            tol=1e-7)
+    assert xs[0, 0] == 0.0 and not ok[0]
+    c = _free("tri", [z], [(z - a) ** 3], {z: 1})
+    xs, ok, _ = S.newton_np(c, np.array([[1.0], [1e6 + 1]]), np.array([[0.0], [1e6]]),
+                            atoms_float(ONE_ATOM), tol=1.5e-7)
+    assert list(ok) == [False, False]
+    assert 2e-7 < xs[0, 0] <= 3e-7 and abs(xs[1, 0] - 1e6) < 1
+
+
+def test_float_newton_resolution_rule_is_strict():
+    """(z − r)² halves its correction exactly; from r + 4e the third correction is exactly
+    1e-7·(1 + |z|) (r, e chosen so) — not below it, so Newton goes on: a fourth iteration,
+    which ends at r + e/4 (stalled at resolution)."""
+    r, e = 0.4528629258275032, 2.905726432800293e-07
+    c = _free("double", [z], [(z - a) ** 2], {z: 0})
+    calls = _counted(c)
+    xs, _, _ = S.newton_np(c, np.array([[r + 4 * e]]), np.array([[r]]), atoms_float(ONE_ATOM))
+    assert calls["rj"] == 4 and xs[0, 0] == pytest.approx(r + e / 4, abs=1e-22)
+
+
+def test_float_newton_stall_count_at_float_resolution():
+    """x² = 2 with tol = 0 from the float nearest √2, its neighbour and √2(1 + 1e-9),
+    beside a point whose step leaves the domain: the corrections stall at float64
+    resolution and each point stops after two stalled iterations, within 1 ulp of √2 (the
+    float64 operations here are single IEEE roundings: the same on every machine)."""
+    c = compile_system(system("sq", [x], [x * x - a], {x: 1}))
+    calls = _counted(c)
+    s2 = float(np.sqrt(2.0))
+    starts = np.array([[s2], [np.nextafter(s2, 2)], [s2 * (1 + 1e-9)], [50.0]])
+    xs, ok, _ = S.newton_np(c, starts, np.array([[2.0], [2.0], [2.0], [1e-6]]),
+                            atoms_float(ONE_ATOM), tol=0.0)
+    below = np.nextafter(s2, 0)
+    assert ok.all() and list(xs[:3, 0]) == [below, s2, below]
+    assert xs[3, 0] == pytest.approx(1e-3, rel=1e-12)
+    assert calls["rj"] == 21
+
+
+def test_float_newton_quadratic_zone_exit_is_judged_per_point():
+    """(x − a)/((x − a)² + 1e-20)^(1/4) overshoots its root (Newton's step is ≈ 2(x − a)):
+    a point in the quadratic zone takes its full step without the damping test even when
+    another point's full step in the quadratic zone leaves the domain (that one is damped)."""
+    c = compile_system(system("over", [x], [(x - a) / ((x - a) ** 2 + b) ** sp.Rational(1, 4)],
+                              {x: 1}))
+    xs, _, _ = S.newton_np(c, np.array([[1 + 1e-7], [2e-7]]),
+                           np.array([[1.0, 1e-20], [-1e-7, 1e-20]]), atoms_float(ONE_ATOM),
+                           maxiter=1)
+    assert xs[0, 0] == pytest.approx(1 - 1e-7, rel=1e-12)
+    assert xs[1, 0] == pytest.approx(5e-8, rel=1e-6)
+
+
+def _mp_newton(c, x0, p, tol, maxiter=60):
+    with mp.workdps(30):
+        return S.newton_mp(c, [mp.mpf(v) for v in x0], [mp.mpf(v) for v in p], atoms_mp_one(),
+                           tol=mp.mpf(tol), maxiter=maxiter)
+
+
+def test_mpmath_stopping_rule_is_inclusive():
+    """z = a from 1 with a = 1 − 2^-40 and tol = 2^-40: the correction is exactly tol of z,
+    and Newton returns after one iteration."""
+    c = _free("lin", [z], [z - a], {z: 1})
+    sol = _mp_newton(c, [1], [1 - mp.mpf(2) ** -40], mp.mpf(2) ** -40)
+    assert sol.iterations == 1 and sol.x[0] == 1 - mp.mpf(2) ** -40
+
+
+def test_mpmath_zero_patience_counts_corrections_equal_to_tol():
+    """z = 1 beside e^{w/ε}, whose correction is ε at every iteration (no root: w runs to
+    −∞, its relative test never met): with ε = tol every correction counts as quiet, and
+    Newton accepts after ZERO_PATIENCE + 1 = 4 iterations; with ε = 2·tol, never: the
+    corrections stop shrinking above tol (a rounding floor)."""
+    for eps, expect in [(sp.Rational(1, 2 ** 40), 4), (sp.Rational(1, 2 ** 39), None)]:
+        c = _free("exp", [z, w], [z - 1, sp.exp(w / eps)], {z: 1, w: 0})
+        if expect is None:
+            with pytest.raises(S.PrecisionLimited, match=r"stopped shrinking at 1\.82e-12"):
+                _mp_newton(c, [1, 0], [], mp.mpf(2) ** -40, maxiter=12)
+        else:
+            sol = _mp_newton(c, [1, 0], [], mp.mpf(2) ** -40)
+            assert sol.iterations == expect and sol.x[1] == -4 * mp.mpf(2) ** -40
+
+
+def test_mpmath_rounding_floor_rules():
+    """Below the floor zone (10^-15 at 30 digits) a correction that halves exactly (a double
+    root) is still shrinking — Newton goes on to the scaled tolerance; one that shrinks by
+    2/3 (a triple root) has stopped halving — at the second iteration already."""
+    c = _free("double", [z, w], [z - 1, w ** 2], {z: 1, w: 0})
+    sol = _mp_newton(c, [1, "1e-16"], [], "1e-20")
+    assert sol.iterations == 17
+    c = _free("triple", [z, w], [z - 1, w ** 3], {z: 1, w: 0})
+    with pytest.raises(S.PrecisionLimited, match=r"stopped shrinking at 2\.22e-17") as err:
+        _mp_newton(c, [1, "1e-16"], [], "1e-20")
+    assert mp.nstr(err.value.x[1], 12) == "6.66666666667e-17"
+
+
+def test_mpmath_no_acceptable_step_names_three_digits():
+    """z² + 1 = 0 (no real root) from 3e-30: no damped step reduces the correction."""
+    c = _free("noroot", [z], [z ** 2 + a], {z: 1})
+    with pytest.raises(S.PrecisionLimited, match=r"no acceptable step at iteration 1 at 30 "
+                                                 r"digits \(relative correction 5\.56e\+58\)"):
+        _mp_newton(c, ["3e-30"], [1], "1e-20")
+
+
+def test_mpmath_newton_from_a_positive_unknown_at_zero():
+    """x(x − a) = 0 and z = 1 from x = 0 (the boundary of x > 0, where the correction is 0):
+    the stopping rule is met but the root is outside the domain — not returned; Newton
+    runs out of iterations there."""
+    c = compile_system(system("pz", [x, z], [x * (x - a), z - 1], {x: 1, z: 1}, positive=(x,)))
+    with pytest.raises(S.PrecisionLimited, match="did not converge in 12 iterations"):
+        _mp_newton(c, [0, 1], [1], "1e-20", maxiter=12)
