@@ -381,3 +381,15 @@ def test_reduce_eliminates_pairs_of_adjacent_blocks():
     P = linearize(f)
     assert P.size == 4 and linearize(f, reduce=False).size > 4
     assert exact(P, {"q": 3}) == 0
+
+
+def test_general_realization_of_a_sum_follows_its_terms_in_order():
+    """A sum without a linear term is realized term by term in the sum's canonical order:
+    C@C first (its block is entered at (0, 1)), then Cᵀ@C (at (0, 3)); the pencil is
+    exact either way, the order is what makes it reproducible."""
+    expr = C @ C + C.T @ C
+    assert [str(t) for t in expr.terms] == ["C @ C", "C.T @ C"]
+    P = linearize(expr, form="general")
+    entries = dict(P.entries)
+    assert entries[(0, 1)] == -C and entries[(0, 3)] == -C.T
+    assert check(P, sizes={"q": 3}, rng=np.random.default_rng(0), exact=True) == 0
