@@ -366,7 +366,7 @@ def signatures(base: Spec, cols: dict):
             rows.append(np.where(known, np.sign(diff), 2).astype(np.int64))
     # a code per distinct row (sign −1, 0, 1; 2 where the comparison is not a number)
     codes = np.unique(np.stack(rows, axis=1), axis=0, return_inverse=True)[1]
-    return codes.reshape(P).astype(np.int64), tie
+    return codes.ravel().astype(np.int64), tie
 
 
 # ----------------------------------------------------------------------------- selection

@@ -299,6 +299,16 @@ def test_ridgeless_linear_sides():
     # interpolating with both groups weighted: the plain mixture's minimum-norm interpolator
     w = rg.select(spec(phi=2, strategy="weighted", alpha="1/3", p2="1/2"))
     assert w.system is None and w.delegate == spec(phi=2, p2="1/2")
+    assert w.name == "ridgeless, interpolating" and w.atoms == spec().atoms
+    assert w.description == ("λ → 0⁺ with every row interpolated: the minimum-norm "
+                             "interpolator, which no positive weighting of the rows changes "
+                             "(the plain mixture's value)")
+    w = rg.select(rp(phi=4, psi=8, strategy="weighted", alpha="1/3", p2="1/2"))
+    assert w.system is None and w.delegate == rp(phi=4, psi=8, p2="1/2")
+    assert w.name == "ridgeless, interpolating (n < min(d, m))" and w.atoms == spec().atoms
+    assert w.description == ("λ → 0⁺ with every row interpolated: the minimum-norm "
+                             "interpolator in the features, which no positive weighting of "
+                             "the rows changes (the plain mixture's value)")
     w = rg.select(spec(phi=2, strategy="weighted", alpha=1, p2="1/2"))
     assert w.system.name == "linear/weighted/alpha=1/scaled:e" and w.delegate is None
 
@@ -760,3 +770,31 @@ def test_signatures_of_an_infinite_phi_warn_nothing():
         warnings.simplefilter("error")
         codes, tie = rg.signatures(base, {"phi": np.array([np.inf, 0.7])})
     assert codes[0] != codes[1] and not tie.any()
+
+
+def test_atom_stats_are_computed_once_per_spectrum_and_at_most_65_kept():
+    """The support classes of one atoms tuple are computed once (the same dict comes
+    back); the cache keeps at most 65 spectra and then starts afresh."""
+    rg._STATS.clear()
+    atoms = spec().atoms
+    assert rg._atom_stats(atoms) is rg._atom_stats(atoms)
+    rg._STATS.clear()
+    many = [spec(atoms=[{"weight": 1, "s1": k + 1, "s2": 1, "theta": 1, "delta": 0}]).atoms
+            for k in range(66)]
+    for a in many[:65]:
+        rg._atom_stats(a)
+    assert len(rg._STATS) == 65
+    rg._atom_stats(many[65])
+    assert len(rg._STATS) == 1
+    rg._STATS.clear()
+
+
+def test_signatures_tie_band_is_inclusive():
+    """λ exactly 1e-12·λ above the threshold scale/1000 (values chosen so that every
+    operation is exact: scale = 8796874999991203/2^43) is a tie: within the band, ≤."""
+    scale = F(8796874999991203, 8796093022208)
+    atoms = [{"weight": 1, "s1": scale, "s2": scale, "theta": 1, "delta": 0}]
+    lam = 1.000088900582341
+    assert lam - float(scale) / 1000 == 1e-12 * lam
+    _, tie = rg.signatures(spec(atoms=atoms, lam="1/10"), {"lam": np.array([lam, 1.5])})
+    assert tie.tolist() == [True, False]

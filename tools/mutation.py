@@ -1,6 +1,7 @@
 """Mutation testing of the modules every number passes through (mutmut).
 
     python tools/mutation.py [MODULE ...] [--jobs N] [--keep] [--resume]
+    python tools/mutation.py MODULE --only PATTERN [PATTERN ...]
 
 For each module (default: all of :data:`MODULES`) a scratch copy of the checkout is made
 under ``$TMPDIR/symcollapse-mutation/MODULE`` (the working tree, untracked files included,
@@ -88,10 +89,20 @@ def _diff(dest: Path, name: str) -> str:
                           text=True).stdout.strip()
 
 
-def run(module: str, jobs: int, keep: bool, resume: bool = False) -> dict:
+def run(module: str, jobs: int, keep: bool, resume: bool = False, only=()) -> dict:
+    """Run mutmut on one module.  ``only`` (mutant name patterns): in the kept scratch
+    copy of an earlier run, refresh the checkout (sources and tests) and test only the
+    matching mutants again; the other mutants keep their earlier results."""
     base = Path(tempfile.gettempdir()) / "symcollapse-mutation"
     dest = base / module
-    if not (resume and (dest / "mutants").is_dir()):
+    if only:
+        if not (dest / "mutants").is_dir():
+            raise SystemExit(f"--only needs the scratch copy of an earlier run of {module} "
+                             f"(run it with --keep first): {dest} has none")
+        _copy_tree(dest)
+        _configure(dest, module, MODULES[module])
+        (dest / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # tests changed
+    elif not (resume and (dest / "mutants").is_dir()):
         if dest.exists():
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
@@ -99,7 +110,7 @@ def run(module: str, jobs: int, keep: bool, resume: bool = False) -> dict:
         _configure(dest, module, MODULES[module])
     env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg")
-    subprocess.run(["mutmut", "run", "--max-children", str(jobs)], cwd=dest, env=env,
+    subprocess.run(["mutmut", "run", "--max-children", str(jobs), *only], cwd=dest, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     statuses = _results(dest)
     counts = {}
@@ -164,6 +175,10 @@ def main(argv=None) -> int:
     ap.add_argument("--resume", action="store_true",
                     help="continue an interrupted run in the kept scratch copy (mutants "
                          "already tested are not run again)")
+    ap.add_argument("--only", nargs="+", default=(), metavar="PATTERN",
+                    help="test again only the mutants matching these name patterns (e.g. "
+                         "'symcollapse.solve.x_newton_np*') in the kept scratch copy, "
+                         "refreshed from the checkout; one module")
     ap.add_argument("--report", action="store_true", help="write tests/MUTATION.md")
     args = ap.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
@@ -173,8 +188,11 @@ def main(argv=None) -> int:
         (ROOT / "tests" / "MUTATION.md").write_text(report(), encoding="utf-8")
         print("wrote tests/MUTATION.md")
         return 0
+    if args.only and len(args.modules) != 1:
+        ap.error("--only takes exactly one MODULE")
     for module in args.modules or list(MODULES):
-        rec = run(module, args.jobs, args.keep or args.resume, args.resume)
+        rec = run(module, args.jobs, args.keep or args.resume or bool(args.only), args.resume,
+                  tuple(args.only))
         print(module, json.dumps(rec["counts"]), f"open {len(rec['open'])}", flush=True)
     return 0
 
