@@ -228,3 +228,33 @@ def test_a_rough_midpoint_is_refined_only_within_dps_digits():
             enclose(factor, dps)
         assert str(info.value) == ("certificate failed: the given solution is not an "
                                    f"approximation to {dps} digits of a fixed point")
+
+
+def test_polished_measures_each_unknown_as_newton_does(monkeypatch):
+    """The given solution must agree with its Newton refinement to 10^-dps: a positive
+    unknown relative to itself, any other relative to the largest unknown; exactly
+    10^-dps off is still an approximation to dps digits (>, not ≥)."""
+    from types import SimpleNamespace
+
+    import symcollapse.solve as S
+    u, v = sp.symbols("u v")
+    c = SimpleNamespace(unknowns=(u, v), system=SimpleNamespace(positive=(u,)))
+
+    def polished(x_mid, x_new, dps=30):
+        monkeypatch.setattr(S, "newton_to_tolerance",
+                            lambda *a, **k: SimpleNamespace(x=[mp.mpf(t) for t in x_new]))
+        return cert._polished(c, [mp.mpf(t) for t in x_mid], {}, (), dps)
+
+    with mp.workdps(60):
+        tiny = mp.mpf(10) ** -40
+        # a positive unknown 1e-40 moved by 1e-45: 1e-5 of itself (refused), though
+        # 1e-45 beside the largest unknown v = 1
+        x, reason = polished([tiny, 1], [tiny + tiny / 10 ** 5, 1])
+        assert x is None and "not an approximation to 30 digits" in reason
+        # v (not positive) = 1e-40 moved by 1e-45 beside u = 1: 1e-45 of the largest
+        x, reason = polished([1, tiny], [1, tiny + tiny / 10 ** 5])
+        assert reason is None and x[1] == tiny + tiny / 10 ** 5
+        # exactly 10^-dps of the largest unknown: accepted
+        step = 1 * mp.mpf(10) ** (-30)
+        x, reason = polished([1, 0], [1, step])
+        assert reason is None and x[1] == step
