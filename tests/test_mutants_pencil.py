@@ -393,3 +393,19 @@ def test_general_realization_of_a_sum_follows_its_terms_in_order():
     entries = dict(P.entries)
     assert entries[(0, 1)] == -C and entries[(0, 3)] == -C.T
     assert check(P, sizes={"q": 3}, rng=np.random.default_rng(0), exact=True) == 0
+
+
+@pytest.mark.parametrize("value, at", [
+    ("1/(1 - s)", {"s": 1}),                    # a pole: zoo
+    ("(s - 1)/(t - 1)", {"s": 1, "t": 1}),      # 0·zoo: nan
+    ("s", {"s": sp.oo}),                        # +oo
+    ("s", {"s": -sp.oo}),                       # -oo
+])
+def test_exact_scalar_refuses_every_non_finite_value(value, at):
+    """An exact scalar that is not a finite number at the chosen values (a pole, 0/0, or
+    an infinite value given) is a singular draw: ZeroDivisionError, not a ValueError."""
+    s, t = sp.symbols("s t")
+    names = {"s": s, "t": t}
+    with pytest.raises(ZeroDivisionError, match="has a pole at the chosen values"):
+        ExactBackend().scalar(sp.sympify(value, locals=names),
+                              {names[k]: sp.sympify(v) for k, v in at.items()})
