@@ -209,6 +209,10 @@ def test_training_system_adds_g2_shrinks_and_df(model):
     assert system.positive == base.positive
     for k in base.densities:
         assert system.densities[k] == base.densities[k]
+    # 1 − df/n, computed without the subtraction: Σ_j (a_j φ/γ_j) e_j (= p1 e1 + p2 e2)
+    assert value(system.densities["gap"]) == (
+        at("a1") * at("phi") / at("gamma1") * at("e1")
+        + at("a2") * at("phi") / at("gamma2") * at("e2"))
     a1, a2, e1, e2, v1, v2, s1, s2, phi = (at(k) for k in ("a1", "a2", "e1", "e2", "v1", "v2",
                                                          "sigma1", "sigma2", "phi"))
     g2 = [R(a.theta) * (dM2(a) - 2 * M(a) * dM2(a) / K(a) + M(a) ** 2 * dK2(a) / K(a) ** 2)
