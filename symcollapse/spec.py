@@ -228,8 +228,8 @@ def to_number(key: str, value, *, symbolic: bool = False) -> Number:
             raise ConfigError(f"{key} must be a real number, got {_show(value)}")
         if not mpmath.isfinite(value):
             raise ConfigError(f"{key} = {_show(value)} is not a finite number")
-        man, exp = value.man_exp if value else (0, 0)
-        frac = Fraction(man) * (Fraction(2) ** exp)
+        sign, man, exp, _bits = value._mpf_       # man_exp would drop the sign
+        frac = (-1) ** sign * Fraction(int(man)) * (Fraction(2) ** exp)
         return _check_fraction(key, frac)
     if _is_sympy(value):
         if getattr(value, "is_Rational", False):

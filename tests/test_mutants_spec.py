@@ -161,10 +161,16 @@ def test_python_numeric_types_are_read_exactly():
     assert to_number("x", decimal.Decimal("0e-500")) == 0  # zero at any exponent is zero
 
 
-@pytest.mark.xfail(strict=True, reason="bug: mpf.man_exp drops the sign, so a negative mpmath "
-                   "number is read as its absolute value")
 def test_negative_mpmath_numbers_keep_their_sign():
+    """mpf.man_exp drops the sign: a negative mpmath number is read from its _mpf_ tuple
+    (sign, mantissa, exponent), and refused where the key must be positive."""
     assert to_number("x", mp.mpf("-0.25")) == Fraction(-1, 4)
+    assert to_number("x", mp.mpf(-3)) == -3 and to_number("x", mp.mpf(0)) == 0
+    assert to_number("x", -mp.mpf(2) ** -60) == Fraction(-1, 2 ** 60)
+    assert message(parse, {"phi": mp.mpf("-0.5"), "p2": 0, "lam": 1,
+                           "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1,
+                                      "delta": 0}]}) == (
+        "phi = mpf('-0.5') is out of range: allowed 0 < phi")
 
 
 def test_numpy_scalars_are_read_by_their_python_value():
