@@ -1,0 +1,35 @@
+"""tools/architecture.py: the counts the package's layering is measured by."""
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location(
+    "architecture", Path(__file__).resolve().parent.parent / "tools" / "architecture.py")
+arch = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(arch)
+
+
+def test_circles_are_the_strongly_connected_components():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}, "f": {"g"}, "g": {"f"}}
+    assert arch.circles(graph) == [["a", "b", "c"], ["f", "g"]]
+    assert arch.circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_relative_imports_resolve_to_package_modules():
+    assert arch._resolve("symcollapse.solve", False, 1, "compiled") == "symcollapse.compiled"
+    assert arch._resolve("symcollapse.models", True, 1, "linear") == "symcollapse.models.linear"
+    assert arch._resolve("symcollapse.models.linear", False, 2, "spec") == "symcollapse.spec"
+    assert arch._resolve("symcollapse.models.linear", False, 1, None) == "symcollapse.models"
+
+
+def test_model_comparisons_are_found_either_way_round():
+    hits = [line for line in ('if spec.model == "linear":', 'if "linear" != spec.model:',
+                              'model_family("linear")', 'x = spec.model')
+            if arch.MODEL_COMPARISON.search(line)]
+    assert hits == ['if spec.model == "linear":', 'if "linear" != spec.model:']
+
+
+def test_counts_of_this_checkout_are_consistent():
+    c = arch.counts()
+    assert c["modules"] == len(arch.modules()) > 10
+    assert all(":" in h for h in c["model =="] + c["function-level imports"])
+    assert all(len(comp) > 1 for comp in c["import circles"])
