@@ -21,9 +21,8 @@ import os
 import sys
 
 from .errors import ConfigError, SymcollapseError
+from .spec import DEFAULT_N, DEFAULT_TRIALS
 
-DEFAULT_N = 1000
-DEFAULT_TRIALS = 20
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,12 +140,9 @@ def cmd_predict(args, out):
 
 
 def cmd_simulate(args, out):
-    config, spec = _load(args.config)
+    config, _spec = _load(args.config)
     from .montecarlo import simulate
-    n = args.n if args.n is not None else (spec.n or DEFAULT_N)
-    trials = args.trials if args.trials is not None else (spec.trials or DEFAULT_TRIALS)
-    seed = args.seed if args.seed is not None else (spec.seed or 0)
-    result = simulate(config, n=n, trials=trials, seed=seed)
+    result = simulate(config, n=args.n, trials=args.trials, seed=args.seed)
     out.write(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -32,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import ConfigError, UnsupportedError
-from .spec import parse
+from .spec import DEFAULT_N, DEFAULT_TRIALS, parse
 
 #: Largest design accepted (entries of X); beyond it the request is refused, not slow.
 MAX_ENTRIES = 60_000_000
@@ -302,10 +302,15 @@ def _stats(values):
     return float(a.mean()), float(a.std(ddof=1) / math.sqrt(a.size))
 
 
-def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | None = None) -> dict:
+def simulate(config, n: int | None = None, trials: int | None = None, seed: int | None = None,
+             *, progress: bool | None = None) -> dict:
     """Monte Carlo of the finite model (linear, random projections or random features; for
     the latter two a fresh projection S per trial, MODEL.md; random features:
     :func:`symcollapse.montecarlo_rf.simulate_rf`).
+
+    ``n``, ``trials`` and ``seed`` not given are the config's own keys ``n``, ``trials``,
+    ``seed``, else :data:`~symcollapse.spec.DEFAULT_N`, :data:`~symcollapse.spec.DEFAULT_TRIALS` and 0 (as ``symcollapse
+    simulate`` reads them).
 
     Returns ``mean`` and ``se`` (standard error of the mean) of the exact test error over
     ``trials`` independent draws, the sizes ``d``, ``n``, ``m`` (None for the linear
@@ -315,6 +320,11 @@ def simulate(config, n: int, trials: int, seed: int = 0, *, progress: bool | Non
     (df/n): mean and se of the measured training errors (None for a group without rows);
     ``conditional`` also holds the training errors' exact conditional expectations.
     """
+    if n is None or trials is None or seed is None:
+        given = parse(config)
+        n = (given.n or DEFAULT_N) if n is None else n
+        trials = (given.trials or DEFAULT_TRIALS) if trials is None else trials
+        seed = (given.seed or 0) if seed is None else seed
     if isinstance(config, dict) and "p2_schedule" in config:  # p2 = kappa·n^(−a) at this n
         config = dict(config, n=n)
     spec = parse(config)

@@ -41,6 +41,8 @@ SCHEDULE_KEYS = ("kappa", "a")
 #: Significant digits of p2 = kappa·n^(−a) when it is irrational (it is exact when rational
 #: with a terminating decimal expansion within these digits, or when a is an integer).
 SCHEDULE_DIGITS = 200
+#: Samples and independent draws of a simulation whose config and call give none.
+DEFAULT_N, DEFAULT_TRIALS = 1000, 20
 
 #: Largest accepted number of atoms (10,000 is a routine size; more is refused, not slow).
 MAX_ATOMS = 200_000

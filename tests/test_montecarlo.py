@@ -109,6 +109,18 @@ def test_simulate_refuses_bad_sizes():
         sc.simulate(ISO, n=True, trials=3)
 
 
+def test_simulate_reads_n_trials_and_seed_from_the_config():
+    """As ``symcollapse simulate`` does: arguments not given are the config's n, trials,
+    seed, else 1000, 20, 0; arguments given win."""
+    cfg = dict(ISO, n=40, trials=3, seed=7)
+    got = sc.simulate(cfg)
+    assert got == sc.simulate(ISO, n=40, trials=3, seed=7)
+    assert (got["n"], got["trials"], got["seed"]) == (40, 3, 7)
+    assert sc.simulate(cfg, trials=2, seed=1) == sc.simulate(ISO, 40, 2, 1)
+    plain = sc.simulate(dict(ISO, phi=0.01))           # d = 10: the defaults are cheap
+    assert (plain["n"], plain["trials"], plain["seed"]) == (1000, 20, 0)
+
+
 def test_the_referee_does_not_import_the_theory():
     code = ("import sys, symcollapse.montecarlo as s; "
             "bad = [m for m in ('symcollapse.equations', 'symcollapse.solve', 'symcollapse.limits',"
