@@ -24,7 +24,6 @@ from .errors import ConfigError, SymcollapseError
 from .spec import DEFAULT_N, DEFAULT_TRIALS
 
 
-
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is a ConfigError (one line, exit 2)."""
 

@@ -309,8 +309,8 @@ def simulate(config, n: int | None = None, trials: int | None = None, seed: int 
     :func:`symcollapse.montecarlo_rf.simulate_rf`).
 
     ``n``, ``trials`` and ``seed`` not given are the config's own keys ``n``, ``trials``,
-    ``seed``, else :data:`~symcollapse.spec.DEFAULT_N`, :data:`~symcollapse.spec.DEFAULT_TRIALS` and 0 (as ``symcollapse
-    simulate`` reads them).
+    ``seed``, else :data:`~symcollapse.spec.DEFAULT_N`,
+    :data:`~symcollapse.spec.DEFAULT_TRIALS` and 0 (as ``symcollapse simulate`` reads them).
 
     Returns ``mean`` and ``se`` (standard error of the mean) of the exact test error over
     ``trials`` independent draws, the sizes ``d``, ``n``, ``m`` (None for the linear
