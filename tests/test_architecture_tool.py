@@ -31,5 +31,9 @@ def test_model_comparisons_are_found_either_way_round():
 def test_counts_of_this_checkout_are_consistent():
     c = arch.counts()
     assert c["modules"] == len(arch.modules()) > 10
+    graph, _, local = arch.imports(arch.modules())
+    assert "symcollapse.spec" in graph["symcollapse.cli"]          # from .spec import …
+    assert "symcollapse.montecarlo" in graph["symcollapse.cli"]    # inside cmd_simulate
+    assert any(h.startswith("symcollapse.cli:") for h in local)
     assert all(":" in h for h in c["model =="] + c["function-level imports"])
     assert all(len(comp) > 1 for comp in c["import circles"])

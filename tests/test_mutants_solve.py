@@ -1071,22 +1071,33 @@ def test_float_continuation_passes_its_tolerances_and_ridges(monkeypatch):
     assert len(seen) == 1 and seen[0][1] and seen[0][2] == {"tol": 1e-10}
 
 
-def test_float_continuation_gives_up_a_point_whose_path_fails(monkeypatch):
-    """A path step that fails quarters the point's step in τ; below 1e-6 the point is
-    given up (the others go on).  From dτ = 0.1: 0.025, …, 0.1/4^9 < 1e-6: nine tries."""
-    c = _iso_float()
+def _judge_path_steps(monkeypatch, judge):
+    """Run the λ-continuation's path steps (its Newton calls with maxiter = 25) through
+    ``judge(p, x0, xs, ok) -> ok``, which records them and may fail some; every other
+    Newton call is left alone."""
     real = S.newton_np
-    tries = []
 
     def newton(c_, x0, p, atoms, **kw):
         xs, ok, res = real(c_, x0, p, atoms, **kw)
         if kw.get("maxiter") == 25:
-            blocked = p[:, 0] == 0.5
-            tries.append(int(blocked.sum()))
-            ok = ok & ~blocked
+            ok = judge(p, x0, xs, ok)
         return xs, ok, res
 
     monkeypatch.setattr(S, "newton_np", newton)
+
+
+def test_float_continuation_gives_up_a_point_whose_path_fails(monkeypatch):
+    """A path step that fails quarters the point's step in τ; below 1e-6 the point is
+    given up (the others go on).  From dτ = 0.1: 0.025, …, 0.1/4^9 < 1e-6: nine tries."""
+    c = _iso_float()
+    tries = []
+
+    def judge(p, x0, xs, ok):
+        blocked = p[:, 0] == 0.5
+        tries.append(int(blocked.sum()))
+        return ok & ~blocked
+
+    _judge_path_steps(monkeypatch, judge)
     xs, ok, _ = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.2]]), atoms_float(ONE_ATOM))
     assert list(ok) == [False, True]
     assert xs[1, 0] == pytest.approx(_iso_root(2.0, 0.2), rel=1e-12)
@@ -1123,22 +1134,19 @@ def test_float_continuation_step_control_after_failures(monkeypatch):
     0.1, 0.26, 0.516, 0.9256, then 1 (step 0.5), 1 (0.5/4 reaches it), then
     0.9256 + 0.5/16 = 0.95685."""
     c = _iso_float()
-    real = S.newton_np
     taus, failures = [], [2]
     lo, hi = 0.1, 100.0
 
-    def newton(c_, x0, p, atoms, **kw):
-        xs, ok, res = real(c_, x0, p, atoms, **kw)
-        if kw.get("maxiter") == 25:
-            lam = p[0, 1]
-            tau = 1.0 if lam == lo else (np.log(hi) - np.log(lam)) / (np.log(hi) - np.log(lo))
-            taus.append(round(float(tau), 10))
-            if tau == 1.0 and failures[0]:
-                failures[0] -= 1
-                ok = np.zeros_like(ok)
-        return xs, ok, res
+    def judge(p, x0, xs, ok):
+        lam = p[0, 1]
+        tau = 1.0 if lam == lo else (np.log(hi) - np.log(lam)) / (np.log(hi) - np.log(lo))
+        taus.append(round(float(tau), 10))
+        if tau == 1.0 and failures[0]:
+            failures[0] -= 1
+            return np.zeros_like(ok)
+        return ok
 
-    monkeypatch.setattr(S, "newton_np", newton)
+    _judge_path_steps(monkeypatch, judge)
     xs, ok, _ = S.continuation_np(c, np.array([[0.5, lo]]), atoms_float(ONE_ATOM))
     assert ok[0] and xs[0, 0] == pytest.approx(_iso_root(0.5, lo), rel=1e-12)
     assert taus == [0.1, 0.26, 0.516, 0.9256, 1.0, 1.0, 0.95685, 1.0]
@@ -1288,18 +1296,15 @@ def test_float_continuation_predicts_each_point_on_its_own(monkeypatch):
     """The secant predictor is judged per point: a point whose first path step failed (no
     previous step, a NaN prediction) does not keep the others from theirs."""
     c = _iso_float()
-    real = S.newton_np
     path = []
 
-    def newton(c_, x0, p, atoms, **kw):
-        xs, ok, res = real(c_, x0, p, atoms, **kw)
-        if kw.get("maxiter") == 25:
-            path.append((p[:, 0].copy(), np.array(x0, copy=True), xs.copy()))
-            if len(path) <= 2:
-                ok = ok & ~(p[:, 0] == 0.5)          # point 0: its first two steps fail
-        return xs, ok, res
+    def judge(p, x0, xs, ok):
+        path.append((p[:, 0].copy(), np.array(x0, copy=True), xs.copy()))
+        if len(path) <= 2:
+            return ok & ~(p[:, 0] == 0.5)            # point 0: its first two steps fail
+        return ok
 
-    monkeypatch.setattr(S, "newton_np", newton)
+    _judge_path_steps(monkeypatch, judge)
     xs, ok, _ = S.continuation_np(c, np.array([[0.5, 0.1], [2.0, 0.2]]), atoms_float(ONE_ATOM))
     assert ok.all()
     phis, start, _ = path[1]                       # the second step: point 1 has a previous
