@@ -206,3 +206,23 @@ def test_cli_predict_and_simulate_report_training_errors(capsys, tmp_path):
     assert main(["simulate", str(path), "--n", "60", "--trials", "3"]) == 0
     sim = json.loads(capsys.readouterr().out)
     assert sim["train_error_synthetic"] is None and sim["train_error"]["mean"] > 0
+
+
+@pytest.mark.parametrize("extra", [
+    {},
+    {"strategy": "weighted", "alpha": 0.8},
+    {"model": "random_projection", "psi": 0.7},
+    {"model": "random_projection", "psi": 3, "strategy": "weighted", "alpha": 0.3},
+])
+def test_gap_density_is_one_minus_df_at_the_fixed_point(extra):
+    """The ``gap`` density p1e1 + p2e2 stands for 1 − df/n (typed without the subtraction,
+    from tr(Σ_j K⁻¹) = (1/e_j − 1)/γ_j at the fixed point): GCV = E_train/gap² must equal
+    E_train/(1 − df/n)² to the working precision wherever df/n is away from 1."""
+    cfg = {"phi": 0.5, "p2": 0.3, "lam": 0.1, "sigma1": 0.5, "sigma2": 0.3,
+           "atoms": [{"weight": 0.5, "s1": 1, "s2": 2, "theta": 1, "delta": 1},
+                     {"weight": 0.5, "s1": 3, "s2": 1, "theta": 2, "delta": 0.5}], **extra}
+    r = sc.predict(cfg, dps=30)
+    with mp.workdps(40):
+        via_df = r["train_error"] / (1 - r["df"]) ** 2
+        assert 0.05 < 1 - r["df"] < 0.95
+        assert abs(r["gcv"] - via_df) <= mp.mpf(10) ** -27 * abs(via_df)
