@@ -13,8 +13,8 @@ import sys
 import time
 
 import symcollapse as sc
-from symcollapse import adaptive as A
-from symcollapse import mixing
+from symcollapse.studies import adaptive as A
+from symcollapse.studies import mixing
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": .5, "s1": 2, "s2": .5, "theta": 1, "delta": 2},

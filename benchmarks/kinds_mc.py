@@ -1,4 +1,4 @@
-"""Kinds of synthetic data: theory (symcollapse.kinds, predict) against Monte Carlo of the
+"""Kinds of synthetic data: theory (symcollapse.studies.kinds, predict) against Monte Carlo of the
 finite model at the sample sizes the theory singles out.
 
 Each case is one kind on the staircase base spectrum (kinds.STAIRCASE, c² = 1), evaluated
@@ -20,7 +20,7 @@ from fractions import Fraction
 import mpmath as mp
 
 import symcollapse as sc
-from symcollapse import kinds as K
+from symcollapse.studies import kinds as K
 
 D = 400
 RP_BASE = dict(K.BASE_CONFIG, model="random_projection", psi=Fraction(1), lam=Fraction(1, 20))

@@ -2,8 +2,8 @@
 
 Run ``python benchmarks/pencil_engine.py [--points N]``.  For the linear model (plain,
 weighted) and the random projections model (plain anisotropic and isotropic, weighted) the
-system that :mod:`symcollapse.pencil_ov` derives from the pencils of
-:func:`~symcollapse.pencil_ov.mixture_sources` is solved at N random rational points and its
+system that :mod:`symcollapse.pencil.operator_valued` derives from the pencils of
+:func:`~symcollapse.pencil.operator_valued.mixture_sources` is solved at N random rational points and its
 Bias, Var, ζ and E_test compared with ``sc.predict`` (the hand-derived systems) at 30
 digits; then the time from pencil to solved system (anisotropic projections; random
 features).  Exit status 1 if a worst relative difference exceeds 1e-29.
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import symcollapse as sc  # noqa: E402
 from symcollapse.models import random_features as RF  # noqa: E402
-from symcollapse.pencil_ov import mixture_sources, time_to_system  # noqa: E402
+from symcollapse.pencil.operator_valued import mixture_sources, time_to_system  # noqa: E402
 from test_pencil_ov import error_engine, random_configs, rel, solve  # noqa: E402
 
 CASES = [("linear", "plain", False), ("linear", "weighted", False),
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     src, outputs, probe = mixture_sources("random_projection")
     cfg = {"model": "random_projection", "phi": 0.7, "psi": 1.7, "p2": 0.3, "lam": 0.1,
            "sigma1": 0.5, "sigma2": 0.7, "atoms": A2}
-    from symcollapse import equations as eq
+    from symcollapse.core import equations as eq
     tp = time_to_system(src, outputs, params=eq.mixture_weights("plain"), probe=probe,
                         spec=sc.parse(cfg), dps=30)
     rf_cfg = dict(cfg, model="random_features", activation="relu")

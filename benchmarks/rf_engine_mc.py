@@ -15,7 +15,7 @@ import sys
 import time
 
 from symcollapse.models import random_features as rfm
-from symcollapse.montecarlo_rf import simulate_rf
+from symcollapse.simulation.random_features import simulate_rf
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},

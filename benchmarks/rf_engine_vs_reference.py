@@ -20,10 +20,10 @@ import mpmath as mp
 
 import symcollapse as sc
 from symcollapse.models import random_features as rfm
-from symcollapse.pencil_ov import mixture_sources, time_to_system as ov_time_to_system
-from symcollapse.rf_reference import LINEAR, group_constants, predict_rf
-from symcollapse.spec import parse
-from symcollapse import equations as eq
+from symcollapse.pencil.operator_valued import mixture_sources, time_to_system as ov_time_to_system
+from symcollapse.models.rf_reference import LINEAR, group_constants, predict_rf
+from symcollapse.core.spec import parse
+from symcollapse.core import equations as eq
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 

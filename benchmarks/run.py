@@ -129,7 +129,7 @@ def bench_float(quick):
 def _count_newton(cfg):
     """Newton iterations (Jacobian evaluations, float64 continuation + mpmath polish) and
     seconds of predict at dps 15 for one point."""
-    from symcollapse import compiled
+    from symcollapse.core import compiled
     counts = {"n": 0}
     orig_np, orig_mp = compiled.Compiled.residual_jacobian_np, compiled.Compiled.residual_jacobian_mp
 

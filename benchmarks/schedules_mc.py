@@ -17,7 +17,7 @@ import sys
 import time
 
 import symcollapse as sc
-from symcollapse import scaling
+from symcollapse.analysis import scaling
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": 0.5, "s1": 2, "s2": 2, "theta": 1, "delta": 2},

@@ -57,7 +57,7 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
+from symcollapse.core import equations as eq
 import importlib
 from paper_checks import CLAIMS
 

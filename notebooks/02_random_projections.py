@@ -33,9 +33,9 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse import modelsize
-from symcollapse.reductions import projection_via_linear
+from symcollapse.core import equations as eq
+from symcollapse.analysis import modelsize
+from symcollapse.analysis.reductions import projection_via_linear
 
 # %% [markdown]
 # The system, as the toolkit solves it (first order; the second order is derived by differentiation):
@@ -115,7 +115,7 @@ for name in qual:
 # outside the sketch; with low-quality data every width plateaus.
 
 # %%
-from symcollapse.limits import floor
+from symcollapse.analysis.limits import floor
 d, lam = 200, 1e-3
 ns = np.geomspace(20, 2e6, 300)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)

@@ -22,9 +22,9 @@
 # infinite data ($n \to \infty$: the strong-collapse floor).  Each is derived here from the same
 # SymPy system that the numerics solve, as a path $\tau \to 0^+$: the *expansion system*
 # has the limit $x_0$ and the first-order term $x_1 = dx/d\tau$ as unknowns, so that
-# $E(\tau) = E_0 + E_1\tau + O(\tau^2)$ (`symcollapse.limits`; the literate derivation is
+# $E(\tau) = E_0 + E_1\tau + O(\tau^2)$ (`symcollapse.analysis.limits`; the literate derivation is
 # `symcollapse derive limits`).  Then the scaling laws on power-law spectra, and the plateau
-# that any synthetic share puts under them (`symcollapse.scaling`, `symcollapse derive scaling`).
+# that any synthetic share puts under them (`symcollapse.analysis.scaling`, `symcollapse derive scaling`).
 
 # %%
 import sys, pathlib
@@ -34,8 +34,8 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse import limits, scaling
+from symcollapse.core import equations as eq
+from symcollapse.analysis import limits, scaling
 from fractions import Fraction
 
 # %% [markdown]

@@ -21,7 +21,7 @@
 # $a_2 = 1-\alpha$ (both models).  **Iterative mixing** retrains each generation on fresh real
 # data plus fresh inputs labeled by the previous model; its deterministic equivalent is an affine
 # recursion over generations for the per-coordinate moments of $\hat w_t - w_1$, which has to
-# track the correlation of the shift with $w_1$ (`symcollapse.mixing`; the derivation is
+# track the correlation of the shift with $w_1$ (`symcollapse.studies.mixing`; the derivation is
 # `symcollapse derive mixing`).
 
 # %%
@@ -32,9 +32,9 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
+from symcollapse.core import equations as eq
 from fractions import Fraction
-from symcollapse import mixing
+from symcollapse.studies import mixing
 
 # %% [markdown]
 # ## The floor as a function of $\alpha$, derived

@@ -38,8 +38,8 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse import experiments as ex
+from symcollapse.core import equations as eq
+from symcollapse.studies import experiments as ex
 FAST = False
 data = ex.digits()
 gens = {q: ex.generator(n) for q, n in ex.GENERATORS.items()}

@@ -30,9 +30,10 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
+from symcollapse.core import equations as eq
 from fractions import Fraction
-from symcollapse import schedules, kinds, scaling, generalization as G
+from symcollapse.studies import schedules, kinds, generalization as G
+from symcollapse.analysis import scaling
 
 # %% [markdown]
 # ## 1. How fast must the synthetic share vanish?
@@ -143,7 +144,7 @@ print("section 2 checks passed")
 # rows.
 
 # %%
-from symcollapse import adaptive
+from symcollapse.studies import adaptive
 a_summary = adaptive.notebook_summary()
 print(a_summary["sentence"])
 ns3 = [int(round(10 ** k)) for k in np.arange(3, 8.01, 0.25)]

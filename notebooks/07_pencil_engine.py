@@ -20,8 +20,8 @@
 # inverse of a *linear pencil* $L = L_0 + \sum(\text{Gaussian blocks})$; the deterministic
 # equivalent of $L^{-1}$ solves the Dyson equation $G = (L_0 - \eta(G))^{-1}$ of an
 # operator-valued semicircular element, with $\eta$ the covariance map of the Gaussian blocks;
-# its block-wise normalized traces are the unknowns of a fixed point.  `symcollapse.pencil`
-# builds the pencil from a rational expression (and checks it exactly), `symcollapse.pencil_ov`
+# its block-wise normalized traces are the unknowns of a fixed point.  `symcollapse.pencil.linearization`
+# builds the pencil from a rational expression (and checks it exactly), `symcollapse.pencil.operator_valued`
 # turns pencil + covariances into the same *System* that every other model of the toolkit is
 # solved from (no new solver), second-order quantities by differentiating along a probe.
 
@@ -33,17 +33,19 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse import equations as eq
+from symcollapse.core import equations as eq
 import inspect
 from fractions import Fraction
-from symcollapse.pencil_expr import Gaussian, Diag, Identity, inverse
-from symcollapse.pencil import linearize, check
-from symcollapse.pencil_ov import derive_system, Output, mixture_sources, n1_dim, n2_dim
-from symcollapse.compiled import compile_system, to_mpf, atoms_mp
-from symcollapse.regimes import parameter_values
-from symcollapse.solve import solve_point
+from symcollapse.pencil.expr import Gaussian, Diag, Identity, inverse
+from symcollapse.pencil.linearization import linearize, check
+from symcollapse.pencil.operator_valued import derive_system, Output, mixture_sources, n1_dim, n2_dim
+from symcollapse.core.compiled import compile_system, to_mpf, atoms_mp
+from symcollapse.core.regimes import parameter_values
+from symcollapse.core.solve import solve_point
 from symcollapse.models import random_features as RF
-from symcollapse import rf_reference, montecarlo_rf, literature
+from symcollapse.models import rf_reference
+from symcollapse.simulation import random_features as montecarlo_rf
+from symcollapse.analysis import literature
 
 # %% [markdown]
 # ## 1. Pose a model: the resolvent of ridge regression on a two-group mixture
@@ -130,7 +132,7 @@ display(Math(sp.latex(sp.Eq(system_rf.equations[0], 0))))
 # %% [markdown]
 # Checks of the derived model: against the independently encoded statement of
 # THEORY-random-features.md (30 digits), against the published Mei–Montanari (2019) formula on
-# clean isotropic data (`symcollapse.literature`), and against a Monte Carlo of the *actual*
+# clean isotropic data (`symcollapse.analysis.literature`), and against a Monte Carlo of the *actual*
 # nonlinear model (exact test expectation: the arc-cosine kernel for ReLU, a Mehler–Hermite
 # series for tanh).
 

@@ -3,7 +3,7 @@ than n^(-1/2), but the best schedule is worth only a bounded number of real samp
 (linear model, isotropic, ridgeless, d fixed)."""
 import numpy as np
 
-from symcollapse import adaptive
+from symcollapse.studies import adaptive
 
 from .common import Outcome, pyplot, save
 

@@ -2,7 +2,7 @@
 are of low quality, and not when they are of high quality (random projections)."""
 import numpy as np
 
-from symcollapse import modelsize
+from symcollapse.analysis import modelsize
 
 from .common import Outcome, iso, pyplot, save
 

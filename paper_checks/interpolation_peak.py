@@ -3,8 +3,8 @@ closer to ψ = 1 as λ → 0 (random projections)."""
 import numpy as np
 
 import symcollapse as sc
-from symcollapse import modelsize
-from symcollapse.errors import SymcollapseError
+from symcollapse.analysis import modelsize
+from symcollapse.core.errors import SymcollapseError
 
 from .common import Outcome, iso, pyplot, save
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 import mpmath as mp
 
 import symcollapse as sc
-from symcollapse import kinds as K
+from symcollapse.studies import kinds as K
 
 from .common import pyplot, save
 

@@ -3,7 +3,7 @@ collapse gap E(mix) − E(clean) grows with m up to the interpolation threshold 
 shrinks beyond it without vanishing, for a low-quality generator."""
 import numpy as np
 
-from symcollapse import experiments as ex
+from symcollapse.studies import experiments as ex
 
 from .common import Outcome, pyplot, save
 

@@ -3,7 +3,7 @@ of the labels comes from a weak generator; the theory, fed the data's spectrum a
 measured c², predicts the plateau's level only up to the data's non-Gaussianity."""
 import numpy as np
 
-from symcollapse import experiments as ex
+from symcollapse.studies import experiments as ex
 
 from .common import Outcome, pyplot, save
 

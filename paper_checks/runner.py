@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from symcollapse import outputs
+from symcollapse.core import outputs
 
 from . import CLAIMS
 from .common import Outcome
@@ -67,7 +67,7 @@ def run_all(out_dir="report", fast=False, stdout=None, stderr=None, names=None) 
     claim into ``out_dir`` (created if missing).  The claims render into a private
     temporary folder; only when every claim has run are the report's files moved into
     ``out_dir``, each replacing its earlier version whole
-    (:func:`symcollapse.outputs.replace_file`); nothing else in ``out_dir`` is touched.
+    (:func:`symcollapse.core.outputs.replace_file`); nothing else in ``out_dir`` is touched.
     Returns 0 when every claim passes, 1 otherwise."""
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr

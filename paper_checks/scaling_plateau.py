@@ -1,7 +1,7 @@
 """The scaling law bends into a plateau (power-law spectrum, d ≫ n)."""
 import sympy as sp
 
-from symcollapse import scaling
+from symcollapse.analysis import scaling
 
 from .common import Outcome, pyplot, save
 

@@ -4,7 +4,7 @@ import numpy as np
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import limits
+from symcollapse.analysis import limits
 
 from .common import Outcome, iso, pyplot, save
 

@@ -4,7 +4,7 @@ error; with clean data the GCV relation is exact."""
 import mpmath as mp
 
 import symcollapse as sc
-from symcollapse import generalization as G
+from symcollapse.studies import generalization as G
 
 from .common import A3, Outcome, iso, pyplot, save
 

@@ -1,7 +1,8 @@
 """How fast must the synthetic share vanish for the clean scaling law to survive?"""
 import sympy as sp
 
-from symcollapse import scaling, schedules
+from symcollapse.analysis import scaling
+from symcollapse.studies import schedules
 
 from .common import Outcome, pyplot, save
 

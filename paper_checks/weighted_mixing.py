@@ -5,9 +5,9 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
-from symcollapse import equations as eq
-from symcollapse import mixing
-from symcollapse.limits import c2 as C2, s_iso
+from symcollapse.core import equations as eq
+from symcollapse.studies import mixing
+from symcollapse.analysis.limits import c2 as C2, s_iso
 
 from .common import Outcome, iso, pyplot, save
 

@@ -14,19 +14,19 @@ Entry points (DESIGN.md, "Contract: Python"): :func:`predict`, :func:`simulate`,
 :func:`closed_form`.  Heavy modules (SymPy) load on first use, so ``import symcollapse``
 and the command line start fast.
 """
-from .errors import (ConfigError, ConvergenceError, DivergenceError, RegimeError,
-                     SymcollapseError, UnsupportedError)
+from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError,
+                                     RegimeError, SymcollapseError, UnsupportedError)
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "predict": ("decomposition", "predict"),
-    "curve": ("decomposition", "curve"),
-    "sweep": ("sweeps", "sweep"),
-    "simulate": ("montecarlo", "simulate"),
-    "closed_form": ("limits", "closed_form"),
-    "parse": ("spec", "parse"),
-    "spectra": ("spectra", None),
+    "predict": ("core.decomposition", "predict"),
+    "curve": ("core.decomposition", "curve"),
+    "sweep": ("core.sweeps", "sweep"),
+    "simulate": ("simulation.montecarlo", "simulate"),
+    "closed_form": ("analysis.limits", "closed_form"),
+    "parse": ("core.spec", "parse"),
+    "spectra": ("core.spectra", None),
 }
 
 

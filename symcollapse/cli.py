@@ -20,8 +20,8 @@ import json
 import os
 import sys
 
-from .errors import ConfigError, SymcollapseError
-from .spec import DEFAULT_N, DEFAULT_TRIALS
+from symcollapse.core.errors import ConfigError, SymcollapseError
+from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,14 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(path):
-    from .spec import load, parse
+    from symcollapse.core.spec import load, parse
     config = load(path)
     return config, parse(config)
 
 
 def cmd_predict(args, out):
     config, _spec = _load(args.config)
-    from .decomposition import parts_to_strings, predict
+    from symcollapse.core.decomposition import parts_to_strings, predict
     result = predict(config, dps=args.dps, certify=args.certify)
     out.write(json.dumps(parts_to_strings(result), indent=2) + "\n")
     return 0
@@ -140,14 +140,14 @@ def cmd_predict(args, out):
 
 def cmd_simulate(args, out):
     config, _spec = _load(args.config)
-    from .montecarlo import simulate
+    from symcollapse.simulation.montecarlo import simulate
     result = simulate(config, n=args.n, trials=args.trials, seed=args.seed)
     out.write(json.dumps(result, indent=2) + "\n")
     return 0
 
 
 def cmd_derive(args, out):
-    from . import derive
+    from symcollapse.derive import literate as derive
     if args.check:
         return derive.check(out)
     if args.write:
@@ -168,7 +168,7 @@ def cmd_check(args, out):
                           "checkout or install the project)") from None
     from paper_checks import CLAIMS
 
-    from .outputs import check_directory
+    from symcollapse.core.outputs import check_directory
     out_dir = check_directory(args.out)
     names = None
     if args.only is not None:
@@ -186,7 +186,7 @@ EXPERIMENTS = {"n-curve": "real_data_plateau", "model-size": "real_data_model_si
 def cmd_experiment(args, out):
     import importlib
 
-    from .outputs import check_directory, make_directory, replace_file, replace_text
+    from symcollapse.core.outputs import check_directory, make_directory, replace_file, replace_text
     module = EXPERIMENTS[args.name]
     if args.out is not None:
         check_directory(args.out)
@@ -210,8 +210,8 @@ def cmd_experiment(args, out):
 def cmd_sweep(args, out):
     import time
 
-    from .outputs import check_file
-    from .sweeps import load_grid, sweep, write_table
+    from symcollapse.core.outputs import check_file
+    from symcollapse.core.sweeps import load_grid, sweep, write_table
     if args.out is not None:
         check_file(args.out, suffixes=(".csv", ".parquet"))
         if args.out.lower().endswith(".parquet"):

@@ -6,10 +6,12 @@ import os
 import sys
 import time
 
+import mpmath
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import symcollapse as sc  # noqa: E402
-from symcollapse.errors import SymcollapseError  # noqa: E402
+from symcollapse.core.errors import SymcollapseError  # noqa: E402
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 WIDE = [{"weight": 0.25, "s1": 1e10, "s2": 1e9, "theta": 1e-10, "delta": 1e-10},
@@ -68,7 +70,7 @@ def run(name, cfg, dps):
     c = r["certified"]
     digits = min(c[k]["digits"] for k in ("test_error", "bias", "variance", "zeta"))
     return (name, dps, f"certified, {digits} digits",
-            f"E_test = {sc.decomposition.mp.nstr(r['test_error'], 12)} ({r['regime']})",
+            f"E_test = {mpmath.nstr(r['test_error'], 12)} ({r['regime']})",
             time.perf_counter() - t)
 
 

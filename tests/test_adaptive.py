@@ -9,10 +9,10 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import adaptive as A
-from symcollapse import equations as eq
-from symcollapse import mixing
-from symcollapse.errors import ConfigError
+from symcollapse.studies import adaptive as A
+from symcollapse.core import equations as eq
+from symcollapse.studies import mixing
+from symcollapse.core.errors import ConfigError
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": .5, "s1": 2, "s2": .5, "theta": 1, "delta": 2},
@@ -76,7 +76,7 @@ def test_alpha_n_paths_exponents_and_effective_samples():
 
 def test_weights_drop_out_when_every_fit_interpolates():
     assert A.interpolating_weights_drop_out()["free"]
-    from symcollapse import scaling
+    from symcollapse.analysis import scaling
     s = scaling.spec(scaling.PowerLaw(beta=2, gamma=2), 300, p2=Fraction(1, 5), sigma1=Fraction(1, 10),
                      sigma2=Fraction(1, 10), atoms=scaling.power_law_atoms(scaling.PowerLaw(2, 2), head=30, dps=20))
     a = sc.predict(s.replace(strategy="weighted", alpha=Fraction(3, 10)), dps=20)["test_error"]

@@ -15,9 +15,9 @@ def test_circles_are_the_strongly_connected_components():
 
 
 def test_relative_imports_resolve_to_package_modules():
-    assert arch._resolve("symcollapse.solve", False, 1, "compiled") == "symcollapse.compiled"
+    assert arch._resolve("symcollapse.core.solve", False, 1, "compiled") == "symcollapse.core.compiled"
     assert arch._resolve("symcollapse.models", True, 1, "linear") == "symcollapse.models.linear"
-    assert arch._resolve("symcollapse.models.linear", False, 2, "spec") == "symcollapse.spec"
+    assert arch._resolve("symcollapse.models.linear", False, 2, "core.spec") == "symcollapse.core.spec"
     assert arch._resolve("symcollapse.models.linear", False, 1, None) == "symcollapse.models"
 
 
@@ -32,8 +32,8 @@ def test_counts_of_this_checkout_are_consistent():
     c = arch.counts()
     assert c["modules"] == len(arch.modules()) > 10
     graph, _, local = arch.imports(arch.modules())
-    assert "symcollapse.spec" in graph["symcollapse.cli"]          # from .spec import …
-    assert "symcollapse.montecarlo" in graph["symcollapse.cli"]    # inside cmd_simulate
+    assert "symcollapse.core.spec" in graph["symcollapse.cli"]
+    assert "symcollapse.simulation.montecarlo" in graph["symcollapse.cli"]  # inside cmd_simulate
     assert any(h.startswith("symcollapse.cli:") for h in local)
     assert all(":" in h for h in c["model =="] + c["function-level imports"])
     assert all(len(comp) > 1 for comp in c["import circles"])

@@ -10,11 +10,11 @@ import mpmath as mp
 import pytest
 
 import symcollapse as sc
-from symcollapse import certify as cert
+from symcollapse.core import certify as cert
 from symcollapse.cli import main
-from symcollapse.compiled import compile_system
-from symcollapse.regimes import parameter_values, select
-from symcollapse.spec import parse
+from symcollapse.core.compiled import compile_system
+from symcollapse.core.regimes import parameter_values, select
+from symcollapse.core.spec import parse
 
 import hard_regimes
 

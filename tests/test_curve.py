@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from properties import examples
 import symcollapse as sc
-from symcollapse import regimes
-from symcollapse.errors import DivergenceError, SymcollapseError
-from symcollapse.spec import parse
+from symcollapse.core import regimes
+from symcollapse.core.errors import DivergenceError, SymcollapseError
+from symcollapse.core.spec import parse
 
 A3 = [{"weight": 0.3, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},
       {"weight": 0.5, "s1": 1, "s2": 0.5, "theta": 0.5, "delta": 2},

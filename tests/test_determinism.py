@@ -3,7 +3,7 @@ generator is left as it was."""
 import sympy as sp
 from sympy.core import random as sympy_random
 
-from symcollapse import determinism as sym
+from symcollapse.core import determinism as sym
 
 
 def test_seeded_block_draws_the_same_numbers_whatever_ran_before():

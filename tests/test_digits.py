@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import symcollapse as sc
 from properties import examples
-from symcollapse.decomposition import parts_to_strings
-from symcollapse.errors import ConvergenceError, DivergenceError, UnsupportedError
-from symcollapse.precision import zero_digits
+from symcollapse.core.decomposition import parts_to_strings
+from symcollapse.core.errors import ConvergenceError, DivergenceError, UnsupportedError
+from symcollapse.core.precision import zero_digits
 
 NUMBERS = ("test_error", "bias", "variance", "zeta", "train_error", "train_error_real",
            "train_error_synthetic", "df", "gcv")

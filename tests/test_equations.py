@@ -1,8 +1,8 @@
 """The symbolic systems: traces, derived second order, compact ζ, ridgeless rescaling."""
 import sympy as sp
 
-from symcollapse import equations as eq
-from symcollapse.regimes import linear_family
+from symcollapse.core import equations as eq
+from symcollapse.core.regimes import linear_family
 
 
 def test_trace_is_linear_and_commutes_with_derivatives():
@@ -16,7 +16,7 @@ def test_trace_is_linear_and_commutes_with_derivatives():
 def test_expand_traces_on_atoms():
     from fractions import Fraction
 
-    from symcollapse.spec import Atom
+    from symcollapse.core.spec import Atom
     atoms = [Atom(Fraction(1, 4), 2, 1, 1, 0), Atom(Fraction(3, 4), 1, 3, 2, 1)]
     system = eq.System("t", (eq.e1,), (eq.e1 * eq.tr(eq.S1) - 1,), {"x": eq.S1 * eq.THETA})
     ex = system.expand_traces(atoms)

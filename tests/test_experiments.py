@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from symcollapse import experiments as ex
+from symcollapse.studies import experiments as ex
 from symcollapse.cli import main
 
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import symcollapse as sc
 from symcollapse.cli import main
-from symcollapse.errors import ConfigError, SymcollapseError
+from symcollapse.core.errors import ConfigError, SymcollapseError
 
 from properties import examples  # noqa: E402
 
@@ -219,7 +219,7 @@ def test_cli_sweep_hostile_grids(tmp_path, grid):
 @settings(max_examples=examples_of("spec_numbers"), **FAST)
 @given(value=hostile_scalar, key=st.sampled_from(["phi", "p2", "lam", "sigma1", "alpha", "psi"]))
 def test_spec_number_reader(value, key):
-    from symcollapse.spec import to_number
+    from symcollapse.core.spec import to_number
     try:
         v = to_number(key, value)
     except ConfigError as exc:
@@ -231,7 +231,7 @@ def test_spec_number_reader(value, key):
 # ----------------------------------------------------------------------------- sizes
 
 def test_huge_atom_list_is_refused(tmp_path):
-    from symcollapse.spec import MAX_ATOMS
+    from symcollapse.core.spec import MAX_ATOMS
     big = {"phi": 0.5, "p2": 0.1, "lam": 0.1,
            "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}] * (MAX_ATOMS + 1)}
     path = tmp_path / "big.json"

@@ -1,4 +1,4 @@
-"""Kinds of synthetic data at equal c² = Tr Δ (symcollapse.kinds): exact constructors, the
+"""Kinds of synthetic data at equal c² = Tr Δ (symcollapse.studies.kinds): exact constructors, the
 derived ranking against the computed one, the closed-form floor against predict, the
 takeover points, a small Monte Carlo check, and an input that flips the conclusion."""
 from fractions import Fraction
@@ -8,10 +8,10 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse import kinds as K
-from symcollapse.errors import ConfigError
-from symcollapse.limits import floor
+from symcollapse.core import equations as eq
+from symcollapse.studies import kinds as K
+from symcollapse.core.errors import ConfigError
+from symcollapse.analysis.limits import floor
 
 BASE = K.BASE_CONFIG
 A = K.STAIRCASE

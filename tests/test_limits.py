@@ -9,9 +9,9 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse import limits
-from symcollapse.limits import LIMITS, ISOTROPIC_LIMITS, c2 as C2, r2 as R2, rho, s_iso
+from symcollapse.core import equations as eq
+from symcollapse.analysis import limits
+from symcollapse.analysis.limits import LIMITS, ISOTROPIC_LIMITS, c2 as C2, r2 as R2, rho, s_iso
 
 A3 = [{"weight": 0.2, "s1": 4, "s2": 0.5, "theta": 2, "delta": 0},
       {"weight": 0.3, "s1": 1, "s2": 2, "theta": 1, "delta": 1},

@@ -1,5 +1,5 @@
 """Mei & Montanari's published random-features formula (arXiv:1908.05355, Definition 1 and
-Theorem 1), implemented independently in symcollapse.literature, against the encoded
+Theorem 1), implemented independently in symcollapse.analysis.literature, against the encoded
 statement rf_reference.predict_rf on clean data (p2 = 0, Σ1 = I)."""
 import importlib.util
 import pathlib
@@ -8,9 +8,9 @@ from fractions import Fraction as F
 import mpmath as mp
 import pytest
 
-from symcollapse import literature as lit
-from symcollapse.errors import ConfigError
-from symcollapse.rf_reference import gaussian_equivalence, predict_rf
+from symcollapse.analysis import literature as lit
+from symcollapse.core.errors import ConfigError
+from symcollapse.models.rf_reference import gaussian_equivalence, predict_rf
 
 _spec = importlib.util.spec_from_file_location(
     "literature_mm", pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "literature_mm.py")

@@ -12,9 +12,9 @@ import sympy as sp
 
 import symcollapse as sc
 from conftest import mc_size
-from symcollapse import equations as eq
-from symcollapse import mixing
-from symcollapse.limits import c2 as C2, r2 as R2, s_iso, isotropic
+from symcollapse.core import equations as eq
+from symcollapse.studies import mixing
+from symcollapse.analysis.limits import c2 as C2, r2 as R2, s_iso, isotropic
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": .5, "s1": 2, "s2": .5, "theta": 1, "delta": 2},
@@ -79,7 +79,7 @@ def test_weighted_interpolator_ignores_the_weights(base):
         got = sc.predict(dict(base, alpha=alpha), dps=25)
         for k in ("test_error", "bias", "variance", "zeta", "train_error"):
             assert got[k] == plain[k], (alpha, k, got[k], plain[k])
-    from symcollapse.decomposition import derivative
+    from symcollapse.core.decomposition import derivative
     assert derivative(dict(base, alpha=Fraction(1, 3)), "alpha", dps=15)["test_error"] == 0
 
 

@@ -8,8 +8,8 @@ import pytest
 
 import symcollapse as sc
 from conftest import A3, ISO, ROOT
-from symcollapse.montecarlo import coordinate_counts, fit_map, round_half_up, sizes
-from symcollapse.spec import parse
+from symcollapse.simulation.montecarlo import coordinate_counts, fit_map, round_half_up, sizes
+from symcollapse.core.spec import parse
 
 
 def test_rounding_is_half_up():
@@ -71,7 +71,7 @@ def test_weighted_rows():
 def test_conditional_terms_against_brute_force_averaging():
     """The exact conditional expectation given X equals the average over many fresh
     (w1, δ, ε) draws with X fixed (a check of the Bias/Var/ζ trace formulas)."""
-    from symcollapse import montecarlo as simmod
+    from symcollapse.simulation import montecarlo as simmod
     spec = parse({"phi": 0.5, "p2": 0.4, "lam": 0.05, "sigma1": 0.7, "sigma2": 0.3, "atoms": A3})
     cols = simmod._coordinates(spec, 20)
     n1, n2 = 24, 16
@@ -122,9 +122,9 @@ def test_simulate_reads_n_trials_and_seed_from_the_config():
 
 
 def test_the_referee_does_not_import_the_theory():
-    code = ("import sys, symcollapse.montecarlo as s; "
-            "bad = [m for m in ('symcollapse.equations', 'symcollapse.solve', 'symcollapse.limits',"
-            " 'symcollapse.decomposition', 'symcollapse.regimes', 'sympy') if m in sys.modules]; "
+    code = ("import sys, symcollapse.simulation.montecarlo as s; "
+            "bad = [m for m in ('symcollapse.core.equations', 'symcollapse.core.solve', 'symcollapse.analysis.limits',"
+            " 'symcollapse.core.decomposition', 'symcollapse.core.regimes', 'sympy') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                        env={"PYTHONPATH": ROOT, "PATH": "/usr/bin:/bin"})

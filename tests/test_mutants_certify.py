@@ -1,4 +1,4 @@
-"""The contract of ``symcollapse.certify``, stated exactly (found by mutation testing).
+"""The contract of ``symcollapse.core.certify``, stated exactly (found by mutation testing).
 
 Exact numbers become balls that contain them; SymPy expressions are printed as ball
 arithmetic that never goes through a binary float; ball end points are read back exactly;
@@ -13,10 +13,10 @@ import sympy as sp
 from flint import arb, ctx, fmpq
 
 import symcollapse as sc
-from symcollapse import certify as cert
-from symcollapse.compiled import compile_system
-from symcollapse.regimes import parameter_values, select
-from symcollapse.spec import parse
+from symcollapse.core import certify as cert
+from symcollapse.core.compiled import compile_system
+from symcollapse.core.regimes import parameter_values, select
+from symcollapse.core.spec import parse
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 x = sp.Symbol("x")
@@ -236,7 +236,7 @@ def test_polished_measures_each_unknown_as_newton_does(monkeypatch):
     10^-dps off is still an approximation to dps digits (>, not ≥)."""
     from types import SimpleNamespace
 
-    import symcollapse.solve as S
+    import symcollapse.core.solve as S
     u, v = sp.symbols("u v")
     c = SimpleNamespace(unknowns=(u, v), system=SimpleNamespace(positive=(u,)))
 

@@ -1,4 +1,4 @@
-"""The symbolic systems of ``symcollapse.equations``, checked exactly (found by mutation testing).
+"""The symbolic systems of ``symcollapse.core.equations``, checked exactly (found by mutation testing).
 
 Every derived system is compared with the equations written out by hand from the
 theory (THEORY-linear.md §1, THEORY-projections.md, THEORY-training.md): both sides are
@@ -12,8 +12,8 @@ from fractions import Fraction as F
 import pytest
 import sympy as sp
 
-from symcollapse import equations as eq
-from symcollapse.spec import Atom
+from symcollapse.core import equations as eq
+from symcollapse.core.spec import Atom
 
 R = sp.Rational
 ATOMS = (Atom(F(1, 4), 2, 1, 3, 5), Atom(F(3, 4), F(1, 2), 3, 2, 7))

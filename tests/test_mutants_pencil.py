@@ -1,4 +1,4 @@
-"""The contract of the pencil engine (symcollapse.pencil) pinned down where the mutation
+"""The contract of the pencil engine (symcollapse.pencil.linearization) pinned down where the mutation
 run found it unspecified: the printed and LaTeX layouts of a pencil, the symmetrization
 of expressions no congruence pattern fits, the number backends and the random draws of
 :func:`check`.  (These tests also kill the module's mutants: tests/MUTATION.md.)"""
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse.pencil import ExactBackend, FloatBackend, check, linearize, random_values
-from symcollapse.pencil_expr import Diag, Gaussian, Identity, MatExpr, Zero, inverse, is_linear
+from symcollapse.pencil.linearization import ExactBackend, FloatBackend, check, linearize, random_values
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, MatExpr, Zero, inverse, is_linear
 
 lam = sp.Symbol("lambda", positive=True)
 X = Gaussian("X", "n", "d")
@@ -124,7 +124,7 @@ def test_congruences_with_one_outer_factor_share_its_blocks(make):
 
 
 def test_general_pencil_refuses_a_non_square_inverse_node():
-    from symcollapse.pencil_expr import Inverse
+    from symcollapse.pencil.expr import Inverse
     with pytest.raises(ValueError, match="^cannot invert a non-square expression$"):
         linearize(Inverse(E))
 
@@ -337,8 +337,8 @@ def test_an_unknown_node_kind_cannot_be_linearized():
 def test_det_block_inverts_a_deterministic_two_by_two_part():
     """The inverse of a deterministic principal part [[A, B], [B', D]] (diagonal entries,
     so they commute): checked against numpy at random positive diagonals."""
-    from symcollapse.pencil import _det_block, _Piece
-    from symcollapse.pencil_expr import evaluate
+    from symcollapse.pencil.linearization import _det_block, _Piece
+    from symcollapse.pencil.expr import evaluate
     A, B, D = Diag("A", "q"), Diag("B", "q"), Diag("D", "q")
     for entries in ({(0, 0): A, (0, 1): Iq, (1, 0): Iq, (1, 1): D},
                     {(0, 0): A, (0, 1): B, (1, 0): 2 * Iq, (1, 1): lam * D + Iq},
@@ -362,7 +362,7 @@ def test_det_block_inverts_a_deterministic_two_by_two_part():
 
 
 def test_piece_put_adds_to_an_entry_and_checks_shapes():
-    from symcollapse.pencil import _Piece
+    from symcollapse.pencil.linearization import _Piece
     p = _Piece(["q", "r"])
     p.put(0, 0, C)
     p.put(0, 0, C.T)

@@ -1,4 +1,4 @@
-"""The contract of the expression language (symcollapse.pencil_expr) pinned down where the
+"""The contract of the expression language (symcollapse.pencil.expr) pinned down where the
 mutation run found it unspecified: printing and LaTeX, structural equality and the
 canonical form, the operators, the validation messages, the queries and evaluation."""
 import re
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse.pencil import FloatBackend
-from symcollapse.pencil_expr import (Add, Diag, Gaussian, Identity, Inverse, MatExpr, MatMul,
+from symcollapse.pencil.linearization import FloatBackend
+from symcollapse.pencil.expr import (Add, Diag, Gaussian, Identity, Inverse, MatExpr, MatMul,
                                      Scaled, Transpose, Zero, add, content, diags, dim_symbol,
                                      evaluate, gaussians, inverse, is_linear, matmul, scale,
                                      scalar_symbols, transpose)

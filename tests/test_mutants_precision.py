@@ -1,4 +1,4 @@
-"""The precision contract (symcollapse.precision), one statement per test: digits are
+"""The precision contract (symcollapse.core.precision), one statement per test: digits are
 confirmed at two working precisions and released correctly rounded; a cancellation raises
 the precision; a ball proves a zero; the caller's precision is restored; threads are
 serialized.  (These tests also kill the module's mutants: tests/MUTATION.md.)"""
@@ -7,8 +7,8 @@ import threading
 import mpmath as mp
 import pytest
 
-from symcollapse import precision as P
-from symcollapse.errors import ConvergenceError
+from symcollapse.core import precision as P
+from symcollapse.core.errors import ConvergenceError
 
 
 def mpf(text):
@@ -283,7 +283,7 @@ def test_unchecked_keys_need_not_be_present():
 
 def test_a_nan_never_confirms_a_number():
     """nan against a number (either side) is a disagreement, not a match of two 'nan' texts."""
-    from symcollapse import precision as P
+    from symcollapse.core import precision as P
     assert not P._digits_agree(mp.nan, mp.mpf(1), 10)
     assert not P._digits_agree(mp.mpf(1), mp.nan, 10)
     assert not P._agree({"x": mp.nan}, {"x": mp.mpf(2)}, 10)

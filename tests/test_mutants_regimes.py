@@ -1,4 +1,4 @@
-"""Which system answers a config (``symcollapse.regimes``), stated exactly (found by
+"""Which system answers a config (``symcollapse.core.regimes``), stated exactly (found by
 mutation testing).
 
 Each side of the ridgeless limit is probed on both sides of and exactly on its
@@ -11,10 +11,10 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from symcollapse import equations as eq
-from symcollapse import regimes as rg
-from symcollapse.errors import DivergenceError, UnsupportedError
-from symcollapse.spec import parse
+from symcollapse.core import equations as eq
+from symcollapse.core import regimes as rg
+from symcollapse.core.errors import DivergenceError, UnsupportedError
+from symcollapse.core.spec import parse
 
 ONE = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 #: half the coordinates seen by both groups, half by the synthetic group only

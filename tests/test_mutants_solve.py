@@ -1,4 +1,4 @@
-"""The solver's contract (symcollapse.solve), on small systems whose answers are known
+"""The solver's contract (symcollapse.core.solve), on small systems whose answers are known
 exactly: the equilibrated LU, the Newton stopping rule relative to each unknown, steps in
 log x for positive unknowns, the rounding floor met by raising the precision, the
 continuations in float64 and mpmath.  (These tests also kill the module's mutants:
@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse import equations as eq
-from symcollapse import solve as S
-from symcollapse.compiled import AtomArrays, atoms_float, compile_system
-from symcollapse.errors import ConvergenceError
-from symcollapse.spec import Atom
+from symcollapse.core import equations as eq
+from symcollapse.core import solve as S
+from symcollapse.core.compiled import AtomArrays, atoms_float, compile_system
+from symcollapse.core.errors import ConvergenceError
+from symcollapse.core.spec import Atom
 
 x, y = sp.symbols("x y", positive=True)
 a, b = sp.symbols("a b", positive=True)
@@ -211,7 +211,7 @@ def test_guide_accepts_the_floor_only_in_the_quadratic_zone():
 # ----------------------------------------------------------------------------- the model systems
 
 def _linear(lam, phi=Fraction(1, 2), p2=Fraction(1, 5)):
-    from symcollapse.regimes import linear_family
+    from symcollapse.core.regimes import linear_family
     c = compile_system(linear_family("plain", (), False))
     params = {eq.phi: phi, eq.p2: p2, eq.lam: lam, eq.sigma1: Fraction(1, 2),
               eq.sigma2: Fraction(1, 2)}
@@ -239,7 +239,7 @@ def test_solve_point_on_the_isotropic_closed_form(lam):
 def test_mpmath_continuation_reaches_tiny_scales():
     """s = 10⁻²⁰⁰ (float64 cannot represent its square): the mpmath continuation goes
     below every spectral scale, λ = 10⁻²⁰⁰ lam solved relative to e."""
-    from symcollapse.compiled import atoms_mp
+    from symcollapse.core.compiled import atoms_mp
     c, params = _linear(Fraction(1, 10 ** 210))
     tiny = (Atom(Fraction(1), Fraction(1, 10 ** 200), Fraction(1, 10 ** 200), Fraction(1),
                  Fraction(1)),)
@@ -292,7 +292,7 @@ def test_floor_zone_is_half_the_working_digits():
 def test_continued_raises_the_guard_by_doubling_up_to_the_largest(monkeypatch):
     """The mpmath continuation runs at the working precision w, then, where it stalls, at
     w + 15, w + 30, w + 60, ... while the guard stays within max_guard(w)."""
-    from symcollapse.precision import max_guard
+    from symcollapse.core.precision import max_guard
     c = _sqrt_system()
     seen = []
 
@@ -482,7 +482,7 @@ def test_float_newton_reports_no_root():
 
 
 def test_mpmath_continuation_without_lambda_solves_from_the_guess():
-    from symcollapse.compiled import atoms_mp
+    from symcollapse.core.compiled import atoms_mp
     c = _sqrt_system()
     with mp.workdps(40):
         got = S.continuation_mp(c, [mp.mpf(2)], atoms_mp(ONE_ATOM))
@@ -930,7 +930,7 @@ def test_continuation_to_zero_names_the_last_ridge(monkeypatch):
         return real_guide(c_, x_, p, atoms, tol, maxiter=maxiter)
 
     monkeypatch.setattr(S, "_guide", fails_at_zero)
-    from symcollapse.compiled import atoms_mp
+    from symcollapse.core.compiled import atoms_mp
     odd = (Atom(Fraction(1), Fraction(123456, 100000), Fraction(123456, 100000), Fraction(1),
                 Fraction(1)),)
     with mp.workdps(20):
@@ -1205,7 +1205,7 @@ def test_scales_and_representability():
 def test_mpmath_continuation_to_lambda_zero_and_without_lambda():
     """The mpmath λ-continuation ending at λ = 0 (the linear model at φ = 1/2: e = 1/2);
     a system without λ that reads its atoms and takes its guess from the parameters."""
-    from symcollapse.compiled import atoms_mp
+    from symcollapse.core.compiled import atoms_mp
     c, params = _linear(Fraction(0))
     with mp.workdps(30):
         xs = S.continuation_mp(c, c.values_mp(params), atoms_mp(ONE_ATOM))

@@ -1,4 +1,4 @@
-"""The config contract of ``symcollapse.spec``, stated exactly (found by mutation testing).
+"""The config contract of ``symcollapse.core.spec``, stated exactly (found by mutation testing).
 
 Every number is read exactly from its decimal text; every refusal is a one-line
 ``ConfigError`` whose message names the key, echoes the bad value and states the allowed
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse.errors import ConfigError
-from symcollapse.spec import (MAX_ATOMS, Atom, Spec, load, loads, parse, resolve_p2_schedule,
+from symcollapse.core.errors import ConfigError
+from symcollapse.core.spec import (MAX_ATOMS, Atom, Spec, load, loads, parse, resolve_p2_schedule,
                               scalar_bounds, screen, to_number)
 
 ATOM = {"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 2}

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from properties import examples
-from symcollapse.pencil import ExactBackend, Pencil, check, linearize
-from symcollapse.pencil_expr import (Diag, Gaussian, Identity, Inverse, Zero, add, content, evaluate,
+from symcollapse.pencil.linearization import ExactBackend, Pencil, check, linearize
+from symcollapse.pencil.expr import (Diag, Gaussian, Identity, Inverse, Zero, add, content, evaluate,
                                      gaussians, inverse, is_linear, matmul, scale, transpose)
 
 lam, a1, a2, n1, n2, d, mu1, mus, alpha = sp.symbols(

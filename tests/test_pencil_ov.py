@@ -1,5 +1,5 @@
 """The operator-valued step: Dyson equations of linear pencils, solved by the toolkit's
-solver, against the hand-written systems of symcollapse.equations and sc.predict
+solver, against the hand-written systems of symcollapse.core.equations and sc.predict
 (30 digits at 20 random points per model), and the isotropic quadratic."""
 import functools
 import random
@@ -10,15 +10,15 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import equations as eq
-from symcollapse.compiled import atoms_mp, compile_system, to_mpf
-from symcollapse.pencil import linearize
-from symcollapse.pencil_expr import Diag, Gaussian, Identity, inverse
-from symcollapse.pencil_ov import (Output, derive_system, mixture_sources, operator_valued,
+from symcollapse.core import equations as eq
+from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
+from symcollapse.pencil.linearization import linearize
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
+from symcollapse.pencil.operator_valued import (Output, derive_system, mixture_sources, operator_valued,
                                    time_to_system)
-from symcollapse.regimes import parameter_values
-from symcollapse.solve import solve_point
-from symcollapse.spec import parse
+from symcollapse.core.regimes import parameter_values
+from symcollapse.core.solve import solve_point
+from symcollapse.core.spec import parse
 
 n1, n2, d = sp.symbols("n1 n2 d", positive=True)
 S1d, S2d = Diag("Sigma1", "d"), Diag("Sigma2", "d")

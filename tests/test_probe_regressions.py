@@ -15,7 +15,7 @@ import pytest
 
 import symcollapse as sc
 from symcollapse.cli import main
-from symcollapse.errors import ConvergenceError, DivergenceError
+from symcollapse.core.errors import ConvergenceError, DivergenceError
 
 A = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -50,7 +50,7 @@ def iso_closed_form(phi, p2, sigma, c2):
 def test_D3_huge_ridge_digits_inside_the_certified_interval():
     """λ = 10⁵⁰: variance = 1.25e-101 to every digit, inside its certified interval;
     λ = 10¹⁶⁵ and 10²⁰⁰: the tiny parts are not lost (variance 0.125·λ⁻², ζ 0.06·λ⁻²)."""
-    from symcollapse.decomposition import parts_to_strings
+    from symcollapse.core.decomposition import parts_to_strings
     cfg = {"phi": 0.5, "p2": 0.1, "lam": 10 ** 50, "sigma1": 0.5, "sigma2": 0.5, "atoms": A}
     r = sc.predict(cfg, dps=30, certify=True)
     printed = parts_to_strings(r)   # the interval rounded outward to 30 digits, as printed
@@ -190,7 +190,7 @@ def test_D13_threshold_parts_agree_between_paths():
 def test_curve_reports_a_failed_point_instead_of_raising(monkeypatch):
     """A point that no precision solves is a status in the curve, not an exception for
     the whole curve."""
-    from symcollapse import decomposition, solve
+    from symcollapse.core import decomposition, solve
     real_predict, real_solve = decomposition.predict, solve.solve_along
 
     def flaky(spec, dps=30, certify=False):
@@ -282,7 +282,7 @@ def test_D7_parquet_with_mixed_int_and_decimal_grid(tmp_path):
 def test_D8_bad_output_path_refused_before_any_work(tmp_path, where, monkeypatch):
     (tmp_path / "folder.csv").mkdir()
     calls = []
-    from symcollapse import sweeps
+    from symcollapse.core import sweeps
     monkeypatch.setattr(sweeps, "sweep", lambda **kw: calls.append(kw))
     path = where if where.startswith("/") else str(tmp_path / where)
     code, out, err = cli(["sweep", _grid_file(tmp_path), "--out", path])

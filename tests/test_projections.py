@@ -9,11 +9,11 @@ import sympy as sp
 
 import symcollapse as sc
 from conftest import mc_size
-from symcollapse import equations as eq
-from symcollapse import modelsize
-from symcollapse.decomposition import derivative
-from symcollapse.limits import floor, projection_large_psi
-from symcollapse.reductions import projection_via_linear
+from symcollapse.core import equations as eq
+from symcollapse.analysis import modelsize
+from symcollapse.core.decomposition import derivative
+from symcollapse.analysis.limits import floor, projection_large_psi
+from symcollapse.analysis.reductions import projection_via_linear
 
 
 def iso(c2, r2=1.0):

@@ -4,8 +4,8 @@ import pytest
 
 import symcollapse as sc
 from conftest import A3, ISO
-from symcollapse.regimes import interpolation_side
-from symcollapse.spec import parse
+from symcollapse.core.regimes import interpolation_side
+from symcollapse.core.spec import parse
 
 
 def side(**kw):

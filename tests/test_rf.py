@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import symcollapse as sc
-from symcollapse import montecarlo_rf as mrf
-from symcollapse.rf_reference import LINEAR, gaussian_equivalence, group_constants, predict_rf
-from symcollapse.spec import parse
+from symcollapse.simulation import random_features as mrf
+from symcollapse.models.rf_reference import LINEAR, gaussian_equivalence, group_constants, predict_rf
+from symcollapse.core.spec import parse
 
 A2 = [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},
       {"weight": 0.5, "s1": 0.5, "s2": 1.5, "theta": 0.5, "delta": 1}]

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse.errors import ConfigError, UnsupportedError
+from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.models import random_features as rfm
-from symcollapse.pencil import FloatBackend, random_values
-from symcollapse.pencil_expr import Diag, Gaussian, Identity, evaluate, inverse
-from symcollapse.pencil_ov import d_dim, n1_dim, n2_dim, t_probe
-from symcollapse.rf_reference import kappa1, kappa2, mu1_1, mu1_2
-from symcollapse import equations as eq
+from symcollapse.pencil.linearization import FloatBackend, random_values
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, evaluate, inverse
+from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe
+from symcollapse.models.rf_reference import kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.core import equations as eq
 
 _path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "rf_engine_vs_reference.py"
 _spec = importlib.util.spec_from_file_location("rf_engine_vs_reference", _path)

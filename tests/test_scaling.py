@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import scaling as S
+from symcollapse.analysis import scaling as S
 
 NS = [10 ** k for k in range(3, 9)]
 

@@ -1,4 +1,4 @@
-"""p2_schedule (p2 = kappa·n^(−a)) and symcollapse.schedules: validation, resolution, the
+"""p2_schedule (p2 = kappa·n^(−a)) and symcollapse.studies.schedules: validation, resolution, the
 derived exponent against a fit of the solved curve, a small Monte Carlo check, and inputs
 that must change the answer."""
 from fractions import Fraction
@@ -7,9 +7,10 @@ import pytest
 import sympy as sp
 
 import symcollapse as sc
-from symcollapse import scaling, schedules
-from symcollapse.errors import ConfigError
-from symcollapse.spec import SCHEDULE_DIGITS, parse
+from symcollapse.analysis import scaling
+from symcollapse.studies import schedules
+from symcollapse.core.errors import ConfigError
+from symcollapse.core.spec import SCHEDULE_DIGITS, parse
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 
@@ -90,7 +91,7 @@ def test_simulate_and_sweeps_resolve_the_schedule_at_their_own_n():
 # ----------------------------------------------------------------------------- derivation
 
 def test_derived_law_structure():
-    from symcollapse import equations as eq
+    from symcollapse.core import equations as eq
     zp = schedules.zeta_polynomial()
     assert sp.simplify(zp["c1"] - eq.u1 * eq.DELTA * eq.S1) == 0      # the p1·p2 term: u·δ·s
     orders = schedules.ridgeless_orders()

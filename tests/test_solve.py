@@ -41,11 +41,11 @@ def test_u_is_the_derivative_of_e_along_the_probe():
     the first-order solution (an independent check of the differentiation)."""
     from fractions import Fraction
 
-    from symcollapse import equations as eq
-    from symcollapse.compiled import atoms_mp, compile_system
-    from symcollapse.regimes import linear_family
-    from symcollapse.solve import newton_mp
-    from symcollapse.spec import parse
+    from symcollapse.core import equations as eq
+    from symcollapse.core.compiled import atoms_mp, compile_system
+    from symcollapse.core.regimes import linear_family
+    from symcollapse.core.solve import newton_mp
+    from symcollapse.core.spec import parse
     spec = parse({"phi": 0.7, "p2": 0.4, "lam": 0.05, "atoms": A3})
     fam = linear_family("plain", (), False)
     c = compile_system(fam)

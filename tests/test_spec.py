@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 
 from conftest import ISO
-from symcollapse.errors import ConfigError
-from symcollapse.spec import loads, parse
+from symcollapse.core.errors import ConfigError
+from symcollapse.core.spec import loads, parse
 
 
 def refused(cfg, *words):

@@ -11,7 +11,7 @@ import pytest
 
 import symcollapse as sc
 from symcollapse.cli import main
-from symcollapse.sweeps import sweep
+from symcollapse.core.sweeps import sweep
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
 A2 = [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},

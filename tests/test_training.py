@@ -5,7 +5,7 @@ import mpmath as mp
 import pytest
 
 import symcollapse as sc
-from symcollapse import generalization as G
+from symcollapse.studies import generalization as G
 from symcollapse.cli import main
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]

@@ -45,6 +45,10 @@ MODULES = {
     "pencil_expr": ["tests/test_pencil.py", "tests/test_mutants_pencil_expr.py"],
     "pencil": ["tests/test_pencil.py", "tests/test_mutants_pencil.py"],
 }
+#: module → its file under symcollapse/ (without ``.py``)
+PATHS = {"spec": "core/spec", "equations": "core/equations", "solve": "core/solve",
+         "regimes": "core/regimes", "certify": "core/certify", "precision": "core/precision",
+         "pencil_expr": "pencil/expr", "pencil": "pencil/linearization"}
 STATUS = {"killed", "survived", "no tests", "timeout", "suspicious", "skipped",
           "segfault", "not checked", "check was interrupted by user", "caught by type check"}
 
@@ -65,7 +69,7 @@ def _configure(dest: Path, module: str, tests: list):
     tests = [t for t in tests if (dest / t).exists()]
     cfg = ("\n[tool.mutmut]\n"
            'source_paths = ["symcollapse"]\n'
-           f'only_mutate = ["symcollapse/{module}.py"]\n'
+           f'only_mutate = ["symcollapse/{PATHS[module]}.py"]\n'
            'pytest_add_cli_args = ["-p", "no:xdist", "-o", "addopts=", "-p", '
            '"no:cacheprovider", "-q", "-p", "no:randomly"]\n'
            f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n")
@@ -118,7 +122,7 @@ def run(module: str, jobs: int, keep: bool, resume: bool = False, only=()) -> di
         counts[st] = counts.get(st, 0) + 1
     open_ = {n: {"status": st, "diff": _diff(dest, n)} for n, st in sorted(statuses.items())
              if st not in ("killed", "caught by type check")}
-    record = {"module": f"symcollapse/{module}.py", "tests": MODULES[module],
+    record = {"module": f"symcollapse/{PATHS[module]}.py", "tests": MODULES[module],
               "counts": counts, "open": open_}
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{module}.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
                          "already tested are not run again)")
     ap.add_argument("--only", nargs="+", default=(), metavar="PATTERN",
                     help="test again only the mutants matching these name patterns (e.g. "
-                         "'symcollapse.solve.x_newton_np*') in the kept scratch copy, "
+                         "'symcollapse.core.solve.x_newton_np*') in the kept scratch copy, "
                          "refreshed from the checkout; one module")
     ap.add_argument("--report", action="store_true", help="write tests/MUTATION.md")
     args = ap.parse_args(argv)

@@ -7,7 +7,7 @@ v̂ = R Σ_j c_jF_jᵀy_j, R = (Σ_j c_jF_jᵀF_j + λ)⁻¹, c_j = a_j/n_j.  Te
 ‖μ1_1Sᵀv̂ − w1‖²_{Σ1} + κ1‖v̂‖²: with Q = μ1_1²SΣ1Sᵀ + κ1 and the probe
 R_t = (Σ_j c_jF_jᵀF_j + λ + tQ)⁻¹ placed in the pencil of R at the (m, m) block (tκ1) and at
 group 1's d-block u_1 (tμ1_1²Σ1), the pencil's group blocks s_j (d, next to S) and r_j (n_j)
-satisfy (checked by :func:`~symcollapse.pencil.check`)
+satisfy (checked by :func:`~symcollapse.pencil.linearization.check`)
 
     (L⁻¹)_{s_js_k} = μ1_jμ1_k/(c_jc_k) A_jᵀR_tA_k − δ_jk(μ1_j²X_jᵀX_j/c_j + α_j/c_j²),
     A_1 = c_1F_1ᵀX_1 + tμ1_1SΣ1, A_2 = c_2F_2ᵀX_2, α_1 = tμ1_1²Σ1, α_2 = 0,
@@ -27,17 +27,17 @@ import time
 import mpmath as mp
 import sympy as sp
 
-from .. import equations as eq
-from ..compiled import atoms_mp, compile_system, to_mpf
-from ..errors import ConfigError, ConvergenceError, UnsupportedError
-from ..pencil import linearize
-from ..pencil_expr import Diag, Gaussian, Identity, inverse
-from ..pencil_ov import d_dim, n1_dim, n2_dim, t_probe as t
-from ..pencil_rf_support import PairOutput, derive_pair_system, with_probe
-from ..regimes import parameter_values
-from ..rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
-from ..solve import solve_point
-from ..spec import parse
+from symcollapse.core import equations as eq
+from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
+from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
+from symcollapse.pencil.linearization import linearize
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
+from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
+from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
+from symcollapse.core.regimes import parameter_values
+from symcollapse.models.rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.core.solve import solve_point
+from symcollapse.core.spec import parse
 
 __all__ = ["CONFIG_KEYS", "sources", "system", "parameters", "predict", "time_to_system"]
 #: Config keys the model reads (MODEL.md).
@@ -85,7 +85,7 @@ def system():
 
 def parameters(spec, constants=None) -> dict:
     """Parameter symbol → value: the spec's scalars and the Gaussian-equivalence constants
-    of each group (:func:`~symcollapse.rf_reference.group_constants`, working precision),
+    of each group (:func:`~symcollapse.models.rf_reference.group_constants`, working precision),
     or ``constants = {"mu1": (μ1_1, μ1_2), "kappa": (κ1, κ2)}`` (e.g. ``rf_reference.LINEAR``)."""
     if constants is None:
         ge = group_constants(spec)

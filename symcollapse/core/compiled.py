@@ -1,0 +1,350 @@
+r"""Numeric evaluators of a :class:`~symcollapse.core.equations.System`, built once.
+
+Every normalized trace :math:`\operatorname{tr}(f)` occurring in the residuals, in their
+Jacobian (derived by SymPy, :math:`\partial_x \operatorname{tr} f = \operatorname{tr}
+\partial_x f`) or in the outputs, becomes one column of a per-atom integrand vector,
+lambdified with common-subexpression elimination; a trace is then the weighted sum of its
+column over the atoms.  The outer residuals, Jacobian and outputs are lambdified in the
+unknowns, the parameters and these trace values.
+
+Two backends share the same symbolic objects:
+
+* ``numpy`` (float64): vectorized over points (rows) and atoms (columns), for curves and
+  warm starts;
+* ``mpmath``: one atom at a time at the caller's working precision (``mp.workdps``).
+
+:func:`compile_system` caches by system, so nothing is lambdified in a loop.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import mpmath as mp
+import numpy as np
+import sympy as sp
+
+from symcollapse.core.equations import ATOM, System, tr
+
+
+@dataclass(frozen=True)
+class AtomArrays:
+    """Atoms as arrays (float64) or lists (mpf): weights and the four atom values."""
+
+    weight: object
+    s1: object
+    s2: object
+    theta: object
+    delta: object
+
+    def __len__(self):
+        return len(self.weight)
+
+
+def atoms_float(atoms) -> AtomArrays:
+    cols = [np.array([float(getattr(a, k)) for a in atoms]) for k in
+            ("weight", "s1", "s2", "theta", "delta")]
+    return AtomArrays(*cols)
+
+
+def atoms_mp(atoms) -> AtomArrays:
+    """Atoms at the current mpmath precision, from their exact values."""
+    return AtomArrays(*[[to_mpf(getattr(a, k)) for a in atoms] for k in
+                        ("weight", "s1", "s2", "theta", "delta")])
+
+
+def to_mpf(value):
+    """An exact number (Fraction, int, SymPy Rational) at the current mpmath precision."""
+    from fractions import Fraction
+    if isinstance(value, Fraction):
+        return mp.mpf(value.numerator) / value.denominator
+    if isinstance(value, int):
+        return mp.mpf(value)
+    if isinstance(value, sp.Rational):
+        return mp.mpf(int(value.p)) / int(value.q)
+    return mp.mpf(value)
+
+
+class _Group:
+    """One set of traces with its lambdified integrands."""
+
+    def __init__(self, traces, unknowns, params):
+        self.traces = traces
+        self.symbols = tuple(sp.Symbol(f"_T{i}") for i in range(len(traces)))
+        self.integrands = [t.args[0] for t in traces]
+        self.args = (*ATOM, *unknowns, *params)
+
+    @functools.cached_property
+    def numpy(self):
+        if not self.integrands:
+            return None
+        return sp.lambdify(self.args, self.integrands, modules="numpy", cse=True)
+
+    @functools.cached_property
+    def mpmath(self):
+        if not self.integrands:
+            return None
+        return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
+
+
+#: Parameters whose complement 1 − x enters the systems (p1 = 1 − p2, 1 − α).
+COMPLEMENTED = ("p2", "alpha")
+
+
+def complements(params) -> tuple:
+    """``(symbol of 1 − x, x)`` for each complemented parameter x among ``params``."""
+    return tuple((sp.Symbol(f"_one_minus_{x.name}", positive=True), x) for x in params
+                 if x.name in COMPLEMENTED)
+
+
+class Compiled:
+    """Lambdified residuals F, Jacobian J and outputs of a system.
+
+    A complement 1 − x of a parameter x in [0, 1] (p1 = 1 − p2, 1 − α) is an argument of
+    its own, its value computed exactly from the config's rational x (:meth:`values_mp`):
+    1 − α for α = 0.999… (30 nines) is then known to the working precision, not to
+    30 digits fewer.  The parameter lists ``p`` that the evaluators take hold the values
+    of :attr:`params` followed by those of the complements; a list of the parameters
+    alone gets its complements in the arithmetic of its entries."""
+
+    def __init__(self, system: System):
+        self.system = system
+        self.unknowns = tuple(system.unknowns)
+        self.params = tuple(system.parameters)
+        self.complements = complements(self.params)
+        self.arguments = self.params + tuple(a for a, _ in self.complements)
+        self.output_names = tuple(system.densities)
+        eqs = sp.Matrix(system.equations)
+        jac = eqs.jacobian(self.unknowns)
+        outs = [system.outputs[k] for k in self.output_names]
+        eqs, jac = [self.exact(e) for e in eqs], [self.exact(e) for e in jac]
+        outs = [self.exact(o) for o in outs]
+        solve_traces = _ordered_traces(list(eqs) + list(jac))
+        out_traces = _ordered_traces(outs)
+        self.solve_group = _Group(solve_traces, self.unknowns, self.arguments)
+        self.output_group = _Group(out_traces, self.unknowns, self.arguments)
+        ms = dict(zip(solve_traces, self.solve_group.symbols))
+        mo = dict(zip(out_traces, self.output_group.symbols))
+        self._F = [e.xreplace(ms) for e in eqs]
+        self._J = [e.xreplace(ms) for e in jac]
+        self._O = [o.xreplace(mo) for o in outs]
+        self._outer_args_solve = (*self.unknowns, *self.arguments, *self.solve_group.symbols)
+        self._outer_args_out = (*self.unknowns, *self.arguments, *self.output_group.symbols)
+
+    def exact(self, expr):
+        """``expr`` with each complement 1 − x replaced by its own argument."""
+        if not self.complements:
+            return expr
+        return sp.sympify(expr).xreplace({1 - x: a for a, x in self.complements})
+
+    def values_mp(self, params: dict) -> list:
+        """The argument list at the working precision from exact parameter values
+        (``params``: symbol → Fraction), complements computed exactly."""
+        return [to_mpf(params[s]) for s in self.params] + \
+            [to_mpf(1 - params[x]) for _, x in self.complements]
+
+    def _full(self, p):
+        """``p`` with the complements appended when it holds the parameters only."""
+        if not self.complements:
+            return p
+        if isinstance(p, np.ndarray):
+            if p.shape[-1] == len(self.arguments):
+                return p
+            extra = [1 - p[..., self.params.index(x)] for _, x in self.complements]
+            return np.concatenate([p, np.stack(extra, axis=-1)], axis=-1)
+        if len(p) == len(self.arguments):
+            return p
+        p = list(p)
+        return p + [1 - p[self.params.index(x)] for _, x in self.complements]
+
+    # -- derivatives with respect to a parameter (implicit function theorem)
+    @functools.lru_cache(maxsize=16)
+    def tangent(self, param) -> "_Tangent":
+        """Lambdified ∂F/∂p, ∂O/∂x and ∂O/∂p for a parameter p, so that
+        dO/dp = ∂O/∂p − ∂O/∂x · J⁻¹ ∂F/∂p on the solution."""
+        return _Tangent(self, param)
+
+    # -- lambdified outer functions (lazily, per backend)
+    @functools.cached_property
+    def _np_outer(self):
+        F = sp.lambdify(self._outer_args_solve, self._F, modules="numpy", cse=True)
+        J = sp.lambdify(self._outer_args_solve, self._J, modules="numpy", cse=True)
+        O = sp.lambdify(self._outer_args_out, self._O, modules="numpy", cse=True)
+        return F, J, O
+
+    @functools.cached_property
+    def _mp_outer(self):
+        F = sp.lambdify(self._outer_args_solve, self._F, modules="mpmath", cse=True)
+        J = sp.lambdify(self._outer_args_solve, self._J, modules="mpmath", cse=True)
+        O = sp.lambdify(self._outer_args_out, self._O, modules="mpmath", cse=True)
+        return F, J, O
+
+    @functools.cached_property
+    def _np_guess(self):
+        exprs = [sp.sympify(self.system.guess.get(u, 0)) for u in self.unknowns]
+        return sp.lambdify(self.params, exprs, modules="numpy")
+
+    def guess_np(self, p):
+        """The first-order guesses of :attr:`System.guess` at P parameter rows, (P, nx)."""
+        P = p.shape[0]
+        with np.errstate(all="ignore"):
+            vals = self._np_guess(*[p[:, i] for i in range(p.shape[1])])
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (P,)) for v in vals],
+                        axis=1)
+
+    # -- float64, vectorized: x (P, nx), p (P, np)
+    def traces_np(self, group: _Group, x, p, atoms: AtomArrays):
+        p = self._full(p)
+        P = x.shape[0]
+        if group.numpy is None:
+            return np.zeros((P, 0))
+        cols = [a[None, :] for a in (atoms.s1, atoms.s2, atoms.theta, atoms.delta)]
+        args = cols + [x[:, i, None] for i in range(x.shape[1])] + \
+            [p[:, i, None] for i in range(p.shape[1])]
+        with np.errstate(all="ignore"):
+            vals = group.numpy(*args)
+        out = np.empty((P, len(vals)))
+        shape = (P, len(atoms))
+        for k, v in enumerate(vals):
+            out[:, k] = np.broadcast_to(v, shape) @ atoms.weight
+        return out
+
+    def residual_np(self, x, p, atoms):
+        T = self.traces_np(self.solve_group, x, p, atoms)
+        return self._eval_np(self._np_outer[0], x, p, T, len(self.unknowns))
+
+    def residual_jacobian_np(self, x, p, atoms):
+        T = self.traces_np(self.solve_group, x, p, atoms)
+        F = self._eval_np(self._np_outer[0], x, p, T, len(self.unknowns))
+        n = len(self.unknowns)
+        J = self._eval_np(self._np_outer[1], x, p, T, n * n).reshape(x.shape[0], n, n)
+        return F, J
+
+    def outputs_np(self, x, p, atoms):
+        T = self.traces_np(self.output_group, x, p, atoms)
+        return self._eval_np(self._np_outer[2], x, p, T, len(self.output_names))
+
+    def _eval_np(self, fun, x, p, T, width):
+        p = self._full(p)
+        args = [x[:, i] for i in range(x.shape[1])] + [p[:, i] for i in range(p.shape[1])] + \
+            [T[:, i] for i in range(T.shape[1])]
+        with np.errstate(all="ignore"):
+            vals = fun(*args)
+        P = x.shape[0]
+        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (P,)) for v in vals], axis=1) \
+            if width else np.zeros((P, 0))
+
+    # -- mpmath, one point: x, p lists of mpf
+    def traces_mp(self, group: _Group, x, p, atoms: AtomArrays):
+        if group.mpmath is None:
+            return []
+        p = self._full(p)
+        f = group.mpmath
+        acc = None
+        for w, s1, s2, th, de in zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta):
+            vals = f(s1, s2, th, de, *x, *p)
+            if acc is None:
+                acc = [w * v for v in vals]
+            else:
+                for k, v in enumerate(vals):
+                    acc[k] += w * v
+        return acc
+
+    def residual_mp(self, x, p, atoms):
+        p = self._full(p)
+        T = self.traces_mp(self.solve_group, x, p, atoms)
+        return mp.matrix(self._mp_outer[0](*x, *p, *T))
+
+    def residual_jacobian_mp(self, x, p, atoms):
+        p = self._full(p)
+        T = self.traces_mp(self.solve_group, x, p, atoms)
+        F = mp.matrix(self._mp_outer[0](*x, *p, *T))
+        n = len(self.unknowns)
+        flat = self._mp_outer[1](*x, *p, *T)
+        J = mp.matrix(n, n)
+        for i in range(n):
+            for j in range(n):
+                J[i, j] = flat[i * n + j]
+        return F, J
+
+    def outputs_mp(self, x, p, atoms):
+        p = self._full(p)
+        T = self.traces_mp(self.output_group, x, p, atoms)
+        vals = self._mp_outer[2](*x, *p, *T)
+        return dict(zip(self.output_names, [mp.mpf(v) for v in vals]))
+
+
+class _Tangent:
+    def __init__(self, c: "Compiled", param):
+        if param not in c.params:
+            raise KeyError(param)
+        system = c.system
+        eqs = sp.Matrix(system.equations)
+        outs = sp.Matrix([system.outputs[k] for k in c.output_names])
+        Fp = [c.exact(e) for e in eqs.diff(param)]
+        Ox = [c.exact(e) for e in outs.jacobian(c.unknowns)]
+        Op = [c.exact(e) for e in outs.diff(param)]
+        traces = _ordered_traces(Fp + Ox + Op)
+        self.group = _Group(traces, c.unknowns, c.arguments)
+        m = dict(zip(traces, self.group.symbols))
+        args = (*c.unknowns, *c.arguments, *self.group.symbols)
+        self.shapes = (len(Fp), len(c.output_names), len(c.unknowns))
+        self._exprs = [e.xreplace(m) for e in Fp + Ox + Op]
+        self._args = args
+        self.c = c
+
+    @functools.cached_property
+    def numpy(self):
+        return sp.lambdify(self._args, self._exprs, modules="numpy", cse=True)
+
+    @functools.cached_property
+    def mpmath(self):
+        return sp.lambdify(self._args, self._exprs, modules="mpmath", cse=True)
+
+    def split(self, flat):
+        nF, nO, nx = self.shapes
+        Fp = flat[:nF]
+        Ox = flat[nF:nF + nO * nx]
+        Op = flat[nF + nO * nx:]
+        return Fp, Ox, Op
+
+    def derivative_mp(self, x, p, atoms):
+        """dO/dp for each output (dict name → mpf) at a solved point."""
+        c = self.c
+        p = c._full(p)
+        T = c.traces_mp(self.group, x, p, atoms)
+        Fp, Ox, Op = self.split(self.mpmath(*x, *p, *T))
+        _F, J = c.residual_jacobian_mp(x, p, atoms)
+        dx = -mp.lu_solve(J, mp.matrix(Fp))
+        nO, nx = self.shapes[1], self.shapes[2]
+        out = {}
+        for k, name in enumerate(c.output_names):
+            out[name] = Op[k] + sum(Ox[k * nx + j] * dx[j] for j in range(nx))
+        return out
+
+    def derivative_np(self, x, p, atoms):
+        """dO/dp, shape (P, n_outputs), at P solved points."""
+        c = self.c
+        T = c.traces_np(self.group, x, p, atoms)
+        flat = c._eval_np(self.numpy, x, p, T, sum([self.shapes[0], self.shapes[1] * self.shapes[2],
+                                                     self.shapes[1]]))
+        nF, nO, nx = self.shapes
+        Fp = flat[:, :nF]
+        Ox = flat[:, nF:nF + nO * nx].reshape(-1, nO, nx)
+        Op = flat[:, nF + nO * nx:]
+        _F, J = c.residual_jacobian_np(x, p, atoms)
+        dx = -np.linalg.solve(J, Fp[..., None])[..., 0]
+        return Op + np.einsum("pkj,pj->pk", Ox, dx)
+
+
+def _ordered_traces(exprs):
+    found = set()
+    for e in exprs:
+        found |= sp.sympify(e).atoms(tr)
+    return sorted(found, key=sp.default_sort_key)
+
+
+@functools.lru_cache(maxsize=64)
+def compile_system(system: System) -> Compiled:
+    """The (cached) numeric evaluators of a system."""
+    return Compiled(system)

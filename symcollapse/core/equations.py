@@ -1,0 +1,558 @@
+r"""Fixed-point systems and error functionals, as SymPy data.
+
+A deterministic equivalent is a :class:`System`: unknowns (e.g. :math:`e_1, e_2, u_1,
+u_2`), residual equations :math:`F(x) = 0` and outputs (Bias, Var, ζ, E_test), written
+with normalized traces :math:`\operatorname{tr}(f) = \sum_k w_k f(\text{atom}_k)`
+(MODEL.md, "atoms").  The trace is the unevaluated function :class:`tr` of a per-atom
+integrand in the atom symbols :data:`S1` (eigenvalue of Σ1), :data:`S2` (of Σ2),
+:data:`THETA` (energy of w1) and :data:`DELTA` (energy of δ).  The same system serves
+symbolic atoms (:meth:`System.expand_traces`, closed forms) and numeric ones
+(:mod:`symcollapse.core.compiled`, lambdified once).
+
+Only the first-order fixed point and the error functional of THEORY-linear.md §1 are
+written here by hand (they are the theorem being encoded).  Everything else is derived:
+the second-order system and the operator :math:`\mathcal L[A] \simeq RAR` come from
+differentiating the first-order system along a probe :math:`K \to K + tA`
+(:func:`differentiate_along`), the compact form of ζ from an exact per-atom identity
+(:func:`compact_zeta_density`), the ridgeless systems from rescaling and a limit
+(:func:`rescale`).
+
+>>> sys = linear_system()
+>>> [str(x) for x in sys.unknowns]
+['e1', 'e2', 'u1', 'u2']
+>>> sys.equations[0]
+e1*(gamma1*tr(Sigma_1/(Sigma_1*a1*e1 + Sigma_2*a2*e2 + lambda)) + 1) - 1
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symcollapse.core import determinism as sym
+
+# ----------------------------------------------------------------------------- symbols
+#: Atom symbols: per-coordinate eigenvalues of Σ1, Σ2 and energies of w1 (θ) and δ.
+S1, S2, THETA, DELTA = sp.symbols("Sigma_1 Sigma_2 Theta Delta", nonnegative=True)
+ATOM = (S1, S2, THETA, DELTA)
+#: The atom key of each atom symbol (MODEL.md names).
+ATOM_KEYS = {S1: "s1", S2: "s2", THETA: "theta", DELTA: "delta"}
+
+# Problem parameters (MODEL.md names; the toolkit's own symbols).
+phi = sp.Symbol("phi", positive=True)
+psi = sp.Symbol("psi", positive=True)
+p2 = sp.Symbol("p2", nonnegative=True)
+lam = sp.Symbol("lambda", nonnegative=True)
+sigma1 = sp.Symbol("sigma1", nonnegative=True)
+sigma2 = sp.Symbol("sigma2", nonnegative=True)
+alpha = sp.Symbol("alpha", nonnegative=True)
+#: The config key of each parameter symbol.
+PARAM_KEYS = {phi: "phi", psi: "psi", p2: "p2", lam: "lam", sigma1: "sigma1",
+              sigma2: "sigma2", alpha: "alpha"}
+
+# Group weights a_j and effective ratios γ_j = a_j φ / p_j (THEORY-linear.md §0).
+a1, a2 = sp.symbols("a1 a2", nonnegative=True)
+gamma1, gamma2 = sp.symbols("gamma1 gamma2", nonnegative=True)
+
+# Unknowns.
+e1, e2 = sp.symbols("e1 e2", positive=True)
+u1, u2 = sp.symbols("u1 u2")
+#: Probe variable for the differentiation that yields second-order quantities.
+t_probe = sp.Symbol("t")
+
+
+class tr(sp.Function):
+    r"""Normalized trace :math:`\operatorname{tr}(f) = (1/d)\operatorname{Tr} f(\Sigma_1,
+    \Sigma_2, \Theta, \Delta) = \sum_k w_k f(\text{atom}_k)`.
+
+    It is linear (sums split, factors free of the atom symbols come out), ``tr(c) = c``
+    for a constant c (weights sum to 1), and :math:`\partial_x \operatorname{tr} f =
+    \operatorname{tr} \partial_x f`.  Integrands must not contain traces themselves.
+
+    >>> x = sp.Symbol("x")
+    >>> tr(2*x*S1 + 3)
+    2*x*tr(Sigma_1) + 3
+    >>> sp.diff(tr(S1/(x*S1 + 1)), x)
+    -tr(Sigma_1**2/(Sigma_1*x + 1)**2)
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, f):
+        if not f.has(*ATOM):
+            return f
+        if f.is_Add:
+            return sp.Add(*[cls(term) for term in f.args])
+        if f.is_Mul:
+            const, dep = f.as_independent(*ATOM, as_Add=False)
+            if const != 1:
+                return const * cls(dep)
+        return None
+
+    def _eval_derivative(self, x):
+        return tr(sp.diff(self.args[0], x))
+
+    def _latex(self, printer):
+        return r"\operatorname{tr}\left(%s\right)" % printer._print(self.args[0])
+
+
+def traces_in(expr) -> set:
+    """The :class:`tr` atoms of an expression."""
+    return set(sp.sympify(expr).atoms(tr))
+
+
+# ----------------------------------------------------------------------------- systems
+
+@dataclass(frozen=True)
+class System:
+    r"""A deterministic equivalent as data.
+
+    ``unknowns`` solve ``equations`` (residuals, = 0).  ``densities`` maps each output name
+    to its per-atom density ρ, the output being :math:`\operatorname{tr}(\rho)`; constants
+    (like Var) are densities free of the atom symbols.  ``positive`` lists the unknowns
+    that must stay > 0 in a solve.  ``scale`` records a rescaling ``{old: expression}``
+    (e.g. :math:`e_j = \lambda\varepsilon_j`) that maps the unknowns back.
+    """
+
+    name: str
+    unknowns: tuple
+    equations: tuple
+    densities: dict
+    positive: tuple = ()
+    scale: dict = field(default_factory=dict)
+    guess: dict = field(default_factory=dict)
+    note: str = ""
+
+    def __hash__(self):
+        return hash((self.name, self.unknowns, self.equations, tuple(self.densities.items()),
+                     self.positive, tuple(self.scale.items()), tuple(self.guess.items())))
+
+    def guess_value(self, unknown, values: dict):
+        """The starting value of ``unknown`` at a large ridge (``values``: parameter
+        symbol → number), from :attr:`guess` (0 when absent)."""
+        expr = sp.sympify(self.guess.get(unknown, 0))
+        if expr.is_Number:
+            return expr
+        f = _guess_function(expr, tuple(sorted(expr.free_symbols, key=str)))
+        return f(*[values[s] for s in sorted(expr.free_symbols, key=str)])
+
+    @property
+    def outputs(self) -> dict:
+        """Each output as an expression in traces: ``{name: tr(density)}``."""
+        return {k: tr(v) for k, v in self.densities.items()}
+
+    @property
+    def parameters(self) -> tuple:
+        """Free symbols other than unknowns and atom symbols, sorted by name."""
+        free = set()
+        for e in self.equations:
+            free |= e.free_symbols
+        for d in self.densities.values():
+            free |= sp.sympify(d).free_symbols
+        free -= set(self.unknowns) | set(ATOM)
+        return tuple(sorted(free, key=str))
+
+    def replace_name(self, name: str) -> "System":
+        return dataclasses.replace(self, name=name)
+
+    def subs(self, mapping: dict, name: str | None = None) -> "System":
+        """Substitute parameters (not unknowns) everywhere; prune what no longer matters."""
+        eqs = tuple(sp.sympify(e).subs(mapping) for e in self.equations)
+        dens = {k: sp.sympify(v).subs(mapping) for k, v in self.densities.items()}
+        guess = {k: sp.sympify(v).subs(mapping) for k, v in self.guess.items()}
+        out = dataclasses.replace(self, equations=eqs, densities=dens, guess=guess,
+                                  name=name or self.name)
+        return out.prune()
+
+    def prune(self) -> "System":
+        """Drop unknowns (and their equations) that no output depends on, directly or
+        through the equations of the unknowns it needs.  Equation i belongs to unknown i.
+        A system without outputs keeps all its unknowns."""
+        if not self.densities:
+            return self
+        needed = set()
+        for d in self.densities.values():
+            needed |= sp.sympify(d).free_symbols & set(self.unknowns)
+        deps = {x: eq.free_symbols & set(self.unknowns)
+                for x, eq in zip(self.unknowns, self.equations)}
+        frontier = list(needed)
+        while frontier:
+            x = frontier.pop()
+            for y in deps[x]:
+                if y not in needed:
+                    needed.add(y)
+                    frontier.append(y)
+        keep = [i for i, x in enumerate(self.unknowns) if x in needed]
+        if len(keep) == len(self.unknowns):
+            return self
+        return dataclasses.replace(
+            self,
+            unknowns=tuple(self.unknowns[i] for i in keep),
+            equations=tuple(self.equations[i] for i in keep),
+            positive=tuple(x for x in self.positive if x in needed))
+
+    def expand_traces(self, atoms) -> "System":
+        """Replace every trace by its weighted sum over ``atoms`` (a sequence of objects
+        with ``weight, s1, s2, theta, delta`` attributes, values numbers or SymPy)."""
+        def total(f):
+            return sp.Add(*[sp.sympify(a.weight) * f.xreplace(atom_values(a)) for a in atoms])
+
+        def expand(expr):
+            return sp.sympify(expr).replace(tr, total)
+
+        return dataclasses.replace(
+            self, equations=tuple(expand(e) for e in self.equations),
+            densities={k: total(sp.sympify(v)) for k, v in self.densities.items()})
+
+    def residual_expressions(self) -> tuple:
+        return self.equations
+
+
+@functools.lru_cache(maxsize=None)
+def _guess_function(expr, args):
+    return sp.lambdify(args, expr, modules="mpmath")
+
+
+def atom_values(atom) -> dict:
+    """``{S1: s1, S2: s2, THETA: theta, DELTA: delta}`` for one atom (SymPy values)."""
+    return {sym: sp.sympify(getattr(atom, key)) for sym, key in ATOM_KEYS.items()}
+
+
+# ----------------------------------------------------------------------------- derivation
+
+def differentiate_along(build, unknowns, rates, probe):
+    r"""Second-order equations by differentiating a fixed point along a probe.
+
+    ``build(extra)`` returns ``(equations, M, K)`` with ``extra`` added to the per-atom
+    data term M (and so to K).  Replace :math:`M \to M + tA` (``probe`` = A, per atom) and
+    each unknown :math:`x \to x + t\dot x` (``rates``), and differentiate the residuals
+    at t = 0.  The result is linear in the rates :math:`\dot x`.  With :math:`K(t)^{-1}` the
+    deterministic equivalent of the resolvent,
+    :math:`RAR \simeq -\partial_t K(t)^{-1} = K^{-1}(\partial_t K)K^{-1} =: \mathcal L[A]`.
+
+    Returns ``(equations, L_A, dM)`` with :math:`dM = \partial_t M(t)` (the effective
+    probe :math:`\Sigma_1^{\rm eff}` when A = Σ1).
+    """
+    t = t_probe
+    moved = {x: x + t * r for x, r in zip(unknowns, rates)}
+    eqs_t, M_t, K_t = build(t * probe)
+    out = tuple(sp.expand_mul(sp.diff(eq.xreplace(moved), t).subs(t, 0)) for eq in eqs_t)
+    L_A = sp.factor_terms(-sp.diff(1 / K_t.xreplace(moved), t).subs(t, 0))
+    dM = sp.factor_terms(sp.diff(M_t.xreplace(moved), t).subs(t, 0))
+    return out, L_A, dM
+
+
+def compact_zeta_density(density, rate):
+    r"""Write a ζ density in the compact form in which every term is ≥ 0.
+
+    The density is affine in the rate ``rate`` (:math:`u_2`); factor its slope and its
+    value at 0:
+    with :math:`K = a_1e_1\Sigma_1 + a_2e_2\Sigma_2 + \lambda`,
+    :math:`1 - 2a_2e_2\Sigma_2/K + a_2^2e_2^2\Sigma_2^2/K^2 = (a_1e_1\Sigma_1+\lambda)^2/K^2`.
+    The result is checked equal to the input (exact rational identity) before it is
+    returned.
+    """
+    if sp.diff(density, rate, 2) != 0:
+        raise AssertionError("the ζ density is not affine in the rate")
+    slope = sym.factor(sp.together(sp.diff(density, rate)))
+    rest = sym.factor(sp.together(density.subs(rate, 0)))
+    compact = rest + rate * slope
+    if sp.cancel(compact - density) != 0:  # a rational identity: cancel decides it
+        raise AssertionError("compact ζ differs from the derived ζ")
+    return compact
+
+
+def rescale(system: System, substitution: dict, small, name: str) -> System:
+    r"""Reparametrize a system and divide each equation by its leading power of ``small``.
+
+    ``substitution`` maps unknowns to new expressions (e.g. :math:`e_j \to
+    \lambda\varepsilon_j`; the new symbols replace the old in ``unknowns``).  Inside each
+    trace the powers of ``small`` are factored out; then each equation is divided by the
+    lowest power :math:`\lambda^k` with which it vanishes, so that the rescaled family is
+    exact for λ > 0 and has a finite, non-degenerate member at λ = 0: the limiting
+    (ridgeless) system.  Outputs are rescaled the same way and must stay finite as λ → 0.
+    """
+    new_unknowns = []
+    for x in system.unknowns:
+        if x in substitution:
+            new = substitution[x].free_symbols - {small} - set(system.parameters)
+            new_unknowns.append(next(iter(new)))
+        else:
+            new_unknowns.append(x)
+
+    def move(expr):
+        expr = sp.sympify(expr).xreplace(substitution)
+        if not substitution:
+            return expr.replace(tr, lambda f: tr(sp.factor_terms(f)))
+        return expr.replace(tr, lambda f: tr(sp.factor_terms(sp.together(f))))
+
+    def leading(expr):
+        expr = move(expr)
+        traces = sorted(traces_in(expr), key=sp.default_sort_key)
+        dummies = [sp.Dummy(f"T{i}") for i in range(len(traces))]
+        opaque = expr.xreplace(dict(zip(traces, dummies)))
+        num, den = sp.fraction(sp.together(opaque))
+        num = sp.expand(num / small ** _low_degree(num, small))
+        den = sp.expand(den / small ** _low_degree(den, small))
+        return (num / den).xreplace(dict(zip(dummies, traces)))
+
+    eqs = [leading(eq) for eq in system.equations]
+    dens = {}
+    for key, d in system.densities.items():
+        dens[key] = sp.factor_terms(move(d))
+    positive = tuple(new_unknowns[i] for i, x in enumerate(system.unknowns) if x in system.positive)
+    guess = {}
+    for old, new in zip(system.unknowns, new_unknowns):
+        g = sp.sympify(system.guess.get(old, 0))
+        guess[new] = sym.solve(sp.Eq(substitution[old], g), new)[0] if old in substitution else g
+    return System(name=name, unknowns=tuple(new_unknowns), equations=tuple(eqs), densities=dens,
+                  positive=positive, scale=dict(substitution), guess=guess, note=system.note)
+
+
+def _low_degree(poly_expr, x) -> int:
+    terms = sp.Add.make_args(sp.expand(poly_expr))  # 0 is the one term 0: degree 0
+    return min(sp.degree(sp.Poly(t, x)) if t.has(x) else 0 for t in terms)
+
+
+def limit_at_zero(system: System, small, name: str) -> System:
+    """The member of a (rescaled) family at ``small`` = 0."""
+    eqs = tuple(sp.sympify(e).subs(small, 0) for e in system.equations)
+    dens = {k: sp.sympify(v).subs(small, 0) for k, v in system.densities.items()}
+    guess = {}
+    for k, v in system.guess.items():
+        g = sp.sympify(v).subs(small, 0)
+        guess[k] = g if g.is_finite is not False and not g.has(sp.zoo, sp.nan) else v
+    return dataclasses.replace(system, name=name, equations=eqs, densities=dens,
+                               guess=guess).prune()
+
+
+# ----------------------------------------------------------------------------- mixture models
+
+#: Effective ridge of the random projections model, and its rate along the probe.
+L_eff = sp.Symbol("L", positive=True)
+b_rate = sp.Symbol("b")
+
+
+def first_order_linear(extra=0):
+    r"""THEORY-linear.md §1, first order (encoded as stated), with ``extra`` added to M:
+
+    .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + \lambda, \qquad
+              e_j\,(1 + \gamma_j \operatorname{tr}(\Sigma_j K^{-1})) = 1.
+
+    Returns ``(equations, M, K)``.
+    """
+    M = a1 * e1 * S1 + a2 * e2 * S2 + extra
+    K = M + lam
+    eqs = (e1 * (1 + gamma1 * tr(S1 / K)) - 1,
+           e2 * (1 + gamma2 * tr(S2 / K)) - 1)
+    return eqs, M, K
+
+
+def first_order_projection(extra=0):
+    r"""THEORY-projections.md, first order (encoded as stated), with ``extra`` added to M:
+
+    .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + L,\qquad
+              e_j\,(1 + \gamma_j\operatorname{tr}(\Sigma_jK^{-1})) = 1,\qquad
+              L\,(\rho - \operatorname{tr}(MK^{-1})) = \lambda,
+
+    with ρ = ψ/φ = m/d.  The linear model's fixed point at an effective ridge L, plus the
+    equation that the average over the projection S adds for L.
+    """
+    M = a1 * e1 * S1 + a2 * e2 * S2 + extra
+    K = M + L_eff
+    eqs = (e1 * (1 + gamma1 * tr(S1 / K)) - 1,
+           e2 * (1 + gamma2 * tr(S2 / K)) - 1,
+           L_eff * (psi / phi - tr(M / K)) - lam)
+    return eqs, M, K
+
+
+def error_functional(M, K, L_B, dM_B, rates, probe_target=None):
+    r"""The error functional of the mixture family for a diagonal test covariance B.
+
+    ``L_B`` = :math:`\mathcal L[B] = -\partial_tK^{-1}` and ``dM_B`` =
+    :math:`B^{\rm eff} = \partial_tM` come from :func:`differentiate_along` with probe
+    A = B, ``rates`` are the rates of the unknowns along that probe (:math:`u_j` for
+    B = Σ1).  Per-atom densities (THEORY-training.md, "Statement"):
+
+    .. math::
+        \mathrm{Bias}_B = \Theta\,[B^{\rm eff} - 2MK^{-1}B^{\rm eff} + M^2\mathcal L[B]],
+        \quad \mathrm{Var}_B = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,
+
+        \zeta_B = a_2^2e_2^2\,\Delta\Sigma_2^2\mathcal L[B]
+              + a_2u_2\,[\Delta\Sigma_2 - 2a_2e_2\Delta\Sigma_2^2K^{-1}],
+
+    the error ‖ŵ − w1‖²_B.  ``probe_target`` = B adds the target term of measuring against
+    w2 = w1 + δ instead: :math:`\Delta B - 2a_2e_2\Delta B\Sigma_2K^{-1}`.  With B = Σ1 and
+    target w1 this is the test-error functional of :func:`mixture_system`.
+    """
+    bias = sym.factor(THETA * (dM_B - 2 * M * dM_B / K + M ** 2 * L_B))
+    variance = a1 * sigma1 ** 2 * rates[0] + a2 * sigma2 ** 2 * rates[1]
+    zeta_derived = (a2 ** 2 * e2 ** 2 * DELTA * S2 ** 2 * L_B
+                    + a2 * rates[1] * (DELTA * S2 - 2 * a2 * e2 * DELTA * S2 ** 2 / K))
+    zeta = compact_zeta_density(zeta_derived, rates[1])
+    parts = {"bias": bias, "variance": variance, "zeta": zeta}
+    if probe_target is not None:
+        parts["target"] = DELTA * probe_target - 2 * a2 * e2 * DELTA * probe_target * S2 / K
+    return parts
+
+
+def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System:
+    r"""A mixture model from its first-order fixed point: second order derived, then the
+    error functional (one form for every model of this family).
+
+    With :math:`\Sigma_1^{\rm eff} = \partial_tM` and :math:`\mathcal L =
+    -\partial_tK^{-1}` along the probe A = Σ1 (:func:`differentiate_along`):
+
+    .. math::
+        \mathrm{Bias} = \operatorname{tr}\Theta\,[\Sigma_1^{\rm eff}
+            - 2MK^{-1}\Sigma_1^{\rm eff} + M^2\mathcal L],\quad
+        \mathrm{Var} = a_1\sigma_1^2u_1 + a_2\sigma_2^2u_2,
+
+        \zeta = a_2^2e_2^2\operatorname{tr}(\Delta\Sigma_2^2\mathcal L)
+              + a_2u_2\,[\operatorname{tr}(\Delta\Sigma_2)
+              - 2a_2e_2\operatorname{tr}(\Delta\Sigma_2^2K^{-1})].
+
+    Bias is :math:`\operatorname{Tr}\Theta(I - MP)\Sigma_1^{\rm eff}(I - PM)` with the
+    smoother P ≍ K⁻¹ and :math:`P\Sigma_1^{\rm eff}P \simeq \mathcal L` (for the linear
+    model :math:`I - MK^{-1} = \lambda K^{-1}` and it is :math:`\lambda^2\operatorname{tr}
+    (\Theta\mathcal L)`); ζ is the two-point leave-out form of THEORY-linear.md §2,
+    rewritten in its compact non-negative form by :func:`compact_zeta_density`
+    (:func:`error_functional` with B = Σ1).
+    """
+    eqs1, M, K = first_order()
+    eqs2, L1, dM = differentiate_along(first_order, unknowns, rates, S1)
+    dens = error_functional(M, K, L1, dM, rates)
+    dens["test_error"] = dens["bias"] + dens["variance"] + dens["zeta"]
+    positive = tuple(x for x in unknowns)
+    return System(name=name, unknowns=tuple(unknowns) + tuple(rates), equations=eqs1 + eqs2,
+                  densities=dens, positive=positive, guess=guess, note=note)
+
+
+#: Rates of the unknowns along the probe A = Σ2 (the synthetic group's own error).
+v1, v2 = sp.symbols("v1 v2")
+b2_rate = sp.Symbol("b_2")
+
+
+def training_system_of(system: System, first_order, unknowns, rates2) -> System:
+    r"""The training error on the mixture (THEORY-training.md), from the same fixed point.
+
+    Each group's training error is its own-distribution error, noise included, shrunk by
+    :math:`e_j^2` (:math:`1/e_j - 1` is the limit of a group-j row's leverage):
+
+    .. math::
+        E_{\rm train,1} \simeq e_1^2(E_{\rm test} + \sigma_1^2),\quad
+        E_{\rm train,2} \simeq e_2^2(G_2 + \sigma_2^2),\quad
+        E_{\rm train} = p_1E_{\rm train,1} + p_2E_{\rm train,2},
+
+    with :math:`G_2 = \|\hat w - w_2\|^2_{\Sigma_2}`: the error functional with the test
+    covariance B = Σ2 (second order along the probe Σ2, rates ``rates2``, derived by
+    :func:`differentiate_along`) and the target w2 (:func:`error_functional`).  The
+    degrees of freedom :math:`df/n = (1/n)\operatorname{Tr}\hat\Sigma(\hat\Sigma
+    + \lambda)^{-1} \simeq \varphi\operatorname{tr}(MK^{-1})`, and its complement
+    ``gap`` = 1 − df/n without the cancellation of that subtraction where df/n → 1: at the
+    fixed point :math:`\operatorname{tr}(\Sigma_jK^{-1}) = (1/e_j - 1)/\gamma_j`, so
+    :math:`\varphi\operatorname{tr}(MK^{-1}) = \sum_j (a_j\varphi/\gamma_j)(1 - e_j)` and,
+    as :math:`\sum_j a_j\varphi/\gamma_j = p_1 + p_2 = 1` for every strategy,
+    :math:`1 - df/n = \sum_j (a_j\varphi/\gamma_j)\,e_j = p_1e_1 + p_2e_2`.
+
+    New densities: ``g2`` (G2), ``shrink1`` = e1², ``shrink2`` = e2², ``gap`` (constants),
+    ``df``.
+    The training errors themselves are assembled by :func:`training_errors` so that the
+    test error used is the complete one (unseen coordinates included).
+    """
+    eqs1, M, K = first_order()
+    eqs_b, L2, dM2 = differentiate_along(first_order, unknowns, rates2, S2)
+    parts = error_functional(M, K, L2, dM2, rates2, probe_target=S2)
+    dens = dict(system.densities)
+    dens["g2"] = parts["bias"] + parts["variance"] + parts["zeta"] + parts["target"]
+    dens["shrink1"] = e1 ** 2
+    dens["shrink2"] = e2 ** 2
+    dens["df"] = phi * M / K
+    dens["gap"] = a1 * phi / gamma1 * e1 + a2 * phi / gamma2 * e2
+    return dataclasses.replace(
+        system, name=system.name + "/training", unknowns=system.unknowns + tuple(rates2),
+        equations=system.equations + tuple(eqs_b), densities=dens,
+        guess={**system.guess, **{r: 0 for r in rates2}},
+        note=system.note + "; training error of THEORY-training.md (G2 derived along Σ2)")
+
+
+def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value,
+                    p1_value=None, groups=None) -> dict:
+    r"""Assemble E_train,real, E_train,synthetic and E_train from a solved training system.
+
+    ``outputs`` holds ``g2``, ``shrink1``, ``shrink2`` (and ``df``); ``test_error`` is the
+    complete E_test = G1; ``p1_value`` (default 1 − p2) is p1 computed exactly where p2 is
+    close to 1, and ``groups`` (default: from p2) says exactly which groups have rows.  A
+    group without rows (p2 = 0 or p2 = 1) has no training error
+    of its own: its entry is None and E_train is the other group's.
+    """
+    has_real, has_synthetic = groups if groups is not None else (p2_value != 1, p2_value != 0)
+    real = outputs["shrink1"] * (test_error + sigma1_value ** 2) if has_real else None
+    synthetic = outputs["shrink2"] * (outputs["g2"] + sigma2_value ** 2) if has_synthetic else None
+    if real is None:
+        total = synthetic
+    elif synthetic is None:
+        total = real
+    else:
+        p1 = 1 - p2_value if p1_value is None else p1_value
+        total = p1 * real + p2_value * synthetic
+    return {"train_error": total, "train_error_real": real, "train_error_synthetic": synthetic}
+
+
+@functools.lru_cache(maxsize=None)
+def linear_system() -> System:
+    r"""The linear model on a two-group mixture, general weights a_j and ratios γ_j.
+
+    Unknowns e1, e2 (first order, :func:`first_order_linear`) and u1, u2 = ė for the
+    probe A = Σ1, so that :math:`\mathcal L[\Sigma_1] = \Sigma_1^{\rm eff}K^{-2}` with
+    :math:`\Sigma_1^{\rm eff} = (1+a_1u_1)\Sigma_1 + a_2u_2\Sigma_2` and
+    Bias = :math:`\lambda^2\operatorname{tr}(\Theta\mathcal L[\Sigma_1])`
+    (THEORY-linear.md §1; error functional of :func:`mixture_system`).
+    """
+    return mixture_system("linear", first_order_linear, (e1, e2), (u1, u2),
+                          guess={e1: 1, e2: 1, u1: 0, u2: 0},
+                          note="THEORY-linear.md §1 (first order encoded, the rest derived)")
+
+
+@functools.lru_cache(maxsize=None)
+def projection_system() -> System:
+    r"""The random projections model on a two-group mixture.
+
+    Unknowns e1, e2, L (first order, :func:`first_order_projection`) and their rates
+    u1, u2, b along the probe A = Σ1; b = L̇ is the sketch term, :math:`\mathcal L =
+    (\Sigma_1^{\rm eff} + b)K^{-2}` and Bias = :math:`L^2\operatorname{tr}(\Theta
+    \Sigma_1^{\rm eff}K^{-2}) + b\operatorname{tr}(\Theta M^2K^{-2})` (THEORY-projections.md;
+    derivations/projections.md).  Start at a large ridge: L ≈ λφ/ψ.
+    """
+    return mixture_system("random_projection", first_order_projection, (e1, e2, L_eff),
+                          (u1, u2, b_rate),
+                          guess={e1: 1, e2: 1, L_eff: lam * phi / psi, u1: 0, u2: 0, b_rate: 0},
+                          note="THEORY-projections.md (first order encoded, the rest derived)")
+
+
+@functools.lru_cache(maxsize=None)
+def training_system(model: str) -> System:
+    r"""The model's system extended by the training error (:func:`training_system_of`):
+    rates v1, v2 (and b_2 = L̇ for projections) along the probe A = Σ2."""
+    if model == "linear":
+        return training_system_of(linear_system(), first_order_linear, (e1, e2), (v1, v2))
+    return training_system_of(projection_system(), first_order_projection, (e1, e2, L_eff),
+                              (v1, v2, b2_rate))
+
+
+def mixture_weights(strategy: str) -> dict:
+    r"""The group weights a_j and ratios γ_j = a_jφ/p_j of a mixing strategy.
+
+    plain: :math:`a_j = p_j`, :math:`\gamma_j = \varphi`; weighted:
+    :math:`a_1 = \alpha`, :math:`a_2 = 1-\alpha`, :math:`\gamma_1 = \alpha\varphi/(1-p_2)`,
+    :math:`\gamma_2 = (1-\alpha)\varphi/p_2`.
+    """
+    if strategy in ("plain", "iterative"):
+        return {a1: 1 - p2, a2: p2, gamma1: phi, gamma2: phi}
+    if strategy == "weighted":
+        return {a1: alpha, a2: 1 - alpha, gamma1: alpha * phi / (1 - p2),
+                gamma2: (1 - alpha) * phi / p2}
+    raise ValueError(strategy)

@@ -1,0 +1,694 @@
+r"""Operator-valued free probability on a linear pencil: the fixed-point equations as a System.
+
+Given a symmetric linear pencil :math:`L = L_0 + W` (:mod:`symcollapse.pencil.linearization`) of an
+expression f, with :math:`f = (L^{-1})_{rr}`, the deterministic equivalent of
+:math:`L^{-1}` in the proportional limit solves the Dyson (Schwinger) equation of an
+operator-valued semicircular element,
+
+.. math::  G = \bigl(L_0 - \eta(G)\bigr)^{-1},\qquad \eta(B) = \mathbb E[\,W B W\,],
+
+over the algebra of block matrices whose (a, b) block vanishes unless blocks a and b have
+the same dimension, is diagonal in the atoms' common basis on the input space d (a
+function of the atom symbols :data:`~symcollapse.core.equations.S1`, ``S2``, ``THETA``,
+``DELTA``) and a scalar multiple of the identity on every other space (samples n_j,
+features m): rows of a data block are exchangeable, and S is rotation invariant.
+
+**Normalizations.**  Dimensions are proportional to n: :math:`n_j = p_jn`, d = φn,
+m = ψn (``ratios``; ``n1 → 1 − p2``, ``n2 → p2``, ``d → φ``, ``m → ψ``, ``n → 1``).
+Each block k is rescaled by :math:`s_k = n^{\tau_k}` (:math:`L' = DLD`,
+:math:`D = \mathrm{diag}(s_k)`), with :math:`\tau_r = 0` on the target block and the
+exponents chosen so that every Gaussian block enters as :math:`\kappa\tilde X`,
+:math:`\tilde X = X/\sqrt{vn}` with entries of variance 1/n (v: the block's variance;
+rows :math:`N(0, \Sigma/n)`) and κ free of n, and every deterministic entry is O(1).
+For a block :math:`\tilde X` (r × s, covariance Σ on its s columns),
+
+.. math::  \mathbb E[\tilde X A\tilde X^T] = \rho_s\operatorname{tr}_s(\Sigma A)\, I_r,\qquad
+           \mathbb E[\tilde X^T C\tilde X] = \rho_r\operatorname{tr}_r(C)\,\Sigma,
+
+with :math:`\rho_s = \dim s/n` (φ, p_j or ψ) and :math:`\operatorname{tr}_s` the
+normalized trace on s: over d it is the atoms' :class:`~symcollapse.core.equations.tr`, on an
+isotropic space it is the scalar itself.  So η(G)_{ab} is the sum, over pairs of positions
+(a, j), (i', b) of one Gaussian block with opposite orientation, of
+:math:`\kappa_p\kappa_q\rho\,\operatorname{tr}(\Sigma G_{ji'})` (output I) or
+:math:`\kappa_p\kappa_q\rho\,\operatorname{tr}(G_{ji'})\,\Sigma`; pairs with the same
+orientation contribute O(1/n) and are dropped.
+
+**Unknowns.**  The scalar blocks :math:`G'_{ab} = \sigma_{ab}\,x_{ab}` (a ≤ b, one
+isotropic dimension; the symmetric pair is one unknown) with an orientation sign
+:math:`\sigma_{ab}` making the large-ridge value :math:`(L_0'^{-1})_{ab}` positive.  The
+d-blocks are eliminated: :math:`G'_d = \Omega_d^{-1}` per atom, a rational function of
+the atom symbols and the scalar unknowns; their traces enter the scalar equations as
+``tr`` of cancelled per-atom fractions, exactly like the hand-written systems of
+:mod:`symcollapse.core.equations`.  Unknowns that vanish identically (an invariant zero
+pattern, checked symbolically) are dropped.  The residuals are
+:math:`\sigma x\,\Omega - 1` for a single scalar block and
+:math:`\det(\Omega)\,g_{ab} - \operatorname{adj}(\Omega)_{ab}` for several.
+
+**Outputs.**  :class:`Output` (block b, per-atom weight W, scale c) is
+:math:`c\,\operatorname{tr}_b(W (L^{-1})_{bb}) = c\,s_b^2\operatorname{tr}_b(W G'_{bb})`.
+With a ``probe`` symbol t in the expression (e.g. λI + tΣ1), outputs marked
+``derivative=True`` are :math:`\partial_t` at t = 0: the fixed point is differentiated
+(:func:`differentiate_probe`, the idea of
+:func:`~symcollapse.core.equations.differentiate_along`), rates ``<x>_dot`` solve the linear
+equations :math:`J\dot x + \partial_tF = 0`.
+
+For the linear model's resolvent (blocks d, n1, n2) the unknowns are
+:math:`x_{n_j} = (a_j/p_j)\,e_j` (``e_j = p_j x/a_j``; the block scale is
+:math:`s_{n_j}^2 = (p_j/a_j)^2 n`); for the projections model's
+resolvent (blocks m, d, d, n1, n2), also :math:`x_m = \operatorname{tr}_m R_P =
+\varphi/(\psi L)`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symcollapse.core import determinism as sym
+from symcollapse.core import equations as eq
+from symcollapse.core.equations import System, tr
+from symcollapse.pencil.linearization import Pencil, linearize
+from symcollapse.pencil.expr import Add, Diag, Identity, MatExpr, MatMul, Scaled, Transpose
+
+__all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differentiate_probe",
+           "mixture_sources", "t_probe",
+           "merge_duplicates", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
+
+#: Dimension name → its ratio to n (MODEL.md: n_j = p_j n, d = φn, m = ψn).
+DEFAULT_RATIOS = {"n1": 1 - eq.p2, "n2": eq.p2, "d": eq.phi, "m": eq.psi, "n": sp.Integer(1)}
+#: Diag name → atom symbol (all diagonal in the atoms' basis on the space d).
+DEFAULT_DIAGS = {"Sigma1": eq.S1, "Sigma2": eq.S2, "Theta": eq.THETA, "Delta": eq.DELTA}
+ATOM_DIM = "d"
+_N = sp.Symbol("n_limit", positive=True)
+
+
+@dataclass(frozen=True)
+class Output:
+    r"""An output :math:`\mathrm{scale}\cdot\operatorname{tr}_b(\mathrm{weight}\,
+    (L^{-1})_{bb})` (b = ``block``, default the target block; ``weight`` a per-atom
+    expression in the atom symbols on d, a scalar elsewhere); ``derivative``: its
+    derivative along the probe at probe = 0; ``source``: which pencil (several sources)."""
+
+    block: int | None = None
+    weight: object = 1
+    scale: object = 1
+    derivative: bool = False
+    source: object = None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _subs_dims(expr, ratios):
+    expr = sp.sympify(expr)
+    rep = {s: ratios[s.name] * _N for s in expr.free_symbols if s.name in ratios}
+    return expr.xreplace(rep)
+
+
+def _degree(expr, ratios):
+    """Exponent of n in ``expr`` as n → ∞ (dimensions replaced by ratio·n)."""
+    e = sp.together(_subs_dims(expr, ratios))
+    num, den = sp.fraction(e)
+    return sp.Integer(sp.Poly(num, _N).degree() - sp.Poly(den, _N).degree())
+
+
+#: Parameters a scale constant K_k may contain (never λ: K must stay finite as λ → 0).
+_SCALE_PARAMS = {eq.a1, eq.a2, eq.p2, eq.alpha, eq.phi, eq.psi}
+
+
+def _leading(expr, ratios):
+    """The constant C of ``expr`` ≈ C n^deg (1 when C involves other symbols)."""
+    e = sp.cancel(_subs_dims(expr, ratios) / _N ** _degree(expr, ratios))
+    C = sp.limit(e, _N, sp.oo) if _N in e.free_symbols else e
+    if C == 0 or not C.free_symbols <= _SCALE_PARAMS or C.has(sp.oo, sp.zoo, sp.nan):
+        return sp.Integer(1)
+    return C
+
+
+def _limit(expr, ratios):
+    e = sp.cancel(_subs_dims(expr, ratios))
+    if _N not in e.free_symbols:
+        return e
+    return sp.limit(e, _N, sp.oo)
+
+
+def _terms(E: MatExpr):
+    return E.terms if isinstance(E, Add) else (E,)
+
+
+def _split(t):
+    return (t.coeff, t.arg) if isinstance(t, Scaled) else (sp.Integer(1), t)
+
+
+def _det_value(core, diag_symbols, dim):
+    """Per-atom value of a deterministic (diagonal) factor."""
+    if isinstance(core, Identity):
+        return sp.Integer(1)
+    if isinstance(core, Diag):
+        if dim != ATOM_DIM:
+            raise ValueError(f"Diag {core.name} lives on {dim}; only the space {ATOM_DIM} "
+                             "carries the atoms")
+        if core.name not in diag_symbols:
+            raise ValueError(f"Diag {core.name} has no atom symbol: allowed "
+                             + ", ".join(diag_symbols))
+        return diag_symbols[core.name] ** core.power
+    if isinstance(core, MatMul):
+        return sp.Mul(*[_det_value(f, diag_symbols, dim) for f in core.factors])
+    raise ValueError(f"deterministic entry {core!r} is not diagonal")
+
+
+def _canon_traces(expr):
+    return sp.sympify(expr).replace(tr, lambda f: tr(sp.cancel(f)))
+
+
+def _opaque(expr):
+    """Replace traces by dummies (for rational simplification of the outer expression)."""
+    traces = sorted(sp.sympify(expr).atoms(tr), key=sp.default_sort_key)
+    dummies = [sp.Dummy(f"T{i}") for i in range(len(traces))]
+    return sp.sympify(expr).xreplace(dict(zip(traces, dummies))), dict(zip(dummies, traces))
+
+
+def _is_zero(expr):
+    e, _ = _opaque(_canon_traces(expr))
+    return sp.cancel(e) == 0
+
+
+# ----------------------------------------------------------------------------- the fixed point
+
+@dataclass
+class OVFixedPoint:
+    r"""The operator-valued fixed point of one pencil.
+
+    ``tau[k]``: scaling exponent of block k, ``scale[k]`` its scale
+    :math:`s_k = K_kn^{\tau_k}` (n = the symbol ``n_limit``); ``unknowns``: ``{(a, b): symbol}`` for the
+    scalar blocks kept (a ≤ b), ``sign``: their orientation σ (:math:`G'_{ab} = \sigma
+    x_{ab}`), ``zero``: the scalar blocks that vanish identically; ``G_d``: the per-atom
+    d-blocks ``{(a, b): expression}``; ``equations`` (one per unknown, same order) and
+    ``guess`` (large ridge).
+    """
+
+    pencil: Pencil
+    tau: dict
+    scale: dict
+    unknowns: dict
+    sign: dict
+    zero: tuple
+    G_d: dict
+    equations: tuple
+    guess: dict
+    ratios: dict
+    diag_symbols: dict
+
+    def block_value(self, a, b):
+        """:math:`G'_{ab}` (per-atom expression on d, scalar elsewhere)."""
+        a, b = min(a, b), max(a, b)
+        if self.pencil.blocks[a] == ATOM_DIM:
+            return self.G_d[(a, b)]
+        if (a, b) in self.unknowns:
+            return self.sign[(a, b)] * self.unknowns[(a, b)]
+        return sp.Integer(0)
+
+    def density(self, out: Output):
+        """Per-atom density of an :class:`Output` (before any probe derivative)."""
+        b = self.pencil.row if out.block is None else out.block
+        factor = _limit(sp.sympify(out.scale) * self.scale[b] ** 2, self.ratios)
+        w = sp.sympify(out.weight)
+        if self.pencil.blocks[b] != ATOM_DIM and w.has(*eq.ATOM):
+            raise ValueError(f"output on block {b} ({self.pencil.blocks[b]}): the weight "
+                             f"{w} must not depend on the atoms")
+        return sp.cancel(factor * w * self.block_value(b, b))
+
+
+def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixedPoint:
+    """The fixed point of a symmetric pencil (or of the pencil of a symmetric expression)."""
+    P = source if isinstance(source, Pencil) else linearize(source)
+    if P.form != "symmetric" or P.row != P.col:
+        raise ValueError("the operator-valued step needs a symmetric pencil with row == col")
+    ratios = dict(DEFAULT_RATIOS if ratios is None else ratios)
+    diag_symbols = dict(DEFAULT_DIAGS if diag_symbols is None else diag_symbols)
+    for dim in set(P.blocks):
+        if dim not in ratios:
+            raise ValueError(f"dimension {dim} has no ratio to n: give ratios[{dim!r}]")
+    gauss = P.gaussians
+    for G in gauss.values():
+        if G.rows == ATOM_DIM and G.cols == ATOM_DIM:
+            raise ValueError(f"Gaussian {G.name} is {ATOM_DIM} x {ATOM_DIM}: not supported")
+        if G.covariance is not None and G.cols != ATOM_DIM:
+            raise ValueError(f"Gaussian {G.name} has a covariance on {G.cols}; covariances "
+                             f"live on {ATOM_DIM}")
+
+    # -- entries: deterministic terms and Gaussian positions
+    det_terms, gpos = {}, []
+    for (i, j), E in P.entries:
+        for t in _terms(E):
+            c, core = _split(t)
+            if t.is_deterministic:
+                det_terms.setdefault((i, j), []).append((c, core))
+            else:
+                name = core.arg.name if isinstance(core, Transpose) else core.name
+                gpos.append((i, j, c, name, isinstance(core, Transpose)))
+
+    # -- scaling exponents τ (τ_row = 0): Gaussian edges τi+τj = -1/2 - deg c - deg(v)/2
+    edges = []
+    for i, j, c, name, _ in gpos:
+        target = sp.Rational(-1, 2) - _degree(c, ratios) - sp.Rational(
+            _degree(gauss[name].variance, ratios), 2)
+        edges.append((i, j, target, "gaussian", _leading(c, ratios)))
+    for (i, j), terms in det_terms.items():
+        deg = max(_degree(c, ratios) for c, _ in terms)
+        lead = _leading(terms[0][0], ratios) if len(terms) == 1 else sp.Integer(1)
+        edges.append((i, j, sp.Integer(-deg), "deterministic", lead))
+    # s_k = K_k n^τ_k: τ from the exponents, K from the constants (Gaussian coefficients
+    # and single deterministic links become ±n^(...)), K = 1 where only a diagonal decides
+    tau, K = {P.row: sp.Integer(0)}, {P.row: sp.Integer(1)}
+    changed = True
+    while changed:
+        changed = False
+        for kind in ("gaussian", "deterministic", "diagonal"):
+            for i, j, target, k, lead in edges:
+                if k != kind and not (kind == "diagonal" and i == j):
+                    continue
+                if kind == "diagonal":
+                    if i not in tau:
+                        tau[i], K[i] = target / 2, sp.Integer(1)
+                        changed = True
+                elif i in tau and j not in tau:
+                    tau[j], K[j] = target - tau[i], sp.cancel(1 / (lead * K[i]))
+                    changed = True
+                elif j in tau and i not in tau:
+                    tau[i], K[i] = target - tau[j], sp.cancel(1 / (lead * K[j]))
+                    changed = True
+            if changed:
+                break
+    for k in range(P.size):
+        if k not in tau:
+            raise ValueError(f"block {k} of the pencil is not connected to the target block")
+    for i, j, target, kind, _ in edges:
+        s = tau[i] + tau[j]
+        if kind == "gaussian" and s != target:
+            raise ValueError(f"pencil entry ({i},{j}): its Gaussian block cannot be "
+                             f"normalized consistently (exponents {s} and {target})")
+        if kind == "deterministic" and s > target:
+            raise ValueError(f"pencil entry ({i},{j}) diverges in the limit")
+    scale = {k: K[k] * _N ** tau[k] for k in tau}
+
+    def scaled(c, i, j):
+        return c * scale[i] * scale[j]
+
+    # -- L0' per block (per atom on d), and κ_p κ_q products of the Gaussian positions
+    L0 = {}
+    for (i, j), terms in det_terms.items():
+        L0[(i, j)] = sp.Add(*[_limit(scaled(c, i, j), ratios)
+                              * _det_value(core, diag_symbols, P.blocks[i])
+                              for c, core in terms])
+
+    by_dim = {}
+    for k, dim in enumerate(P.blocks):
+        by_dim.setdefault(dim, []).append(k)
+
+    # scalar unknowns (symmetric pairs on each isotropic dimension)
+    raw = {}
+    for dim, idx in by_dim.items():
+        if dim == ATOM_DIM:
+            continue
+        for x in idx:
+            for y in idx:
+                if x <= y:
+                    label = dim if len(idx) == 1 else f"{dim}_{x}_{y}"
+                    raw[(x, y)] = sp.Symbol(f"{prefix}g_{label}")
+
+    # guess and orientation: (L0'^{-1}) on each isotropic dimension
+    guess_g, sign = {}, {}
+    sample = {s: sp.Rational(1, 3) for s in (eq.p2, eq.alpha)}
+    for dim, idx in by_dim.items():
+        if dim == ATOM_DIM:
+            continue
+        M0 = sp.Matrix(len(idx), len(idx), lambda u, v: L0.get((idx[u], idx[v]), 0))
+        try:
+            inv0 = M0.inv() if M0.det() != 0 else sp.zeros(len(idx))
+        except (ValueError, ZeroDivisionError):
+            inv0 = sp.zeros(len(idx))
+        for u, x in enumerate(idx):
+            for v, y in enumerate(idx):
+                if x <= y:
+                    gval = sp.cancel(inv0[u, v])
+                    guess_g[(x, y)] = gval
+                    val = gval.subs(sample)
+                    val = val.subs({s: 7 for s in val.free_symbols})
+                    sign[(x, y)] = -1 if val.is_negative else 1
+
+    def build(zero):
+        """Ω per dimension and G_d, with the scalar blocks in ``zero`` set to 0."""
+        def G(a, b):
+            a, b = min(a, b), max(a, b)
+            if P.blocks[a] == ATOM_DIM:
+                return Gd[(a, b)]
+            if (a, b) in zero:
+                return sp.Integer(0)
+            return sign[(a, b)] * raw[(a, b)]
+
+        def eta(a, b, contracted_trace):
+            total = sp.Integer(0)
+            for (i, j, c, name, tp) in gpos:
+                if i != a:
+                    continue
+                Gs = gauss[name]
+                for (i2, j2, c2, name2, tp2) in gpos:
+                    if name2 != name or tp2 == tp or j2 != b:
+                        continue
+                    kk = _limit(scaled(c, i, j) * scaled(c2, i2, j2) * Gs.variance * _N,
+                                ratios)
+                    cov = (_det_value(Gs.covariance, diag_symbols, Gs.cols)
+                           if Gs.covariance is not None else sp.Integer(1))
+                    if not tp:   # X at (a, j), X^T at (i2, b): contract over columns
+                        total += kk * ratios[Gs.cols] * contracted_trace(cov, j, i2, Gs.cols)
+                    else:        # X^T at (a, j), X at (i2, b): contract over rows, times Σ
+                        total += kk * ratios[Gs.rows] * contracted_trace(1, j, i2, Gs.rows) * cov
+            return total
+
+        def ctrace(weight, j, i2, dim):
+            val = G(j, i2)
+            if dim == ATOM_DIM:
+                return tr(sp.cancel(weight * val))
+            return weight * val
+
+        Gd = {}
+        idx = by_dim.get(ATOM_DIM, [])
+        if idx:
+            Om = sp.Matrix(len(idx), len(idx),
+                           lambda u, v: L0.get((idx[u], idx[v]), 0)
+                           - eta(idx[u], idx[v], ctrace))
+            if Om.has(tr):
+                raise ValueError("the d-blocks depend on traces over d: not supported")
+            det = sym.factor(Om.det(method="berkowitz"))
+            adj = Om.adjugate(method="berkowitz")
+            for u, x in enumerate(idx):
+                for v, y in enumerate(idx):
+                    if x <= y:
+                        Gd[(x, y)] = sp.cancel(adj[u, v] / det)
+        Omega = {}
+        for dim, idx in by_dim.items():
+            if dim == ATOM_DIM:
+                continue
+            Omega[dim] = sp.Matrix(len(idx), len(idx),
+                                   lambda u, v: L0.get((idx[u], idx[v]), 0)
+                                   - eta(idx[u], idx[v], ctrace))
+        return Gd, Omega, G
+
+    # -- the zero pattern: start from the zeros of L0'^{-1}, keep what stays zero
+    zero = {k for k, g in guess_g.items() if g == 0}
+    while True:
+        Gd, Omega, G = build(zero)
+        keep = set()
+        for dim, idx in by_dim.items():
+            if dim == ATOM_DIM:
+                continue
+            Om = Omega[dim]
+            det = Om.det(method="berkowitz")
+            adj = Om.adjugate(method="berkowitz") if len(idx) > 1 else sp.Matrix([[1]])
+            for u, x in enumerate(idx):
+                for v, y in enumerate(idx):
+                    if x <= y and (x, y) in zero and _is_zero(adj[u, v]):
+                        keep.add((x, y))
+        if keep == zero:
+            break
+        zero = keep
+
+    # -- residuals
+    unknowns, eqs, guess = {}, [], {}
+    for dim, idx in by_dim.items():
+        if dim == ATOM_DIM:
+            continue
+        Om = Omega[dim]
+        if len(idx) == 1:
+            k = (idx[0], idx[0])
+            if k in zero:
+                continue
+            unknowns[k] = raw[k]
+            eqs.append(_canon_traces(sign[k] * raw[k] * Om[0, 0] - 1))
+            guess[raw[k]] = sign[k] * guess_g[k]
+            continue
+        det = _canon_traces(Om.det(method="berkowitz"))
+        adj = Om.adjugate(method="berkowitz")
+        for u, x in enumerate(idx):
+            for v, y in enumerate(idx):
+                if x <= y and (x, y) not in zero:
+                    unknowns[(x, y)] = raw[(x, y)]
+                    eqs.append(_canon_traces(det * sign[(x, y)] * raw[(x, y)] - adj[u, v]))
+                    guess[raw[(x, y)]] = sign[(x, y)] * guess_g[(x, y)]
+    return OVFixedPoint(P, tau, scale, unknowns, sign, tuple(sorted(zero)), Gd, tuple(eqs), guess,
+                        ratios, diag_symbols)
+
+
+# ----------------------------------------------------------------------------- systems
+
+def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_dot") -> System:
+    r"""Differentiate a fixed point along a probe parameter t at t = 0.
+
+    Unknowns x(t) = x + tẋ: the equations F(x, 0) = 0 and :math:`\partial_t F(x + t\dot x,
+    t)|_{t=0} = J\dot x + \partial_tF = 0` (linear in the rates ẋ).  Outputs named in
+    ``derivative_outputs`` become :math:`\partial_t` of their density (through x(t) and
+    t), the others their value at t = 0."""
+    rates = tuple(sp.Symbol(f"{x.name}{suffix}") for x in system.unknowns)
+    moved = {x: x + probe * r for x, r in zip(system.unknowns, rates)}
+
+    def d_at_zero(expr):
+        expr = sp.sympify(expr).xreplace(moved)
+        out = sp.diff(expr, probe).subs(probe, 0)
+        return _canon_traces(out)
+
+    eqs0 = tuple(_canon_traces(sp.sympify(e).subs(probe, 0)) for e in system.equations)
+    eqs1 = tuple(d_at_zero(e) for e in system.equations)
+    dens = {}
+    for k, v in system.densities.items():
+        dens[k] = sp.cancel(d_at_zero(v)) if k in derivative_outputs else sp.cancel(
+            sp.sympify(v).subs(probe, 0))
+    guess = {x: sp.sympify(g).subs(probe, 0) for x, g in system.guess.items()}
+    guess.update({r: 0 for r in rates})
+    return System(name=system.name, unknowns=tuple(system.unknowns) + rates,
+                  equations=eqs0 + eqs1, densities=dens, positive=system.positive,
+                  guess=guess, note=system.note + f"; differentiated along {probe} at 0")
+
+
+def _single_system(fp: OVFixedPoint, outputs: dict, name: str) -> System:
+    dens = {k: fp.density(o) for k, o in outputs.items()}
+    xs = tuple(fp.unknowns.values())
+    positive = tuple(x for x in xs if fp.guess.get(x, 0) != 0 and (
+        sp.sympify(fp.guess[x]).is_positive is not False))
+    return System(name=name, unknowns=xs, equations=fp.equations, densities=dens,
+                  positive=positive, guess=dict(fp.guess),
+                  note=f"operator-valued fixed point of a {fp.pencil.size}-block pencil")
+
+
+def derive_system(source, outputs=None, params=None, probe=None, ratios=None,
+                  diag_symbols=None, name="pencil", merge=None) -> System:
+    r"""The deterministic equivalent of one or several symmetric expressions (or pencils)
+    as a :class:`~symcollapse.core.equations.System`.
+
+    ``source``: a symmetric :class:`~symcollapse.pencil.expr.MatExpr`, a symmetric
+    :class:`~symcollapse.pencil.linearization.Pencil`, or a dict ``{label: expr_or_pencil}``.
+    ``outputs``: ``{name: Output}`` or ``{name: [Output, ...]}`` (a sum); default
+    ``{"trace": Output()}`` (tr of the target block).  With several sources each Output
+    names its ``source``.  ``params``: a substitution applied to everything (e.g.
+    :func:`~symcollapse.core.equations.mixture_weights`).  ``probe``: a scalar symbol in the
+    expressions; the system is differentiated along it at 0 (:func:`differentiate_probe`).
+    ``merge``: an exact parameter point ``{symbol: value}`` plus atoms (see
+    :func:`merge_duplicates`) at which duplicate unknowns are detected, then proved.
+    """
+    sources = source if isinstance(source, dict) else {None: source}
+    outputs = {"trace": Output()} if outputs is None else outputs
+    params = {} if params is None else params
+    systems = []
+    for label, src in sources.items():
+        prefix = "" if label is None else f"{label}_"
+        fp = operator_valued(src, ratios=ratios, diag_symbols=diag_symbols, prefix=prefix)
+        outs = {}
+        for k, o in outputs.items():
+            for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
+                if part.source == label or (len(sources) == 1):
+                    outs[(k, n_)] = part
+        sysl = _single_system(fp, {f"{k}#{n_}": o for (k, n_), o in outs.items()},
+                              name=f"{name}/{label}")
+        if probe is not None:
+            deriv = [f"{k}#{n_}" for (k, n_), o in outs.items() if o.derivative]
+            sysl = differentiate_probe(sysl, probe, deriv)
+        systems.append(sysl)
+    unknowns, eqs, positive, guess, parts = (), (), (), {}, {}
+    for s in systems:
+        unknowns += s.unknowns
+        eqs += s.equations
+        positive += s.positive
+        guess.update(s.guess)
+        parts.update(s.densities)
+    if params:
+        eqs = tuple(_canon_traces(sp.sympify(e).subs(params)) for e in eqs)
+        parts = {k: sp.cancel(sp.sympify(v).subs(params)) for k, v in parts.items()}
+        guess = {k: sp.sympify(v).subs(params) for k, v in guess.items()}
+    dens = {}
+    for k, o in outputs.items():
+        n_terms = len(o) if isinstance(o, (list, tuple)) else 1
+        dens[k] = sp.Add(*[parts[f"{k}#{n_}"] for n_ in range(n_terms)])
+    out = System(name=name, unknowns=unknowns, equations=eqs, densities=dens,
+                 positive=positive, guess=guess,
+                 note="operator-valued Dyson equation of linear pencils")
+    if merge is not None:
+        out = merge_duplicates(out, *merge)
+    return out
+
+
+def merge_duplicates(system: System, params: dict, atoms, digits: int = 40) -> System:
+    r"""Merge unknowns that are the same quantity (the same block trace in two pencils).
+
+    Candidates are unknowns with equal values at one solved point (``params``: symbol →
+    exact value, ``atoms``: spec atoms); a candidate class is kept only if, after renaming
+    every member to its representative, the members' equations coincide symbolically
+    (then x = y is an invariant subspace of the fixed point).  Classes that fail are split
+    until the renamed system is consistent."""
+    import mpmath as mp
+
+    from symcollapse.core.compiled import compile_system
+    from symcollapse.core.solve import solve_point
+    with mp.workdps(digits + 20):
+        c = compile_system(system)
+        sol = solve_point(c, params, atoms, dps=digits)
+        vals = dict(zip(c.unknowns, sol.x))
+    tol = mp.mpf(10) ** (-digits // 2)
+    classes = []
+    for x in system.unknowns:
+        for cl in classes:
+            v = vals[cl[0]]
+            if abs(vals[x] - v) <= tol * (1 + abs(v)):
+                cl.append(x)
+                break
+        else:
+            classes.append([x])
+    eq_of = dict(zip(system.unknowns, system.equations))
+    while True:
+        rename = {x: cl[0] for cl in classes for x in cl[1:]}
+        bad = False
+        new_classes = []
+        for cl in classes:
+            if len(cl) == 1:
+                new_classes.append(cl)
+                continue
+            ref = sp.sympify(eq_of[cl[0]]).xreplace(rename)
+            same, other = [cl[0]], []
+            for x in cl[1:]:
+                e = sp.sympify(eq_of[x]).xreplace(rename).xreplace({x: cl[0]})
+                (same if _is_zero(e - ref) else other).append(x)
+            if other:
+                bad = True
+                new_classes += [same, other]
+            else:
+                new_classes.append(cl)
+        classes = new_classes
+        if not bad:
+            break
+    rename = {x: cl[0] for cl in classes for x in cl[1:]}
+    if not rename:
+        return system
+    keep = [x for x in system.unknowns if x not in rename]
+    return dataclasses.replace(
+        system, unknowns=tuple(keep),
+        equations=tuple(_canon_traces(sp.sympify(eq_of[x]).xreplace(rename)) for x in keep),
+        densities={k: sp.cancel(sp.sympify(v).xreplace(rename))
+                   for k, v in system.densities.items()},
+        positive=tuple(x for x in system.positive if x in keep),
+        guess={x: g for x, g in system.guess.items() if x in keep},
+        note=system.note + f"; {len(rename)} duplicate unknowns merged")
+
+
+# ----------------------------------------------------------------------------- the mixture models
+
+#: Dimension symbols of the mixture expressions (matched to ``ratios`` by name).
+n1_dim, n2_dim, d_dim = sp.symbols("n1 n2 d", positive=True)
+#: The probe of the second-order quantities.
+t_probe = sp.Symbol("t_probe")
+
+
+def _block_of(P: Pencil, dim: str) -> int:
+    found = [k for k, b in enumerate(P.blocks) if b == dim]
+    if len(found) != 1:
+        raise ValueError(f"the pencil has {len(found)} blocks of dimension {dim}")
+    return found[0]
+
+
+def mixture_sources(model: str = "linear"):
+    r"""The expressions and outputs of E_test = Bias + Var + ζ (THEORY-linear.md §0) for the
+    linear model (``"linear"``) or the random projections model (``"random_projection"``),
+    as derivatives along the probe t at 0, with group weights a1, a2
+    (:func:`~symcollapse.core.equations.mixture_weights` gives them per strategy).
+
+    Linear: :math:`R(t) = (a_1\hat\Sigma_1 + a_2\hat\Sigma_2 + \lambda + t\Sigma_1)^{-1}`;
+    :math:`\mathrm{Bias} = -\lambda^2\partial_t\operatorname{tr}(\Theta R)`,
+    :math:`\mathrm{Var} = -\sum_j\sigma_j^2(a_j/n_j)^2\,\partial_t\operatorname{Tr}
+    (L^{-1})_{n_jn_j}` (that block is :math:`-n_j/a_j + X_jRX_j^T`),
+    :math:`\zeta = -\partial_t\operatorname{tr}(\Delta\,a_2^2\hat\Sigma_2R\hat\Sigma_2)`.
+
+    Projections: :math:`R_P(t) = (S(\hat M + t\Sigma_1)S^T + \lambda)^{-1}`,
+    :math:`P = S^TR_PS`; the pencil's d-block next to m is
+    :math:`-(\hat M_t - \hat M_tP\hat M_t)`, whose t-derivative is minus the bias matrix
+    :math:`(I - \hat MP)\Sigma_1(I - P\hat M)`; Var as above with
+    :math:`(L^{-1})_{n_jn_j} = -n_j/a_j + X_jPX_j^T`;
+    :math:`\zeta = -\partial_t\operatorname{tr}(\Delta\,a_2^2\hat\Sigma_2P\hat\Sigma_2)`.
+
+    Returns ``(sources, outputs, probe)`` for :func:`derive_system`.
+    """
+    from symcollapse.pencil.expr import Gaussian, inverse
+    S1d, S2d = Diag("Sigma1", "d"), Diag("Sigma2", "d")
+    X1 = Gaussian("X1", "n1", "d", covariance=S1d)
+    X2 = Gaussian("X2", "n2", "d", covariance=S2d)
+    c1, c2 = eq.a1 / n1_dim, eq.a2 / n2_dim
+    t = t_probe
+    if model == "linear":
+        R = inverse(X1.T @ X1 * c1 + X2.T @ X2 * c2 + eq.lam * Identity("d") + t * S1d)
+        Z = X2.T @ X2 @ R @ X2.T @ X2 * c2 ** 2
+        PR = linearize(R)
+        bias = Output(weight=eq.THETA, scale=-eq.lam ** 2, derivative=True, source="R")
+    elif model == "random_projection":
+        S = Gaussian("S", "m", "d", variance=1 / d_dim)
+        F1, F2 = X1 @ S.T, X2 @ S.T
+        R = inverse(F1.T @ F1 * c1 + F2.T @ F2 * c2 + eq.lam * Identity("m")
+                    + t * S @ S1d @ S.T)
+        Z = X2.T @ X2 @ S.T @ R @ S @ X2.T @ X2 * c2 ** 2
+        PR = linearize(R)
+        nxt = [j for i, j, c, tp in PR.positions["S"] if i == PR.row]
+        bias = Output(block=nxt[0], weight=eq.THETA, scale=-1, derivative=True, source="R")
+    else:
+        raise ValueError(f"model {model!r}: allowed 'linear', 'random_projection'")
+    var = [Output(block=_block_of(PR, f"n{j}"), scale=-s ** 2 * (a / n) ** 2 * n,
+                  derivative=True, source="R")
+           for j, s, a, n in ((1, eq.sigma1, eq.a1, n1_dim), (2, eq.sigma2, eq.a2, n2_dim))]
+    zeta = Output(weight=eq.DELTA, scale=-1, derivative=True, source="Z")
+    outputs = {"bias": bias, "variance": var, "zeta": zeta,
+               "test_error": [bias, *var, zeta]}
+    return {"R": PR, "Z": linearize(Z)}, outputs, t
+
+
+def time_to_system(source, outputs=None, params=None, probe=None, spec=None, dps=30,
+                   **kw) -> dict:
+    """Seconds from expression to pencil, to System, to a solved point (``spec``: a
+    :class:`~symcollapse.core.spec.Spec` whose parameters and atoms are used)."""
+    from symcollapse.core.compiled import compile_system
+    from symcollapse.core.regimes import parameter_values
+    from symcollapse.core.solve import solve_point
+    import mpmath as mp
+    t0 = time.perf_counter()
+    if isinstance(source, dict):
+        pencils = {k: v if isinstance(v, Pencil) else linearize(v) for k, v in source.items()}
+    else:
+        pencils = source if isinstance(source, Pencil) else linearize(source)
+    t1 = time.perf_counter()
+    system = derive_system(pencils, outputs=outputs, params=params, probe=probe, **kw)
+    t2 = time.perf_counter()
+    out = {"pencil": t1 - t0, "system": t2 - t1, "unknowns": len(system.unknowns)}
+    if spec is not None:
+        with mp.workdps(dps + 15):
+            c = compile_system(system)
+            t3 = time.perf_counter()
+            sol = solve_point(c, parameter_values(spec), spec.atoms, dps=dps)
+            t4 = time.perf_counter()
+        out.update(compile=t3 - t2, solve=t4 - t3, residual=sol.residual)
+    out["total"] = sum(v for k, v in out.items() if k in ("pencil", "system", "compile", "solve"))
+    return out

@@ -1,0 +1,129 @@
+r"""Two small additions to the pencil engine (:mod:`symcollapse.pencil.operator_valued`) used by models
+posed in :mod:`symcollapse.models`.
+
+**A deterministic probe added to a pencil** (:func:`with_probe`).  For a symmetric pencil
+L of R = (L⁻¹)_rr, adding deterministic diagonal entries :math:`tD_k` at blocks (k, k) is
+again a symmetric linear pencil; its (r, r) block of the inverse is the expression the
+caller states (``expr``), and :func:`~symcollapse.pencil.linearization.check` verifies it (float64,
+random values, error < 1e-9) before the pencil is used.  It places a probe where the
+linearizer cannot see it (inside one group's congruence), so that blocks of L⁻¹ next to
+the probe carry the second-order quantities.
+
+**Scalars out of the traces** (:func:`pull_scalars_out_of_traces`): tr(c·f) = c·tr(f) for
+a factor c free of the atom symbols, then the outer rational expression is cancelled, so
+that a group fraction such as p2 that the block scalings put inside a trace and outside it
+cancels symbolically (the system is then finite at p2 = 0).
+
+**Outputs on a pair of blocks** (:class:`PairOutput`):
+:math:`c\,\operatorname{tr}_d(W (L^{-1})_{ab})` for two blocks a, b of the space d (the
+d-blocks :math:`G'_{ab}` of the fixed point are already per-atom expressions;
+:math:`(L^{-1})_{ab} = s_as_bG'_{ab}`), and :func:`derive_pair_system`, which is
+:func:`~symcollapse.pencil.operator_valued.derive_system` for one pencil with such outputs (a
+diagonal output is the pair (b, b)).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from symcollapse.core import determinism as sym
+from symcollapse.core import equations as eq
+from symcollapse.core.equations import System, tr
+from symcollapse.pencil.linearization import Pencil, check
+from symcollapse.pencil.expr import add
+from symcollapse.pencil.operator_valued import (ATOM_DIM, _canon_traces, _limit, _opaque, differentiate_probe,
+                        operator_valued)
+
+__all__ = ["PairOutput", "with_probe", "derive_pair_system", "pull_scalars_out_of_traces"]
+
+
+@dataclass(frozen=True)
+class PairOutput:
+    r""":math:`\mathrm{scale}\cdot\operatorname{tr}(\mathrm{weight}\,(L^{-1})_{ab})`,
+    ``blocks = (a, b)``; ``derivative``: its derivative along the probe at 0."""
+
+    blocks: tuple
+    weight: object = 1
+    scale: object = 1
+    derivative: bool = False
+
+
+def with_probe(pencil: Pencil, extra: dict, expr, sizes=None, seed=0) -> Pencil:
+    """``pencil`` with the deterministic entries ``extra`` ({k: MatExpr on block k}) added
+    to its diagonal blocks; ``expr`` is the new (L⁻¹)_rr, checked in float64 at random
+    values (ValueError when the entries differ by 1e-9 or more)."""
+    entries = dict(pencil.entries)
+    for k, E in extra.items():
+        if not E.is_deterministic or E.shape != (pencil.blocks[k], pencil.blocks[k]):
+            raise ValueError(f"probe entry at block {k} must be deterministic and square")
+        entries[(k, k)] = add(entries[(k, k)], E) if (k, k) in entries else E
+    out = Pencil(pencil.blocks, tuple(sorted(entries.items())), pencil.row, pencil.col, expr,
+                 pencil.form)
+    sizes = sizes or {dim: 3 + i for i, dim in enumerate(sorted(set(pencil.blocks)))}
+    err = check(out, sizes=sizes, rng=np.random.default_rng(seed))
+    if not err < 1e-9:
+        raise ValueError(f"the probed pencil does not represent {expr!r} (error {err})")
+    return out
+
+
+def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
+                       name="pencil") -> System:
+    r"""The fixed point of ``pencil`` (:func:`~symcollapse.pencil.operator_valued.operator_valued`)
+    as a System with densities ``{name: PairOutput or [PairOutput, ...]}`` (a sum),
+    differentiated along ``probe`` at 0 (:func:`~symcollapse.pencil.operator_valued.differentiate_probe`)
+    and with ``params`` substituted."""
+    fp = operator_valued(pencil)
+    parts, deriv = {}, []
+    for k, o in outputs.items():
+        for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
+            a, b = part.blocks
+            if ATOM_DIM not in (fp.pencil.blocks[a], fp.pencil.blocks[b]) and a != b:
+                raise ValueError(f"pair output {part.blocks}: off-diagonal pairs live on "
+                                 f"{ATOM_DIM}")
+            factor = _limit(sp.sympify(part.scale) * fp.scale[a] * fp.scale[b], fp.ratios)
+            parts[f"{k}#{n_}"] = sp.cancel(factor * sp.sympify(part.weight)
+                                           * fp.block_value(a, b))
+            if part.derivative:
+                deriv.append(f"{k}#{n_}")
+    xs = tuple(fp.unknowns.values())
+    positive = tuple(x for x in xs if fp.guess.get(x, 0) != 0
+                     and sp.sympify(fp.guess[x]).is_positive is not False)
+    system = System(name=name, unknowns=xs, equations=fp.equations, densities=parts,
+                    positive=positive, guess=dict(fp.guess),
+                    note=f"operator-valued fixed point of a {pencil.size}-block pencil")
+    if probe is not None:
+        system = differentiate_probe(system, probe, deriv)
+    params = params or {}
+    eqs = tuple(_canon_traces(sp.sympify(e).subs(params)) for e in system.equations)
+    dens = {}
+    for k, o in outputs.items():
+        n_terms = len(o) if isinstance(o, (list, tuple)) else 1
+        dens[k] = sp.cancel(sp.Add(*[sp.sympify(system.densities[f"{k}#{i}"]).subs(params)
+                                     for i in range(n_terms)]))
+    return pull_scalars_out_of_traces(System(
+        name=name, unknowns=system.unknowns, equations=eqs, densities=dens,
+        positive=system.positive,
+        guess={k: sp.sympify(v).subs(params) for k, v in system.guess.items()},
+        note="operator-valued Dyson equation of a linear pencil, pair outputs"))
+
+
+def _pull(expr):
+    def split(f):
+        inner, outer = [], []
+        for factor in sp.Mul.make_args(sym.factor(f)):
+            (inner if factor.has(*eq.ATOM) else outer).append(factor)
+        return sp.Mul(*outer) * tr(sp.Mul(*inner))
+    e, back = _opaque(sp.sympify(expr).replace(tr, split))
+    return sp.cancel(e).xreplace(back)
+
+
+def pull_scalars_out_of_traces(system: System) -> System:
+    """The same System with every tr(c·f) written c·tr(f) (c free of the atom symbols) and
+    its equations and densities cancelled as rational functions of the traces."""
+    return System(name=system.name, unknowns=system.unknowns,
+                  equations=tuple(_pull(e) for e in system.equations),
+                  densities={k: _pull(v) for k, v in system.densities.items()},
+                  positive=system.positive, guess=system.guess,
+                  note=system.note + "; scalars pulled out of the traces")
