@@ -32,13 +32,13 @@ def evaluate(fast=False, predict=None, p2=Fraction(1, 5), covariates=None, c2=1)
         gens = [K.combine(g, covariates=covariates) if g.c2 else g for g in gens]
     phis = [Fraction(1, 10 ** k) for k in ((1, 12) if fast else (1, 2, 3, 4, 6, 12))]
     rows, ok_closed = [], True
-    p2m = K._mpf(p2)
-    s = [K._mpf(a["s1"]) for a in atoms]
+    p2m = K.exact_mpf(p2)
+    s = [K.exact_mpf(a["s1"]) for a in atoms]
     for g in gens:
         cfg = g.config(base)
         curve = [predict(dict(cfg, phi=phi), dps=30) for phi in phis]
         with mp.workdps(30):
-            c2m = K._mpf(g.c2) if g.c2 else mp.mpf(1)
+            c2m = K.exact_mpf(g.c2) if g.c2 else mp.mpf(1)
             per_unit = curve[-1]["zeta"] / c2m
             closed = K.hurt_per_unit_c2(cfg, dps=30)
             ok_closed &= abs(per_unit - closed) <= mp.mpf(10) ** -9 * max(closed, mp.mpf(10) ** -20)

@@ -92,10 +92,10 @@ def test_ranking_derived_equals_computed():
     assert computed[0] == "top"
     p2 = Fraction(1, 5)
     per = {r["name"]: r["hurt_per_unit_c2"] for r in rows}
-    assert abs(per["top"] - K._mpf(p2 ** 2 * Fraction(5, 2))) < 1e-18
-    assert abs(per["tail"] - K._mpf(p2 ** 2 * Fraction(1, 10))) < 1e-18
-    assert abs(per["even (identity)"] - K._mpf(p2 ** 2)) < 1e-18  # tr Σ = 1
-    assert abs(per["even (theta)"] - K._mpf(p2 ** 2 * Fraction(25, 16))) < 1e-18  # tr(θΣ)/r²
+    assert abs(per["top"] - K.exact_mpf(p2 ** 2 * Fraction(5, 2))) < 1e-18
+    assert abs(per["tail"] - K.exact_mpf(p2 ** 2 * Fraction(1, 10))) < 1e-18
+    assert abs(per["even (identity)"] - K.exact_mpf(p2 ** 2)) < 1e-18  # tr Σ = 1
+    assert abs(per["even (theta)"] - K.exact_mpf(p2 ** 2 * Fraction(25, 16))) < 1e-18  # tr(θΣ)/r²
     assert computed.index("top") < computed.index("even (theta)") < computed.index("even (identity)") \
         < computed.index("tail")
     # Δ = 0 kinds: floor 0 and ζ = 0 (a tie), broken by the test error at the config's n
@@ -187,7 +187,7 @@ def test_paper_check_verdict_flips(tmp_path):
         spec = sc.parse(cfg)
         c2 = sum(a.weight * a.delta for a in spec.atoms)
         with mp.workdps(dps):
-            r["zeta"] = K._mpf(c2) * K._mpf(spec.p2) ** 2
+            r["zeta"] = K.exact_mpf(c2) * K.exact_mpf(spec.p2) ** 2
         return r
     assert not P.evaluate(fast=True, predict=wrong_zeta).passed
     P.figure(good, tmp_path / "kinds.png")

@@ -89,7 +89,7 @@ def _point(model, name, side, rng):
             cfg.update(model=model, psi=psi)
         region = limits.SIDES[model][side][1]
         if name == "n->oo":
-            region = limits._N_OO_REGIONS[(model, side)]
+            region = limits.N_OO_REGIONS[(model, side)]
         vals = {eq.phi: phi, eq.psi: psi, rho: psi / phi}
         if region is not sp.true and not bool(region.subs({k: sp.Rational(v.numerator, v.denominator)
                                                           for k, v in vals.items()})):

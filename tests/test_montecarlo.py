@@ -8,7 +8,7 @@ import pytest
 
 import symcollapse as sc
 from conftest import A3, ISO, ROOT
-from symcollapse.simulation.montecarlo import coordinate_counts, fit_map, round_half_up, sizes
+from symcollapse.simulation.design import coordinate_counts, coordinates, fit_map, round_half_up, sizes
 from symcollapse.core.spec import parse
 
 
@@ -73,7 +73,7 @@ def test_conditional_terms_against_brute_force_averaging():
     (w1, δ, ε) draws with X fixed (a check of the Bias/Var/ζ trace formulas)."""
     from symcollapse.simulation import montecarlo as simmod
     spec = parse({"phi": 0.5, "p2": 0.4, "lam": 0.05, "sigma1": 0.7, "sigma2": 0.3, "atoms": A3})
-    cols = simmod._coordinates(spec, 20)
+    cols = coordinates(spec, 20)
     n1, n2 = 24, 16
     rng = np.random.default_rng(3)
     _s, bias, var, zeta = simmod.one_trial(spec, cols, n1, n2, rng)[:4]

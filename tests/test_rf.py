@@ -106,7 +106,7 @@ def test_conditional_parts_are_the_average_over_labels():
     cfg = rf("tanh", psi=1.2, phi=0.6, p2=0.4, lam=0.05, atoms=A2)
     spec = parse(cfg)
     n, d, m = 50, 30, 60
-    cols = mrf._coordinates(spec, d)
+    cols = mrf.coordinates(spec, d)
     rng = np.random.default_rng(7)
     X, _, _, _, S = mrf.draw_design(spec, cols, 30, 20, m, rng)
     fit = mrf.fit_rf(spec, cols, X, S, 30)

@@ -59,7 +59,7 @@ class Step:
 
 
 @dataclass(frozen=True)
-class _IsoAtom:
+class IsoAtom:
     weight: object = 1
     s1: object = s_iso
     s2: object = s_iso
@@ -154,7 +154,7 @@ def isotropic(model: str, side: str):
     scaled, region, sample = SIDES[model][side]
     steps = []
     fam = model_family(model, "plain", (), scaled)
-    system = fam.expand_traces([_IsoAtom()])
+    system = fam.expand_traces([IsoAtom()])
     if side != "ridge":
         system = eq.limit_at_zero(system, eq.lam, system.name + "/ridgeless")
     first, rates = _first_order_split(system)
@@ -783,7 +783,7 @@ def _symbolic_path(name, model):
 
 #: The region of each (model, side) once the path is taken: n → ∞ sends φ (and ψ = ρφ)
 #: to 0, so the ridgeless sides are read in ρ = m/d.
-_N_OO_REGIONS = {("random_projection", "sketch"): rho < 1,
+N_OO_REGIONS = {("random_projection", "sketch"): rho < 1,
                  ("random_projection", "features"): rho > 1,
                  ("random_projection", "ridge"): sp.true,
                  ("linear", "ridge"): sp.true, ("linear", "under"): sp.true}
@@ -809,7 +809,7 @@ def expand_isotropic(name: str, model: str, side: str):
     if name == "lam->0":
         region = SIDES[model][side][1]
     if name == "n->oo":
-        region = _N_OO_REGIONS[(model, side)]
+        region = N_OO_REGIONS[(model, side)]
         sample = {rho: sp.Rational(1, 2) if side == "sketch" else 2}
     family = model_family(model, "plain", (), scaled)
     if side != "ridge" and name != "lam->0":  # the ridgeless member of the family
@@ -821,7 +821,7 @@ def expand_isotropic(name: str, model: str, side: str):
     steps = [Step(f"The path {LIMITS[name].variable}, τ → 0⁺, in the {model} family of the "
                   f"{side} side; the expansion system has the limit x₀ and the first-order "
                   "term x₁ = dx/dτ at τ = 0 as unknowns.", None)]
-    iso = system.expand_traces([_IsoAtom()])
+    iso = system.expand_traces([IsoAtom()])
     names = [str(x) for x in iso.unknowns]
     pairs = []
     for x in iso.unknowns:

@@ -24,6 +24,7 @@ import mpmath as mp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
+from symcollapse.core.iterative import iterate
 from symcollapse.core.regimes import Regime, parameter_values, select
 from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
 from symcollapse.core.solve import newton_to_tolerance, solve_point
@@ -76,7 +77,6 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         if certify:
             raise UnsupportedError('certify: not available for strategy "iterative" '
                                    '(available: "plain", "weighted")')
-        from symcollapse.studies.mixing import iterate
         return iterate(spec, dps=dps)
     regime = regime_of(spec)
     if regime.delegate is not None:

@@ -70,7 +70,7 @@ p₂² tr(ΘΣ)/r², the tail p₂²s_min; in general tr(ΔΣ)/c² times p₂².
         fl = floor(cfg, dps=40)
         tiny = predict(dict(cfg, phi=Fraction(1, 10 ** 15)), dps=40)
         with mp.workdps(40):
-            c2 = K._mpf(g.c2)
+            c2 = K.exact_mpf(g.c2)
             worst = max(worst, abs(hurt * c2 - fl["zeta"]))
             worst_pred = max(worst_pred, abs(tiny["test_error"] - fl["test_error"]))
         rows.append((g, hurt, fl))
@@ -83,7 +83,7 @@ p₂² tr(ΘΣ)/r², the tail p₂²s_min; in general tr(ΔΣ)/c² times p₂².
     expected = {"top": p2 ** 2 * Fraction(5, 2), "tail": p2 ** 2 * Fraction(1, 10), "even (identity)": p2 ** 2,
                 "even (theta)": p2 ** 2 * (2 * Fraction(5, 2) + 1 + Fraction(1, 5) + Fraction(1, 20)) / 4}
     with mp.workdps(40):
-        ok = all(abs(h - K._mpf(expected[g.name])) < mp.mpf(10) ** -30 for g, h, _ in rows if g.name in expected)
+        ok = all(abs(h - K.exact_mpf(expected[g.name])) < mp.mpf(10) ** -30 for g, h, _ in rows if g.name in expected)
     doc.check(ok, "per unit c²: top = p₂²·5/2 = 1/10, Δ ∝ Θ = p₂²·tr(ΘΣ)/r² = p₂²·25/16, Δ ∝ I = p₂²·tr Σ "
                   "= 1/25, tail = p₂²/10 = 1/250 (30 digits)")
     doc.text("""
@@ -99,7 +99,7 @@ excess over clean data is p₂c²·φ/(1 − φ):
     for phi in (Fraction(1, 10), Fraction(1, 2), Fraction(9, 10), Fraction(1, 10 ** 6)):
         a, b = predict(dict(noise, phi=phi), dps=40), predict(dict(clean, phi=phi), dps=40)
         with mp.workdps(40):
-            want = K._mpf(p2) * K._mpf(phi / (1 - phi))
+            want = K.exact_mpf(p2) * K.exact_mpf(phi / (1 - phi))
             gap = max(gap, abs(a["test_error"] - b["test_error"] - want), abs(a["zeta"]))
     doc.check(gap < mp.mpf(10) ** -30, "noise: E_noise − E_clean = p₂c²φ/(1 − φ) and ζ = 0 at φ = 1/10, 1/2, "
                                        f"9/10, 10⁻⁶ (30 digits; gap {_f(gap, 2)}): no floor")
@@ -175,7 +175,7 @@ below the clean floor; or no floor); "≤ x" : ζ dominates on the whole path do
     mix = [dict(a, delta=d) for a, d in zip(K.STAIRCASE, (Fraction(1, 3), Fraction(2), Fraction(1, 2), Fraction(7, 5)))]
     flm = floor(dict(rp_base, atoms=mix), dps=30)["zeta"]
     with mp.workdps(30):
-        lin = sum(K._mpf(a["weight"] * a["delta"]) * g for a, g in zip(mix, G))
+        lin = sum(K.exact_mpf(a["weight"] * a["delta"]) * g for a, g in zip(mix, G))
         lin_gap = abs(flm - lin)
     doc.check(lin_gap < mp.mpf(10) ** -25 and all(a > b for a, b in zip(G, G[1:])),
               "random projections: the floor of ζ is Σw_kδ_kG_k with the unit-probe weights G_k "

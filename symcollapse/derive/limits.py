@@ -53,7 +53,7 @@ def _iso_point(model, name, side, rng):
         pt = {eq.phi: phi, eq.psi: psi, eq.p2: R(1, 9, 10), eq.lam: R(1, 30, 10) if side == "ridge" else 0,
               eq.sigma1: R(0, 9, 7), eq.sigma2: R(0, 9, 5), L.s_iso: R(2, 8, 4), L.r2: R(1, 9, 3),
               L.c2: R(1, 9, 4), L.rho: psi / phi}
-        region = L.SIDES[model][side][1] if name != "n->oo" else L._N_OO_REGIONS[(model, side)]
+        region = L.SIDES[model][side][1] if name != "n->oo" else L.N_OO_REGIONS[(model, side)]
         if region is sp.true or bool(region.subs(pt)):
             return pt
     raise AssertionError("no sample point")

@@ -126,7 +126,8 @@ def _leading(expr, ratios):
     return C
 
 
-def _limit(expr, ratios):
+def proportional_limit(expr, ratios):
+    """The n → ∞ limit of an expression in the dimensions, each n_k = (ratio_k)·n."""
     e = sp.cancel(_subs_dims(expr, ratios))
     if _N not in e.free_symbols:
         return e
@@ -158,11 +159,11 @@ def _det_value(core, diag_symbols, dim):
     raise ValueError(f"deterministic entry {core!r} is not diagonal")
 
 
-def _canon_traces(expr):
+def canonical_traces(expr):
     return sp.sympify(expr).replace(tr, lambda f: tr(sp.cancel(f)))
 
 
-def _opaque(expr):
+def opaque_traces(expr):
     """Replace traces by dummies (for rational simplification of the outer expression)."""
     traces = sorted(sp.sympify(expr).atoms(tr), key=sp.default_sort_key)
     dummies = [sp.Dummy(f"T{i}") for i in range(len(traces))]
@@ -170,7 +171,7 @@ def _opaque(expr):
 
 
 def _is_zero(expr):
-    e, _ = _opaque(_canon_traces(expr))
+    e, _ = opaque_traces(canonical_traces(expr))
     return sp.cancel(e) == 0
 
 
@@ -212,7 +213,7 @@ class OVFixedPoint:
     def density(self, out: Output):
         """Per-atom density of an :class:`Output` (before any probe derivative)."""
         b = self.pencil.row if out.block is None else out.block
-        factor = _limit(sp.sympify(out.scale) * self.scale[b] ** 2, self.ratios)
+        factor = proportional_limit(sp.sympify(out.scale) * self.scale[b] ** 2, self.ratios)
         w = sp.sympify(out.weight)
         if self.pencil.blocks[b] != ATOM_DIM and w.has(*eq.ATOM):
             raise ValueError(f"output on block {b} ({self.pencil.blocks[b]}): the weight "
@@ -299,7 +300,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
     # -- L0' per block (per atom on d), and κ_p κ_q products of the Gaussian positions
     L0 = {}
     for (i, j), terms in det_terms.items():
-        L0[(i, j)] = sp.Add(*[_limit(scaled(c, i, j), ratios)
+        L0[(i, j)] = sp.Add(*[proportional_limit(scaled(c, i, j), ratios)
                               * _det_value(core, diag_symbols, P.blocks[i])
                               for c, core in terms])
 
@@ -357,7 +358,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
                 for (i2, j2, c2, name2, tp2) in gpos:
                     if name2 != name or tp2 == tp or j2 != b:
                         continue
-                    kk = _limit(scaled(c, i, j) * scaled(c2, i2, j2) * Gs.variance * _N,
+                    kk = proportional_limit(scaled(c, i, j) * scaled(c2, i2, j2) * Gs.variance * _N,
                                 ratios)
                     cov = (_det_value(Gs.covariance, diag_symbols, Gs.cols)
                            if Gs.covariance is not None else sp.Integer(1))
@@ -426,16 +427,16 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
             if k in zero:
                 continue
             unknowns[k] = raw[k]
-            eqs.append(_canon_traces(sign[k] * raw[k] * Om[0, 0] - 1))
+            eqs.append(canonical_traces(sign[k] * raw[k] * Om[0, 0] - 1))
             guess[raw[k]] = sign[k] * guess_g[k]
             continue
-        det = _canon_traces(Om.det(method="berkowitz"))
+        det = canonical_traces(Om.det(method="berkowitz"))
         adj = Om.adjugate(method="berkowitz")
         for u, x in enumerate(idx):
             for v, y in enumerate(idx):
                 if x <= y and (x, y) not in zero:
                     unknowns[(x, y)] = raw[(x, y)]
-                    eqs.append(_canon_traces(det * sign[(x, y)] * raw[(x, y)] - adj[u, v]))
+                    eqs.append(canonical_traces(det * sign[(x, y)] * raw[(x, y)] - adj[u, v]))
                     guess[raw[(x, y)]] = sign[(x, y)] * guess_g[(x, y)]
     return OVFixedPoint(P, tau, scale, unknowns, sign, tuple(sorted(zero)), Gd, tuple(eqs), guess,
                         ratios, diag_symbols)
@@ -456,9 +457,9 @@ def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_d
     def d_at_zero(expr):
         expr = sp.sympify(expr).xreplace(moved)
         out = sp.diff(expr, probe).subs(probe, 0)
-        return _canon_traces(out)
+        return canonical_traces(out)
 
-    eqs0 = tuple(_canon_traces(sp.sympify(e).subs(probe, 0)) for e in system.equations)
+    eqs0 = tuple(canonical_traces(sp.sympify(e).subs(probe, 0)) for e in system.equations)
     eqs1 = tuple(d_at_zero(e) for e in system.equations)
     dens = {}
     for k, v in system.densities.items():
@@ -522,7 +523,7 @@ def derive_system(source, outputs=None, params=None, probe=None, ratios=None,
         guess.update(s.guess)
         parts.update(s.densities)
     if params:
-        eqs = tuple(_canon_traces(sp.sympify(e).subs(params)) for e in eqs)
+        eqs = tuple(canonical_traces(sp.sympify(e).subs(params)) for e in eqs)
         parts = {k: sp.cancel(sp.sympify(v).subs(params)) for k, v in parts.items()}
         guess = {k: sp.sympify(v).subs(params) for k, v in guess.items()}
     dens = {}
@@ -591,7 +592,7 @@ def merge_duplicates(system: System, params: dict, atoms, digits: int = 40) -> S
     keep = [x for x in system.unknowns if x not in rename]
     return dataclasses.replace(
         system, unknowns=tuple(keep),
-        equations=tuple(_canon_traces(sp.sympify(eq_of[x]).xreplace(rename)) for x in keep),
+        equations=tuple(canonical_traces(sp.sympify(eq_of[x]).xreplace(rename)) for x in keep),
         densities={k: sp.cancel(sp.sympify(v).xreplace(rename))
                    for k, v in system.densities.items()},
         positive=tuple(x for x in system.positive if x in keep),

@@ -33,8 +33,8 @@ from symcollapse.core import equations as eq
 from symcollapse.core.equations import System, tr
 from symcollapse.pencil.linearization import Pencil, check
 from symcollapse.pencil.expr import add
-from symcollapse.pencil.operator_valued import (ATOM_DIM, _canon_traces, _limit, _opaque, differentiate_probe,
-                        operator_valued)
+from symcollapse.pencil.operator_valued import (ATOM_DIM, canonical_traces, differentiate_probe,
+                                                opaque_traces, operator_valued, proportional_limit)
 
 __all__ = ["PairOutput", "with_probe", "derive_pair_system", "pull_scalars_out_of_traces"]
 
@@ -82,7 +82,7 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
             if ATOM_DIM not in (fp.pencil.blocks[a], fp.pencil.blocks[b]) and a != b:
                 raise ValueError(f"pair output {part.blocks}: off-diagonal pairs live on "
                                  f"{ATOM_DIM}")
-            factor = _limit(sp.sympify(part.scale) * fp.scale[a] * fp.scale[b], fp.ratios)
+            factor = proportional_limit(sp.sympify(part.scale) * fp.scale[a] * fp.scale[b], fp.ratios)
             parts[f"{k}#{n_}"] = sp.cancel(factor * sp.sympify(part.weight)
                                            * fp.block_value(a, b))
             if part.derivative:
@@ -96,7 +96,7 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
     if probe is not None:
         system = differentiate_probe(system, probe, deriv)
     params = params or {}
-    eqs = tuple(_canon_traces(sp.sympify(e).subs(params)) for e in system.equations)
+    eqs = tuple(canonical_traces(sp.sympify(e).subs(params)) for e in system.equations)
     dens = {}
     for k, o in outputs.items():
         n_terms = len(o) if isinstance(o, (list, tuple)) else 1
@@ -115,7 +115,7 @@ def _pull(expr):
         for factor in sp.Mul.make_args(sym.factor(f)):
             (inner if factor.has(*eq.ATOM) else outer).append(factor)
         return sp.Mul(*outer) * tr(sp.Mul(*inner))
-    e, back = _opaque(sp.sympify(expr).replace(tr, split))
+    e, back = opaque_traces(sp.sympify(expr).replace(tr, split))
     return sp.cancel(e).xreplace(back)
 
 

@@ -51,8 +51,8 @@ import sys
 import numpy as np
 
 from symcollapse.core.errors import ConfigError, UnsupportedError
-from symcollapse.simulation.montecarlo import _check_sizes, _coordinates, _row_weights, _stats, fit_map, sizes
-from symcollapse.simulation.montecarlo import draw_design as _draw
+from symcollapse.simulation.design import check_sizes, coordinates, fit_map, row_weights, sizes, stats
+from symcollapse.simulation.design import draw_design as _draw
 from symcollapse.core.spec import parse
 
 #: The relu centring constant 1/√(2π) (MODEL.md).
@@ -191,7 +191,7 @@ def exact_test_error(name: str, S, s1, w1, v):
 
 def draw_design(spec, cols, n1, n2, m, rng):
     """X (n1 real rows, then n2 synthetic), w1, δ, ε, then S (MODEL.md's order;
-    :func:`symcollapse.simulation.montecarlo.draw_design`)."""
+    :func:`symcollapse.simulation.design.draw_design`)."""
     return _draw(cols, n1, n2, m, rng)
 
 
@@ -201,7 +201,7 @@ def fit_rf(spec, cols, X, S, n1):
     n = X.shape[0]
     s1 = cols["s1"]
     F = activation_function(spec.activation)(X @ S.T)
-    c_rows = _row_weights(spec, n1, n - n1, n)
+    c_rows = row_weights(spec, n1, n - n1, n)
     U, g, V = fit_map(F, c_rows, float(spec.lam))
     rc = np.sqrt(c_rows) / math.sqrt(n)
     A = (V * g[None, :]) @ (U.T * rc[None, :])
@@ -274,8 +274,8 @@ def simulate_rf(config, n: int, trials: int, seed: int = 0, *, progress: bool | 
     sz = sizes(spec, int(n))
     if sz["m"] < 1:
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
-    _check_sizes(spec, sz)
-    cols = _coordinates(spec, sz["d"])
+    check_sizes(spec, sz)
+    cols = coordinates(spec, sz["d"])
     show = sys.stderr.isatty() if progress is None else progress
     iterator = range(int(trials))
     if show:
@@ -286,14 +286,14 @@ def simulate_rf(config, n: int, trials: int, seed: int = 0, *, progress: bool | 
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t,)))
         rows.append(rf_trial(spec, cols, sz["n1"], sz["n2"], sz["m"], rng))
     rows = np.array(rows)
-    mean, se = _stats(rows[:, 0])
+    mean, se = stats(rows[:, 0])
     cond = {}
     for name, col in (("test_error", rows[:, 1] + rows[:, 2] + rows[:, 3]), ("bias", rows[:, 1]),
                       ("variance", rows[:, 2]), ("zeta", rows[:, 3])):
-        cond[name] = dict(zip(("mean", "se"), _stats(col)))
+        cond[name] = dict(zip(("mean", "se"), stats(col)))
     out = {"mean": mean, "se": se, "d": sz["d"], "n": sz["n"], "m": sz["m"], "n1": sz["n1"],
            "n2": sz["n2"], "trials": int(trials), "seed": int(seed), "conditional": cond}
     for k, name in enumerate(("train_error", "train_error_real", "train_error_synthetic"), start=4):
         col = rows[:, k]
-        out[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), _stats(col)))
+        out[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), stats(col)))
     return out

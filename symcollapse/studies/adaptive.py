@@ -57,6 +57,7 @@ import sympy as sp
 
 from symcollapse.core import determinism as sym
 from symcollapse.core import equations as eq
+from symcollapse.core import iterative
 from symcollapse.studies import mixing
 from symcollapse.core.errors import ConfigError
 from symcollapse.core.spec import parse, to_number
@@ -211,11 +212,11 @@ def weighted_series():
     n_eff − n1 at b = 1, a function of κ), ``kappa_star`` and ``gain_star``, and
     ``alpha_star`` (1 − α* to first order in φ).
     """
-    from symcollapse.analysis.limits import _IsoAtom, c2, s_iso
+    from symcollapse.analysis.limits import IsoAtom, c2, s_iso
     from symcollapse.core.regimes import model_family
     tau = sp.Symbol("tau", positive=True)
     fam = model_family("linear", "weighted", (), ())
-    iso = fam.expand_traces([_IsoAtom()])
+    iso = fam.expand_traces([IsoAtom()])
     # one small parameter τ: φ = τ, ε = 1 − α = ητ, so order k in τ is total order k in (ε, φ)
     eta = sp.Symbol("eta", positive=True)
     at = {eq.lam: 0, s_iso: 1, eq.alpha: 1 - eta * tau}
@@ -242,7 +243,7 @@ def weighted_series():
     # the real-only curve: the plain system at p2 = 0 on the isotropic atom, λ = 0, solved
     # exactly (e1 the root in (0, 1) at φ' = 1/2, i.e. the underparametrized branch)
     phi_r = eq.phi
-    real = model_family("linear", "plain", ((eq.p2, 0),), ()).expand_traces([_IsoAtom()])
+    real = model_family("linear", "plain", ((eq.p2, 0),), ()).expand_traces([IsoAtom()])
     req = {x: sp.fraction(sp.together(sp.sympify(f).xreplace(at)))[0]
            for x, f in zip(real.unknowns, real.equations)}
     e_roots = [r for r in sym.solve(req[eq.e1], eq.e1)
@@ -336,7 +337,7 @@ def interpolating_weights_drop_out() -> dict:
 
 class Recursion:
     """The deterministic recursion of iterative mixing for one config, with the fixed
-    point of each generation's (p2, α) cached (mixing._context, mixing._step)."""
+    point of each generation's (p2, α) cached (iterative.context, iterative.step)."""
 
     def __init__(self, config, dps: int = 15):
         spec = parse(config)
@@ -349,10 +350,10 @@ class Recursion:
     def _context(self, p2, alpha):
         key = (p2, alpha)
         if key not in self._ctx:
-            specs = mixing.schedule_specs(self.spec, {"p2": [p2]} if alpha is None else
+            specs = iterative.schedule_specs(self.spec, {"p2": [p2]} if alpha is None else
                                           {"p2": [p2], "alpha": [alpha]})
             with mp.workdps(self.dps + 15):
-                self._ctx[key] = mixing._context(specs[0], self.dps)[0]
+                self._ctx[key] = iterative.context(specs[0], self.dps)[0]
         return self._ctx[key]
 
     def errors(self, p2s, alphas=None) -> list:
@@ -368,7 +369,7 @@ class Recursion:
             m, nu = ctxs[0].delta, zero
             out = []
             for c in ctxs:
-                m, nu = mixing._step(c, m, nu)
+                m, nu = iterative.step(c, m, nu)
                 out.append(c.tr(c.s1 * m))
         return out
 
@@ -514,25 +515,25 @@ def simulate_schedule(config, n: int, trials: int, seed: int = 0, schedule=None)
     synthetic rows and the weighted loss at α(t), through
     :func:`symcollapse.simulation.montecarlo.iterative_trial`.  Same output as
     :func:`~symcollapse.simulate` for strategy "iterative"."""
-    from symcollapse.simulation import montecarlo as mc
+    from symcollapse.simulation import design, montecarlo as mc
     spec = parse(dict(config, strategy="iterative", generations=1)) if "generations" not in config \
         else parse(config)
     if spec.model != "linear":
         raise ConfigError('model: iterative schedules are simulated for "linear" only')
-    specs = mixing.schedule_specs(spec.replace(generations=None), schedule)
-    sz = mc.sizes(spec, int(n))
+    specs = iterative.schedule_specs(spec.replace(generations=None), schedule)
+    sz = design.sizes(spec, int(n))
     if sz["d"] < 1:
         raise ConfigError(f"n = {n} gives d = 0: allowed n with d >= 1")
-    cols = mc._coordinates(spec, sz["d"])
+    cols = design.coordinates(spec, sz["d"])
     plan = []
     for s_t in specs:
-        n2 = mc.round_half_up(s_t.p2 * n)
+        n2 = design.round_half_up(s_t.p2 * n)
         n1 = int(n) - n2
         if s_t.strategy == "weighted" and (n1 < 1 or n2 < 1):
             raise ConfigError(f"n = {n} gives n1 = {n1}, n2 = {n2} at p2 = {s_t.p2}: weighted "
                               "generations need both groups")
-        plan.append((n1, n2, mc._row_weights(s_t, n1, n2, int(n))))
-    return mc._simulate_iterative(spec, sz, cols, int(trials), int(seed), False, plan)
+        plan.append((n1, n2, design.row_weights(s_t, n1, n2, int(n))))
+    return mc.simulate_iterative(spec, sz, cols, int(trials), int(seed), False, plan)
 
 
 # ----------------------------------------------------------------------------- summary

@@ -164,12 +164,12 @@ def simulate_estimator(config, n: int, k: int, trials: int, seed: int = 0) -> di
     Returns ``mean``, ``se``, ``var`` of ζ̂, ``D`` (mean, se), ``v0`` (κ² Var(GCV −
     E_test), the part of the variance that k does not reduce) and the theory dict.
     """
-    from symcollapse.simulation.montecarlo import _coordinates, sizes
+    from symcollapse.simulation.design import coordinates, sizes
     spec = parse(config)
     theory = collapse_estimator(config, k, dps=20)
     kappa = float(theory["kappa"])
     sz = sizes(spec, int(n))
-    cols = _coordinates(spec, sz["d"])
+    cols = coordinates(spec, sz["d"])
     rows = []
     for t in range(int(trials)):
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t, k)))

@@ -173,7 +173,7 @@ def _noise_sigma2(sigma1, c2):
     if s1 < 0:
         raise ConfigError(f"sigma1 = {sigma1!r} is out of range: allowed sigma1 >= 0")
     with mp.workdps(60):
-        v = mp.sqrt(_mpf(s1 * s1 + c2))
+        v = mp.sqrt(exact_mpf(s1 * s1 + c2))
     return to_number("sigma2", v)
 
 
@@ -286,7 +286,7 @@ def _G_mp():
     return sp.lambdify((eq.S1, eq.S2, eq.p2, eq.lam), G, modules="mpmath")
 
 
-def _mpf(x):
+def exact_mpf(x):
     x = Fraction(x)
     return mp.mpf(x.numerator) / x.denominator
 
@@ -300,7 +300,7 @@ def closed_form_weights(config, dps: int = 30) -> list:
                           "(use floor_weights for the others)")
     f = _G_mp()
     with mp.workdps(dps + 10):
-        out = [f(_mpf(a.s1), _mpf(a.s2), _mpf(spec.p2), _mpf(spec.lam)) for a in spec.atoms]
+        out = [f(exact_mpf(a.s1), exact_mpf(a.s2), exact_mpf(spec.p2), exact_mpf(spec.lam)) for a in spec.atoms]
     with mp.workdps(dps):
         return [+g for g in out]
 
@@ -329,7 +329,7 @@ def hurt_per_unit_c2(config, dps: int = 30, closed_form: bool | None = None):
     use_closed = (spec.model == "linear" and spec.strategy == "plain") if closed_form is None else closed_form
     G = closed_form_weights(spec, dps) if use_closed else floor_weights(spec, dps)
     with mp.workdps(dps + 5):
-        val = sum(_mpf(a.weight * a.delta) * g for a, g in zip(spec.atoms, G)) / _mpf(c2)
+        val = sum(exact_mpf(a.weight * a.delta) * g for a, g in zip(spec.atoms, G)) / exact_mpf(c2)
     with mp.workdps(dps):
         return +val
 
@@ -381,14 +381,14 @@ def _solve_on_path(spec, h, grid_values, phis, dps):
         return mp.mpf(0), "never"
     k = next((i for i, v in enumerate(grid_values) if v < 0), None)
     if k is None:
-        return _mpf(phis[-1]), "throughout"
+        return exact_mpf(phis[-1]), "throughout"
 
     def f(u):
         phi = _to_fraction(mp.exp(u))
         return h(_path(spec, phi))
 
     with mp.workdps(dps + 10):
-        a, b = mp.log(_mpf(phis[k - 1])), mp.log(_mpf(phis[k]))
+        a, b = mp.log(exact_mpf(phis[k - 1])), mp.log(exact_mpf(phis[k]))
         fa, fb = f(a), f(b)
         if fa == 0:
             return mp.exp(a), "solved"
@@ -452,7 +452,7 @@ def doubling(config, dps: int = 20) -> dict:
 def _n_result(spec, phi, status, dps, **extra):
     out = {"phi": phi, "status": status, "n_over_d": (mp.inf if phi == 0 else 1 / phi), **extra}
     if spec.n is not None:
-        from symcollapse.simulation.montecarlo import round_half_up
+        from symcollapse.simulation.design import round_half_up
         d = round_half_up(spec.phi * spec.n)
         out["d"] = d
         out["n"] = mp.inf if phi == 0 else d / phi
@@ -518,7 +518,7 @@ def rank(candidates, base_config=BASE_CONFIG, dps: int = 20, tie: float = 1e-15)
         c2 = sum(a.weight * a.delta for a in spec.atoms)
         rows.append({"name": name, "floor": fl["test_error"], "floor_zeta": fl["zeta"], "zeta": r["zeta"],
                      "test_error": r["test_error"], "c2": c2,
-                     "hurt_per_unit_c2": (fl["zeta"] / _mpf(c2)) if c2 else mp.mpf(0)})
+                     "hurt_per_unit_c2": (fl["zeta"] / exact_mpf(c2)) if c2 else mp.mpf(0)})
 
     def close(a, b):
         return abs(a - b) <= tie * max(abs(a), abs(b), mp.mpf(10) ** -dps)
@@ -563,8 +563,8 @@ def notebook_summary(dps: int = 20) -> dict:
     shifts against p2²·(s_max, tr Σ, s_min), and ``sentence``."""
     cat = catalogue(STAIRCASE, 1, BASE_CONFIG["sigma1"])
     rows = rank(cat, BASE_CONFIG, dps=dps)
-    p2 = _mpf(BASE_CONFIG["p2"])
-    s = [_mpf(a["s1"]) for a in STAIRCASE]
+    p2 = exact_mpf(BASE_CONFIG["p2"])
+    s = [exact_mpf(a["s1"]) for a in STAIRCASE]
     expect = {"top": p2 ** 2 * max(s), "even (identity)": p2 ** 2 * sum(s) / len(s), "tail": p2 ** 2 * min(s)}
     per = {r["name"]: r["hurt_per_unit_c2"] for r in rows}
     worst = rows[0]
