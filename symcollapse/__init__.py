@@ -17,6 +17,8 @@ and the command line start fast.
 from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError,
                                      RegimeError, SymcollapseError, UnsupportedError)
 
+import importlib
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -32,7 +34,6 @@ _LAZY = {
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
         module, attr = _LAZY[name]
         mod = importlib.import_module(f".{module}", __name__)
         value = mod if attr is None else getattr(mod, attr)

@@ -16,12 +16,20 @@ in-process.  Heavy modules are imported only by the subcommand that needs them.
 from __future__ import annotations
 
 import argparse
+import importlib
+import io
 import json
 import os
 import sys
+import time
 
 from symcollapse.core.errors import ConfigError, SymcollapseError
-from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS
+from symcollapse.core.outputs import check_directory, check_file, make_directory, replace_file, replace_text
+from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS, load, parse
+from symcollapse.simulation.montecarlo import simulate
+
+# The theory (SymPy) and the paper checks are imported by the commands that use them, so
+# that a refused config, --help and simulate answer without loading SymPy.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -125,7 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(path):
-    from symcollapse.core.spec import load, parse
     config = load(path)
     return config, parse(config)
 
@@ -140,7 +147,6 @@ def cmd_predict(args, out):
 
 def cmd_simulate(args, out):
     config, _spec = _load(args.config)
-    from symcollapse.simulation.montecarlo import simulate
     result = simulate(config, n=args.n, trials=args.trials, seed=args.seed)
     out.write(json.dumps(result, indent=2) + "\n")
     return 0
@@ -167,8 +173,6 @@ def cmd_check(args, out):
         raise ConfigError("check: the paper_checks package is not importable (run from a "
                           "checkout or install the project)") from None
     from paper_checks import CLAIMS
-
-    from symcollapse.core.outputs import check_directory
     out_dir = check_directory(args.out)
     names = None
     if args.only is not None:
@@ -184,9 +188,6 @@ EXPERIMENTS = {"n-curve": "real_data_plateau", "model-size": "real_data_model_si
 
 
 def cmd_experiment(args, out):
-    import importlib
-
-    from symcollapse.core.outputs import check_directory, make_directory, replace_file, replace_text
     module = EXPERIMENTS[args.name]
     if args.out is not None:
         check_directory(args.out)
@@ -208,9 +209,6 @@ def cmd_experiment(args, out):
 
 
 def cmd_sweep(args, out):
-    import time
-
-    from symcollapse.core.outputs import check_file
     from symcollapse.core.sweeps import load_grid, sweep, write_table
     if args.out is not None:
         check_file(args.out, suffixes=(".csv", ".parquet"))
@@ -253,7 +251,6 @@ def main(argv=None, *, stdout=None, stderr=None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
-    import io
     buffer = io.StringIO()
     try:
         args = build_parser().parse_args(argv)

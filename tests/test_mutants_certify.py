@@ -236,12 +236,11 @@ def test_polished_measures_each_unknown_as_newton_does(monkeypatch):
     10^-dps off is still an approximation to dps digits (>, not ≥)."""
     from types import SimpleNamespace
 
-    import symcollapse.core.solve as S
     u, v = sp.symbols("u v")
     c = SimpleNamespace(unknowns=(u, v), system=SimpleNamespace(positive=(u,)))
 
     def polished(x_mid, x_new, dps=30):
-        monkeypatch.setattr(S, "newton_to_tolerance",
+        monkeypatch.setattr(cert, "newton_to_tolerance",
                             lambda *a, **k: SimpleNamespace(x=[mp.mpf(t) for t in x_new]))
         return cert._polished(c, [mp.mpf(t) for t in x_mid], {}, (), dps)
 

@@ -190,8 +190,8 @@ def test_D13_threshold_parts_agree_between_paths():
 def test_curve_reports_a_failed_point_instead_of_raising(monkeypatch):
     """A point that no precision solves is a status in the curve, not an exception for
     the whole curve."""
-    from symcollapse.core import decomposition, solve
-    real_predict, real_solve = decomposition.predict, solve.solve_along
+    from symcollapse.core import decomposition
+    real_predict, real_solve = decomposition.predict, decomposition.solve_along
 
     def flaky(spec, dps=30, certify=False):
         if spec.lam == Fraction(1, 1000):
@@ -203,7 +203,7 @@ def test_curve_reports_a_failed_point_instead_of_raising(monkeypatch):
         ok[1] = False          # the middle point goes to the exact path
         return x, ok, res
     monkeypatch.setattr(decomposition, "predict", flaky)
-    monkeypatch.setattr(solve, "solve_along", float_fails_at_middle)
+    monkeypatch.setattr(decomposition, "solve_along", float_fails_at_middle)
     cfg = {"phi": 0.5, "p2": 0.1, "lam": 0.1, "sigma1": 0.5, "atoms": A}
     out = decomposition.curve(cfg, lam=[Fraction(1, 10), Fraction(1, 1000), Fraction(1, 2)])
     assert list(out["status"][[0, 2]]) == ["ok", "ok"]

@@ -28,15 +28,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import random
+import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 
+import mpmath as mp
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
-from symcollapse.core.errors import UnsupportedError
-from symcollapse.core.regimes import linear_family
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
+from symcollapse.core.decomposition import predict
+from symcollapse.core.errors import ConfigError, UnsupportedError
+from symcollapse.core.regimes import model_family, parameter_values, select
+from symcollapse.core.solve import newton_mp, solve_point
 from symcollapse.core.spec import parse
 
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -150,7 +155,6 @@ def isotropic(model: str, side: str):
     polynomial of the first-order unknown, the chosen root and the parts as rational
     functions of that unknown.
     """
-    from symcollapse.core.regimes import model_family
     scaled, region, sample = SIDES[model][side]
     steps = []
     fam = model_family(model, "plain", (), scaled)
@@ -289,8 +293,6 @@ def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check
 
 def _check_at_points(system, sub, rate_vals, elim, x1, root, model, side, count=4):
     """50-digit check: the closed-form solution solves every equation of the system."""
-    import random
-    import zlib
     rng = random.Random(zlib.crc32(f"{model}/{side}".encode()))
     scaled, region, sample = SIDES[model][side]
     checked = 0
@@ -372,7 +374,6 @@ def closed_form(config, part: str = "test_error"):
     written out (:func:`largest_real_root`).
     """
     if part not in PARTS:
-        from symcollapse.core.errors import ConfigError
         raise ConfigError(f"part = {part!r} is not allowed: allowed "
                           + ", ".join(PARTS))
     spec = parse(config, symbolic=True)
@@ -423,7 +424,6 @@ def projection_large_psi(strategy: str = "plain"):
 
     (At a fixed λ instead, L = λφ/ψ·(1 + O(1/ψ)) → 0: the ridgeless linear model.)
     """
-    from symcollapse.core.regimes import model_family
     steps = []
     system = model_family("random_projection", strategy, (), ())
     moved = system.subs({eq.psi: 1 / eta, eq.lam: lam0 / (eta * eq.phi)})
@@ -472,11 +472,7 @@ def large_n_system(system: eq.System) -> eq.System:
 def floor(config, dps: int = 30) -> dict:
     """The n → ∞ limit of the test error (and its parts) at fixed p2, λ and m/d: the
     strong-model-collapse floor, for both models.  Returns mpf values and ``rho``."""
-    import mpmath as mp
 
-    from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
-    from symcollapse.core.regimes import parameter_values, select
-    from symcollapse.core.solve import solve_point
     spec = parse(config)
     small = Fraction(1, 10 ** 6)
     rep = spec.replace(phi=small) if spec.psi is None else spec.replace(
@@ -562,7 +558,6 @@ def _scaled_keys(system) -> tuple:
 def _family(spec):
     """The family F(x; parameters) that answers a spec (its regime's system, all
     parameters kept free), and the regime."""
-    from symcollapse.core.regimes import model_family, select
     regime = select(spec)
     if regime.system is None or regime.delegate is not None or regime.exact_zero or regime.null_atoms:
         raise UnsupportedError(f"limits: regime {regime.name!r} has no family to expand in")
@@ -691,12 +686,7 @@ def expand(limit, config, dps: int = 30) -> dict:
     ``regime`` and ``residual`` (the expansion system's certificate).  The expansion
     system is solved by Newton from the solution of a nearby point of the path.
     """
-    import mpmath as mp
 
-    from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
-    from symcollapse.core.decomposition import predict
-    from symcollapse.core.regimes import parameter_values
-    from symcollapse.core.solve import newton_mp
     limit = LIMITS[limit] if isinstance(limit, str) else limit
     spec = parse(config)
     system, regime = _expansion_for(limit, spec)
@@ -721,10 +711,7 @@ def expand(limit, config, dps: int = 30) -> dict:
 def _start_values(limit, spec, system, dps):
     """x0 from the solution at a point of the path near τ = 0 (mapped through the
     scalings), x1 = 0: Newton on the expansion system converges from there."""
-    import mpmath as mp
 
-    from symcollapse.core.compiled import to_mpf
-    from symcollapse.core.decomposition import predict
     t = Fraction(1, 10 ** 12) if limit.name != "n->oo" else Fraction(1, 10 ** 8)
     near = predict(limit.config_at(spec, t) if limit.name not in ("c2->0",) else spec, dps=dps)
     known = near["unknowns"]
@@ -801,7 +788,6 @@ def expand_isotropic(name: str, model: str, side: str):
     SymPy expression: E(τ) = value + slope·τ + O(τ²)), ``condition`` (where it holds),
     ``tau`` (what τ is) and ``steps``.
     """
-    from symcollapse.core.regimes import model_family
     if side not in ISOTROPIC_LIMITS[model].get(name, ()):
         raise UnsupportedError(f"limit {name}: no isotropic closed form on the {side} side "
                                f"of the {model} model")
@@ -894,10 +880,7 @@ def confirm(limit, config, exponents=(3, 4, 5, 6), dps: int = 30) -> dict:
     1 and 2 when the derived first-order term is right (|E − E0| = |E1|τ + O(τ²)).  For
     Δ → τΔ the error is exactly linear in τ and the remainder is 0 to working precision.
     """
-    import mpmath as mp
 
-    from symcollapse.core.compiled import to_mpf
-    from symcollapse.core.decomposition import predict
     limit = LIMITS[limit] if isinstance(limit, str) else limit
     spec = parse(config)
     exp_ = expand(limit, spec, dps=dps + 10)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import mpmath as mp
 
+from symcollapse.core.decomposition import predict
 from symcollapse.core.errors import ConvergenceError, UnsupportedError
 from symcollapse.core.spec import Atom, parse
 
@@ -53,7 +54,6 @@ def projection_via_linear(config, dps: int = 30, *, max_nodes: int = 8192) -> di
     moved back (the r² parts to Bias, the c² part to ζ) so that Bias, Var and ζ are
     comparable with :func:`~symcollapse.predict` part by part.
     """
-    from symcollapse.core.decomposition import predict
     spec = parse(config)
     if spec.model != "random_projection" or len(spec.atoms) != 1 or spec.atoms[0].s1 != spec.atoms[0].s2:
         raise UnsupportedError("projection_via_linear: isotropic random projections only "

@@ -34,10 +34,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import mpmath as mp
+import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.decomposition import curve, predict
 from symcollapse.core.errors import ConfigError, UnsupportedError
+from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import Atom, Spec, to_number
 
 #: Default size of the exact head of the series.
@@ -166,20 +169,17 @@ def spec(law: PowerLaw, n, *, p2=0, lam=0, sigma1=0, sigma2=0, atoms=None) -> Sp
 
 def predict_n(law: PowerLaw, n, dps: int = 20, **kw) -> dict:
     """:func:`~symcollapse.predict` of the series spectrum at sample size n."""
-    from symcollapse.core.decomposition import predict
     return predict(spec(law, n, **kw), dps=dps)
 
 
 def learning_curve(law: PowerLaw, ns, **kw) -> dict:
     """The float64 path over sample sizes ns (vectorized; :func:`~symcollapse.curve`)."""
-    from symcollapse.core.decomposition import curve
     base = spec(law, ns[0], **kw)
     return curve(base, phi=[Fraction(1) / to_number("n", n) for n in ns])
 
 
 def fitted_exponent(ns, values) -> float:
     """Least-squares slope of −log E against log n."""
-    import numpy as np
     x = np.log(np.asarray(ns, dtype=float))
     y = np.log(np.asarray(values, dtype=float))
     return float(-np.polyfit(x, y, 1)[0])
@@ -288,8 +288,6 @@ def interpolation_floor():
     Returns ``(densities, steps)``: per-coordinate floor densities of each part (in the
     atom symbols, β and the parameters) and the checked steps.
     """
-    from symcollapse.core import equations as eq
-    from symcollapse.core.regimes import model_family
     steps = []
     system = model_family("linear", "plain", (), ())
     co = {eq.S2: eq.S1}
@@ -318,7 +316,6 @@ def floor(law: PowerLaw, p2, sigma1=0, sigma2=0, dps: int = 30) -> dict:
     r"""The n → ∞ floor of the ridgeless mixture on a co-spectral series spectrum
     (:func:`interpolation_floor`, summed over the coordinates: Σ_i δ_i s_i = c0 ζ(γδ + β)).
     Returns mpf values of each part."""
-    from symcollapse.core import equations as eq
     if law.beta2 is not None and law.beta2 != law.beta:
         raise UnsupportedError("scaling.floor: derived for Σ1 = Σ2 (beta2 = beta)")
     dens, _steps = interpolation_floor()
@@ -363,7 +360,6 @@ def worth(law: PowerLaw, n, p2, *, grid: int = 200) -> float:
     curve is evaluated on a fine log grid up to 10n (one vectorized float64 call) and
     inverted by interpolation in log-log (it is strictly decreasing).  It is at most about
     n* (:func:`crossover`): past it more data buy nothing."""
-    import numpy as np
     target = float(learning_curve(law, [int(n)], p2=p2)["test_error"][0])
     ns = np.geomspace(1, 10 * float(n), grid)
     clean = learning_curve(law, [max(1, int(round(m))) for m in ns])["test_error"]
@@ -389,8 +385,6 @@ def tuned_curve(law: PowerLaw, ns, sigma, *, grid=None) -> dict:
     grid in one vectorized float64 evaluation, then a parabola through the three grid
     points around the minimum (in log λ) for λ* and E*.  Returns ``n``, ``lam`` and
     ``test_error`` arrays."""
-    import numpy as np
-    from symcollapse.core.decomposition import curve
     ns = [int(n) for n in ns]
     if grid is None:  # around the derived λ*(n) (tuned_rate), a factor 30 each way
         star = sp.lambdify(n_s, tuned_rate()["lambda_star"].subs(

@@ -22,6 +22,7 @@ constants become exact ball quotients, never binary floats.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import functools
 import math
 from fractions import Fraction
@@ -30,8 +31,11 @@ import mpmath as mp
 import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
-from symcollapse.core.errors import RegimeError
-from symcollapse.core.solve import Factored
+from symcollapse.core import equations as eq
+from symcollapse.core.errors import ConvergenceError, RegimeError
+from symcollapse.core.precision import max_guard
+from symcollapse.core.regimes import parameter_values
+from symcollapse.core.solve import Factored, newton_to_tolerance
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 
@@ -183,7 +187,6 @@ def mpf_fraction(x) -> Fraction:
 def decimal_bounds(lo: Fraction, hi: Fraction, digits: int):
     """Decimal strings of ``digits`` significant digits rounded outward: the printed
     interval still contains [lo, hi]."""
-    import decimal
     out = []
     for x, rounding in ((lo, decimal.ROUND_FLOOR), (hi, decimal.ROUND_CEILING)):
         ctx = decimal.Context(prec=max(1, digits), rounding=rounding, Emax=10 ** 6,
@@ -281,7 +284,6 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     that fails, or lands farther than 10^-dps from ``x_mid``, may be the rounding noise of
     too few digits: the next guard polishes ``x_mid`` again; only when no guard proves
     a fixed point is the certificate refused, with the last reason."""
-    from symcollapse.core.precision import max_guard
     guard = 20
     while True:
         found = None
@@ -307,8 +309,6 @@ def _polished(c, x_mid, params, atoms, dps):
     in Newton's own acceptance (:func:`~symcollapse.core.solve.newton_mp`): to itself for a
     positive unknown, to the largest unknown for the others (a rate that is 0, or tiny
     beside the rest, is known to that scale only: 4e-120 polished to -1e-108 beside 1)."""
-    from symcollapse.core.errors import ConvergenceError
-    from symcollapse.core.solve import newton_to_tolerance
     try:
         x = newton_to_tolerance(c, x_mid, params, atoms).x
     except ConvergenceError as exc:
@@ -385,14 +385,11 @@ def certified_parts(balls: dict, dps: int) -> dict:
 
 @functools.lru_cache(maxsize=256)
 def _null_arb(density, args: tuple):
-    from symcollapse.core import equations as eq
     return _lambdify([*eq.ATOM, *args], density)
 
 
 def null_atom_extra(regime, spec):
     """Ball version of decomposition._add_null_atoms for certified outputs."""
-    from symcollapse.core import equations as eq
-    from symcollapse.core.regimes import parameter_values
     params = parameter_values(spec)
     unknowns = list(regime.system.unknowns)
     fs = {}

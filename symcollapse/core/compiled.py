@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from fractions import Fraction
 
 import mpmath as mp
 import numpy as np
@@ -55,7 +56,6 @@ def atoms_mp(atoms) -> AtomArrays:
 
 def to_mpf(value):
     """An exact number (Fraction, int, SymPy Rational) at the current mpmath precision."""
-    from fractions import Fraction
     if isinstance(value, Fraction):
         return mp.mpf(value.numerator) / value.denominator
     if isinstance(value, int):

@@ -20,15 +20,21 @@ from __future__ import annotations
 import functools
 
 import mpmath as mp
+import numpy as np
+import sympy as sp
 
-from symcollapse.core import equations as eq
-from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
-from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
+from symcollapse.core import certify as cert, equations as eq
+from symcollapse.core.certify import certified_parts, decimal_bounds, mpf_fraction, output_balls
+from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
+from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError, RegimeError,
+                                     UnsupportedError)
 from symcollapse.core.iterative import iterate
-from symcollapse.core.regimes import Regime, parameter_values, select
 from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
-from symcollapse.core.solve import newton_to_tolerance, solve_point
-from symcollapse.core.spec import parse
+from symcollapse.core.regimes import (Regime, parameter_values, select, signatures, threshold_parts,
+                                      training_family)
+from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
+from symcollapse.core.spec import SCALAR_KEYS, parse, screen
+from symcollapse.models import random_features
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD
@@ -71,7 +77,6 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         if certify:
             raise UnsupportedError('certify: not available for model "random_features" '
                                    '(available: "linear", "random_projection")')
-        from symcollapse.models import random_features
         return random_features.predict(spec, dps=dps)
     if spec.strategy == "iterative":
         if certify:
@@ -86,7 +91,6 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     out, w, solved = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps,
                                what=regime.name, unchecked=("residual", "newton_step"))
     if certify:
-        from symcollapse.core.certify import certified_parts
         with mp.workdps(w):
             balls, proof = _certify(regime, spec, dps, solved["x"])
         out["certified"] = dict(certified_parts(balls, dps), proof=proof)
@@ -137,7 +141,6 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
     Regimes without a fixed point: the noiseless threshold fits every row (all 0); without
     visible data the fit is 0 and each residual is the noise (E_train,j = σ_j², df = 0).
     """
-    from symcollapse.core.regimes import training_family
     p2v = to_mpf(spec.p2)
     s1v, s2v = to_mpf(spec.sigma1), to_mpf(spec.sigma2)
     zeros = set()           # reported numbers proved 0 by their balls
@@ -189,7 +192,6 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     E_test = 2.5e21, yet it makes E_train = 1e-100 beside E_train,1 = 4e-184, and the
     sum is judged as a whole (0 beside E_test).  Returns the names proved 0;
     raises :class:`~symcollapse.core.precision.ShortOfDigits` when one lacks digits."""
-    from symcollapse.core.certify import output_balls
     b = output_balls(c, list(sol.x), params, atoms, mp.mp.dps, sol.correction)
     # the parts themselves must have their digits (G2 also enters the interpolating GCV),
     # but one that is 0 at the documented level is not set to 0: the sums judge that
@@ -252,7 +254,6 @@ def _certify(regime, spec, dps, x_mid):
     ``x_mid`` is the solution at the working precision (not rounded to ``dps``)."""
     from flint import arb
 
-    from symcollapse.core import certify as cert
     extra = cert.null_atom_extra(regime, spec) if regime.null_atoms else None
     if regime.exact_zero or not regime.atoms:
         balls = {k: arb(0) for k in PARTS}
@@ -276,7 +277,6 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
     By the implicit function theorem on the fixed point F(x, p) = 0: dx/dp = −J⁻¹∂F/∂p
     and dO/dp = ∂O/∂p + ∂O/∂x·dx/dp, with every partial derivative taken by SymPy.
     """
-    from symcollapse.core.spec import SCALAR_KEYS
     if wrt not in SCALAR_KEYS:
         raise ConfigError(f"wrt = {wrt!r} is not allowed: allowed " + ", ".join(SCALAR_KEYS))
     spec = parse(config)
@@ -313,7 +313,6 @@ def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):
     """Add the contribution of atoms that no present group sees: their per-atom limit
     densities (:func:`~symcollapse.core.regimes.null_atom_densities`), evaluated at the
     solved unknowns and the spec's parameters."""
-    import sympy as sp
     params = parameter_values(spec)
     solved = {x: unknowns[str(x)] for x in regime.system.unknowns if str(x) in unknowns}
     for k in PARTS:
@@ -332,7 +331,6 @@ def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):
 @functools.lru_cache(maxsize=256)
 def _null_density_function(density, args: tuple):
     """The lambdified (mpmath) density of an unseen atom, built once per density."""
-    import sympy as sp
     return sp.lambdify([*eq.ATOM, *args], density, modules="mpmath")
 
 
@@ -343,7 +341,6 @@ def _check_outputs(c, sol, params, atoms, dps, spec) -> set:
     :func:`~symcollapse.core.precision.check_balls` (with :func:`error_scale` as the reference
     of outputs that are all 0): returns the outputs proved 0, raises
     :class:`~symcollapse.core.precision.ShortOfDigits` when one lacks digits."""
-    from symcollapse.core.certify import output_balls
     return check_balls(output_balls(c, list(sol.x), params, atoms, mp.mp.dps,
                                     sol.correction), dps, mp.mp.dps,
                        reference=error_scale(spec, atoms))
@@ -422,13 +419,7 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
     >>> np.round(curve(cfg, phi=[0.1, 0.5, 2.0])["zeta"], 6)  # p2² + p1p2φ/(1−φ); c²p2(φ−p2)/(φ(φ−1))
     array([0.02 , 0.1  , 0.095])
     """
-    import numpy as np
 
-    from symcollapse.core.compiled import atoms_float
-    from symcollapse.core.errors import DivergenceError
-    from symcollapse.core.regimes import signatures, threshold_parts
-    from symcollapse.core.solve import solve_along
-    from symcollapse.core.spec import SCALAR_KEYS, screen
 
     if not varying:
         raise ConfigError("curve: give at least one varying key, e.g. phi=[...]")
@@ -536,7 +527,6 @@ def _float_columns(arrays):
     """The varying arrays as float64 columns, when every entry is a plain real number
     (int, float or a numpy number; not bool); else None (exact numbers keep the exact
     path)."""
-    import numpy as np
 
     cols = {}
     for key, arr in arrays.items():
@@ -552,7 +542,6 @@ def _parameter_rows(c, items, cols, base):
     """The (P, n_params) float parameter matrix of a group: a point's own spec where it
     was read exactly, else its float columns, with ``base`` for the keys that do not
     vary."""
-    import numpy as np
 
     key_of = {_param_symbol(k): k for k in SCALAR_KEYS_ORDER}
     base_vals = {s: float(v) for s, v in parameter_values(base).items()}
@@ -574,7 +563,6 @@ def _parameter_rows(c, items, cols, base):
 def _exact_point(out, i, spec, wrt):
     """Point i by :func:`predict` (and :func:`derivative`); a point no precision solves is
     recorded in ``out["status"]`` with NaN values instead of failing the whole curve."""
-    from symcollapse.core.errors import RegimeError
     try:
         exact = predict(spec, dps=17)
         d = derivative(spec, wrt, dps=17) if wrt else None
@@ -613,7 +601,6 @@ def parts_to_strings(result: dict) -> dict:
     out = {k: fmt(v, 3 if k in ("residual", "newton_step") else dps)
            for k, v in result.items() if k != "certified"}
     if "certified" in result:
-        from symcollapse.core.certify import decimal_bounds, mpf_fraction
         cert = {}
         for k, v in result["certified"].items():
             if isinstance(v, dict):

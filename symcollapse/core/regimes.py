@@ -38,10 +38,11 @@ import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import mpmath as mp
+import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.errors import DivergenceError, UnsupportedError
 from symcollapse.core.spec import Spec
 
@@ -219,7 +220,6 @@ def _common(x, y):
     quadrature rule) compares at the current mpmath precision."""
     if isinstance(x, (Fraction, int)) and isinstance(y, (Fraction, int)):
         return x, y
-    import mpmath as mp
     conv = lambda v: mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v)  # noqa: E731
     return conv(x), conv(y)
 
@@ -326,7 +326,6 @@ def signatures(base: Spec, cols: dict):
     point (equal codes, equal regimes) and a mask of the points lying within
     :data:`TIE_BAND` of a threshold, which a float comparison cannot decide.
     """
-    import numpy as np
 
     P = len(next(iter(cols.values())))
 

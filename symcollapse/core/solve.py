@@ -18,14 +18,16 @@ and by how much.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import mpmath as mp
 import numpy as np
 
-from symcollapse.core.compiled import AtomArrays, Compiled, to_mpf
+from symcollapse.core.compiled import AtomArrays, Compiled, atoms_float, atoms_mp
 from symcollapse.core.equations import lam as LAM
 from symcollapse.core.errors import ConvergenceError
+from symcollapse.core.precision import max_guard
 
 
 @dataclass
@@ -479,7 +481,6 @@ def spread_digits(values) -> int:
     r"""The decimal orders of magnitude spanned by the nonzero numbers in ``values`` (exact
     rationals): :math:`\lceil\log_{10}(\max|v|/\min|v|)\rceil`, a first measure of the
     digits a solve loses to the conditioning."""
-    import math
     logs = []
     for v in values:
         if v:
@@ -503,8 +504,6 @@ def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None, extra
     guard (e.g. the :attr:`Solution.extra` of a related solve at the same point).  ``params`` maps
     parameter symbols to exact values, ``atoms`` are :class:`~symcollapse.core.spec.Atom`; the
     returned unknowns are mpf at the precision that reached ``tol``."""
-    from symcollapse.core.compiled import atoms_mp
-    from symcollapse.core.precision import max_guard
     w = mp.mp.dps
     if tol is None:
         tol = mp.mpf(10) ** (-(w - 8))
@@ -542,7 +541,6 @@ def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Sol
             x0 = _continued(c, params, atoms)
         return newton_to_tolerance(c, x0, params, atoms)
     if _float_representable(values + atom_vals):
-        from symcollapse.core.compiled import atoms_float
         A_np = atoms_float(atoms)
         x64, ok, res = continuation_np(c, np.array([[float(v) for v in values]]), A_np)
         if ok[0]:  # mpmath's Newton polishes a float64 start quadratically
@@ -558,8 +556,6 @@ def _continued(c: Compiled, params: dict, atoms):
     """:func:`continuation_mp` at the working precision, or, where it stalls (a path too
     ill-conditioned for these digits), at a higher one: the guard doubles up to
     :func:`~symcollapse.core.precision.max_guard`."""
-    from symcollapse.core.compiled import atoms_mp
-    from symcollapse.core.precision import max_guard
     w, extra = mp.mp.dps, 0
     while True:
         with mp.workdps(w + extra):

@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import mpmath as mp
+import numpy as np
+
 from symcollapse.core.errors import ConfigError
 
 MODELS = ("linear", "random_projection", "random_features")
@@ -79,8 +82,6 @@ def screen(key: str, values, strategy: str = "plain"):
     (non-finite, out of :func:`scalar_bounds`, or a magnitude near or beyond
     1e±MAX_EXPONENT).  Unmasked entries are certainly accepted; masked ones must be read
     by :func:`parse` itself."""
-    import numpy as np
-
     v = np.asarray(values, dtype=float)
     b = scalar_bounds(key, strategy)
     bad = ~np.isfinite(v)
@@ -225,10 +226,9 @@ def to_number(key: str, value, *, symbolic: bool = False) -> Number:
     if isinstance(value, Fraction):
         return _check_fraction(key, value)
     if type(value).__module__.startswith("mpmath"):
-        import mpmath
-        if not isinstance(value, mpmath.mpf):
+        if not isinstance(value, mp.mpf):
             raise ConfigError(f"{key} must be a real number, got {_show(value)}")
-        if not mpmath.isfinite(value):
+        if not mp.isfinite(value):
             raise ConfigError(f"{key} = {_show(value)} is not a finite number")
         sign, man, exp, _bits = value._mpf_       # man_exp would drop the sign
         frac = (-1) ** sign * Fraction(int(man)) * (Fraction(2) ** exp)
@@ -487,7 +487,6 @@ def resolve_p2_schedule(schedule, n, strategy: str = "plain", *, symbolic: bool 
             raise ConfigError(f"p2_schedule gives p2 = kappa*n^(-a) = {_show(value)} at n = "
                               f"{_show(n)}: allowed {allowed}")
         return value
-    import mpmath as mp
     with mp.workdps(30):
         log10 = (mp.log10(mp.mpf(kappa.numerator) / kappa.denominator)
                  - mp.mpf(a.numerator) / a.denominator * mp.log10(mp.mpf(n_.numerator) / n_.denominator))

@@ -33,10 +33,19 @@ from __future__ import annotations
 import decimal
 import itertools
 import math
+import numbers
 import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from symcollapse.core.errors import ConfigError, DivergenceError, SymcollapseError
-from symcollapse.core.spec import SCALAR_KEYS, parse
+import mpmath as mp
+import numpy as np
+
+from symcollapse.core.decomposition import curve, predict
+from symcollapse.core.errors import ConfigError, DivergenceError, RegimeError, SymcollapseError
+from symcollapse.core.outputs import check_file, replace_file
+from symcollapse.core.spec import SCALAR_KEYS, load, parse, to_number
+from symcollapse.simulation.montecarlo import simulate
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 SIM_COLUMNS = ("mean", "se", "cond_mean", "cond_se", "d", "m")
@@ -67,7 +76,6 @@ def grid_values(key: str, spec) -> list:
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_POINTS:
             raise ConfigError(f"{where}.{kind} count must be an integer 1 <= count <= "
                               f"{MAX_POINTS}, got {count!r}")
-        import numpy as np
         if kind == "linspace":
             vals = np.linspace(start, stop, count)
         elif kind == "logspace":
@@ -93,7 +101,6 @@ def _base_c2(spec):
 
 def _with_c2(config: dict, spec, c2):
     """The config with every atom's delta rescaled so that Σ weight·delta = c2."""
-    from symcollapse.core.spec import to_number
     factor = to_number("grid.c2", c2) / _base_c2(spec)
     atoms = [{"weight": a.weight, "s1": a.s1, "s2": a.s2, "theta": a.theta,
               "delta": a.delta * factor} for a in spec.atoms]
@@ -132,7 +139,6 @@ def validate(config: dict, grid: dict, method: str = "predict"):
                     if _base_c2(base) == 0:
                         raise ConfigError("grid.c2 needs a base config with c² = Σ weight·delta "
                                           "> 0 (c2 rescales every atom's delta)")
-                    from symcollapse.core.spec import to_number
                     if not to_number("grid.c2", v) >= 0:
                         raise ConfigError(f"grid.c2 = {v!r} is out of range: allowed c2 >= 0")
                 elif key == "n":
@@ -200,9 +206,7 @@ def _failure(exc, columns):
 
 
 def _predict_point(task, point):
-    import mpmath as mp
 
-    from symcollapse.core.decomposition import predict
     dps = task["dps"]
     try:
         r = predict(_point_config(task, point), dps=dps)
@@ -220,7 +224,6 @@ def _predict_point(task, point):
 
 
 def _simulate_point(task, point):
-    from symcollapse.simulation.montecarlo import simulate
     config = _point_config(task, point)
     n = point["n"] if "n" in point else parse(config).n
     try:
@@ -240,9 +243,7 @@ def _simulate_point(task, point):
 
 def _curve_chunk(task):
     """The float64 path: one vectorized curve per value of the non-scalar keys (c2)."""
-    import numpy as np
 
-    from symcollapse.core.decomposition import curve
     keys, pts = task["keys"], task["points"]
     scalar = [k for k in keys if k in SCALAR_KEYS]
     rows = [None] * len(pts)
@@ -281,13 +282,11 @@ def _status(out, j):
 
 
 def _float_predict(config):
-    from symcollapse.core.decomposition import predict
     r = predict(config, dps=17)
     return {k: float(r[k]) for k in PARTS}
 
 
 def _float_point(task, point):
-    from symcollapse.core.decomposition import curve
     config = _point_config(task, point)
     scalar = {k: [_as_float(v)] for k, v in point.items() if k in SCALAR_KEYS}
     try:
@@ -313,7 +312,6 @@ def _diverging_parts(exc, text=False) -> dict:
 # ----------------------------------------------------------------------------- running
 
 def _progress(total, enabled):
-    import sys
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -330,7 +328,6 @@ def _run_local(tasks, processes, bar):
             if bar:
                 bar.update(len(t["points"]))
         return results
-    from concurrent.futures import ProcessPoolExecutor, as_completed
     with ProcessPoolExecutor(max_workers=min(processes, len(tasks))) as pool:
         futures = {pool.submit(evaluate_chunk, t): i for i, t in enumerate(tasks)}
         for f in as_completed(futures):
@@ -428,7 +425,6 @@ def sweep(config: dict, grid: dict, *, method: str = "predict", dps: int | None 
     if not keep_going:
         bad = [i for i, r in enumerate(rows) if r["status"].startswith("error")]
         if bad:
-            from symcollapse.core.errors import RegimeError
             where = ", ".join(f"{k} = {v}" for k, v in zip(keys, pts[bad[0]]))
             raise RegimeError(f"sweep: {len(bad)} of {len(rows)} points failed; first at "
                               f"{where}: {rows[bad[0]]['status'][len('error: '):]} "
@@ -443,7 +439,6 @@ def load_grid(path: str) -> dict:
     """Read a GRID.json: ``{"config": {...} or "cfg.json" (relative to the grid file),
     "grid": {...}}`` and optionally ``method``, ``dps``, ``trials``, ``seed``, ``chunk``.
     Returns the keyword arguments of :func:`sweep` (with ``config`` and ``grid``)."""
-    from symcollapse.core.spec import load
     doc = load(path)
     if not isinstance(doc, dict):
         raise ConfigError(f"{path} must hold a JSON object with keys config and grid")
@@ -472,7 +467,6 @@ def write_table(table, path: str):
     (:func:`symcollapse.core.outputs.replace_file`: the old file keeps its place, mode and
     symbolic link until the new one is complete).  Mixed numbers in a column (the grid
     ``[0.5, 1, 2]``) are written as floats."""
-    from symcollapse.core.outputs import check_file, replace_file
     real = check_file(path, suffixes=(".csv", ".parquet"))
     if real.lower().endswith(".csv"):
         return replace_file(path, lambda tmp: table.to_csv(tmp, index=False))
@@ -488,7 +482,6 @@ def _parquet_ready(table):
     """The table with one type per column, which Parquet needs: an object column of
     numbers (ints beside floats, decimals) as float64, one holding text as text (a NaN of
     a failed point as missing)."""
-    import numbers
 
     import pandas as pd
     out = table.copy()

@@ -3,11 +3,11 @@ data put under them (``symcollapse derive scaling``; :mod:`symcollapse.analysis.
 from __future__ import annotations
 
 import mpmath as mp
-import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
 from symcollapse.analysis import scaling as S
+from symcollapse.core import determinism as sym
+from symcollapse.core.decomposition import predict
 from symcollapse.derive.literate import Doc
 
 #: (β, γ) pairs of the checks: two in the main source regime, one saturated (γ > β + 1).
@@ -38,7 +38,6 @@ unchanged; with d = ∞ the ridgeless model always interpolates.
     for n in (100, 10 ** 4, 10 ** 7):
         for kw in ({}, {"p2": sp.Rational(1, 10), "lam": sp.Rational(1, 1000), "sigma1": sp.Rational(1, 2),
                         "sigma2": sp.Rational(1, 2)}):
-            from symcollapse.core.decomposition import predict
             x = predict(S.spec(law, n, atoms=a_small, **kw), dps=25)["test_error"]
             y = predict(S.spec(law, n, atoms=a_big, **kw), dps=25)["test_error"]
             worst = max(worst, abs(x - y) / y)

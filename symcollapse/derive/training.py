@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import mpmath as mp
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.decomposition import predict
+from symcollapse.core.regimes import model_family
 from symcollapse.derive.literate import Doc
 
 r2, c2, k = sp.symbols("r2 c2 k", positive=True)
@@ -18,7 +19,6 @@ sigma = sp.Symbol("sigma", nonnegative=True)
 def _isotropic_training():
     """The plain linear training system on the isotropic atom, parametrized by k = K
     (e1 = e2 = k/s, s = k + φ, λ = k(s − 1)/s), with the rates solved exactly."""
-    from symcollapse.core.regimes import model_family
     system = model_family("linear", "plain", (), (), training=True)
     atom = SimpleNamespace(weight=1, s1=1, s2=1, theta=r2, delta=c2)
     iso = system.expand_traces([atom])
@@ -150,7 +150,6 @@ equations then hold identically, the rates are solved exactly (linear equations)
     doc.text("""
 ## 4. Numbers (predict, 30 digits)
 """)
-    from symcollapse.core.decomposition import predict
     iso = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
     worst = mp.mpf(0)
     rows = []

@@ -77,16 +77,14 @@ True
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
 from symcollapse.pencil.expr import (Add, Diag, Gaussian, Identity, Inverse, MatExpr, MatMul, Scaled,
-                          Transpose, Zero, add, diags, evaluate, gaussians, inverse, is_linear,
-                          matmul, scale, scalar_symbols, transpose)
+                                     Transpose, Zero, add, diags, evaluate, gaussians, inverse, is_linear,
+                                     matmul, scalar_symbols, scale, transpose)
 
 __all__ = ["Pencil", "linearize", "check", "FloatBackend", "ExactBackend",
            "Gaussian", "Diag", "Identity", "Zero", "inverse"]

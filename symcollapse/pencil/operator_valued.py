@@ -64,13 +64,16 @@ import dataclasses
 import time
 from dataclasses import dataclass
 
+import mpmath as mp
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.compiled import compile_system
 from symcollapse.core.equations import System, tr
+from symcollapse.core.regimes import parameter_values
+from symcollapse.core.solve import solve_point
+from symcollapse.pencil.expr import Add, Diag, Gaussian, Identity, MatExpr, MatMul, Scaled, Transpose, inverse
 from symcollapse.pencil.linearization import Pencil, linearize
-from symcollapse.pencil.expr import Add, Diag, Identity, MatExpr, MatMul, Scaled, Transpose
 
 __all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differentiate_probe",
            "mixture_sources", "t_probe",
@@ -546,10 +549,7 @@ def merge_duplicates(system: System, params: dict, atoms, digits: int = 40) -> S
     every member to its representative, the members' equations coincide symbolically
     (then x = y is an invariant subspace of the fixed point).  Classes that fail are split
     until the renamed system is consistent."""
-    import mpmath as mp
 
-    from symcollapse.core.compiled import compile_system
-    from symcollapse.core.solve import solve_point
     with mp.workdps(digits + 20):
         c = compile_system(system)
         sol = solve_point(c, params, atoms, dps=digits)
@@ -636,7 +636,6 @@ def mixture_sources(model: str = "linear"):
 
     Returns ``(sources, outputs, probe)`` for :func:`derive_system`.
     """
-    from symcollapse.pencil.expr import Gaussian, inverse
     S1d, S2d = Diag("Sigma1", "d"), Diag("Sigma2", "d")
     X1 = Gaussian("X1", "n1", "d", covariance=S1d)
     X2 = Gaussian("X2", "n2", "d", covariance=S2d)
@@ -671,10 +670,6 @@ def time_to_system(source, outputs=None, params=None, probe=None, spec=None, dps
                    **kw) -> dict:
     """Seconds from expression to pencil, to System, to a solved point (``spec``: a
     :class:`~symcollapse.core.spec.Spec` whose parameters and atoms are used)."""
-    from symcollapse.core.compiled import compile_system
-    from symcollapse.core.regimes import parameter_values
-    from symcollapse.core.solve import solve_point
-    import mpmath as mp
     t0 = time.perf_counter()
     if isinstance(source, dict):
         pencils = {k: v if isinstance(v, Pencil) else linearize(v) for k, v in source.items()}

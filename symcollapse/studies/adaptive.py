@@ -55,12 +55,15 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
-from symcollapse.core import iterative
-from symcollapse.studies import mixing
+from symcollapse.analysis.limits import IsoAtom, s_iso
+from symcollapse.analysis.scaling import fitted_exponent
+from symcollapse.core import determinism as sym, equations as eq, iterative
+from symcollapse.core.decomposition import curve
 from symcollapse.core.errors import ConfigError
+from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import parse, to_number
+from symcollapse.simulation import design, montecarlo as mc
+from symcollapse.studies import mixing
 
 GOLDEN = (math.sqrt(5) - 1) / 2
 
@@ -96,7 +99,6 @@ def _real_config(config):
 
 
 def _clean_curve(config, d, ns, m=None):
-    from symcollapse.core.decomposition import curve
     base = proportional_config(_real_config(config), d, int(round(ns[0])), m)
     kw = {"phi": [float(d) / float(n) for n in ns]}
     if m is not None:
@@ -145,8 +147,6 @@ def weighted_path(config, d, ns, schedule, m=None, dps: int = 15) -> dict:
     ``real_only`` (α = 1 at the same n), ``n_eff`` (:func:`effective_samples`) and
     ``exponent`` (least-squares slope of −log E against log n over the range).
     """
-    from symcollapse.core.decomposition import curve
-    from symcollapse.analysis.scaling import fitted_exponent
     spec = parse(proportional_config(config, d, ns[0], m))
     if spec.strategy != "weighted":
         raise ConfigError('strategy must be "weighted" for weighted_path')
@@ -212,8 +212,6 @@ def weighted_series():
     n_eff − n1 at b = 1, a function of κ), ``kappa_star`` and ``gain_star``, and
     ``alpha_star`` (1 − α* to first order in φ).
     """
-    from symcollapse.analysis.limits import IsoAtom, c2, s_iso
-    from symcollapse.core.regimes import model_family
     tau = sp.Symbol("tau", positive=True)
     fam = model_family("linear", "weighted", (), ())
     iso = fam.expand_traces([IsoAtom()])
@@ -304,7 +302,6 @@ def interpolating_weights_drop_out() -> dict:
     synthetic rows changes nothing (the min-norm interpolant ignores row weights) — only
     α = 1 (dropping the rows) or the share p2 can.  Returns ``free`` (bool), ``equations``
     and ``densities`` after the substitution."""
-    from symcollapse.core.regimes import model_family
     fam = model_family("linear", "weighted", (), ("e",))
     a = eq.mixture_weights("weighted")
     a1, a2 = a[eq.a1], a[eq.a2]
@@ -515,7 +512,6 @@ def simulate_schedule(config, n: int, trials: int, seed: int = 0, schedule=None)
     synthetic rows and the weighted loss at α(t), through
     :func:`symcollapse.simulation.montecarlo.iterative_trial`.  Same output as
     :func:`~symcollapse.simulate` for strategy "iterative"."""
-    from symcollapse.simulation import design, montecarlo as mc
     spec = parse(dict(config, strategy="iterative", generations=1)) if "generations" not in config \
         else parse(config)
     if spec.model != "linear":

@@ -32,6 +32,10 @@ import math
 
 import numpy as np
 
+from symcollapse.analysis.limits import floor
+from symcollapse.core.decomposition import predict
+from symcollapse.core.errors import ConfigError
+
 RELU_MEAN = 1 / math.sqrt(2 * math.pi)
 TEST_SIZE = 500
 
@@ -44,7 +48,6 @@ def digits(split_seed: int = 0) -> dict:
     try:
         from sklearn.datasets import load_digits
     except ImportError:  # pragma: no cover - a declared dependency
-        from symcollapse.core.errors import ConfigError
         raise ConfigError("the real-data experiments need scikit-learn: pip install "
                           "scikit-learn") from None
     X, labels = load_digits(return_X_y=True)
@@ -186,7 +189,6 @@ def theory_config(n, p2, gen, lam, model="linear", m=None) -> dict:
 
 
 def theory(n, p2, gen, lam, model="linear", m=None, sigma1_sq=None) -> float:
-    from symcollapse.core.decomposition import predict
     cfg = theory_config(n, p2, gen, lam, model, m)
     if sigma1_sq is not None:
         cfg["sigma1"] = math.sqrt(sigma1_sq)
@@ -252,7 +254,6 @@ def n_curve(*, ns=(100, 200, 400, 800, 1600, 3200), p2s=(0.0, 0.01, 0.1, 0.5), s
             r["theory_fitted"] = theory(r["n"], r["p2"], gen, lam, sigma1_sq=fitted)
     floors = {}
     if learner == "linear":
-        from symcollapse.analysis.limits import floor
         for p2 in p2s:
             floors[p2] = float(floor(theory_config(ns[-1], p2, gen, lam))["test_error"])
     return {"rows": rows, "c2": gen["c2"], "floor": floors, "learner": learner,

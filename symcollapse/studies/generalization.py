@@ -45,8 +45,11 @@ import mpmath as mp
 import numpy as np
 
 from symcollapse.core.compiled import to_mpf
+from symcollapse.core.decomposition import predict
 from symcollapse.core.errors import ConfigError
 from symcollapse.core.spec import parse
+from symcollapse.simulation.design import coordinates, sizes
+from symcollapse.simulation.montecarlo import draw_fit
 
 TRAIN_KEYS = ("train_error", "train_error_real", "train_error_synthetic")
 
@@ -54,7 +57,6 @@ TRAIN_KEYS = ("train_error", "train_error_real", "train_error_synthetic")
 def gap(config, dps: int = 30) -> dict:
     r"""The generalization gap :math:`E_{\rm test} - E_{\rm train}` and the per-group
     training errors (mpf; a group without rows gives None)."""
-    from symcollapse.core.decomposition import predict
     r = predict(config, dps=dps)
     out = {k: r[k] for k in ("test_error", "zeta", "df", "gcv") + TRAIN_KEYS}
     out["gap"] = r["test_error"] - r["train_error"]
@@ -70,7 +72,6 @@ def gcv_report(config, dps: int = 30) -> dict:
     :math:`\sum_jp_je_j^2(G_j+\sigma_j^2)/(\sum_jp_je_j)^2` (GCV's deterministic
     equivalent written with the e_j; equal to ``gcv`` at the fixed point).
     """
-    from symcollapse.core.decomposition import predict
     spec = parse(config)
     r = predict(config, dps=dps)
     with mp.workdps(dps + 5):
@@ -124,7 +125,6 @@ def collapse_estimator(config, k: int, dps: int = 30) -> dict:
     if not _label_shift_only(spec):
         raise ConfigError("collapse_estimator: needs a label-shift-only generator (s2 = s1 in "
                           "every atom and sigma2 = sigma1)")
-    from symcollapse.core.decomposition import predict
     r = predict(config, dps=dps)
     with mp.workdps(dps + 5):
         g = _gcv_parts(spec, r)
@@ -143,7 +143,6 @@ def collapse_estimator(config, k: int, dps: int = 30) -> dict:
 def estimator_trial(spec, cols, sz, k: int, rng) -> tuple:
     """One draw of the practitioner's data: a training set (fit, GCV on the mixed rows)
     and k fresh real rows.  Returns (GCV, held-out MSE, E_test of the fitted model)."""
-    from symcollapse.simulation.montecarlo import draw_fit
     f = draw_fit(spec, cols, sz["n1"], sz["n2"], rng, sz["m"])
     n = sz["n"]
     resid2 = (f["X"] @ f["w_hat"] - f["y"]) ** 2
@@ -164,7 +163,6 @@ def simulate_estimator(config, n: int, k: int, trials: int, seed: int = 0) -> di
     Returns ``mean``, ``se``, ``var`` of ζ̂, ``D`` (mean, se), ``v0`` (κ² Var(GCV −
     E_test), the part of the variance that k does not reduce) and the theory dict.
     """
-    from symcollapse.simulation.design import coordinates, sizes
     spec = parse(config)
     theory = collapse_estimator(config, k, dps=20)
     kappa = float(theory["kappa"])

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import functools as ft
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -60,9 +61,14 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
-from symcollapse.core import determinism as sym
+from symcollapse.analysis import scaling
+from symcollapse.analysis.limits import floor, large_n_system
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.decomposition import curve, predict
 from symcollapse.core.errors import ConfigError
-from symcollapse.core.spec import parse
+from symcollapse.core.regimes import model_family
+from symcollapse.core.spec import parse, to_number
+from symcollapse.simulation.design import round_half_up
 
 #: A base spectrum: four equally weighted atoms, Σ1 = Σ2, eigenvalues 5/2, 1, 2/5, 1/10
 #: (tr Σ = 1), signal θ = 2, 1, 1/2, 1/2 (r² = 1), no shift.
@@ -115,7 +121,6 @@ def _base(atoms, name="atoms"):
 
 
 def _c2(c2):
-    from symcollapse.core.spec import to_number
     v = to_number("c2", c2)
     if not v > 0:
         raise ConfigError(f"c2 = {c2!r} is out of range: allowed c2 > 0")
@@ -168,7 +173,6 @@ def even_shift(atoms, c2, profile: str = "identity") -> Generator:
 
 
 def _noise_sigma2(sigma1, c2):
-    from symcollapse.core.spec import to_number
     s1 = to_number("sigma1", sigma1)
     if s1 < 0:
         raise ConfigError(f"sigma1 = {sigma1!r} is out of range: allowed sigma1 >= 0")
@@ -250,9 +254,6 @@ def floor_weight_closed_form() -> dict:
     ``G_cospectral`` (Σ2 = Σ1 = s, λ = 0: p2²s), ``dG_ds2`` and ``dG_ds1`` (factored),
     ``s1_star`` (the Σ1 eigenvalue that maximizes G at fixed Σ2) and ``G_max`` (its value).
     """
-    from symcollapse.core import equations as eq
-    from symcollapse.analysis.limits import large_n_system
-    from symcollapse.core.regimes import model_family
     lim = large_n_system(model_family("linear", "plain", (), ()))
     sol = sym.solve(list(lim.equations), list(lim.unknowns), dict=True)
     if len(sol) != 1:
@@ -281,7 +282,6 @@ def floor_weight_closed_form() -> dict:
 
 @functools.lru_cache(maxsize=None)
 def _G_mp():
-    from symcollapse.core import equations as eq
     G = floor_weight_closed_form()["G"]
     return sp.lambdify((eq.S1, eq.S2, eq.p2, eq.lam), G, modules="mpmath")
 
@@ -308,7 +308,6 @@ def closed_form_weights(config, dps: int = 30) -> list:
 def floor_weights(config, dps: int = 30) -> list:
     """G_k = floor_ζ(δ = unit probe on atom k) for any model (per unit of w_k δ_k), from
     :func:`~symcollapse.analysis.limits.floor`: floor_ζ = Σ_k w_k δ_k G_k exactly (ζ is linear in Δ)."""
-    from symcollapse.analysis.limits import floor
     spec = parse(config)
     out = []
     for k, a in enumerate(spec.atoms):
@@ -364,7 +363,6 @@ def _grid(spec, per_decade=6):
 
 
 def _float_path(spec, phis, parts):
-    from symcollapse.core.decomposition import curve
     kw = {"phi": phis}
     if spec.psi is not None:
         kw["psi"] = [spec.psi / spec.phi * p for p in phis]
@@ -402,7 +400,6 @@ def _solve_on_path(spec, h, grid_values, phis, dps):
 
 
 def _to_fraction(x):
-    from symcollapse.core.spec import to_number
     return to_number("phi", x)
 
 
@@ -419,7 +416,6 @@ def takeover(config, dps: int = 20) -> dict:
     vals = [z - (b + v) for z, b, v in zip(fl["zeta"], fl["bias"], fl["variance"])]
     if all(z == 0 for z in fl["zeta"]):
         vals = [-1.0] * len(vals)  # ζ ≡ 0 (Δ = 0 or no synthetic weight): it never takes over
-    from symcollapse.core.decomposition import predict
 
     def h(s):
         r = predict(s, dps=dps + 10)
@@ -432,8 +428,6 @@ def takeover(config, dps: int = 20) -> dict:
 def doubling(config, dps: int = 20) -> dict:
     """n₂: where the error reaches twice its n → ∞ floor along φ = d/n (first crossing from
     n = ∞); ``status`` "never" when the floor is 0 (the error keeps falling)."""
-    from symcollapse.core.decomposition import predict
-    from symcollapse.analysis.limits import floor
     spec = parse(config)
     fl0 = floor(spec, dps=dps + 10)["test_error"]
     phis = _grid(spec)
@@ -452,7 +446,6 @@ def doubling(config, dps: int = 20) -> dict:
 def _n_result(spec, phi, status, dps, **extra):
     out = {"phi": phi, "status": status, "n_over_d": (mp.inf if phi == 0 else 1 / phi), **extra}
     if spec.n is not None:
-        from symcollapse.simulation.design import round_half_up
         d = round_half_up(spec.phi * spec.n)
         out["d"] = d
         out["n"] = mp.inf if phi == 0 else d / phi
@@ -470,8 +463,6 @@ def profile(config, dps: int = 20) -> dict:
     ``floor_zeta``, ``floor_clean`` = floor − floor_ζ); ``hurt_per_unit_c2``; ``takeover``
     (n_ζ, :func:`takeover`) with ``takeover_n_over_d``; ``doubling`` (n₂); ``c2`` and
     ``label_excess``."""
-    from symcollapse.core.decomposition import predict
-    from symcollapse.analysis.limits import floor
     spec = parse(config)
     r = predict(spec, dps=dps)
     fl = floor(spec, dps=dps)
@@ -508,8 +499,6 @@ def rank(candidates, base_config=BASE_CONFIG, dps: int = 20, tie: float = 1e-15)
     """Rank synthetic-data generators, worst first: by the n → ∞ floor of the test error,
     ties (relative gap < ``tie``) broken by ζ at the config's n, then by the test error.
     Returns rows ``{rank, name, floor, floor_zeta, zeta, test_error, c2, hurt_per_unit_c2}``."""
-    from symcollapse.core.decomposition import predict
-    from symcollapse.analysis.limits import floor
     rows = []
     for cand in candidates:
         name, cfg = _candidate_config(cand, base_config)
@@ -523,7 +512,6 @@ def rank(candidates, base_config=BASE_CONFIG, dps: int = 20, tie: float = 1e-15)
     def close(a, b):
         return abs(a - b) <= tie * max(abs(a), abs(b), mp.mpf(10) ** -dps)
 
-    import functools as ft
 
     def cmp(x, y):
         for key in ("floor", "zeta", "test_error"):
@@ -545,7 +533,6 @@ def power_law_hurt(beta, gamma_delta, p2, sigma1=0, sigma2=0, dps: int = 20) -> 
     in γδ (concentrated on the top) towards p2² + p1p2(β − 1) (all on i = 1, s = 1); and
     ``noise_floor`` = σ̄²(β − 1): in that regime label noise *does* leave a floor (the
     interpolator keeps it)."""
-    from symcollapse.analysis import scaling
     beta, gamma_delta = float(beta), float(gamma_delta)
     law = scaling.PowerLaw(beta=beta, gamma=max(gamma_delta, 1.5), gamma_delta=gamma_delta, c0=1)
     fl = scaling.floor(law, p2, sigma1, sigma2, dps=dps)

@@ -22,10 +22,12 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.analysis.limits import IsoAtom, c2, expand, expansion_system, r2, s_iso, tau
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.decomposition import curve, derivative, predict
 from symcollapse.core.errors import ConfigError
 from symcollapse.core.iterative import Context, iterate, schedule_specs, step
+from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import parse
 
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -63,7 +65,6 @@ def optimal_alpha(config, dps: int = 30, grid: int = 201) -> dict:
     or an endpoint when E is monotone there.  Returns ``alpha_star``, ``error`` (E at α*),
     ``plain`` (α = p1), ``real_only`` (α = 1) and ``derivative`` (∂E/∂α at α*).
     """
-    from symcollapse.core.decomposition import curve, derivative, predict
     spec = _weighted(config, Fraction(1, 2))
     cfg = spec.to_config()
     edge = 1e-12  # α = 0 or 1 removes a group (another regime): brackets stay inside
@@ -103,8 +104,6 @@ def weighted_floor_isotropic():
     (1 − α)²c²s ridgeless.  Returns ``(floor, ridgeless_floor, alpha_roots)`` where
     ``alpha_roots`` solves ridgeless floor = 0 for c² > 0: only α = 1 escapes it.
     """
-    from symcollapse.analysis.limits import c2, expansion_system, r2, s_iso, tau, IsoAtom
-    from symcollapse.core.regimes import model_family
     family = model_family("linear", "weighted", (), ())
     system = expansion_system(family, ((eq.phi, tau),), (), family.name + "/n->oo")
     iso = system.expand_traces([IsoAtom()])
@@ -126,7 +125,6 @@ def weighted_floor_isotropic():
 
 def weighted_floor(config, dps: int = 30) -> dict:
     """The n → ∞ floor of a weighted config, any spectrum (the n → ∞ expansion)."""
-    from symcollapse.analysis.limits import expand
     return expand("n->oo", config, dps=dps)["value"]
 
 
@@ -143,7 +141,6 @@ def iterative_isotropic():
     symbols of :mod:`symcollapse.analysis.limits` (e the first-order unknown, s, r2, c2, φ, p2, λ,
     σ1, σ2).
     """
-    from symcollapse.analysis.limits import c2, r2, s_iso
     e = sp.Symbol("e", positive=True)
     k = sp.Symbol("k", positive=True)     # K = e s + λ, kept as a symbol until the end
     one = lambda v: np.array([v], dtype=object)  # noqa: E731

@@ -35,12 +35,14 @@ import functools
 from fractions import Fraction
 
 import mpmath as mp
+import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
 from symcollapse.analysis import scaling
+from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core.decomposition import curve, predict
 from symcollapse.core.errors import ConfigError, UnsupportedError
+from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import resolve_p2_schedule, to_number
 
 REGIMES = ("ridgeless", "tuned")
@@ -65,7 +67,6 @@ def zeta_polynomial():
     Returns ``{"c1", "c2", "bias", "variance", "steps"}``: the per-coordinate densities of
     ζ = p2·tr(c1) + p2²·tr(c2) and of Bias, Var (σ1 = σ2 = σ), in the atom symbols and the
     unknowns e = e1, u = u1; ``steps`` lists what SymPy checked."""
-    from symcollapse.core.regimes import model_family
     system = model_family("linear", "plain", (), ())
     co, same = {eq.S2: eq.S1}, {eq.e2: eq.e1, eq.u2: eq.u1}
     sigma = sp.Symbol("sigma", positive=True)
@@ -301,7 +302,6 @@ def schedule_spec(law: scaling.PowerLaw, kappa, a, n, *, lam=0, sigma=0, atoms=N
 def predict_schedule(law: scaling.PowerLaw, kappa, a, n, dps: int = 20, *,
                      regime: str = "ridgeless", sigma=0) -> dict:
     """:func:`~symcollapse.predict` at one n (λ = 0, or λ*(n) for the tuned regime)."""
-    from symcollapse.core.decomposition import predict
     _regime(regime)
     lam = 0 if regime == "ridgeless" else tuned_lambda(law, n, sigma)
     return predict(schedule_spec(law, kappa, a, n, lam=lam, sigma=sigma, atoms=_atoms(law)), dps=dps)
@@ -318,9 +318,7 @@ def schedule_curve(law: scaling.PowerLaw, kappa, a, ns, *, regime: str = "ridgel
 def schedule_curves(law: scaling.PowerLaw, schedules, ns, *, regime: str = "ridgeless",
                     sigma=0) -> list:
     """:func:`schedule_curve` for several schedules [(κ, a), …] in one vectorized call."""
-    import numpy as np
 
-    from symcollapse.core.decomposition import curve
     _regime(regime)
     ns, schedules = list(ns), list(schedules)
     if not ns or not schedules:
