@@ -20,7 +20,7 @@ import mpmath as mp
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import symcollapse as sc  # noqa: E402
-from symcollapse.models import random_features as RF  # noqa: E402
+from symcollapse.pencil import random_features as RF  # noqa: E402
 from symcollapse.pencil.operator_valued import mixture_sources, time_to_system  # noqa: E402
 from test_pencil_ov import error_engine, random_configs, rel, solve  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Random features through the pencil engine (``symcollapse.models.random_features``)
+"""Random features through the pencil engine (``symcollapse.pencil.random_features``)
 against the exact Monte Carlo of the nonlinear model (``montecarlo_rf.simulate_rf``).
 
 Run ``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/rf_engine_mc.py [--trials T] [--n N]``.
@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from symcollapse.models import random_features as rfm
+from symcollapse.pencil import random_features as rfm
 from symcollapse.simulation.random_features import simulate_rf
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]

@@ -1,4 +1,4 @@
-"""Random features through the pencil engine (``symcollapse.models.random_features``)
+"""Random features through the pencil engine (``symcollapse.pencil.random_features``)
 against the encoded statement of THEORY-random-features.md (``rf_reference.predict_rf``),
 and, with μ1 = 1, κ = 0, against the random projections model (``sc.predict``).
 
@@ -19,7 +19,7 @@ from fractions import Fraction as F
 import mpmath as mp
 
 import symcollapse as sc
-from symcollapse.models import random_features as rfm
+from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.operator_valued import mixture_sources, time_to_system as ov_time_to_system
 from symcollapse.models.rf_reference import LINEAR, group_constants, predict_rf
 from symcollapse.core.spec import parse

@@ -42,7 +42,7 @@ from symcollapse.pencil.operator_valued import derive_system, Output, mixture_so
 from symcollapse.core.compiled import compile_system, to_mpf, atoms_mp
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
-from symcollapse.models import random_features as RF
+from symcollapse.pencil import random_features as RF
 from symcollapse.models import rf_reference
 from symcollapse.simulation import random_features as montecarlo_rf
 from symcollapse.analysis import literature
@@ -116,7 +116,7 @@ for model, extra in (("linear", {}), ("random_projection", {"psi": 1.7})):
 # %% [markdown]
 # ## 3. A new model in one short file: random features on a mixture
 #
-# `symcollapse/models/random_features.py` poses the model through the Gaussian equivalence of
+# `symcollapse/pencil/random_features.py` poses the model through the Gaussian equivalence of
 # the features, $\sigma(X_jS^\top) \approx \mu_{1,j}X_jS^\top + \mu_{*,j}Z_j$ (constants per group from
 # the activation and the pre-activation variance $\operatorname{tr}\Sigma_j$), and nothing else: the
 # pencil, the equations and the solve are the engine's.  Its `sources()`:
@@ -124,7 +124,7 @@ for model, extra in (("linear", {}), ("random_projection", {"psi": 1.7})):
 # %%
 print(inspect.getsource(RF.sources))
 lines = len(inspect.getsource(RF).splitlines())
-print(f"symcollapse/models/random_features.py: {lines} lines (docstring, config keys, pencil + outputs, solve through the toolkit)")
+print(f"symcollapse/pencil/random_features.py: {lines} lines (docstring, config keys, pencil + outputs, solve through the toolkit)")
 system_rf = RF.system()
 print("unknowns:", [str(x) for x in system_rf.unknowns])
 display(Math(sp.latex(sp.Eq(system_rf.equations[0], 0))))

@@ -334,8 +334,8 @@ def test_model_and_strategy_specific_keys_are_refused_elsewhere():
         'activation = "sigmoid" is not allowed: allowed values are "relu", "tanh"')
     for model in ("linear", "random_projection"):
         assert refusal(cfg(model=model, psi=1, activation="relu")) == (
-            f'activation is not allowed for model "{model}": it is used by model '
-            '"random_features" only')
+            f'activation is not allowed for model "{model}": it is the activation of the '
+            'features of "random_features"')
     for model in ("random_projection", "random_features"):
         extra = {"activation": "tanh"} if model == "random_features" else {}
         assert refusal(cfg(model=model, **extra)) == "psi is missing: it is required (0 < psi)"

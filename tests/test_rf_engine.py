@@ -1,4 +1,4 @@
-"""Random features posed through the pencil engine (symcollapse.models.random_features):
+"""Random features posed through the pencil engine (symcollapse.pencil.random_features):
 the probed pencil's blocks, and the engine's System against the encoded statement of
 THEORY-random-features.md (rf_reference.predict_rf) and, with μ1 = 1, κ = 0, against the
 random projections model (sc.predict), to 30 digits (12 random points per activation here;
@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 from symcollapse.core.errors import ConfigError, UnsupportedError
-from symcollapse.models import random_features as rfm
+from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.linearization import FloatBackend, random_values
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, evaluate, inverse
 from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe

@@ -34,7 +34,7 @@ from symcollapse.core.regimes import (Regime, parameter_values, select, signatur
                                       training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
 from symcollapse.core.spec import SCALAR_KEYS, parse, screen
-from symcollapse.models import random_features
+from symcollapse import models
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD
@@ -53,8 +53,10 @@ def regime_of(spec) -> Regime:
 def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
-    Random features (``model: "random_features"``) are answered by the system that the
-    linear-pencil engine derives (:mod:`symcollapse.models.random_features`).
+    The model (:func:`symcollapse.models.get`) answers the config: a strategy, the ridgeless
+    limit or certification that it does not have is refused with its one-line reason; a
+    model with its own ``predict`` hook (random features, solved from the system the
+    pencil engine derives) is answered by it.
 
     Returns a dict with ``test_error``, ``bias``, ``variance``, ``zeta`` (mpmath ``mpf``,
     rounded to ``dps`` significant digits), ``dps``, ``residual`` (the certificate:
@@ -73,15 +75,18 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
-    if spec.model == "random_features":
-        if certify:
-            raise UnsupportedError('certify: not available for model "random_features" '
-                                   '(available: "linear", "random_projection")')
-        return random_features.predict(spec, dps=dps)
+    if certify and spec.strategy == "iterative":
+        raise UnsupportedError('certify: not available for strategy "iterative" '
+                               '(available: "plain", "weighted")')
+    model = models.get(spec.model)
+    model.require(spec.strategy)
+    if spec.lam == 0:
+        model.require("ridgeless")
+    if certify:
+        model.require("certify")
+    if "predict" in model.hooks:
+        return model.hook("predict")(spec, dps=dps)
     if spec.strategy == "iterative":
-        if certify:
-            raise UnsupportedError('certify: not available for strategy "iterative" '
-                                   '(available: "plain", "weighted")')
         return iterate(spec, dps=dps)
     regime = regime_of(spec)
     if regime.delegate is not None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym
 
 # ----------------------------------------------------------------------------- symbols
@@ -537,8 +538,18 @@ def projection_system() -> System:
 def training_system(model: str) -> System:
     r"""The model's system extended by the training error (:func:`training_system_of`):
     rates v1, v2 (and b_2 = L̇ for projections) along the probe A = Σ2."""
-    if model == "linear":
-        return training_system_of(linear_system(), first_order_linear, (e1, e2), (v1, v2))
+    return models.get(model).hook("training_system")()
+
+
+@functools.lru_cache(maxsize=None)
+def linear_training_system() -> System:
+    """The linear model's system extended by the training error (rates v1, v2)."""
+    return training_system_of(linear_system(), first_order_linear, (e1, e2), (v1, v2))
+
+
+@functools.lru_cache(maxsize=None)
+def projection_training_system() -> System:
+    """The projections model's system extended by the training error (rates v1, v2, b2)."""
     return training_system_of(projection_system(), first_order_projection, (e1, e2, L_eff),
                               (v1, v2, b2_rate))
 

@@ -36,6 +36,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import compile_system, to_mpf
@@ -337,9 +338,7 @@ def iterate(config, dps: int = 30, generations: int | None = None, schedule=None
     config gives the unscheduled result.
     """
     spec = parse(config)
-    if spec.model != "linear":
-        raise UnsupportedError('strategy "iterative": derived for model "linear" only in this '
-                               'version (the random projections recursion is not derived)')
+    models.get(spec.model).require("iterative")
     if schedule is not None:
         return _iterate_schedule(spec, dps, generations, schedule)
     T = generations if generations is not None else spec.generations

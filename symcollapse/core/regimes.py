@@ -42,6 +42,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.errors import DivergenceError, UnsupportedError
 from symcollapse.core.spec import Spec
@@ -87,7 +88,7 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
     if training:
         base = eq.training_system(model)
     else:
-        base = eq.linear_system() if model == "linear" else eq.projection_system()
+        base = models.get(model).hook("system")()
     system = base.subs(eq.mixture_weights(strategy))
     if fixed:
         system = system.subs(dict(fixed))
@@ -297,7 +298,7 @@ def threshold_parts(spec: Spec) -> dict:
     groups = present_groups(spec)
     sig = (spec.sigma1, spec.sigma2)
     noisy = any(sig[j] != 0 for j in groups)
-    if spec.model == "random_projection" and spec.psi < spec.phi:
+    if models.get(spec.model).rank_limited and spec.psi < spec.phi:
         noisy = noisy or any(a.theta != 0 and max(a.s1, a.s2) > 0 for a in spec.atoms)
     shifted = 1 in groups and any(a.delta != 0 and a.s2 > 0 for a in spec.atoms)
     var = inf if noisy else 0.0
@@ -372,18 +373,17 @@ def signatures(base: Spec, cols: dict):
 
 def select(spec: Spec) -> Regime:
     """The regime of a config (see the module docstring)."""
-    if spec.model == "linear":
-        return _linear(spec)
-    if spec.model == "random_projection":
-        return _projection(spec)
-    raise UnsupportedError(f'model "{spec.model}": its system comes from the pencil engine and '
-                           'is solved point by point (predict, sweep with dps); the float64 '
-                           'curve path and the regime analysis are available for "linear", '
-                           '"random_projection"')
+    return models.get(spec.model).hook("regime")(spec)
 
 
 def linear_regime(spec: Spec) -> Regime:
+    """The regime of a linear-model spec (see the module docstring)."""
     return _linear(spec)
+
+
+def projection_regime(spec: Spec) -> Regime:
+    """The regime of a random-projections spec (see the module docstring)."""
+    return _projection(spec)
 
 
 def _split_null(spec: Spec, groups):

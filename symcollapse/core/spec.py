@@ -29,11 +29,14 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 
+from symcollapse import models
 from symcollapse.core.errors import ConfigError
 
-MODELS = ("linear", "random_projection", "random_features")
 STRATEGIES = ("plain", "weighted", "iterative")
-ACTIVATIONS = ("relu", "tanh")
+#: Config keys that only some models take (:class:`~symcollapse.models.base.Model`): choices
+#: (read before phi) and scalars (read after it).
+CHOICE_KEYS = ("activation",)
+MODEL_SCALAR_KEYS = ("psi",)
 ATOM_KEYS = ("weight", "s1", "s2", "theta", "delta")
 #: Scalar number keys (the ones a curve or sweep may vary).
 SCALAR_KEYS = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
@@ -369,6 +372,13 @@ def _atoms(cfg, symbolic) -> tuple[Atom, ...]:
 
 # ----------------------------------------------------------------------------- parse
 
+def _foreign_key(key, model) -> ConfigError:
+    """The refusal of a key that ``model`` does not take (another model's key)."""
+    users = " and ".join(f'"{m}"' for m in models.users(key))
+    what = next(models.get(m).keys[key] for m in models.users(key))
+    return ConfigError(f'{key} is not allowed for model "{model.name}": it is {what} of {users}')
+
+
 def parse(config, *, symbolic: bool = False) -> Spec:
     """Validate a config (a ``dict`` with DESIGN.md's keys) into a :class:`Spec`.
 
@@ -383,30 +393,30 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         if k not in KEYS:
             raise ConfigError(f"{_show(k) if not isinstance(k, str) else k} is not a known key: "
                               "allowed keys are " + ", ".join(KEYS))
-    model = _choice(config, "model", MODELS, "linear")
+    model = models.get(_choice(config, "model", models.names(), "linear"))
     strategy = _choice(config, "strategy", STRATEGIES, "plain")
     sym = symbolic
-
-    activation = None
-    if model == "random_features":
-        if "activation" not in config:
-            raise ConfigError('activation is missing: it is required for model "random_features" '
-                              '(allowed "relu", "tanh")')
-        activation = _choice(config, "activation", ACTIVATIONS, None)
-    elif "activation" in config:
-        raise ConfigError(f'activation is not allowed for model "{model}": it is used by '
-                          'model "random_features" only')
 
     def scalar(key, **kw):
         return _ranged(config, key, symbolic=sym, **scalar_bounds(key, strategy), **kw)
 
+    extra = {}
+    for key in CHOICE_KEYS:                 # the model's choices (activation), before phi
+        if key in model.choices:
+            if key not in config:
+                allowed = ", ".join(f'"{o}"' for o in model.choices[key])
+                raise ConfigError(f'{key} is missing: it is required for model "{model.name}" '
+                                  f"(allowed {allowed})")
+            extra[key] = _choice(config, key, model.choices[key], None)
+        elif key in config:
+            raise _foreign_key(key, model)
     phi = scalar("phi")
-    psi = None
-    if model in ("random_projection", "random_features"):
-        psi = scalar("psi")
-    elif "psi" in config:
-        raise ConfigError('psi is not allowed for model "linear": it is the model size m/n of '
-                          '"random_projection" and "random_features"')
+    for key in MODEL_SCALAR_KEYS:           # the model's own sizes (psi)
+        if key in model.keys:
+            extra[key] = scalar(key)
+        elif key in config:
+            raise _foreign_key(key, model)
+    model, activation, psi = model.name, extra.get("activation"), extra.get("psi")
     if "p2_schedule" in config:
         if "p2" in config:
             raise ConfigError("p2 and p2_schedule are both given: allowed one of them "

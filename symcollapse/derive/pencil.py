@@ -1,6 +1,6 @@
 """derivations/pencil.md: from a model to its equations by the linear-pencil engine
 (``symcollapse derive pencil``; :mod:`symcollapse.pencil.linearization`, :mod:`symcollapse.pencil.operator_valued`,
-:mod:`symcollapse.models.random_features`)."""
+:mod:`symcollapse.pencil.random_features`)."""
 from __future__ import annotations
 
 from fractions import Fraction
@@ -16,7 +16,7 @@ from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.derive.literate import Doc, bound_text
-from symcollapse.models import random_features as RF
+from symcollapse.pencil import random_features as RF
 from symcollapse.models.rf_reference import predict_rf
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
 from symcollapse.pencil.linearization import check, linearize
@@ -101,11 +101,11 @@ R_P(t) = (S(M̂ + tΣ₁)Sᵀ + λ)⁻¹).  Generated against hand-derived (`sc.
     doc.text("| model | strategy | unknowns | E_test |\n|---|---|---|---|\n" + "\n".join(rows))
 
     doc.text("""
-## 3. A new model: random features on a mixture (`symcollapse/models/random_features.py`)
+## 3. A new model: random features on a mixture (`symcollapse/pencil/random_features.py`)
 
 Gaussian equivalence σ(X_jSᵀ) ≈ μ₁,ⱼX_jSᵀ + μ*,ⱼZ_j (constants from the activation and
 τ_j² = tr Σ_j); the test error ‖μ₁,₁Sᵀv̂ − w₁‖²_{Σ₁} + μ*,₁²‖v̂‖² through the probe
-tQ, Q = μ₁,₁²SΣ₁Sᵀ + μ*,₁² (`models.random_features.sources`).  The derived system:
+tQ, Q = μ₁,₁²SΣ₁Sᵀ + μ*,₁² (`pencil.random_features.sources`).  The derived system:
 """)
     srf = RF.system()
     doc.text("unknowns: " + ", ".join(f"`{x}`" for x in srf.unknowns))

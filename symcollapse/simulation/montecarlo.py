@@ -30,11 +30,11 @@ import sys
 
 import numpy as np
 
-from symcollapse.core.errors import ConfigError, UnsupportedError
+from symcollapse import models
+from symcollapse.core.errors import ConfigError
 from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS, parse
 from symcollapse.simulation.design import (MAX_TRIALS, check_sizes, check_work, coordinates, draw_design,
                                           fit_map, row_weights, sizes, stats, sz_m_invalid)
-from symcollapse.simulation.random_features import simulate_rf
 
 
 def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
@@ -220,10 +220,14 @@ def simulate(config, n: int | None = None, trials: int | None = None, seed: int 
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
     check_sizes(spec, sizes(spec, int(n)))
     check_work(spec, sizes(spec, int(n)), int(trials))
-    if spec.model == "random_features":
-        return simulate_rf(spec, n, trials, seed, progress=progress)
-    if spec.strategy == "iterative" and spec.model != "linear":
-        raise UnsupportedError('simulate: strategy "iterative" is available for model "linear"')
+    model = models.get(spec.model)
+    model.require(f"simulate:{spec.strategy}")
+    return model.hook("simulate")(spec, n, trials, seed, progress=progress)
+
+
+def simulate_mixture(spec, n: int, trials: int, seed: int = 0, *, progress: bool | None = None) -> dict:
+    """Monte Carlo of the linear and random projections models (a parsed ``spec`` whose n,
+    trials and seed :func:`simulate` has checked); the result of :func:`simulate`."""
     sz = sizes(spec, int(n))
     check_sizes(spec, sz)
     cols = coordinates(spec, sz["d"])

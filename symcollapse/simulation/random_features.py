@@ -264,8 +264,9 @@ def simulate_rf(config, n: int, trials: int, seed: int = 0, *, progress: bool | 
     for key, value, low in (("n", n, 2), ("trials", trials, 2), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ConfigError(f"{key} = {value!r} is out of range: allowed integers {key} >= {low}")
-    if spec.model != "random_features":
-        raise ConfigError(f'model = "{spec.model}": simulate_rf needs model "random_features"')
+    if spec.activation is None:
+        raise ConfigError(f'model = "{spec.model}": simulate_rf needs model "random_features" '
+                          "(an activation)")
     if spec.symbolic:
         raise ConfigError("simulate_rf needs numeric values, not symbols")
     if spec.strategy == "iterative":

@@ -1,0 +1,108 @@
+r"""The Model interface and the registry of models.
+
+A model is one declaration (:class:`Model`): its name, the config keys it adds to the
+mixture's (with their meaning and allowed values), the strategies it answers and, for
+those it does not, the one-line mathematical reason, whether the ridgeless limit λ → 0⁺ is
+derived, and its *hooks* — the functions that carry its theory and its simulation, named
+``"module:function"`` and imported on first use.  Declarations import nothing heavy, so
+the config's validation (:func:`symcollapse.core.spec.parse`) and the Monte Carlo referee
+(:mod:`symcollapse.simulation`) read them without loading SymPy or the theory.
+
+Hooks (each optional; a capability without its hook is refused with the model's reason):
+
+* ``system(strategy)`` — the model's fixed-point :class:`~symcollapse.core.equations.System`
+  (unknowns, residuals, Bias/Var/ζ outputs) for λ > 0;
+* ``training_system()`` — that system extended by the training-error probe;
+* ``regime(spec)`` — the :class:`~symcollapse.core.regimes.Regime` answering a spec (λ > 0
+  or a side of the ridgeless limit);
+* ``predict(spec, dps)`` — a model whose answer is not (yet) a regime's system;
+* ``sources()`` — the expression in Gaussian blocks posed to the pencil engine;
+* ``simulate(spec, n, trials, seed, progress=...)`` — Monte Carlo of the finite model.
+
+>>> from symcollapse import models
+>>> models.get("random_projection").size_key
+'psi'
+>>> models.get("random_features").reason("ridgeless")
+'ridgeless: random features need lam > 0'
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from symcollapse.core.errors import ConfigError, UnsupportedError
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model of the toolkit (see the module docstring).
+
+    ``keys``: the config keys the model adds, each with what it is (used in messages);
+    ``required``: those that must be given; ``choices``: allowed values of a key that is
+    a choice; ``size_key``: the key of the model size m/n (a second dimension m), if any;
+    ``rank_limited``: the fitted map sees the inputs only through an m-dimensional
+    projection (signal outside it acts as noise); ``refusals``: capability or strategy →
+    the one-line reason it is not available; ``hooks``: capability → ``"module:function"``.
+    """
+
+    name: str
+    summary: str
+    keys: dict = field(default_factory=dict)
+    required: tuple = ()
+    choices: dict = field(default_factory=dict)
+    size_key: str | None = None
+    rank_limited: bool = False
+    refusals: dict = field(default_factory=dict)
+    hooks: dict = field(default_factory=dict)
+
+    def answers(self, capability: str) -> bool:
+        """Whether the model answers a capability or strategy (it is not refused)."""
+        return capability not in self.refusals
+
+    def reason(self, capability: str) -> str | None:
+        """The one-line reason a capability or strategy is refused, or None."""
+        return self.refusals.get(capability)
+
+    def require(self, capability: str, error=UnsupportedError):
+        """Raise ``error`` with the model's reason when a capability is refused."""
+        if capability in self.refusals:
+            raise error(self.refusals[capability])
+
+    def hook(self, name: str):
+        """The function of a hook, imported on first use (:class:`UnsupportedError` with
+        the model's reason when the model has none)."""
+        if name not in self.hooks:
+            raise UnsupportedError(self.refusals.get(
+                name, f'model "{self.name}": {name} is not available'))
+        module, _, attr = self.hooks[name].partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+REGISTRY: dict = {}
+
+
+def register(model: Model) -> Model:
+    """Add a model to the registry (a name is registered once)."""
+    if model.name in REGISTRY:
+        raise ValueError(f"model {model.name!r} is already registered")
+    REGISTRY[model.name] = model
+    return model
+
+
+def names() -> tuple:
+    """The registered model names, in registration order."""
+    return tuple(REGISTRY)
+
+
+def get(name) -> Model:
+    """The model of a name (:class:`ConfigError` naming the allowed ones otherwise)."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ConfigError(f"model = {name!r} is not a model: allowed "
+                          + ", ".join(f'"{m}"' for m in REGISTRY)) from None
+
+
+def users(key: str) -> tuple:
+    """The models that take a config key."""
+    return tuple(m.name for m in REGISTRY.values() if key in m.keys)

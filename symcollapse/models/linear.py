@@ -1,0 +1,24 @@
+r"""The linear model: ridge regression on the mixture.
+
+:math:`\hat w = \arg\min_w \frac1n\sum_i c_i(x_i^\top w - y_i)^2 + \lambda\|w\|^2` on
+n1 = p1·n real rows x ~ N(0, Σ1), y = xᵀw1 + σ1ε and n2 = p2·n synthetic rows
+x ~ N(0, Σ2), y = xᵀ(w1 + δ) + σ2ε (c_i = 1, or the weights of weighted mixing); test
+error :math:`(\hat w - w_1)^\top\Sigma_1(\hat w - w_1)` in the proportional limit
+d = φn → ∞.  Its deterministic equivalent is the two-unknown fixed point (e1, e2) with
+K = p1e1Σ1 + p2e2Σ2 + λ; the ridgeless limit has an underparametrized and an
+interpolating side (:mod:`symcollapse.core.regimes`); iterative mixing is the recursion of
+:mod:`symcollapse.core.iterative`.
+"""
+from symcollapse.models.base import Model, register
+
+MODEL = register(Model(
+    name="linear",
+    summary="ridge regression on the real + synthetic mixture",
+    hooks={
+        "system": "symcollapse.core.equations:linear_system",
+        "training_system": "symcollapse.core.equations:linear_training_system",
+        "regime": "symcollapse.core.regimes:linear_regime",
+        "sources": "symcollapse.pencil.operator_valued:linear_sources",
+        "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
+    },
+))

@@ -1,0 +1,32 @@
+r"""The random projections model: ridge regression on m random projections of the inputs.
+
+Features :math:`Sx`, S ∈ R^{m×d} iid N(0, 1/d), m = ψn; :math:`\hat v` minimizes the
+(weighted) ridge loss on the features and :math:`\hat w = S^\top\hat v`; test error
+:math:`(\hat w - w_1)^\top\Sigma_1(\hat w - w_1)`.  Its deterministic equivalent adds the
+effective ridge L of the m-dimensional problem to (e1, e2); the ridgeless limit has three
+sides (m < min(n, d), d < min(n, m), n < min(d, m)).  The fit sees the signal only through
+the m-dimensional projection: below full rank the rest acts as noise.
+"""
+from symcollapse.models.base import Model, register
+
+MODEL = register(Model(
+    name="random_projection",
+    summary="ridge regression on m = psi*n random projections of the inputs",
+    keys={"psi": "the model size m/n"},
+    required=("psi",),
+    size_key="psi",
+    rank_limited=True,
+    refusals={
+        "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
+                     "(not for random projections)",
+        "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
+                              "(the loop of random projections is not simulated)",
+    },
+    hooks={
+        "system": "symcollapse.core.equations:projection_system",
+        "training_system": "symcollapse.core.equations:projection_training_system",
+        "regime": "symcollapse.core.regimes:projection_regime",
+        "sources": "symcollapse.pencil.operator_valued:projection_sources",
+        "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
+    },
+))
