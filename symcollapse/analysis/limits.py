@@ -36,6 +36,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.decomposition import predict
@@ -171,8 +172,7 @@ def isotropic(model: str, side: str):
     eqs = {x: sp.together(f.xreplace(sub)) for x, f in zip(system.unknowns, system.equations)}
     rule = "largest" if side == "ridge" else "positive"
     x1, elim, root, poly = _first_order_root(eqs, e_pair[0], [x for x in first if x not in e_pair],
-                                             _side_label(model, side), rule, sample, steps,
-                                             product_check=(model == "linear" and side == "ridge"))
+                                             _side_label(model, side), rule, sample, steps)
     if poly.degree() <= 2:
         steps.append(Step(f"The root for {x1}:" if side == "ridge" else
                           f"It solves the polynomial of {x1} exactly:",
@@ -223,7 +223,7 @@ def _side_label(model, side):
     return "ridge λ > 0" if side == "ridge" else f"Ridgeless, {side} side"
 
 
-def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check=False):
+def _first_order_root(eqs, x1, others, label, rule, sample, steps):
     """Solve the first-order equations of an isotropic system for their physical root.
 
     ``eqs`` maps each unknown to its residual (after the symmetric reduction); ``x1`` is
@@ -252,7 +252,7 @@ def _first_order_root(eqs, x1, others, label, rule, sample, steps, product_check
                    s_iso: sp.Rational(3, 2), eq.p2: sp.Rational(1, 5), rho: sp.Rational(1, 2)}
     full_sample.update(sample)
     if rule == "largest":
-        if product_check:
+        if poly.degree() == 2:
             a, _b, c = poly.all_coeffs()
             product = sym.simplify(c / a)
             if sym.simplify(product + eq.lam / s_iso) != 0:
@@ -329,19 +329,28 @@ def isotropic_linear(side: str):
 
 @functools.lru_cache(maxsize=None)
 def _ridgeless_piecewise(model: str, part: str):
-    if model == "linear":
-        under = isotropic("linear", "under")[0][part]
-        over = isotropic("linear", "over")[0][part]
-        at_one = _threshold_value(under, over)
-        return sp.Piecewise((under, eq.phi < 1), (over, eq.phi > 1), (at_one, True))
-    pieces = []
-    for side in ("sketch", "features", "interpolating"):
-        region = SIDES[model][side][1]
-        pieces.append((isotropic(model, side)[0][part], region))
+    """The isotropic ridgeless closed form of a part: one piece per ridgeless side of
+    :data:`SIDES` on its region, then the model's boundaries (:data:`BOUNDARIES`)."""
+    pieces = [(isotropic(model, side)[0][part], region)
+              for side, (_scaled, region, _sample) in SIDES[model].items() if side != "ridge"]
+    return sp.Piecewise(*pieces, *BOUNDARIES[model](part))
+
+
+def _linear_boundaries(part):
+    """φ = 1: the value at the interpolation threshold (:func:`_threshold_value`)."""
+    under, over = (isotropic("linear", side)[0][part] for side in ("under", "over"))
+    return [(_threshold_value(under, over), True)]
+
+
+def _projection_boundaries(part):
+    """m = d < n: the projection is invertible, the linear model's underparametrized
+    error; other boundaries (min(φ, ψ) = 1): not a number."""
     invertible = isotropic("linear", "under")[0][part]
-    pieces.append((invertible, sp.Eq(eq.psi, eq.phi) & (eq.phi < 1)))
-    pieces.append((sp.nan, True))
-    return sp.Piecewise(*pieces)
+    return [(invertible, sp.Eq(eq.psi, eq.phi) & (eq.phi < 1)), (sp.nan, True)]
+
+
+#: The pieces of each model's ridgeless closed form outside the regions of its sides.
+BOUNDARIES = {"linear": _linear_boundaries, "random_projection": _projection_boundaries}
 
 
 def _threshold_value(under, over):
@@ -579,8 +588,7 @@ def _lam0_path(spec):
 
 
 def _lam_oo_path(spec):
-    scal = {eq.L_eff: sp.Symbol("ell", positive=True) / tau} if spec.model == "random_projection" else {}
-    return {eq.lam: 1 / tau}, scal, lambda t: spec.replace(lam=1 / t)
+    return {eq.lam: 1 / tau}, _large_lam_scalings(spec.model), lambda t: spec.replace(lam=1 / t)
 
 
 def _psi_oo_path(spec):
@@ -591,11 +599,19 @@ def _psi_oo_path(spec):
 
 
 def _n_oo_path(spec):
-    if spec.model == "random_projection":
-        ratio = spec.psi / spec.phi
-        return ({eq.phi: tau, eq.psi: rho * tau}, {},
-                lambda t: spec.replace(phi=t, psi=ratio * t))
+    size = models.get(spec.model).size_key
+    if size is not None:                  # the model size grows with d: m/d = ρ fixed
+        ratio = getattr(spec, size) / spec.phi
+        return ({eq.phi: tau, getattr(eq, size): rho * tau}, {},
+                lambda t: spec.replace(phi=t, **{size: ratio * t}))
     return {eq.phi: tau}, {}, lambda t: spec.replace(phi=t)
+
+
+def _large_lam_scalings(model: str) -> dict:
+    """The unknowns that vanish as λ → ∞ (the model's ``limit_scalings``), each written
+    as a new finite symbol over τ = 1/λ (e.g. L = ℓ/τ)."""
+    return {getattr(eq, x): sp.Symbol(new, positive=True) / tau
+            for x, new in models.get(model).limit_scalings.get("lam->oo", {}).items()}
 
 
 _LIMIT_PATHS = {"p2->0": _p2_path, "c2->0": _c2_path, "lam->0": _lam0_path,
@@ -758,12 +774,12 @@ def _symbolic_path(name, model):
     if name == "lam->0":
         return {eq.lam: tau}, {}
     if name == "lam->oo":
-        return {eq.lam: 1 / tau}, ({eq.L_eff: sp.Symbol("ell", positive=True) / tau}
-                                   if model == "random_projection" else {})
+        return {eq.lam: 1 / tau}, _large_lam_scalings(model)
     if name == "psi->oo":
         return {eq.psi: 1 / tau, eq.lam: eq.lam / (tau * eq.phi)}, {}
     if name == "n->oo":
-        return ({eq.phi: tau, eq.psi: rho * tau} if model == "random_projection"
+        size = models.get(model).size_key
+        return ({eq.phi: tau, getattr(eq, size): rho * tau} if size is not None
                 else {eq.phi: tau}), {}
     raise KeyError(name)
 

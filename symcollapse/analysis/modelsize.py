@@ -19,6 +19,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import equations as eq
 from symcollapse.core.decomposition import curve, derivative, predict
 from symcollapse.core.errors import ConfigError
@@ -92,8 +93,12 @@ def interpolation_peak(config, *, dps: int = 20, psi_range=(0.5, 2.0), grid: int
     refine ψ* by bisection-Illinois on the high-precision derivative.
     """
     spec = parse(config)
-    if spec.model != "random_projection":
-        raise ConfigError('interpolation_peak: model must be "random_projection"')
+    model = models.get(spec.model)
+    if model.size_key != "psi" or "regime" not in model.hooks:
+        able = [m for m in models.names() if models.get(m).size_key == "psi"
+                and "regime" in models.get(m).hooks]
+        raise ConfigError("interpolation_peak: needs a model size psi and the float64 curve "
+                          "path: allowed model " + ", ".join(f'"{m}"' for m in able))
     if spec.lam <= 0:
         raise ConfigError("interpolation_peak: lam must be > 0 (at lam = 0 the peak is "
                           "infinite at psi = 1 when phi > 1)")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import mpmath as mp
 
+from symcollapse import models
 from symcollapse.core.decomposition import predict
 from symcollapse.core.errors import ConvergenceError, UnsupportedError
 from symcollapse.core.spec import Atom, parse
@@ -55,7 +56,8 @@ def projection_via_linear(config, dps: int = 30, *, max_nodes: int = 8192) -> di
     comparable with :func:`~symcollapse.predict` part by part.
     """
     spec = parse(config)
-    if spec.model != "random_projection" or len(spec.atoms) != 1 or spec.atoms[0].s1 != spec.atoms[0].s2:
+    if not models.get(spec.model).rank_limited or len(spec.atoms) != 1 \
+            or spec.atoms[0].s1 != spec.atoms[0].s2:
         raise UnsupportedError("projection_via_linear: isotropic random projections only "
                                "(one atom with s1 = s2)")
     a = spec.atoms[0]

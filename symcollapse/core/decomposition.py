@@ -23,6 +23,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import certify as cert, equations as eq
 from symcollapse.core.certify import certified_parts, decimal_bounds, mpf_fraction, output_balls
 from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
@@ -34,7 +35,6 @@ from symcollapse.core.regimes import (Regime, parameter_values, select, signatur
                                       training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
 from symcollapse.core.spec import SCALAR_KEYS, parse, screen
-from symcollapse import models
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD

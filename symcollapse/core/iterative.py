@@ -37,8 +37,7 @@ import numpy as np
 import sympy as sp
 
 from symcollapse import models
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.core.regimes import parameter_values, select

@@ -15,8 +15,9 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
-from symcollapse.core import equations as eq
+from symcollapse import models
 from symcollapse.analysis import limits as L
+from symcollapse.core import equations as eq
 from symcollapse.derive.literate import Doc
 
 A3 = [{"weight": Fraction(1, 5), "s1": 4, "s2": Fraction(1, 2), "theta": 2, "delta": 0},
@@ -32,6 +33,8 @@ CONFIRM = {
                           "sigma2": Fraction(7, 10), "atoms": A3},
 }
 #: The same with λ = 0 for the limits taken on the ridgeless side.
+#: The limits confirmed at the ridgeless config (CONFIRM_RIDGELESS) rather than at CONFIRM.
+CONFIRMED_RIDGELESS = {"linear": ("p2->0", "c2->0", "n->oo")}
 CONFIRM_RIDGELESS = {
     "linear": dict(CONFIRM["linear"], phi=Fraction(3, 2), lam=0),
     "random_projection": dict(CONFIRM["random_projection"], psi=Fraction(5, 2), phi=Fraction(1, 2), lam=0),
@@ -64,8 +67,9 @@ def _config_of(model, pt):
     cfg = {"phi": pt[eq.phi], "p2": pt[eq.p2], "lam": pt[eq.lam], "sigma1": pt[eq.sigma1],
            "sigma2": pt[eq.sigma2],
            "atoms": [{"weight": 1, "s1": s, "s2": s, "theta": pt[L.r2], "delta": pt[L.c2]}]}
-    if model == "random_projection":
-        cfg.update(model=model, psi=pt[eq.psi])
+    size = models.get(model).size_key
+    if size is not None:
+        cfg.update(model=model, **{size: pt[getattr(eq, size)]})
     return {k: (Fraction(int(v.p), int(v.q)) if isinstance(v, sp.Rational) else v) if k != "atoms"
             else [{kk: Fraction(int(vv.p), int(vv.q)) if isinstance(vv, sp.Rational) else vv
                    for kk, vv in a.items()} for a in v] for k, v in cfg.items()}
@@ -145,8 +149,8 @@ other system for any spectrum (`limits.expand`), and in closed form on the isotr
                           "the closed forms of E₀, E₁ (all four parts) equal the numerical "
                           "expansion at 2 random rational points of the region "
                           f"(largest relative gap {mp.nstr(gap, 2) if gap else '0'}; tolerance 1e-28)")
-            base = CONFIRM_RIDGELESS[model] if name in ("p2->0", "c2->0", "n->oo") and \
-                model == "linear" else CONFIRM[model]
+            base = (CONFIRM_RIDGELESS[model] if name in CONFIRMED_RIDGELESS.get(model, ())
+                    else CONFIRM[model])
             conf = L.confirm(name, base, exponents=(4, 5, 6), dps=30)
             order = conf["order"]
             rem = conf["remainder_order"]

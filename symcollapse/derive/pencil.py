@@ -16,8 +16,8 @@ from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.derive.literate import Doc, bound_text
-from symcollapse.pencil import random_features as RF
 from symcollapse.models.rf_reference import predict_rf
+from symcollapse.pencil import random_features as RF
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
 from symcollapse.pencil.linearization import check, linearize
 from symcollapse.pencil.operator_valued import Output, derive_system, mixture_sources, n1_dim, n2_dim

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import mpmath as mp
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.decomposition import predict
 from symcollapse.core.regimes import model_family
@@ -158,8 +159,9 @@ equations then hold identically, the rates are solved exactly (linear equations)
             cfg = {"phi": float(phi_v), "p2": 0, "lam": float(lam_v), "sigma1": 0.5,
                    "atoms": [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},
                              {"weight": 0.5, "s1": 0.5, "s2": 1.5, "theta": 0.5, "delta": 1}]}
-            if model != "linear":
-                cfg.update(model=model, psi=1.7)
+            size = models.get(model).size_key
+            if size is not None:
+                cfg.update(model=model, **{size: 1.7})
             r = predict(cfg, dps=40)
             with mp.workdps(40):
                 worst = max(worst, abs(r["gcv"] - r["test_error"] - mp.mpf("0.25"))

@@ -16,7 +16,8 @@ Hooks (each optional; a capability without its hook is refused with the model's 
 * ``regime(spec)`` — the :class:`~symcollapse.core.regimes.Regime` answering a spec (λ > 0
   or a side of the ridgeless limit);
 * ``predict(spec, dps)`` — a model whose answer is not (yet) a regime's system;
-* ``sources()`` — the expression in Gaussian blocks posed to the pencil engine;
+* ``sources()`` — the expressions in Gaussian blocks posed to the pencil engine, with the
+  outputs Bias, Var, ζ (``pair_sources()``: a probed pencil with pair outputs);
 * ``simulate(spec, n, trials, seed, progress=...)`` — Monte Carlo of the finite model.
 
 >>> from symcollapse import models
@@ -37,23 +38,24 @@ from symcollapse.core.errors import ConfigError, UnsupportedError
 class Model:
     """A model of the toolkit (see the module docstring).
 
-    ``keys``: the config keys the model adds, each with what it is (used in messages);
-    ``required``: those that must be given; ``choices``: allowed values of a key that is
-    a choice; ``size_key``: the key of the model size m/n (a second dimension m), if any;
+    ``keys``: the config keys the model adds (required), each with what it is (used in
+    messages); ``choices``: the allowed values of a key that is a choice; ``size_key``: the key of the model size m/n (a second dimension m), if any;
     ``rank_limited``: the fitted map sees the inputs only through an m-dimensional
     projection (signal outside it acts as noise); ``refusals``: capability or strategy →
-    the one-line reason it is not available; ``hooks``: capability → ``"module:function"``.
+    the one-line reason it is not available; ``hooks``: capability → ``"module:function"``;
+    ``limit_scalings``: limit → {unknown: new symbol} for unknowns that vanish along the
+    limit's path (written new/τ, e.g. ``{"lam->oo": {"L_eff": "ell"}}``).
     """
 
     name: str
     summary: str
     keys: dict = field(default_factory=dict)
-    required: tuple = ()
     choices: dict = field(default_factory=dict)
     size_key: str | None = None
     rank_limited: bool = False
     refusals: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
+    limit_scalings: dict = field(default_factory=dict)
 
     def answers(self, capability: str) -> bool:
         """Whether the model answers a capability or strategy (it is not refused)."""

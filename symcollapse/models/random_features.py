@@ -17,10 +17,11 @@ MODEL = register(Model(
     name="random_features",
     summary="ridge regression on m = psi*n random features sigma(Sx)",
     keys={"psi": "the model size m/n", "activation": "the activation of the features"},
-    required=("psi", "activation"),
     choices={"activation": ("relu", "tanh")},
     size_key="psi",
     refusals={
+        "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
+                             '"linear" only (floor_weights solves the random features floor)',
         "ridgeless": "ridgeless: random features need lam > 0",
         "weighted": 'strategy "weighted": the random features system is derived for strategy '
                     '"plain" only',
@@ -35,7 +36,7 @@ MODEL = register(Model(
     hooks={
         "predict": "symcollapse.pencil.random_features:predict",
         "system": "symcollapse.pencil.random_features:system",
-        "sources": "symcollapse.pencil.random_features:sources",
+        "pair_sources": "symcollapse.pencil.random_features:sources",
         "simulate": "symcollapse.simulation.random_features:simulate_rf",
     },
 ))

@@ -13,10 +13,12 @@ MODEL = register(Model(
     name="random_projection",
     summary="ridge regression on m = psi*n random projections of the inputs",
     keys={"psi": "the model size m/n"},
-    required=("psi",),
     size_key="psi",
     rank_limited=True,
+    limit_scalings={"lam->oo": {"L_eff": "ell"}},
     refusals={
+        "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
+                             '"linear" only (floor_weights solves the random projections floor)',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '

@@ -67,6 +67,7 @@ from dataclasses import dataclass
 import mpmath as mp
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import compile_system
 from symcollapse.core.equations import System, tr
@@ -634,35 +635,55 @@ def mixture_sources(model: str = "linear"):
     :math:`(L^{-1})_{n_jn_j} = -n_j/a_j + X_jPX_j^T`;
     :math:`\zeta = -\partial_t\operatorname{tr}(\Delta\,a_2^2\hat\Sigma_2P\hat\Sigma_2)`.
 
-    Returns ``(sources, outputs, probe)`` for :func:`derive_system`.
+    Returns ``(sources, outputs, probe)`` for :func:`derive_system`: the model's
+    ``sources`` hook (:func:`linear_sources`, :func:`projection_sources`).
     """
+    return models.get(model).hook("sources")()
+
+
+def _groups():
+    """The two groups' design blocks X_j ~ N(0, Σ_j) and their loss weights c_j = a_j/n_j."""
     S1d, S2d = Diag("Sigma1", "d"), Diag("Sigma2", "d")
     X1 = Gaussian("X1", "n1", "d", covariance=S1d)
     X2 = Gaussian("X2", "n2", "d", covariance=S2d)
-    c1, c2 = eq.a1 / n1_dim, eq.a2 / n2_dim
-    t = t_probe
-    if model == "linear":
-        R = inverse(X1.T @ X1 * c1 + X2.T @ X2 * c2 + eq.lam * Identity("d") + t * S1d)
-        Z = X2.T @ X2 @ R @ X2.T @ X2 * c2 ** 2
-        PR = linearize(R)
-        bias = Output(weight=eq.THETA, scale=-eq.lam ** 2, derivative=True, source="R")
-    elif model == "random_projection":
-        S = Gaussian("S", "m", "d", variance=1 / d_dim)
-        F1, F2 = X1 @ S.T, X2 @ S.T
-        R = inverse(F1.T @ F1 * c1 + F2.T @ F2 * c2 + eq.lam * Identity("m")
-                    + t * S @ S1d @ S.T)
-        Z = X2.T @ X2 @ S.T @ R @ S @ X2.T @ X2 * c2 ** 2
-        PR = linearize(R)
-        nxt = [j for i, j, c, tp in PR.positions["S"] if i == PR.row]
-        bias = Output(block=nxt[0], weight=eq.THETA, scale=-1, derivative=True, source="R")
-    else:
-        raise ValueError(f"model {model!r}: allowed 'linear', 'random_projection'")
+    return S1d, X1, X2, eq.a1 / n1_dim, eq.a2 / n2_dim
+
+
+def _noise_and_shift(PR):
+    """Var (the n_j-blocks of the pencil of R) and ζ (the source Z) of a mixture model."""
     var = [Output(block=_block_of(PR, f"n{j}"), scale=-s ** 2 * (a / n) ** 2 * n,
                   derivative=True, source="R")
            for j, s, a, n in ((1, eq.sigma1, eq.a1, n1_dim), (2, eq.sigma2, eq.a2, n2_dim))]
     zeta = Output(weight=eq.DELTA, scale=-1, derivative=True, source="Z")
-    outputs = {"bias": bias, "variance": var, "zeta": zeta,
-               "test_error": [bias, *var, zeta]}
+    return var, zeta
+
+
+def linear_sources():
+    r"""The linear model's expressions in Gaussian blocks (:func:`mixture_sources`)."""
+    S1d, X1, X2, c1, c2 = _groups()
+    t = t_probe
+    R = inverse(X1.T @ X1 * c1 + X2.T @ X2 * c2 + eq.lam * Identity("d") + t * S1d)
+    Z = X2.T @ X2 @ R @ X2.T @ X2 * c2 ** 2
+    PR = linearize(R)
+    bias = Output(weight=eq.THETA, scale=-eq.lam ** 2, derivative=True, source="R")
+    var, zeta = _noise_and_shift(PR)
+    outputs = {"bias": bias, "variance": var, "zeta": zeta, "test_error": [bias, *var, zeta]}
+    return {"R": PR, "Z": linearize(Z)}, outputs, t
+
+
+def projection_sources():
+    r"""The random projections model's expressions in Gaussian blocks (:func:`mixture_sources`)."""
+    S1d, X1, X2, c1, c2 = _groups()
+    t = t_probe
+    S = Gaussian("S", "m", "d", variance=1 / d_dim)
+    F1, F2 = X1 @ S.T, X2 @ S.T
+    R = inverse(F1.T @ F1 * c1 + F2.T @ F2 * c2 + eq.lam * Identity("m") + t * S @ S1d @ S.T)
+    Z = X2.T @ X2 @ S.T @ R @ S @ X2.T @ X2 * c2 ** 2
+    PR = linearize(R)
+    nxt = [j for i, j, c, tp in PR.positions["S"] if i == PR.row]
+    bias = Output(block=nxt[0], weight=eq.THETA, scale=-1, derivative=True, source="R")
+    var, zeta = _noise_and_shift(PR)
+    outputs = {"bias": bias, "variance": var, "zeta": zeta, "test_error": [bias, *var, zeta]}
     return {"R": PR, "Z": linearize(Z)}, outputs, t
 
 

@@ -30,14 +30,14 @@ import sympy as sp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
-from symcollapse.pencil.linearization import linearize
-from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
-from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
-from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
 from symcollapse.core.regimes import parameter_values
-from symcollapse.models.rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
+from symcollapse.models.rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
+from symcollapse.pencil.linearization import linearize
+from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
+from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
 
 __all__ = ["CONFIG_KEYS", "sources", "system", "parameters", "predict", "time_to_system"]
 #: Config keys the model reads (MODEL.md).
@@ -101,8 +101,9 @@ def predict(config, dps: int = 30, constants=None) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
-    if spec.model != "random_features":
-        raise ConfigError(f'model = "{spec.model}": this model needs model "random_features"')
+    if spec.activation is None:
+        raise ConfigError(f'model = "{spec.model}": this model needs model "random_features" '
+                          "(an activation)")
     if spec.strategy != "plain" or spec.lam <= 0:
         raise UnsupportedError('random_features (engine): only strategy "plain" with lam > 0 '
                                "is derived")

@@ -28,11 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym
-from symcollapse.core import equations as eq
+from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.equations import System, tr
-from symcollapse.pencil.linearization import Pencil, check
 from symcollapse.pencil.expr import add
+from symcollapse.pencil.linearization import Pencil, check
 from symcollapse.pencil.operator_valued import (ATOM_DIM, canonical_traces, differentiate_probe,
                                                 opaque_traces, operator_valued, proportional_limit)
 

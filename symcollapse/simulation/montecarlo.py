@@ -34,7 +34,7 @@ from symcollapse import models
 from symcollapse.core.errors import ConfigError
 from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS, parse
 from symcollapse.simulation.design import (MAX_TRIALS, check_sizes, check_work, coordinates, draw_design,
-                                          fit_map, row_weights, sizes, stats, sz_m_invalid)
+                                           fit_map, row_weights, sizes, stats, sz_m_invalid)
 
 
 def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:

@@ -51,9 +51,9 @@ import sys
 import numpy as np
 
 from symcollapse.core.errors import ConfigError, UnsupportedError
-from symcollapse.simulation.design import check_sizes, coordinates, fit_map, row_weights, sizes, stats
-from symcollapse.simulation.design import draw_design as _draw
 from symcollapse.core.spec import parse
+from symcollapse.simulation.design import (check_sizes, coordinates, draw_design as _draw, fit_map,
+                                           row_weights, sizes, stats)
 
 #: The relu centring constant 1/√(2π) (MODEL.md).
 RELU_SHIFT = 1.0 / math.sqrt(2.0 * math.pi)

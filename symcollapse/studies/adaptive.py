@@ -55,6 +55,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.analysis.limits import IsoAtom, s_iso
 from symcollapse.analysis.scaling import fitted_exponent
 from symcollapse.core import determinism as sym, equations as eq, iterative
@@ -338,8 +339,7 @@ class Recursion:
 
     def __init__(self, config, dps: int = 15):
         spec = parse(config)
-        if spec.model != "linear":
-            raise ConfigError('model: iterative schedules are derived for "linear" only')
+        models.get(spec.model).require("iterative", ConfigError)
         self.spec = spec.replace(strategy="plain", alpha=None, generations=None)
         self.dps = dps
         self._ctx = {}
@@ -514,8 +514,7 @@ def simulate_schedule(config, n: int, trials: int, seed: int = 0, schedule=None)
     :func:`~symcollapse.simulate` for strategy "iterative"."""
     spec = parse(dict(config, strategy="iterative", generations=1)) if "generations" not in config \
         else parse(config)
-    if spec.model != "linear":
-        raise ConfigError('model: iterative schedules are simulated for "linear" only')
+    models.get(spec.model).require("simulate:iterative", ConfigError)
     specs = iterative.schedule_specs(spec.replace(generations=None), schedule)
     sz = design.sizes(spec, int(n))
     if sz["d"] < 1:

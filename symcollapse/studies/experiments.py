@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from symcollapse import models
 from symcollapse.analysis.limits import floor
 from symcollapse.core.decomposition import predict
 from symcollapse.core.errors import ConfigError
@@ -183,8 +184,9 @@ def theory_config(n, p2, gen, lam, model="linear", m=None) -> dict:
     cfg = {"phi": data["d"] / n, "p2": p2, "lam": lam,
            "sigma1": math.sqrt(data["sigma_eff_sq"]),
            "sigma2": 0.0, "atoms": theory_atoms(gen["W2"])}
-    if model == "random_projection":
-        cfg.update(model=model, psi=m / n)
+    size = models.get(model).size_key
+    if size is not None:
+        cfg.update(model=model, **{size: m / n})
     return cfg
 
 

@@ -61,6 +61,7 @@ from fractions import Fraction
 import mpmath as mp
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.analysis import scaling
 from symcollapse.analysis.limits import floor, large_n_system
 from symcollapse.core import determinism as sym, equations as eq
@@ -295,7 +296,7 @@ def closed_form_weights(config, dps: int = 30) -> list:
     """G_k of the linear model's floor (:func:`floor_weight_closed_form`) for each atom of
     a config, mpf at ``dps`` digits (plain mixing)."""
     spec = parse(config)
-    if spec.model != "linear" or spec.strategy != "plain":
+    if not models.get(spec.model).answers("floor_closed_form") or spec.strategy != "plain":
         raise ConfigError("closed_form_weights: allowed model \"linear\" with strategy \"plain\" "
                           "(use floor_weights for the others)")
     f = _G_mp()
@@ -325,7 +326,8 @@ def hurt_per_unit_c2(config, dps: int = 30, closed_form: bool | None = None):
     c2 = sum(a.weight * a.delta for a in spec.atoms)
     if c2 == 0:
         return mp.mpf(0)
-    use_closed = (spec.model == "linear" and spec.strategy == "plain") if closed_form is None else closed_form
+    use_closed = (models.get(spec.model).answers("floor_closed_form") and spec.strategy == "plain"
+                  if closed_form is None else closed_form)
     G = closed_form_weights(spec, dps) if use_closed else floor_weights(spec, dps)
     with mp.workdps(dps + 5):
         val = sum(exact_mpf(a.weight * a.delta) * g for a, g in zip(spec.atoms, G)) / exact_mpf(c2)
