@@ -30,6 +30,8 @@ MODEL = register(Model(
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random features is not simulated)",
         "regime": REGIME,
+        "training": "training error: the training-error probe is not posed for random features "
+                    "(predict gives the test error and its parts)",
         "certify": 'certify: not available for model "random_features" (available: "linear", '
                    '"random_projection")',
     },
