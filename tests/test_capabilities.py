@@ -36,6 +36,8 @@ def test_every_cell_works_or_gives_one_line_reason():
     assert all(w for w, _ in mat["linear"].values())
     assert not mat["random_features"]["ridgeless"][0]
     assert mat["random_features"]["ridgeless"][1] == "ridgeless: random features need lam > 0"
+    for key in ("predict", "curve", "derivative", "sweep", "sweep_float", "simulate"):
+        assert mat["random_features"][key][0], key
 
 
 def test_a_missing_branch_is_not_a_refusal(monkeypatch):

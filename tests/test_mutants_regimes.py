@@ -379,15 +379,21 @@ def test_threshold_divergence_and_unsupported_ridgeless_sides():
         "not (supports of s1 and s2 differ): not derived; use lam > 0")
 
 
-def test_select_refuses_the_pencil_models():
+def test_select_asks_the_model_for_its_regime(monkeypatch):
+    """Random features answer with the system the pencil engine derives (λ > 0); a model
+    without a regime hook is refused with its own reason."""
+    from symcollapse import models
+    from symcollapse.pencil import random_features as rf
     s = parse({"model": "random_features", "activation": "relu", "phi": 0.5, "psi": 2,
                "p2": 0.1, "lam": 0.1, "atoms": ONE})
+    r = rg.select(s)
+    assert r.name == "random_features/ridge" and r.system is rf.system() and r.atoms == s.atoms
+    bare = models.base.Model(name="random_features", summary="",
+                             refusals={"regime": "regime: none for this model"})
+    monkeypatch.setitem(models.base.REGISTRY, "random_features", bare)
     with pytest.raises(UnsupportedError) as info:
         rg.select(s)
-    assert str(info.value) == (
-        'model "random_features": its system comes from the pencil engine and is solved point '
-        'by point (predict, sweep with dps); the float64 curve path and the regime analysis are '
-        'available for "linear", "random_projection"')
+    assert str(info.value) == "regime: none for this model"
 
 
 def test_training_family_of_a_selected_system():

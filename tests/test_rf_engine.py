@@ -104,3 +104,41 @@ def test_bad_input():
         rfm.predict(dict(cfg, lam=0))
     with pytest.raises(ConfigError, match="dps"):
         rfm.predict(cfg, dps=0)
+
+
+def test_predict_is_the_engine_solve_through_the_common_door():
+    """sc.predict answers random features through the regime path (confirmed digits); it
+    equals the engine's own solve and the encoded statement to 30 digits (each is rounded
+    to 30 digits: two roundings apart by up to 1e-29 relative)."""
+    import symcollapse as sc
+    from symcollapse.models import rf_reference
+    for cfg in bench.random_configs("tanh", 11, 2) + bench.random_configs("relu", 12, 2):
+        a, b, c = sc.predict(cfg, dps=30), rfm.predict(cfg, dps=30), rf_reference.predict_rf(cfg, dps=30)
+        assert a["regime"] == "random_features/ridge"
+        with mp.workdps(40):
+            for k in ("test_error", "bias", "variance", "zeta"):
+                assert abs(a[k] - b[k]) <= 10 * TOL * abs(b["test_error"]), k
+                assert abs(a[k] - c[k]) <= 10 * TOL * abs(b["test_error"]), k
+
+
+def test_curve_and_derivative_of_random_features():
+    """The float64 curve agrees with predict (1e-11), and the implicit-function derivative
+    with a central difference of 30-digit predictions (step 1e-10: error ~1e-20)."""
+    from fractions import Fraction
+    import symcollapse as sc
+    from symcollapse.core.decomposition import derivative
+    cfg = dict(bench.random_configs("relu", 13, 1)[0])
+    lams = [float(cfg["lam"]) * f for f in (0.5, 1, 3)]
+    cv = sc.curve(cfg, lam=lams)
+    for i, lam in enumerate(lams):
+        exact = float(sc.predict(dict(cfg, lam=lam), dps=20)["test_error"])
+        assert cv["status"][i] == "ok" and abs(cv["test_error"][i] - exact) <= 1e-11 * exact
+    h = Fraction(1, 10 ** 10)
+    for wrt in ("lam", "psi", "phi", "p2"):
+        d = derivative(cfg, wrt, dps=25)["test_error"]
+        v = Fraction(cfg[wrt])
+        up = sc.predict(dict(cfg, **{wrt: v + h}), dps=30)["test_error"]
+        dn = sc.predict(dict(cfg, **{wrt: v - h}), dps=30)["test_error"]
+        with mp.workdps(40):
+            fd = (up - dn) / (2 * mp.mpf(h.numerator) / h.denominator)
+            assert abs(d - fd) <= mp.mpf(10) ** -15 * (1 + abs(fd)), (wrt, d, fd)

@@ -124,8 +124,10 @@ def _answer(regime: Regime, spec, dps: int, warm):
             raise ConvergenceError(f"{regime.name}: {exc}") from None
     if regime.null_atoms:
         _add_null_atoms(values, regime, spec, unknowns)
-    train, train_x = training(regime, spec, dps, unknowns, values["test_error"],
-                              warm=warm.get("train_x"), extra=extra)
+    train, train_x = {}, None
+    if models.get(spec.model).answers("training"):
+        train, train_x = training(regime, spec, dps, unknowns, values["test_error"],
+                                  warm=warm.get("train_x"), extra=extra)
     out = {k: values[k] for k in PARTS}
     out["residual"], out["newton_step"] = residual, step
     out["unknowns"] = dict(unknowns)

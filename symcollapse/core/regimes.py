@@ -155,13 +155,18 @@ def group_weights(spec: Spec):
 
 
 def parameter_values(spec: Spec) -> dict:
-    """Parameter symbol → exact value."""
+    """Parameter symbol → value: the config's scalars (exact), and the model's own
+    constants where it declares them (its ``parameters`` hook, e.g. the Gaussian-equivalence
+    constants of random features, at the working precision)."""
     vals = {eq.phi: spec.phi, eq.p2: spec.p2, eq.lam: spec.lam, eq.sigma1: spec.sigma1,
             eq.sigma2: spec.sigma2}
     if spec.alpha is not None:
         vals[eq.alpha] = spec.alpha
     if spec.psi is not None:
         vals[eq.psi] = spec.psi
+    model = models.get(spec.model)
+    if "parameters" in model.hooks:
+        vals.update(model.hook("parameters")(spec))
     return vals
 
 

@@ -9,10 +9,6 @@ constants of each group (they differ when tr Σ1 ≠ tr Σ2) and is derived by t
 """
 from symcollapse.models.base import Model, register
 
-REGIME = ('model "random_features": its system comes from the pencil engine and is solved '
-          'point by point (predict, sweep with dps); the float64 curve path and the regime '
-          'analysis are available for "linear", "random_projection"')
-
 MODEL = register(Model(
     name="random_features",
     summary="ridge regression on m = psi*n random features sigma(Sx)",
@@ -29,14 +25,14 @@ MODEL = register(Model(
                      "(not for random features)",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random features is not simulated)",
-        "regime": REGIME,
         "training": "training error: the training-error probe is not posed for random features "
                     "(predict gives the test error and its parts)",
-        "certify": 'certify: not available for model "random_features" (available: "linear", '
-                   '"random_projection")',
+        "certify": "certify: the Gaussian-equivalence constants of random features are "
+                   "computed to working precision, not enclosed in proven balls",
     },
     hooks={
-        "predict": "symcollapse.pencil.random_features:predict",
+        "regime": "symcollapse.pencil.random_features:regime",
+        "parameters": "symcollapse.pencil.random_features:constants",
         "system": "symcollapse.pencil.random_features:system",
         "pair_sources": "symcollapse.pencil.random_features:sources",
         "simulate": "symcollapse.simulation.random_features:simulate_rf",

@@ -30,7 +30,7 @@ import sympy as sp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
-from symcollapse.core.regimes import parameter_values
+from symcollapse.core.regimes import Regime, parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.models.rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
@@ -83,16 +83,29 @@ def system():
                               name="random_features/engine")
 
 
+def regime(spec) -> Regime:
+    """The regime of a random-features spec: the engine's system at λ > 0 (the ridgeless
+    limit is refused by the model)."""
+    return Regime(name="random_features/ridge", system=system(), atoms=spec.atoms,
+                  description="ridge lam > 0: the system the pencil engine derives")
+
+
+def constants(spec) -> dict:
+    """The Gaussian-equivalence constants μ1_j, κ_j = μ*_j² of each group as parameters
+    (:func:`~symcollapse.models.rf_reference.group_constants`, working precision)."""
+    ge = group_constants(spec)
+    return {mu1_1: ge[1]["mu1"], mu1_2: ge[2]["mu1"], kappa1: ge[1]["mustar2"],
+            kappa2: ge[2]["mustar2"]}
+
+
 def parameters(spec, constants=None) -> dict:
     """Parameter symbol → value: the spec's scalars and the Gaussian-equivalence constants
     of each group (:func:`~symcollapse.models.rf_reference.group_constants`, working precision),
     or ``constants = {"mu1": (μ1_1, μ1_2), "kappa": (κ1, κ2)}`` (e.g. ``rf_reference.LINEAR``)."""
-    if constants is None:
-        ge = group_constants(spec)
-        constants = {"mu1": (ge[1]["mu1"], ge[2]["mu1"]),
-                     "kappa": (ge[1]["mustar2"], ge[2]["mustar2"])}
-    vals = zip(MU + KAPPA, constants["mu1"] + constants["kappa"])
-    return {**parameter_values(spec), **{k: to_mpf(v) for k, v in vals}}
+    vals = parameter_values(spec)           # with the activation's constants
+    if constants is not None:
+        vals.update(zip(MU + KAPPA, constants["mu1"] + constants["kappa"]))
+    return {k: to_mpf(v) if k in MU + KAPPA else v for k, v in vals.items()}
 
 
 def predict(config, dps: int = 30, constants=None) -> dict:
