@@ -1,11 +1,11 @@
 """Damped fixed-point iteration of the first-order equations: the usual research-code
 approach, written here independently of the toolkit's solver, as the benchmark's baseline.
 
-Linear model (THEORY-linear.md §1), with K = a1 e1 Σ1 + a2 e2 Σ2 + λ (a_j = p_j):
+Linear model (docs/theory/linear.md §1), with K = a1 e1 Σ1 + a2 e2 Σ2 + λ (a_j = p_j):
 
     e_j ← 1 / (1 + φ tr(Σ_j K⁻¹)),
 
-random projections (THEORY-projections.md), with K = L + a1 e1 Σ1 + a2 e2 Σ2:
+random projections (docs/theory/projections.md), with K = L + a1 e1 Σ1 + a2 e2 Σ2:
 
     e_j ← 1 / (1 + φ tr(Σ_j K⁻¹)),    L ← λ / (ψ/φ − tr((a1e1Σ1 + a2e2Σ2) K⁻¹)),
 

@@ -10,7 +10,7 @@ from fractions import Fraction as F
 import mpmath as mp
 
 from symcollapse.analysis import literature as lit
-from symcollapse.models.rf_reference import predict_rf
+from symcollapse.analysis.rf_reference import predict_rf
 
 #: (activation, φ, ψ, λ, r², σ1): ψ and φ on both sides of 1, λ from 1e-3 to 1.
 POINTS = [

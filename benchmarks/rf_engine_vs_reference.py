@@ -1,5 +1,5 @@
 """Random features through the pencil engine (``symcollapse.pencil.random_features``)
-against the encoded statement of THEORY-random-features.md (``rf_reference.predict_rf``),
+against the encoded statement of docs/theory/random-features.md (``rf_reference.predict_rf``),
 and, with μ1 = 1, κ = 0, against the random projections model (``sc.predict``).
 
 Run ``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/rf_engine_vs_reference.py
@@ -21,7 +21,8 @@ import mpmath as mp
 import symcollapse as sc
 from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.operator_valued import mixture_sources, time_to_system as ov_time_to_system
-from symcollapse.models.rf_reference import LINEAR, group_constants, predict_rf
+from symcollapse.analysis.rf_reference import predict_rf
+from symcollapse.pencil.gaussian_equivalence import LINEAR, group_constants
 from symcollapse.core.spec import parse
 from symcollapse.core import equations as eq
 

@@ -19,7 +19,7 @@
 # Ridge regression $\hat w = \arg\min_w \frac1n\|Xw-y\|^2 + \lambda\|w\|^2$ is trained on
 # $n$ samples, a fraction $p_2$ of which come from a synthetic distribution $D_2$ whose labeler
 # $w_2 = w_1 + \delta$ is off by a random shift with $\mathbb E\,\delta\delta^\top = \Delta$,
-# $c^2 = \operatorname{Tr}\Delta$ (MODEL.md).  Its test error on the *real* distribution is
+# $c^2 = \operatorname{Tr}\Delta$ (docs/setting.md).  Its test error on the *real* distribution is
 #
 # $$E_{\rm test} \simeq \underbrace{\mathrm{Bias} + \mathrm{Var}}_{\text{classical}} + \zeta ,$$
 #
@@ -150,7 +150,7 @@ plt.show()
 #
 # The floor is $p_2^2 c^2$ (derived above); the curves reach it at large $n$; the theory agrees
 # with the Monte Carlo markers within 3 standard errors plus a 3 % finite-size allowance at
-# $d = 100$ (the deterministic equivalent's bias is $O(1/d)$); and the MODEL.md closed form
+# $d = 100$ (the deterministic equivalent's bias is $O(1/d)$); and the docs/setting.md closed form
 # holds exactly.
 
 # %%

@@ -18,7 +18,7 @@
 #
 # A network of width $m$ is approximated by ridge regression on $m$ random projections of the
 # input: $f(x) = \hat v^\top Sx$ with $S\in\mathbb R^{m\times d}$ Gaussian, $\psi = m/n$ the
-# model size (MODEL.md).  The deterministic equivalent is a *nested* fixed point: the linear
+# model size (docs/setting.md).  The deterministic equivalent is a *nested* fixed point: the linear
 # model's at an effective ridge $L$, with $L$ set by averaging over $S$ and a sketch term $b$
 # from the second level of randomness (`derivations/projections.md`).  The paper's claims:
 # with low-quality synthetic data, larger models amplify collapse up to the interpolation

@@ -108,7 +108,7 @@ plt.show()
 # %% [markdown]
 # ## Iterative mixing over generations
 #
-# Three settings of THEORY-linear.md §6.3 (isotropic; two anisotropic spectra with
+# Three settings of docs/theory/linear.md §6.3 (isotropic; two anisotropic spectra with
 # $\Sigma_1 \ne \Sigma_2$).  Lines: the recursion; dashed: its limit $E(\infty)$; dotted: training on
 # the real samples alone; markers: Monte Carlo of the actual iterated procedure ($d = 200$,
 # exact conditional expectation given all designs, 10 draws, ± 2 s.e.).

@@ -195,7 +195,7 @@ print("section 3 checks passed")
 # %% [markdown]
 # ## 4. Training error, the generalization gap and GCV
 #
-# From the same fixed point (THEORY-training.md, `symcollapse derive training`):
+# From the same fixed point (docs/theory/training.md, `symcollapse derive training`):
 # $E_{\rm train,j} \simeq e_j^2(G_j+\sigma_j^2)$ with $G_1 = E_{\rm test}$ and $G_2 = \|\hat w - w_2\|^2_{\Sigma_2}$
 # (the error functional along the probe $\Sigma_2$, with the target $w_2$).  With clean data
 # $\mathrm{GCV} = E_{\rm train}/(1-df/n)^2 = E_{\rm test}+\sigma^2$ exactly; on a mixture GCV estimates the

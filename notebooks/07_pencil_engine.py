@@ -43,7 +43,7 @@ from symcollapse.core.compiled import compile_system, to_mpf, atoms_mp
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.pencil import random_features as RF
-from symcollapse.models import rf_reference
+from symcollapse.analysis import rf_reference
 from symcollapse.simulation import random_features as montecarlo_rf
 from symcollapse.analysis import literature
 
@@ -69,7 +69,7 @@ print("block of the pencil's inverse minus the expression, exact rationals:", ex
 # %% [markdown]
 # The engine's fixed point (the normalized traces of $G$'s sample blocks are the unknowns),
 # rendered from the SymPy system, and solved by the toolkit's Newton solver; against the
-# hand-derived fixed point of THEORY-linear.md ($e_1, e_2$ of `equations.first_order_linear`):
+# hand-derived fixed point of docs/theory/linear.md ($e_1, e_2$ of `equations.first_order_linear`):
 
 # %%
 sysR = derive_system(R, {"tr_Sigma1_R": Output(weight=eq.S1)}, params=eq.mixture_weights("plain"))
@@ -131,7 +131,7 @@ display(Math(sp.latex(sp.Eq(system_rf.equations[0], 0))))
 
 # %% [markdown]
 # Checks of the derived model: against the independently encoded statement of
-# THEORY-random-features.md (30 digits), against the published Mei–Montanari (2019) formula on
+# docs/theory/random-features.md (30 digits), against the published Mei–Montanari (2019) formula on
 # clean isotropic data (`symcollapse.analysis.literature`), and against a Monte Carlo of the *actual*
 # nonlinear model (exact test expectation: the arc-cosine kernel for ReLU, a Mehler–Hermite
 # series for tanh).

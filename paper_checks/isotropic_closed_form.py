@@ -37,9 +37,9 @@ def evaluate(fast=False, formula=MODEL_MD):
     ridge_ok = abs(float(sp.N(ridge)) - 0.29735) < 1e-5
     ok = symbolic and worst < mp.mpf(10) ** -30 and ridge_ok
     lines = [f"closed form (φ < 1 branch): {sp.factor(under)}",
-             f"difference with MODEL.md's formula simplifies to 0: {symbolic}",
+             f"difference with docs/setting.md's formula simplifies to 0: {symbolic}",
              f"largest gap to predict at 4 points (both sides of φ = 1): {mp.nstr(worst, 3)}",
-             f"λ = 0.1, φ = 0.5, p2 = 0.2, σ = 0.5: {float(sp.N(ridge)):.5f} (THEORY-linear §6.1: 0.29735)"]
+             f"λ = 0.1, φ = 0.5, p2 = 0.2, σ = 0.5: {float(sp.N(ridge)):.5f} (docs/theory/linear.md §6.1: 0.29735)"]
     return Outcome(ok, f"gap {mp.nstr(worst, 2)}", lines, {"expr": E})
 
 

@@ -1,7 +1,7 @@
 """symcollapse: derive, evaluate and verify the theory of strong model collapse.
 
 The test error of ridge-type models trained on a mixture of real and synthetic data
-(MODEL.md), as deterministic equivalents E_test ≃ Bias + Var + ζ built with SymPy,
+(docs/setting.md), as deterministic equivalents E_test ≃ Bias + Var + ζ built with SymPy,
 solved to any precision with mpmath, and checked against Monte Carlo of the finite model.
 
 >>> import symcollapse as sc
@@ -10,7 +10,7 @@ solved to any precision with mpmath, and checked against Monte Carlo of the fini
 >>> float(sc.predict(cfg, dps=20)["test_error"])  # doctest: +ELLIPSIS
 0.297345301725...
 
-Entry points (DESIGN.md, "Contract: Python"): :func:`predict`, :func:`simulate`,
+Entry points (docs/contract.md, "Contract: Python"): :func:`predict`, :func:`simulate`,
 :func:`closed_form`.  Heavy modules (SymPy) load on first use, so ``import symcollapse``
 and the command line start fast.
 """

@@ -33,7 +33,7 @@ def test_weighted_series_and_the_condition_on_b():
     assert r["ratio"][sp.Integer(1)] == 1 - p2 and r["ratio"][sp.Rational(1, 4)] == 0
     assert sp.simplify(r["gain_star"] - A.d_s * s1 ** 2 / c2) == 0
     assert sp.simplify(r["kappa_star"] - A.d_s * s1 ** 2 / (p1 * c2)) == 0
-    # α* to first order is the κ* schedule: 1 − α* = φσ1²/(p1c²) (THEORY-linear §4)
+    # α* to first order is the κ* schedule: 1 − α* = φσ1²/(p1c²) (docs/theory/linear.md §4)
     assert sp.simplify(r["alpha_star"] - phi * s1 ** 2 / (p1 * c2)) == 0
 
 

@@ -102,7 +102,7 @@ def test_dps_30_and_60_agree_to_28_digits():
 
 
 def test_theory_tables_of_the_derivation_notes():
-    """THEORY-linear.md §6.1's theory column (rounded to 5 digits)."""
+    """docs/theory/linear.md §6.1's theory column (rounded to 5 digits)."""
     A2 = [{"weight": .5, "s1": 2, "s2": .5, "theta": 1, "delta": 2},
           {"weight": .5, "s1": .5, "s2": 1.5, "theta": .5, "delta": .5}]
     iso = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]

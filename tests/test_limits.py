@@ -45,7 +45,7 @@ def test_limit_is_approached_at_the_derived_rate(cfg_name, limit):
 
 
 def test_large_n_floor_is_the_stated_trace_formula():
-    """THEORY-linear §1: E → λ²tr(θΣ1K0⁻²) + a2²tr(δΣ1Σ2²K0⁻²), K0 = a1Σ1 + a2Σ2 + λ."""
+    """docs/theory/linear.md §1: E → λ²tr(θΣ1K0⁻²) + a2²tr(δΣ1Σ2²K0⁻²), K0 = a1Σ1 + a2Σ2 + λ."""
     cfg = CONFIGS["linear ridge A3"]
     got = limits.expand("n->oo", cfg)["value"]["test_error"]
     p2, lam = Fraction(3, 10), Fraction(1, 20)
@@ -137,7 +137,7 @@ def test_isotropic_limits_agree_with_series_of_the_closed_forms():
     res = limits.expand_isotropic("n->oo", "linear", "under")
     assert sp.simplify(ser.coeff(phi, 0) - res["value"]["test_error"]) == 0
     assert sp.simplify(ser.coeff(phi, 1) - res["slope"]["test_error"]) == 0
-    # the MODEL.md floor p2²c² and THEORY-linear's first-order term σ̄² + p1p2c² (s = 1)
+    # the docs/setting.md floor p2²c² and docs/theory/linear.md's first-order term σ̄² + p1p2c² (s = 1)
     assert sp.simplify(res["value"]["test_error"].subs(s, 1) - p2 ** 2 * C2) == 0
     sbar2 = (1 - p2) * sig1 ** 2 + p2 * sig2 ** 2
     assert sp.simplify(res["slope"]["test_error"].subs(s, 1) - sbar2 - (1 - p2) * p2 * C2) == 0

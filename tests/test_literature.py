@@ -10,7 +10,8 @@ import pytest
 
 from symcollapse.analysis import literature as lit
 from symcollapse.core.errors import ConfigError
-from symcollapse.models.rf_reference import gaussian_equivalence, predict_rf
+from symcollapse.analysis.rf_reference import predict_rf
+from symcollapse.pencil.gaussian_equivalence import gaussian_equivalence
 
 _spec = importlib.util.spec_from_file_location(
     "literature_mm", pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "literature_mm.py")

@@ -108,7 +108,7 @@ def test_weighted_at_one_is_training_on_the_real_samples_alone(base):
 
 def test_optimal_alpha_rises_towards_one_as_n_grows():
     """α* at n = 10^k, k = 2..8 (d = 50, so φ = 50/n): increasing, → 1, with
-    1 − α* ≈ φσ1²/(p1c²) at small φ (THEORY-linear §4)."""
+    1 − α* ≈ φσ1²/(p1c²) at small φ (docs/theory/linear.md §4)."""
     rows = []
     for k in range(2, 9):
         phi = Fraction(50, 10 ** k)
@@ -123,7 +123,7 @@ def test_optimal_alpha_rises_towards_one_as_n_grows():
         if phi <= Fraction(1, 1000):
             first_order = 1 - float(phi) * 0.25 / 0.8
             assert abs(float(a_star) - first_order) < 5 * float(phi) ** 2 * 10 + 1e-9
-    # THEORY-linear §6.2: p2 = 0.2, σ = 0.5, c² = 1, ridgeless, φ = 0.4 → α* = 0.9615
+    # docs/theory/linear.md §6.2: p2 = 0.2, σ = 0.5, c² = 1, ridgeless, φ = 0.4 → α* = 0.9615
     r = mixing.optimal_alpha(W(phi=0.4, p2=0.2, lam=0, alpha=0.5, sigma1=0.5, sigma2=0.5, atoms=ISO))
     assert abs(float(r["alpha_star"]) - 0.9615) < 1e-4 and abs(float(r["error"]) - 0.22173) < 1e-5
 
@@ -209,7 +209,7 @@ def test_first_generation_is_plain_mixing_exactly():
 
 def test_iterative_isotropic_closed_form():
     """The map on one symbolic atom: E_1 is the plain theorem and E(∞) equals
-    THEORY-linear §5's (C0 + κ)/(1 − a), at random rational points (e at its root)."""
+    docs/theory/linear.md §5's (C0 + κ)/(1 − a), at random rational points (e at its root)."""
     res = mixing.iterative_isotropic()
     e = res["unknown"]
     info = isotropic("linear", "ridge")[2]

@@ -1,7 +1,7 @@
 """The symbolic systems of ``symcollapse.core.equations``, checked exactly (found by mutation testing).
 
 Every derived system is compared with the equations written out by hand from the
-theory (THEORY-linear.md §1, THEORY-projections.md, THEORY-training.md): both sides are
+theory (docs/theory/linear.md §1, docs/theory/projections.md, docs/theory/training.md): both sides are
 evaluated in exact rational arithmetic on a two-atom spectrum at generic rational values
 of every parameter and unknown, the traces being summed independently of the module
 (:func:`value`).  SymPy caches function evaluations, so each test starts from an empty
@@ -171,7 +171,7 @@ def test_projection_system_equations_and_error_functional():
     want, M, K, dM, dK = projection_expected()
     assert [value(e) for e in system.equations] == want
     a2, e2, u2, L, b = (at(k) for k in ("a2", "e2", "u2", "L", "b"))
-    # THEORY-projections.md: Bias = L² tr(Θ Σ1eff K⁻²) + b tr(Θ M² K⁻²)
+    # docs/theory/projections.md: Bias = L² tr(Θ Σ1eff K⁻²) + b tr(Θ M² K⁻²)
     bias = [R(a.theta) * (L ** 2 * dM(a) + b * M(a) ** 2) / K(a) ** 2 for a in ATOMS]
     zeta = [a2 ** 2 * e2 ** 2 * R(a.delta) * R(a.s2) ** 2 * dK(a) / K(a) ** 2
             + a2 * u2 * (R(a.delta) * a.s2 - 2 * a2 * e2 * R(a.delta) * R(a.s2) ** 2 / K(a))
@@ -205,7 +205,7 @@ def test_training_system_adds_g2_shrinks_and_df(model):
     assert system.equations[:len(base.equations)] == base.equations
     assert [value(e) for e in system.equations[len(base.equations):]] == want_b
     assert system.guess == {**base.guess, **{r: 0 for r in rates}}
-    assert system.note == base.note + "; training error of THEORY-training.md (G2 derived along Σ2)"
+    assert system.note == base.note + "; training error of docs/theory/training.md (G2 derived along Σ2)"
     assert system.positive == base.positive
     for k in base.densities:
         assert system.densities[k] == base.densities[k]

@@ -1,5 +1,5 @@
 """Linear pencils: the designated block of L⁻¹ equals the expression, exactly (rationals)
-and in float64, for the models of MODEL.md and for random compositions."""
+and in float64, for the models of docs/setting.md and for random compositions."""
 import re
 
 import numpy as np

@@ -39,7 +39,7 @@ def digits_agree(low: str, high: str, dps: int) -> bool:
 
 
 def iso_closed_form(phi, p2, sigma, c2):
-    """MODEL.md's closed form (isotropic, σ1 = σ2 = σ, ridgeless, φ < 1), exactly."""
+    """docs/setting.md's closed form (isotropic, σ1 = σ2 = σ, ridgeless, φ < 1), exactly."""
     phi, p2 = Fraction(phi), Fraction(p2)
     p1 = 1 - p2
     return sigma ** 2 * phi / (1 - phi) + c2 * (p2 ** 2 + p1 * p2 * phi / (1 - phi))

@@ -208,7 +208,7 @@ def test_floor_of_a_finite_width_model():
 
 
 def test_linear_floor_matches_the_stated_limit():
-    """THEORY-linear §1: E → λ² tr(θΣ1K0⁻²) + a2² tr(δΣ1Σ2²K0⁻²), K0 = a1Σ1 + a2Σ2 + λ."""
+    """docs/theory/linear.md §1: E → λ² tr(θΣ1K0⁻²) + a2² tr(δΣ1Σ2²K0⁻²), K0 = a1Σ1 + a2Σ2 + λ."""
     atoms = A3(1)
     lam, p2 = Fraction(1, 10), Fraction(3, 10)
     f = floor({"phi": 1, "lam": lam, "p2": p2, "atoms": atoms}, dps=30)["test_error"]

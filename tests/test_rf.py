@@ -7,7 +7,8 @@ import pytest
 
 import symcollapse as sc
 from symcollapse.simulation import random_features as mrf
-from symcollapse.models.rf_reference import LINEAR, gaussian_equivalence, group_constants, predict_rf
+from symcollapse.analysis.rf_reference import predict_rf
+from symcollapse.pencil.gaussian_equivalence import LINEAR, gaussian_equivalence, group_constants
 from symcollapse.core.spec import parse
 
 A2 = [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},

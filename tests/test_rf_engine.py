@@ -1,6 +1,6 @@
 """Random features posed through the pencil engine (symcollapse.pencil.random_features):
 the probed pencil's blocks, and the engine's System against the encoded statement of
-THEORY-random-features.md (rf_reference.predict_rf) and, with μ1 = 1, κ = 0, against the
+docs/theory/random-features.md (rf_reference.predict_rf) and, with μ1 = 1, κ = 0, against the
 random projections model (sc.predict), to 30 digits (12 random points per activation here;
 benchmarks/rf_engine_vs_reference.py runs 20 + 20)."""
 import importlib.util
@@ -16,7 +16,7 @@ from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.linearization import FloatBackend, random_values
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, evaluate, inverse
 from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe
-from symcollapse.models.rf_reference import kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.pencil.gaussian_equivalence import kappa1, kappa2, mu1_1, mu1_2
 from symcollapse.core import equations as eq
 
 _path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "rf_engine_vs_reference.py"
@@ -111,7 +111,7 @@ def test_predict_is_the_engine_solve_through_the_common_door():
     equals the engine's own solve and the encoded statement to 30 digits (each is rounded
     to 30 digits: two roundings apart by up to 1e-29 relative)."""
     import symcollapse as sc
-    from symcollapse.models import rf_reference
+    from symcollapse.analysis import rf_reference
     for cfg in bench.random_configs("tanh", 11, 2) + bench.random_configs("relu", 12, 2):
         a, b, c = sc.predict(cfg, dps=30), rfm.predict(cfg, dps=30), rf_reference.predict_rf(cfg, dps=30)
         assert a["regime"] == "random_features/ridge"

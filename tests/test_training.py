@@ -1,4 +1,4 @@
-"""Training error on a mixture (THEORY-training.md): identities, closed forms, Monte Carlo."""
+"""Training error on a mixture (docs/theory/training.md): identities, closed forms, Monte Carlo."""
 import json
 
 import mpmath as mp

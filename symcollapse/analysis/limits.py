@@ -47,7 +47,7 @@ from symcollapse.core.spec import parse
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 
-# Symbols for the isotropic atom (the toolkit's own names, DESIGN.md).
+# Symbols for the isotropic atom (the toolkit's own names, docs/contract.md).
 s_iso = sp.Symbol("s", positive=True)
 r2 = sp.Symbol("r2", nonnegative=True)
 c2 = sp.Symbol("c2", nonnegative=True)

@@ -40,9 +40,9 @@ a1 = ψ1/(s + a2 + ζ²a2/(1 + ζ²a1a2)), a2 = ψ2/(s + a1 + ζ²a1/(1 + ζ²a1
 the only positive one on a fine grid), then polishes the complex system with
 ``mpmath.findroot`` and checks the branch conditions.
 
-The map to MODEL.md's random features model (clean data, p2 = 0)
+The map to docs/setting.md's random features model (clean data, p2 = 0)
 ---------------------------------------------------------------
-MODEL.md: x ~ N(0, Σ1) with Σ1 = I, S ∈ R^{m×d} iid N(0, 1/d), features σ(Sx),
+docs/setting.md: x ~ N(0, Σ1) with Σ1 = I, S ∈ R^{m×d} iid N(0, 1/d), features σ(Sx),
 v̂ = argmin (1/n)‖σ(XSᵀ)v − y‖² + λ‖v‖², y = xᵀw1 + ε, ‖w1‖² = r², ε ~ N(0, σ1²),
 E_test = E_x[(f(x) − xᵀw1)²]; φ = d/n, ψ = m/n.
 
@@ -102,7 +102,7 @@ def _gauss(f):
 
 def activation_constants(activation: str, dps: int = 30) -> dict:
     r"""Mei–Montanari's constants at unit pre-activation variance, from their definitions:
-    μ0 = E σ(G), μ1 = E[Gσ(G)], μ*² = E σ(G)² − μ0² − μ1² (σ as in MODEL.md).
+    μ0 = E σ(G), μ1 = E[Gσ(G)], μ*² = E σ(G)² − μ0² − μ1² (σ as in docs/setting.md).
 
     relu (centred, σ(h) = max(h, 0) − 1/√(2π)): with E max(G,0) = 1/√(2π),
     E[G max(G,0)] = 1/2, E max(G,0)² = 1/2 these are μ0 = 0, μ1 = 1/2,
@@ -247,7 +247,7 @@ def mei_montanari_test_error(psi1, psi2, lam, mu1, mustar, F1sq, tau2, Fstar2=0,
 
 def from_config(config) -> dict:
     r"""Mei–Montanari's parameters for a clean (p2 = 0) isotropic ``random_features`` config
-    (a dict with DESIGN.md's keys): ψ1 = ψ/φ, ψ2 = 1/φ, λ_MM = λφ/ψ, F1² = θ, τ² = σ1².
+    (a dict with docs/contract.md's keys): ψ1 = ψ/φ, ψ2 = 1/φ, λ_MM = λφ/ψ, F1² = θ, τ² = σ1².
     Values are exact Fractions (floats by their decimal repr)."""
     def frac(key, default=None):
         v = config.get(key, default)

@@ -1,7 +1,7 @@
 r"""Exact reductions between models, used as independent checks of the general theory.
 
 **Isotropic random projections = the linear model in feature space**
-(THEORY-projections.md).  With Σ1 = Σ2 = sI and ρ = m/d, condition on S: z = Sx has
+(docs/theory/projections.md).  With Σ1 = Σ2 = sI and ρ = m/d, condition on S: z = Sx has
 covariance sSSᵀ for both groups, and each label splits into a part linear in z plus an
 independent residual.  So the projections model is the linear model in dimension m with
 

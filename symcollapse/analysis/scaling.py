@@ -1,7 +1,7 @@
 r"""Scaling laws: the test error against n for power-law spectra, and the plateau that
 synthetic data put under it.
 
-**Setting** (MODEL.md, "Scaling laws"): d ≫ n.  Coordinates i = 1, 2, … carry the
+**Setting** (docs/setting.md, "Scaling laws"): d ≫ n.  Coordinates i = 1, 2, … carry the
 eigenvalues :math:`s_i = i^{-\beta}` of Σ1 (β > 1; Σ2 the same, or :math:`i^{-\beta_2}`),
 signal energies :math:`w_i^2 = r_0\,i^{-\gamma}` (γ > 1) and shift energies
 :math:`\delta_i = c_0\,i^{-\gamma_\delta}`.  Every normalized trace of the linear model's

@@ -64,7 +64,7 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     ``dps + 15``), ``newton_step`` (size of one more Newton correction: an estimate of the
     error in the unknowns), ``regime`` and ``unknowns`` (the solved e_j, u_j, … by name).
     Linear and projections models, plain and weighted mixing, also return the training
-    errors of THEORY-training.md (:func:`training`): ``train_error``, ``train_error_real``,
+    errors of docs/theory/training.md (:func:`training`): ``train_error``, ``train_error_real``,
     ``train_error_synthetic`` (None for a group without rows), ``df`` (= df/n) and ``gcv``.
 
     ``certify=True`` adds ``certified``: for each part an interval ``lower``, ``upper``
@@ -137,7 +137,7 @@ def _answer(regime: Regime, spec, dps: int, warm):
 
 def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=None,
              extra=0):
-    r"""The training errors of THEORY-training.md at the solved point, and df/n.
+    r"""The training errors of docs/theory/training.md at the solved point, and df/n.
 
     :math:`E_{\rm train,j} \simeq e_j^2(G_j + \sigma_j^2)` with G1 = E_test and G2 the
     error against w2 with test covariance Σ2 (:func:`~symcollapse.core.equations.training_system_of`),
@@ -357,7 +357,7 @@ def error_scale(spec, atoms):
     r"""The problem's own scale of a squared error: the noise levels and the sizes of the
     targets and of the shift in their covariances,
     :math:`\sigma_1^2 + \sigma_2^2 + \sum_k w_k(\theta_k + \delta_k)(s_{1,k} + s_{2,k})`
-    (MODEL.md's atoms: weight, eigenvalues s1, s2, target energy θ, shift δ) — the
+    (docs/setting.md's atoms: weight, eigenvalues s1, s2, target energy θ, shift δ) — the
     reference against which outputs that are all 0 are proved 0."""
     total = to_mpf(spec.sigma1) ** 2 + to_mpf(spec.sigma2) ** 2
     for a in atoms:

@@ -3,13 +3,13 @@ r"""Fixed-point systems and error functionals, as SymPy data.
 A deterministic equivalent is a :class:`System`: unknowns (e.g. :math:`e_1, e_2, u_1,
 u_2`), residual equations :math:`F(x) = 0` and outputs (Bias, Var, ζ, E_test), written
 with normalized traces :math:`\operatorname{tr}(f) = \sum_k w_k f(\text{atom}_k)`
-(MODEL.md, "atoms").  The trace is the unevaluated function :class:`tr` of a per-atom
+(docs/setting.md, "atoms").  The trace is the unevaluated function :class:`tr` of a per-atom
 integrand in the atom symbols :data:`S1` (eigenvalue of Σ1), :data:`S2` (of Σ2),
 :data:`THETA` (energy of w1) and :data:`DELTA` (energy of δ).  The same system serves
 symbolic atoms (:meth:`System.expand_traces`, closed forms) and numeric ones
 (:mod:`symcollapse.core.compiled`, lambdified once).
 
-Only the first-order fixed point and the error functional of THEORY-linear.md §1 are
+Only the first-order fixed point and the error functional of docs/theory/linear.md §1 are
 written here by hand (they are the theorem being encoded).  Everything else is derived:
 the second-order system and the operator :math:`\mathcal L[A] \simeq RAR` come from
 differentiating the first-order system along a probe :math:`K \to K + tA`
@@ -38,10 +38,10 @@ from symcollapse.core import determinism as sym
 #: Atom symbols: per-coordinate eigenvalues of Σ1, Σ2 and energies of w1 (θ) and δ.
 S1, S2, THETA, DELTA = sp.symbols("Sigma_1 Sigma_2 Theta Delta", nonnegative=True)
 ATOM = (S1, S2, THETA, DELTA)
-#: The atom key of each atom symbol (MODEL.md names).
+#: The atom key of each atom symbol (docs/setting.md names).
 ATOM_KEYS = {S1: "s1", S2: "s2", THETA: "theta", DELTA: "delta"}
 
-# Problem parameters (MODEL.md names; the toolkit's own symbols).
+# Problem parameters (docs/setting.md names; the toolkit's own symbols).
 phi = sp.Symbol("phi", positive=True)
 psi = sp.Symbol("psi", positive=True)
 p2 = sp.Symbol("p2", nonnegative=True)
@@ -53,7 +53,7 @@ alpha = sp.Symbol("alpha", nonnegative=True)
 PARAM_KEYS = {phi: "phi", psi: "psi", p2: "p2", lam: "lam", sigma1: "sigma1",
               sigma2: "sigma2", alpha: "alpha"}
 
-# Group weights a_j and effective ratios γ_j = a_j φ / p_j (THEORY-linear.md §0).
+# Group weights a_j and effective ratios γ_j = a_j φ / p_j (docs/theory/linear.md §0).
 a1, a2 = sp.symbols("a1 a2", nonnegative=True)
 gamma1, gamma2 = sp.symbols("gamma1 gamma2", nonnegative=True)
 
@@ -338,7 +338,7 @@ b_rate = sp.Symbol("b")
 
 
 def first_order_linear(extra=0):
-    r"""THEORY-linear.md §1, first order (encoded as stated), with ``extra`` added to M:
+    r"""docs/theory/linear.md §1, first order (encoded as stated), with ``extra`` added to M:
 
     .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + \lambda, \qquad
               e_j\,(1 + \gamma_j \operatorname{tr}(\Sigma_j K^{-1})) = 1.
@@ -353,7 +353,7 @@ def first_order_linear(extra=0):
 
 
 def first_order_projection(extra=0):
-    r"""THEORY-projections.md, first order (encoded as stated), with ``extra`` added to M:
+    r"""docs/theory/projections.md, first order (encoded as stated), with ``extra`` added to M:
 
     .. math:: M = a_1e_1\Sigma_1 + a_2e_2\Sigma_2,\quad K = M + L,\qquad
               e_j\,(1 + \gamma_j\operatorname{tr}(\Sigma_jK^{-1})) = 1,\qquad
@@ -376,7 +376,7 @@ def error_functional(M, K, L_B, dM_B, rates, probe_target=None):
     ``L_B`` = :math:`\mathcal L[B] = -\partial_tK^{-1}` and ``dM_B`` =
     :math:`B^{\rm eff} = \partial_tM` come from :func:`differentiate_along` with probe
     A = B, ``rates`` are the rates of the unknowns along that probe (:math:`u_j` for
-    B = Σ1).  Per-atom densities (THEORY-training.md, "Statement"):
+    B = Σ1).  Per-atom densities (docs/theory/training.md, "Statement"):
 
     .. math::
         \mathrm{Bias}_B = \Theta\,[B^{\rm eff} - 2MK^{-1}B^{\rm eff} + M^2\mathcal L[B]],
@@ -419,7 +419,7 @@ def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System
     Bias is :math:`\operatorname{Tr}\Theta(I - MP)\Sigma_1^{\rm eff}(I - PM)` with the
     smoother P ≍ K⁻¹ and :math:`P\Sigma_1^{\rm eff}P \simeq \mathcal L` (for the linear
     model :math:`I - MK^{-1} = \lambda K^{-1}` and it is :math:`\lambda^2\operatorname{tr}
-    (\Theta\mathcal L)`); ζ is the two-point leave-out form of THEORY-linear.md §2,
+    (\Theta\mathcal L)`); ζ is the two-point leave-out form of docs/theory/linear.md §2,
     rewritten in its compact non-negative form by :func:`compact_zeta_density`
     (:func:`error_functional` with B = Σ1).
     """
@@ -438,7 +438,7 @@ b2_rate = sp.Symbol("b_2")
 
 
 def training_system_of(system: System, first_order, unknowns, rates2) -> System:
-    r"""The training error on the mixture (THEORY-training.md), from the same fixed point.
+    r"""The training error on the mixture (docs/theory/training.md), from the same fixed point.
 
     Each group's training error is its own-distribution error, noise included, shrunk by
     :math:`e_j^2` (:math:`1/e_j - 1` is the limit of a group-j row's leverage):
@@ -477,7 +477,7 @@ def training_system_of(system: System, first_order, unknowns, rates2) -> System:
         system, name=system.name + "/training", unknowns=system.unknowns + tuple(rates2),
         equations=system.equations + tuple(eqs_b), densities=dens,
         guess={**system.guess, **{r: 0 for r in rates2}},
-        note=system.note + "; training error of THEORY-training.md (G2 derived along Σ2)")
+        note=system.note + "; training error of docs/theory/training.md (G2 derived along Σ2)")
 
 
 def training_errors(test_error, outputs: dict, p2_value, sigma1_value, sigma2_value,
@@ -511,11 +511,11 @@ def linear_system() -> System:
     probe A = Σ1, so that :math:`\mathcal L[\Sigma_1] = \Sigma_1^{\rm eff}K^{-2}` with
     :math:`\Sigma_1^{\rm eff} = (1+a_1u_1)\Sigma_1 + a_2u_2\Sigma_2` and
     Bias = :math:`\lambda^2\operatorname{tr}(\Theta\mathcal L[\Sigma_1])`
-    (THEORY-linear.md §1; error functional of :func:`mixture_system`).
+    (docs/theory/linear.md §1; error functional of :func:`mixture_system`).
     """
     return mixture_system("linear", first_order_linear, (e1, e2), (u1, u2),
                           guess={e1: 1, e2: 1, u1: 0, u2: 0},
-                          note="THEORY-linear.md §1 (first order encoded, the rest derived)")
+                          note="docs/theory/linear.md §1 (first order encoded, the rest derived)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -525,13 +525,13 @@ def projection_system() -> System:
     Unknowns e1, e2, L (first order, :func:`first_order_projection`) and their rates
     u1, u2, b along the probe A = Σ1; b = L̇ is the sketch term, :math:`\mathcal L =
     (\Sigma_1^{\rm eff} + b)K^{-2}` and Bias = :math:`L^2\operatorname{tr}(\Theta
-    \Sigma_1^{\rm eff}K^{-2}) + b\operatorname{tr}(\Theta M^2K^{-2})` (THEORY-projections.md;
+    \Sigma_1^{\rm eff}K^{-2}) + b\operatorname{tr}(\Theta M^2K^{-2})` (docs/theory/projections.md;
     derivations/projections.md).  Start at a large ridge: L ≈ λφ/ψ.
     """
     return mixture_system("random_projection", first_order_projection, (e1, e2, L_eff),
                           (u1, u2, b_rate),
                           guess={e1: 1, e2: 1, L_eff: lam * phi / psi, u1: 0, u2: 0, b_rate: 0},
-                          note="THEORY-projections.md (first order encoded, the rest derived)")
+                          note="docs/theory/projections.md (first order encoded, the rest derived)")
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,6 +1,6 @@
 r"""Iterative mixing: each generation re-labels fresh synthetic inputs with the previous model.
 
-**Iterative** (THEORY-linear.md §5), linear model: with D_t = ŵ_t − w1 (D_0 = δ) and fresh
+**Iterative** (docs/theory/linear.md §5), linear model: with D_t = ŵ_t − w1 (D_0 = δ) and fresh
 data each generation, the per-coordinate second moments m_t = d·E[D_tD_tᵀ] and the
 correlation with the signal ν_t = d·E[D_tw1ᵀ] (diagonal in the common eigenbasis) follow
 
@@ -126,7 +126,7 @@ def step(c: Context, m, nu, *, signal=True, noise=True):
 
     A weighted generation (a_j, γ_j of :func:`~symcollapse.core.equations.mixture_weights`) is
     the same map with p_j → a_j in the loss weights and φ → γ_j in the 1/n_j-type terms
-    (THEORY-linear.md §2, step 5): (a2²/n2)Tr = a2γ2 tr, (a_j²/n_j)σ_j² → a_jγ_jσ_j²."""
+    (docs/theory/linear.md §2, step 5): (a2²/n2)Tr = a2γ2 tr, (a_j²/n_j)σ_j² → a_jγ_jσ_j²."""
     a1, a2, g1, g2, e1, e2, lam, K = c.a1, c.a2, c.g1, c.g2, c.e1, c.e2, c.lam, c.K
     coef = a2 * e2 ** 2 * g2 * (c.tr(m * c.s2) - 2 * a2 * e2 * c.tr(m * c.s2 ** 2 / K)) \
         + 2 * lam * a2 * e2 ** 2 * g2 * c.tr(c.s2 * nu / K)
@@ -240,7 +240,7 @@ def context(spec, dps):
 def schedule_specs(spec, schedule, T=None) -> list:
     r"""The per-generation specs of a schedule ``{"p2": [...]}`` and/or ``{"alpha": [...]}``
     (lists over t = 1..T): generation t draws n2 = p2(t)·n synthetic rows and, with
-    ``alpha``, weights the real rows by α(t) (weighted loss of MODEL.md; needs
+    ``alpha``, weights the real rows by α(t) (weighted loss of docs/setting.md; needs
     0 < p2(t) < 1).  Values missing from the schedule are the config's.  Raises
     :class:`ConfigError` naming the key and the allowed range."""
     if not isinstance(schedule, dict) or not schedule or set(schedule) - {"p2", "alpha"}:

@@ -20,7 +20,7 @@ blocks the rank of the design is the size of a maximum matching rows ↔ coordin
 With one group present only its own condition remains (e.g. φ w(S_1) < p_1).
 
 **Random projections.**  The features XSᵀ have rank min(n, m, d_vis) (d_vis: coordinates
-seen by a present group).  With ρ = m/d, for λ → 0⁺ (THEORY-projections.md):
+seen by a present group).  With ρ = m/d, for λ → 0⁺ (docs/theory/projections.md):
 m < min(n, d): L → L0 > 0, the direct system at λ = 0; d < min(n, m): L = O(λ), rescaled by
 L = λℓ; n < min(d, m): L and e_j = O(λ), rescaled by both.  The error diverges where
 min(φ, ψ) = 1 and the other ratio is ≥ 1; at m = d < n the projection is invertible and

@@ -1,6 +1,6 @@
-"""The config of a problem (MODEL.md, DESIGN.md "Contract: config"), validated.
+"""The config of a problem (docs/setting.md, docs/contract.md "Contract: config"), validated.
 
-A config is a JSON object (or a Python ``dict``) with MODEL.md's keys.  :func:`parse`
+A config is a JSON object (or a Python ``dict``) with docs/setting.md's keys.  :func:`parse`
 turns it into a frozen :class:`Spec` in which every number is an exact
 :class:`fractions.Fraction` read from its decimal text (``0.1`` means 1/10), or, for
 :func:`symcollapse.closed_form` only, a SymPy expression.  Every bad value is refused
@@ -62,7 +62,7 @@ Number = Any  # Fraction, or a SymPy expression in symbolic mode
 
 
 def scalar_bounds(key: str, strategy: str = "plain") -> dict:
-    """The allowed range of a scalar key (DESIGN.md's config table): keyword arguments
+    """The allowed range of a scalar key (docs/contract.md's config table): keyword arguments
     ``low``, ``high``, ``low_open``, ``high_open`` (and ``explain`` where the range text
     is more than the bounds).  :func:`parse` checks them one value at a time;
     :func:`screen` checks whole float arrays at once."""
@@ -100,7 +100,7 @@ def screen(key: str, values, strategy: str = "plain"):
 
 @dataclass(frozen=True)
 class Atom:
-    """One atom of a co-diagonal spectrum (MODEL.md): a fraction ``weight`` of the d
+    """One atom of a co-diagonal spectrum (docs/setting.md): a fraction ``weight`` of the d
     coordinates with eigenvalues ``s1`` of Σ1, ``s2`` of Σ2 and per-coordinate energies
     ``theta`` of w1 and ``delta`` of δ (scaled by d)."""
 
@@ -380,7 +380,7 @@ def _foreign_key(key, model) -> ConfigError:
 
 
 def parse(config, *, symbolic: bool = False) -> Spec:
-    """Validate a config (a ``dict`` with DESIGN.md's keys) into a :class:`Spec`.
+    """Validate a config (a ``dict`` with docs/contract.md's keys) into a :class:`Spec`.
 
     ``symbolic=True`` (used by :func:`symcollapse.closed_form`) lets numeric values be
     SymPy expressions; their ranges are checked where SymPy can decide them.

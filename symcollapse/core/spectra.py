@@ -1,4 +1,4 @@
-"""Builders of co-diagonal spectra in the atoms format (MODEL.md).
+"""Builders of co-diagonal spectra in the atoms format (docs/setting.md).
 
 >>> isotropic(r2=1, c2=2)
 [{'weight': 1, 's1': 1, 's2': 1, 'theta': 1, 'delta': 2}]

@@ -5,7 +5,7 @@ Cartesian product (the last key varying fastest) on top of a base config:
 
 * keys: the scalar keys of a config (``phi``, ``psi``, ``p2``, ``lam``, ``sigma1``,
   ``sigma2``, ``alpha``), ``c2`` (the shift energy c² = Tr Δ = Σ_k weight_k·delta_k of
-  MODEL.md: every atom's ``delta`` is rescaled by c²/c²_base) and, for simulations, ``n``;
+  docs/setting.md: every atom's ``delta`` is rescaled by c²/c²_base) and, for simulations, ``n``;
 * values: a list of numbers, or ``{"linspace": [start, stop, count]}``,
   ``{"logspace": [start_exponent, stop_exponent, count]}`` (base 10) or
   ``{"geomspace": [start, stop, count]}``.
@@ -112,7 +112,7 @@ def validate(config: dict, grid: dict, method: str = "predict"):
     if method not in METHODS:
         raise ConfigError(f"method = {method!r} is not allowed: allowed " + ", ".join(METHODS))
     if not isinstance(config, dict):
-        raise ConfigError("config must be a JSON object (a config of DESIGN.md)")
+        raise ConfigError("config must be a JSON object (a config of docs/contract.md)")
     if not isinstance(grid, dict) or not grid:
         raise ConfigError("grid must be a non-empty object mapping keys to value lists")
     base = parse(_at_grid_n(config, grid))

@@ -9,6 +9,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse.analysis.rf_reference import predict_rf
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system
 from symcollapse.core.decomposition import predict
@@ -16,7 +17,6 @@ from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.derive.literate import Doc, bound_text
-from symcollapse.models.rf_reference import predict_rf
 from symcollapse.pencil import random_features as RF
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
 from symcollapse.pencil.linearization import check, linearize
@@ -73,7 +73,7 @@ R = (a₁X₁ᵀX₁/n₁ + a₂X₂ᵀX₂/n₂ + λI)⁻¹, rows of X_j ~ N(0,
     with mp.workdps(40):
         gap = max(abs(x["g_n1"] - hand["e1"]), abs(x["g_n2"] - hand["e2"]))
     doc.check(gap < mp.mpf(10) ** -30,
-              f"plain mixing: g_nj = e_j of the hand-derived fixed point (THEORY-linear.md §1) at "
+              f"plain mixing: g_nj = e_j of the hand-derived fixed point (docs/theory/linear.md §1) at "
               f"a 2-atom config with Σ₁ ≠ Σ₂ ({bound_text(gap, 30)})")
 
     doc.text("""
@@ -121,7 +121,7 @@ tQ, Q = μ₁,₁²SΣ₁Sᵀ + μ*,₁² (`pencil.random_features.sources`).  T
             worst = max(worst, max(abs(a[k] - b[k]) / b["test_error"]
                                    for k in ("test_error", "bias", "variance", "zeta")))
     doc.check(worst < mp.mpf(10) ** -30,
-              "the engine's random-features system = the statement of THEORY-random-features.md "
+              "the engine's random-features system = the statement of docs/theory/random-features.md "
               f"(encoded independently, `rf_reference`) at 4 configs, ReLU and tanh, ψ on both "
               f"sides of 1, one with tr Σ₁ ≠ tr Σ₂ ({bound_text(worst, 30)}); 20 + 20 random points: "
               "`python benchmarks/rf_engine_vs_reference.py`")

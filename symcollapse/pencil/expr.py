@@ -1,6 +1,6 @@
 r"""Rational expressions in random Gaussian blocks: the input language of the pencil engine.
 
-A model of MODEL.md is written as a rational expression in
+A model of docs/setting.md is written as a rational expression in
 
 - Gaussian blocks :class:`Gaussian` — a data block :math:`X_j \in \mathbb R^{n_j\times d}`
   whose rows are iid :math:`N(0, \Sigma_j)` (i.e. :math:`X_j = Z\Sigma_j^{1/2}`, Z iid
@@ -8,7 +8,7 @@ A model of MODEL.md is written as a rational expression in
   a noise block :math:`Z_j \in \mathbb R^{n_j\times m}`;
 - deterministic diagonal matrices :class:`Diag` (:math:`\Sigma_j`, its powers such as
   :math:`\Sigma_j^{1/2}`, a test covariance B), :class:`Identity`, :class:`Zero`, all
-  diagonal in one common basis (MODEL.md, "atoms"), hence commuting;
+  diagonal in one common basis (docs/setting.md, "atoms"), hence commuting;
 - SymPy scalars (λ, 1/n, a_j, …) as coefficients,
 
 combined by ``+``, ``-``, ``@`` (product), scalar ``*``, ``.T`` and :func:`inverse`.

@@ -80,7 +80,7 @@ __all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differ
            "mixture_sources", "t_probe",
            "merge_duplicates", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
 
-#: Dimension name → its ratio to n (MODEL.md: n_j = p_j n, d = φn, m = ψn).
+#: Dimension name → its ratio to n (docs/setting.md: n_j = p_j n, d = φn, m = ψn).
 DEFAULT_RATIOS = {"n1": 1 - eq.p2, "n2": eq.p2, "d": eq.phi, "m": eq.psi, "n": sp.Integer(1)}
 #: Diag name → atom symbol (all diagonal in the atoms' basis on the space d).
 DEFAULT_DIAGS = {"Sigma1": eq.S1, "Sigma2": eq.S2, "Theta": eq.THETA, "Delta": eq.DELTA}
@@ -617,7 +617,7 @@ def _block_of(P: Pencil, dim: str) -> int:
 
 
 def mixture_sources(model: str = "linear"):
-    r"""The expressions and outputs of E_test = Bias + Var + ζ (THEORY-linear.md §0) for the
+    r"""The expressions and outputs of E_test = Bias + Var + ζ (docs/theory/linear.md §0) for the
     linear model (``"linear"``) or the random projections model (``"random_projection"``),
     as derivatives along the probe t at 0, with group weights a1, a2
     (:func:`~symcollapse.core.equations.mixture_weights` gives them per strategy).

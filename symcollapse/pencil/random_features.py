@@ -1,7 +1,7 @@
-r"""The random features model on a real/synthetic mixture (MODEL.md; plain mixing, λ > 0),
+r"""The random features model on a real/synthetic mixture (docs/setting.md; plain mixing, λ > 0),
 posed through the pencil engine.
 
-Gaussian equivalence (THEORY-random-features.md): σ(X_jSᵀ) ≈ F_j = μ1_j X_jSᵀ + μ*_j Z_j,
+Gaussian equivalence (docs/theory/random-features.md): σ(X_jSᵀ) ≈ F_j = μ1_j X_jSᵀ + μ*_j Z_j,
 Z_j an n_j × m iid N(0, 1) block, κ_j = μ*_j² (μ0 dropped: O(1/n)).  Ridge:
 v̂ = R Σ_j c_jF_jᵀy_j, R = (Σ_j c_jF_jᵀF_j + λ)⁻¹, c_j = a_j/n_j.  Test error
 ‖μ1_1Sᵀv̂ − w1‖²_{Σ1} + κ1‖v̂‖²: with Q = μ1_1²SΣ1Sᵀ + κ1 and the probe
@@ -33,14 +33,14 @@ from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedEr
 from symcollapse.core.regimes import Regime, parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
-from symcollapse.models.rf_reference import group_constants, kappa1, kappa2, mu1_1, mu1_2
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
+from symcollapse.pencil.gaussian_equivalence import group_constants, kappa1, kappa2, mu1_1, mu1_2
 from symcollapse.pencil.linearization import linearize
 from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
 from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
 
 __all__ = ["CONFIG_KEYS", "sources", "system", "parameters", "predict", "time_to_system"]
-#: Config keys the model reads (MODEL.md).
+#: Config keys the model reads (docs/setting.md).
 CONFIG_KEYS = ("model", "activation", "strategy", "phi", "psi", "p2", "lam", "sigma1", "sigma2",
                "atoms")
 PARTS = ("test_error", "bias", "variance", "zeta")
@@ -92,7 +92,7 @@ def regime(spec) -> Regime:
 
 def constants(spec) -> dict:
     """The Gaussian-equivalence constants μ1_j, κ_j = μ*_j² of each group as parameters
-    (:func:`~symcollapse.models.rf_reference.group_constants`, working precision)."""
+    (:func:`~symcollapse.pencil.gaussian_equivalence.group_constants`, working precision)."""
     ge = group_constants(spec)
     return {mu1_1: ge[1]["mu1"], mu1_2: ge[2]["mu1"], kappa1: ge[1]["mustar2"],
             kappa2: ge[2]["mustar2"]}
@@ -100,8 +100,8 @@ def constants(spec) -> dict:
 
 def parameters(spec, constants=None) -> dict:
     """Parameter symbol → value: the spec's scalars and the Gaussian-equivalence constants
-    of each group (:func:`~symcollapse.models.rf_reference.group_constants`, working precision),
-    or ``constants = {"mu1": (μ1_1, μ1_2), "kappa": (κ1, κ2)}`` (e.g. ``rf_reference.LINEAR``)."""
+    of each group (:func:`~symcollapse.pencil.gaussian_equivalence.group_constants`, working precision),
+    or ``constants = {"mu1": (μ1_1, μ1_2), "kappa": (κ1, κ2)}`` (e.g. ``gaussian_equivalence.LINEAR``)."""
     vals = parameter_values(spec)           # with the activation's constants
     if constants is not None:
         vals.update(zip(MU + KAPPA, constants["mu1"] + constants["kappa"]))

@@ -26,7 +26,7 @@ MAX_WORK = 3.6e13
 
 
 def round_half_up(x: Fraction) -> int:
-    """MODEL.md's rounding: half up, not to even."""
+    """docs/setting.md's rounding: half up, not to even."""
     return math.floor(Fraction(x) + Fraction(1, 2))
 
 
@@ -42,7 +42,7 @@ def coordinate_counts(weights, d: int) -> list[int]:
 
 
 def sizes(spec, n: int) -> dict:
-    """The finite sizes of MODEL.md for a spec and n."""
+    """The finite sizes of docs/setting.md for a spec and n."""
     d = round_half_up(spec.phi * n)
     n2 = round_half_up(spec.p2 * n)
     m = round_half_up(spec.psi * n) if spec.psi is not None else None
@@ -89,7 +89,7 @@ def fit_map(X, c, lam: float, S=None, *, singular_values=False):
 
 
 def draw_design(cols, n1, n2, m, rng):
-    """One draw in MODEL.md's order: X (n1 real rows from N(0, Σ1), then n2 synthetic from
+    """One draw in docs/setting.md's order: X (n1 real rows from N(0, Σ1), then n2 synthetic from
     N(0, Σ2)), w1, δ, the standard noise ε, then S (m × d, iid N(0, 1/d); None without m)."""
     d = cols["s1"].size
     n = n1 + n2

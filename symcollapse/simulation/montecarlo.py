@@ -1,7 +1,7 @@
 r"""Monte Carlo of the finite model: the referee of every formula.
 
 This module never imports the theory (equations, solve, limits, …).  For a config and a
-sample size n it builds the finite problem of MODEL.md — d = round(φn), n2 = round(p2·n)
+sample size n it builds the finite problem of docs/setting.md — d = round(φn), n2 = round(p2·n)
 (rounding half up), atom k on a largest-remainder share of the d coordinates — and, per
 trial, draws fresh X, w1 ~ N(0, θ/d), δ ~ N(0, δ/d) and the label noise, fits the model
 and records
@@ -38,7 +38,7 @@ from symcollapse.simulation.design import (MAX_TRIALS, check_sizes, check_work, 
 
 
 def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
-    """Draw one training set of the mixture (MODEL.md: X, w1, δ, the noise, then S for
+    """Draw one training set of the mixture (docs/setting.md: X, w1, δ, the noise, then S for
     random projections) and fit the model.  Returns the draws, the SVD factors of
     :func:`fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
     ``rc`` = C^{1/2}/√n per row) and ``w_hat``."""
@@ -61,7 +61,7 @@ def one_trial(spec, cols, n1, n2, rng, m=None):
     E_train,synthetic, df/n, and the three training errors' expectations given X).
 
     For random projections (``m`` given) a fresh S ∈ R^{m×d} with iid N(0, 1/d) entries
-    is drawn after X and the labels, and ŵ = Sᵀv̂.  The training errors (MODEL.md) are the
+    is drawn after X and the labels, and ŵ = Sᵀv̂.  The training errors (docs/setting.md) are the
     mean squared residuals Xŵ − y over all rows, the n1 real and the n2 synthetic rows
     (NaN for a group without rows); df = Σ_k s_k²/(s_k² + λ) over the singular values of
     the (weighted) features C^{1/2}F/√n (the rank for λ = 0)."""
@@ -134,7 +134,7 @@ def _conditional_residuals(X, W, g, U, rc, cols, sig, n1):
 
 
 def iterative_trial(spec, cols, n1, n2, rng, generations, plan=None):
-    r"""One draw of iterative mixing (MODEL.md): w1, δ once; each generation fresh X1, X2 and
+    r"""One draw of iterative mixing (docs/setting.md): w1, δ once; each generation fresh X1, X2 and
     noise, synthetic labels y2 = X2ŵ_{t−1} + ε (ŵ_0 = w2 = w1 + δ), a plain ridge fit.
 
     With the fitted map M (ŵ = My), D_t = ŵ_t − w1 = G_tw1 + H_tD_{t−1} + M_tσε with
@@ -185,7 +185,7 @@ def iterative_trial(spec, cols, n1, n2, rng, generations, plan=None):
 def simulate(config, n: int | None = None, trials: int | None = None, seed: int | None = None,
              *, progress: bool | None = None) -> dict:
     """Monte Carlo of the finite model (linear, random projections or random features; for
-    the latter two a fresh projection S per trial, MODEL.md; random features:
+    the latter two a fresh projection S per trial, docs/setting.md; random features:
     :func:`symcollapse.simulation.random_features.simulate_rf`).
 
     ``n``, ``trials`` and ``seed`` not given are the config's own keys ``n``, ``trials``,

@@ -1,9 +1,9 @@
-r"""Monte Carlo of the random features model (MODEL.md) on the real/synthetic mixture.
+r"""Monte Carlo of the random features model (docs/setting.md) on the real/synthetic mixture.
 
 The finite model: S ∈ R^{m×d} with iid N(0, 1/d) entries, features F = σ(XSᵀ) (σ entrywise:
 ``"relu"`` σ(h) = max(h, 0) − 1/√(2π), ``"tanh"`` σ(h) = tanh h), ridge
 :math:`\hat v = \arg\min (1/n)\sum_i c_i(F_i v - y_i)^2 + \lambda\|v\|^2` (c_i = 1 for plain
-mixing, the weights of MODEL.md for weighted mixing), predictor f(x) = v̂ᵀσ(Sx).  Like
+mixing, the weights of docs/setting.md for weighted mixing), predictor f(x) = v̂ᵀσ(Sx).  Like
 :mod:`symcollapse.simulation.montecarlo` this module never imports the theory.
 
 **Exact test expectation given the trained model.**  For x ~ N(0, Σ1) the pre-activations
@@ -55,7 +55,7 @@ from symcollapse.core.spec import parse
 from symcollapse.simulation.design import (check_sizes, coordinates, draw_design as _draw, fit_map,
                                            row_weights, sizes, stats)
 
-#: The relu centring constant 1/√(2π) (MODEL.md).
+#: The relu centring constant 1/√(2π) (docs/setting.md).
 RELU_SHIFT = 1.0 / math.sqrt(2.0 * math.pi)
 #: Bound on the truncation error of the Mehler series (absolute, per kernel entry).
 SERIES_TOL = 1e-17
@@ -66,7 +66,7 @@ QUADRATURE_TOL = 1e-13
 
 
 def activation_function(name: str):
-    """σ of MODEL.md as a numpy function."""
+    """σ of docs/setting.md as a numpy function."""
     if name == "relu":
         return lambda h: np.maximum(h, 0.0) - RELU_SHIFT
     if name == "tanh":
@@ -190,7 +190,7 @@ def exact_test_error(name: str, S, s1, w1, v):
 # ----------------------------------------------------------------------------- trials
 
 def draw_design(spec, cols, n1, n2, m, rng):
-    """X (n1 real rows, then n2 synthetic), w1, δ, ε, then S (MODEL.md's order;
+    """X (n1 real rows, then n2 synthetic), w1, δ, ε, then S (docs/setting.md's order;
     :func:`symcollapse.simulation.design.draw_design`)."""
     return _draw(cols, n1, n2, m, rng)
 

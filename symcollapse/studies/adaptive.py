@@ -1,7 +1,7 @@
 r"""Adaptive mixing: a weight α(n) that follows the sample size, and per-generation
 schedules p2(t), α(t) of iterative mixing.
 
-**Weighted mixing with α = α(n)** (MODEL.md weighted loss; d, m fixed, φ = d/n,
+**Weighted mixing with α = α(n)** (docs/setting.md weighted loss; d, m fixed, φ = d/n,
 ψ = m/n).  Each point is an ordinary weighted config on the spec → equations → solve path
 (:func:`~symcollapse.curve`, :func:`symcollapse.studies.mixing.optimal_alpha`); a schedule only
 chooses α at each n:
@@ -508,7 +508,7 @@ def stationarity(config, schedule, kind="alpha", objective="final", h=1e-5, rec=
 
 def simulate_schedule(config, n: int, trials: int, seed: int = 0, schedule=None) -> dict:
     """Monte Carlo of iterative mixing with a per-generation schedule (``{"p2": [...]}``
-    and/or ``{"alpha": [...]}``): the finite model of MODEL.md with n2(t) = round(p2(t)·n)
+    and/or ``{"alpha": [...]}``): the finite model of docs/setting.md with n2(t) = round(p2(t)·n)
     synthetic rows and the weighted loss at α(t), through
     :func:`symcollapse.simulation.montecarlo.iterative_trial`.  Same output as
     :func:`~symcollapse.simulate` for strategy "iterative"."""
@@ -572,7 +572,7 @@ def answer(d=50, p2=0.2, sigma=0.5, c2=1.0, ns=None, alpha_star=True) -> dict:
 
 def notebook_summary() -> dict:
     """The numbers of a one-sentence answer (isotropic ridgeless, d = 50, p2 = 0.2,
-    σ = 0.5, c² = 1; iterative: THEORY-linear I1, T = 3): the condition on b, the local
+    σ = 0.5, c² = 1; iterative: docs/theory/linear.md I1, T = 3): the condition on b, the local
     exponents, n_eff/n and n_eff − n1 of the α*-type path against dσ1²/c², and the gain of
     the optimal per-generation α(t) over the best constant (final and summed error)."""
     res = answer(ns=[10 ** 3, 10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7], alpha_star=False)

@@ -1,6 +1,6 @@
 r"""Training error, the generalization gap, and what a practitioner can tell from them.
 
-The deterministic equivalents (THEORY-training.md; :func:`symcollapse.predict` returns
+The deterministic equivalents (docs/theory/training.md; :func:`symcollapse.predict` returns
 ``train_error``, ``train_error_real``, ``train_error_synthetic``, ``df`` = df/n and
 ``gcv``):
 

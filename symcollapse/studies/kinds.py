@@ -1,9 +1,9 @@
 r"""Kinds of synthetic data at equal quality c² = Tr Δ, and which kind hurts most.
 
-A *kind* is a way the synthetic group D2 differs from the real one (MODEL.md): a label
+A *kind* is a way the synthetic group D2 differs from the real one (docs/setting.md): a label
 shift δ with E[δδᵀ] = Δ placed somewhere in the spectrum of Σ1, extra label noise
 (σ2 > σ1), a covariate shift (Σ2 ≠ Σ1), or a combination.  On a base spectrum (atoms
-list, MODEL.md format) the constructors build each kind at a given c² = Tr Δ =
+list, docs/setting.md format) the constructors build each kind at a given c² = Tr Δ =
 Σ_k w_k δ_k (exactly, in rationals):
 
 * :func:`top_shift` — δ on the atom(s) with the largest eigenvalues of Σ1;
@@ -88,7 +88,7 @@ _KEYS = ("weight", "s1", "s2", "theta", "delta")
 
 @dataclass(frozen=True)
 class Generator:
-    """A synthetic-data generator: its atoms (MODEL.md format) and σ2 (None: keep the
+    """A synthetic-data generator: its atoms (docs/setting.md format) and σ2 (None: keep the
     base config's).  ``config(base)`` is the base config with these put in."""
 
     name: str

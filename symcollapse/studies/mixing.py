@@ -1,7 +1,7 @@
 r"""Mixing strategies: weighted mixing (the weight α of the real data) and iterative mixing
 (each generation re-labels fresh synthetic inputs with the previous model).
 
-**Weighted** (MODEL.md; THEORY-linear.md §4): the same fixed point with group weights
+**Weighted** (docs/setting.md; docs/theory/linear.md §4): the same fixed point with group weights
 a1 = α, a2 = 1 − α and ratios γ_j = a_jφ/p_j (:func:`symcollapse.core.equations.mixture_weights`),
 for both models, through :func:`~symcollapse.predict`.  On top: :func:`optimal_alpha`
 (α* by high-precision root finding of ∂E/∂α, the implicit-function-theorem derivative of

@@ -1,5 +1,5 @@
 r"""The random features model's deterministic equivalent, encoded *as stated* in
-THEORY-random-features.md (plain mixing, λ > 0): the reference statement.
+docs/theory/random-features.md (plain mixing, λ > 0): the reference statement.
 
 Nothing here is derived: the equations below are the statement typed in as an
 :class:`~symcollapse.core.equations.System`, so that an automatic derivation can be compared
@@ -32,12 +32,9 @@ projection_system`), which :func:`predict_rf` reproduces (``constants=LINEAR``).
 from __future__ import annotations
 
 import functools
-from fractions import Fraction
 
 import mpmath as mp
-import sympy as sp
 
-from symcollapse.core import determinism as sym
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.equations import DELTA, S1, S2, THETA, System, tr
@@ -45,20 +42,16 @@ from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedEr
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
+from symcollapse.pencil.gaussian_equivalence import group_constants, kappa1, kappa2, mu1_1, mu1_2
 
 GUARD_DIGITS = 15
 PARTS = ("test_error", "bias", "variance", "zeta")
 
-#: Gaussian-equivalence constants of each group, as parameters of the system.
-mu1_1, mu1_2 = sp.symbols("mu1_1 mu1_2", positive=True)
-kappa1, kappa2 = sp.symbols("kappa1 kappa2", nonnegative=True)
-#: The linear activation σ(h) = h: μ1 = 1, μ* = 0 in both groups (the projections model).
-LINEAR = {"mu1": (1, 1), "kappa": (0, 0)}
 
 
 @functools.lru_cache(maxsize=None)
 def rf_statement() -> System:
-    """THEORY-random-features.md's statement (plain mixing), encoded as stated."""
+    """docs/theory/random-features.md's statement (plain mixing), encoded as stated."""
     e1, e2, u1, u2, L, b = eq.e1, eq.e2, eq.u1, eq.u2, eq.L_eff, eq.b_rate
     phi, psi, p2, lam, s1, s2 = eq.phi, eq.psi, eq.p2, eq.lam, eq.sigma1, eq.sigma2
     p1 = 1 - p2
@@ -97,58 +90,7 @@ def rf_statement() -> System:
     return System(name="random_features/statement", unknowns=(e1, e2, L, u1, u2, b),
                   equations=equations, densities=dens, positive=(e1, e2, L),
                   guess={e1: 1, e2: 1, L: lam * phi / psi, u1: 0, u2: 0, b: 0},
-                  note="THEORY-random-features.md, statement encoded as stated")
-
-
-# ----------------------------------------------------------------------------- constants
-
-@functools.lru_cache(maxsize=None)
-def _relu_constants():
-    r"""(μ0, μ1, μ*²) of the centred relu as SymPy expressions in τ > 0: the integrals
-    over g > 0 (where σ(τg) = τg − c0) and g < 0 (σ = −c0, σ′ = 0) against φ(g)."""
-    g, tau = sp.symbols("g tau", positive=True)
-    c0 = 1 / sp.sqrt(2 * sp.pi)
-    phi = sp.exp(-g ** 2 / 2) / sp.sqrt(2 * sp.pi)
-    half = sp.Rational(1, 2)                                  # P(g > 0) = P(g < 0)
-    mu0 = sp.integrate((tau * g - c0) * phi, (g, 0, sp.oo)) - c0 * half
-    mu1 = sp.integrate(phi, (g, 0, sp.oo))
-    second = sp.integrate((tau * g - c0) ** 2 * phi, (g, 0, sp.oo)) + c0 ** 2 * half
-    mustar2 = sym.simplify(second - mu0 ** 2 - tau ** 2 * mu1 ** 2)
-    return tau, sym.simplify(mu0), sym.simplify(mu1), mustar2
-
-
-def _gauss(f):
-    """E f(g), g ~ N(0, 1), by mpmath quadrature at the working precision (checked)."""
-    value, err = mp.quad(lambda x: f(x) * mp.exp(-x * x / 2), [-mp.inf, 0, mp.inf], error=True)
-    if err > mp.mpf(10) ** (-(mp.mp.dps - 5)):
-        raise ConvergenceError(f"Gaussian quadrature error {mp.nstr(err, 3)} too large")
-    return value / mp.sqrt(2 * mp.pi)
-
-
-def gaussian_equivalence(activation: str, tau2) -> dict:
-    r"""μ0, μ1, μ*² of ``activation`` for pre-activation variance τ² = ``tau2`` at the
-    working mpmath precision (THEORY-random-features.md, "Gaussian equivalence")."""
-    tau = mp.sqrt(to_mpf(tau2))
-    if activation == "relu":
-        t, mu0, mu1, mustar2 = _relu_constants()
-        ev = [sp.lambdify(t, e, modules="mpmath") for e in (mu0, mu1, mustar2)]
-        return {"mu0": mp.mpf(ev[0](tau)), "mu1": mp.mpf(ev[1](tau)),
-                "mustar2": mp.mpf(ev[2](tau))}
-    if activation == "tanh":
-        mu1 = _gauss(lambda x: mp.sech(tau * x) ** 2)
-        second = _gauss(lambda x: mp.tanh(tau * x) ** 2)
-        return {"mu0": mp.mpf(0),                            # tanh is odd
-                "mu1": mu1, "mustar2": second - tau * tau * mu1 * mu1}
-    raise ConfigError(f"activation = {activation!r} is not allowed: allowed \"relu\", \"tanh\"")
-
-
-def group_constants(spec) -> dict:
-    """Per group j: τ_j² = tr Σ_j (exact) and the Gaussian-equivalence constants."""
-    out = {}
-    for j, key in ((1, "s1"), (2, "s2")):
-        tau2 = sum(Fraction(a.weight) * Fraction(getattr(a, key)) for a in spec.atoms)
-        out[j] = dict(gaussian_equivalence(spec.activation, tau2), tau2=tau2)
-    return out
+                  note="docs/theory/random-features.md, statement encoded as stated")
 
 
 # ----------------------------------------------------------------------------- predict
@@ -157,7 +99,7 @@ def predict_rf(config, dps: int = 30, constants: dict | None = None) -> dict:
     """The encoded statement solved to ``dps`` digits for a ``random_features`` config.
 
     ``constants`` overrides the Gaussian-equivalence constants: ``{"mu1": (μ1_1, μ1_2),
-    "kappa": (κ1, κ2)}`` (e.g. :data:`LINEAR`); by default they come from the activation.
+    "kappa": (κ1, κ2)}`` (e.g. :data:`~symcollapse.pencil.gaussian_equivalence.LINEAR`); by default they come from the activation.
     Returns ``test_error``, ``bias``, ``variance``, ``zeta`` (mpf), ``residual``,
     ``newton_step``, ``unknowns`` (by name), ``constants`` (per group: tau2, mu0, mu1,
     mustar2) and ``dps``.
@@ -165,8 +107,9 @@ def predict_rf(config, dps: int = 30, constants: dict | None = None) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
-    if spec.model != "random_features":
-        raise ConfigError(f'model = "{spec.model}": predict_rf needs model "random_features"')
+    if spec.activation is None:
+        raise ConfigError(f'model = "{spec.model}": predict_rf needs model "random_features" '
+                          "(an activation)")
     if spec.strategy != "plain":
         raise UnsupportedError(f'predict_rf: strategy "{spec.strategy}" is not derived for model '
                                '"random_features" (available: "plain")')
