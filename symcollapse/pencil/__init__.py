@@ -1,0 +1,15 @@
+"""The linear-pencil engine: pose a model as rational expressions in Gaussian blocks, derive
+its fixed-point system, solve it on a config (docs/engine.md).
+
+The user's vocabulary: :class:`Gaussian`, :class:`Diag`, :class:`Identity`, :func:`inverse`
+(expressions, :mod:`symcollapse.pencil.expr`), :func:`linearize` (the pencil),
+:class:`Output` (what to read from it), :func:`derive` and :func:`solve`
+(:mod:`symcollapse.pencil.api`).
+"""
+from symcollapse.pencil.api import derive, solve
+from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
+from symcollapse.pencil.linearization import linearize
+from symcollapse.pencil.operator_valued import DEFAULT_DIAGS, DEFAULT_RATIOS, Output, t_probe
+
+__all__ = ["Gaussian", "Diag", "Identity", "inverse", "linearize", "Output", "derive", "solve",
+           "DEFAULT_RATIOS", "DEFAULT_DIAGS", "t_probe"]

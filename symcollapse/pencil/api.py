@@ -1,0 +1,108 @@
+r"""The engine as a user's tool: derive a model's system from its expression, solve it on
+a config.
+
+A model is posed as rational expressions in Gaussian blocks (:mod:`symcollapse.pencil.expr`)
+on the dimensions ``n1``, ``n2``, ``d``, ``m``, ``n`` (their ratios to n:
+:data:`~symcollapse.pencil.operator_valued.DEFAULT_RATIOS`, or your own ``ratios``), with
+diagonal matrices on ``d`` named after the atom fields (``Sigma1``, ``Sigma2``, ``Theta``,
+``Delta``: :data:`~symcollapse.pencil.operator_valued.DEFAULT_DIAGS`).  :func:`derive`
+returns its :class:`~symcollapse.core.equations.System` (duplicate unknowns shared by
+several sources merged), :func:`solve` its outputs at a config.  The conventions of an
+:class:`~symcollapse.pencil.operator_valued.Output` are in ``docs/engine.md``.
+
+>>> import sympy as sp
+>>> from symcollapse.core import equations as eq
+>>> from symcollapse.pencil import Diag, Gaussian, Identity, Output, derive, inverse, solve
+>>> X = Gaussian("X1", "n1", "d", covariance=Diag("Sigma1", "d"))
+>>> n1 = sp.Symbol("n1", positive=True)
+>>> R = inverse(X.T @ X / n1 + eq.lam * Identity("d"))           # a resolvent
+>>> system = derive(R, {"trace": Output()})                       # tr R on d
+>>> cfg = {"phi": 0.5, "p2": 0, "lam": 1, "atoms": [{"weight": 1, "s1": 1, "s2": 1,
+...        "theta": 1, "delta": 0}]}
+>>> out = solve(system, cfg, dps=20)
+>>> import mpmath as mp          # Marchenko–Pastur, d/n = 1/2, λ = 1: tr R = (√17 − 3)/2
+>>> with mp.workdps(30):
+...     print(abs(out["outputs"]["trace"] - (mp.sqrt(17) - 3) / 2) < mp.mpf(10) ** -19)
+True
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath as mp
+import sympy as sp
+
+from symcollapse.core.compiled import atoms_mp, compile_system
+from symcollapse.core.errors import ConfigError, SymcollapseError
+from symcollapse.core.regimes import parameter_values
+from symcollapse.core.solve import solve_point
+from symcollapse.core.spec import Atom, parse, to_number
+from symcollapse.pencil.operator_valued import derive_system, merge_duplicates
+
+#: Distinct rationals in (0, 1) for the free parameters of the point where duplicate
+#: unknowns are detected (every parameter of the toolkit is allowed there: shares,
+#: ratios, ridge, noise); two generic atoms.
+_MERGE_VALUES = (Fraction(1, 3), Fraction(2, 7), Fraction(3, 11), Fraction(5, 13),
+                 Fraction(7, 17), Fraction(11, 19), Fraction(13, 23), Fraction(17, 29))
+_MERGE_ATOMS = (Atom(Fraction(2, 5), Fraction(3, 2), Fraction(4, 5), Fraction(6, 5), Fraction(1, 3)),
+                Atom(Fraction(3, 5), Fraction(2, 3), Fraction(7, 5), Fraction(1, 2), Fraction(5, 4)))
+
+
+def derive(source, outputs=None, *, params=None, probe=None, ratios=None, diags=None,
+           name="pencil", merge=True):
+    r"""The System of one expression or of several (a dict ``{label: expression}``).
+
+    ``outputs``: ``{name: Output}`` or ``{name: [Output, ...]}`` (a sum; with several
+    sources each Output names its ``source``); ``params``: a substitution applied to
+    everything (e.g. :func:`~symcollapse.core.equations.mixture_weights`); ``probe``: a
+    scalar symbol the outputs are differentiated along at 0; ``ratios``: dimension name →
+    its ratio to n; ``diags``: Diag name → atom symbol.  With several sources, unknowns
+    that are the same block trace in two pencils are merged (``merge=True``) when it is
+    proved: candidates equal at a generic rational point, kept only when their equations
+    coincide symbolically after renaming
+    (:func:`~symcollapse.pencil.operator_valued.merge_duplicates`); otherwise every unknown
+    is kept (same answer, larger system).
+    """
+    system = derive_system(source, outputs=outputs, params=params, probe=probe, ratios=ratios,
+                           diag_symbols=diags, name=name)
+    if merge and isinstance(source, dict) and len(source) > 1:
+        free = sorted(system.parameters, key=str)
+        if len(free) <= len(_MERGE_VALUES):
+            point = dict(zip(free, _MERGE_VALUES))
+            try:
+                system = merge_duplicates(system, point, _MERGE_ATOMS)
+            except SymcollapseError:  # no solution at the generic point: keep every unknown
+                pass
+    return system
+
+
+def solve(system, config, dps: int = 30, values=None) -> dict:
+    r"""A System's outputs and unknowns at a config, to ``dps`` digits.
+
+    ``config`` (docs/contract.md) gives the scalars (φ, p2, λ, σ_j, ψ, α) and the atoms;
+    ``values`` maps the system's other parameters (by symbol or name) to numbers.  Returns
+    ``outputs`` (name → mpf), ``unknowns`` (name → mpf) and ``residual``.
+    """
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
+        raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
+    spec = parse(config)
+    c = compile_system(system)
+    params = {s: v for s, v in parameter_values(spec).items() if s in c.params}
+    by_name = {str(s): s for s in c.params}
+    for key, v in (values or {}).items():
+        sym = key if isinstance(key, sp.Symbol) else by_name.get(key)
+        if sym is None or sym not in c.params:
+            raise ConfigError(f"values: {key} is not a parameter of the system: allowed "
+                              + ", ".join(sorted(by_name)))
+        params[sym] = to_number(str(sym), v)
+    missing = [str(s) for s in c.params if s not in params]
+    if missing:
+        raise ConfigError("values: the system's parameters " + ", ".join(missing)
+                          + " are not given (not config keys: pass them in values)")
+    with mp.workdps(dps + 15):
+        sol = solve_point(c, params, spec.atoms, dps=dps)
+        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(spec.atoms))
+    with mp.workdps(dps):
+        return {"outputs": {k: +v for k, v in outs.items()},
+                "unknowns": {str(x): +v for x, v in zip(c.unknowns, sol.x)},
+                "residual": +sol.residual}

@@ -1,0 +1,84 @@
+"""The engine as a user's tool (symcollapse.pencil.derive / solve, docs/engine.md)."""
+from fractions import Fraction
+
+import mpmath as mp
+import pytest
+import sympy as sp
+
+import symcollapse as sc
+from symcollapse.core import equations as eq
+from symcollapse.core.errors import ConfigError
+from symcollapse.pencil import Diag, Gaussian, Identity, Output, derive, inverse, solve
+from symcollapse.pencil.operator_valued import derive_system, linear_sources
+
+ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 0}]
+A2 = [{"weight": Fraction(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": Fraction(1, 2)},
+      {"weight": Fraction(1, 2), "s1": Fraction(1, 2), "s2": Fraction(3, 2), "theta": Fraction(1, 2),
+       "delta": 1}]
+
+
+def _resolvent():
+    X = Gaussian("X1", "n1", "d", covariance=Diag("Sigma1", "d"))
+    n1 = sp.Symbol("n1", positive=True)
+    return inverse(X.T @ X / n1 + eq.lam * Identity("d"))
+
+
+@pytest.mark.parametrize("phi, lam", [(Fraction(1, 2), Fraction(1)), (Fraction(2), Fraction(1, 3))])
+def test_solve_gives_the_marchenko_pastur_resolvent(phi, lam):
+    """tr R at d/n = γ, ridge λ: m = [−(1 − γ + λ) + √((1 − γ + λ)² + 4γλ)]/(2γλ), 30 digits."""
+    system = derive(_resolvent(), {"trace": Output()})
+    out = solve(system, {"phi": phi, "p2": 0, "lam": lam, "atoms": ISO}, dps=30)
+    with mp.workdps(50):
+        g, l = mp.mpf(phi.numerator) / phi.denominator, mp.mpf(lam.numerator) / lam.denominator
+        m = (-(1 - g + l) + mp.sqrt((1 - g + l) ** 2 + 4 * g * l)) / (2 * g * l)
+        assert abs(out["outputs"]["trace"] - m) < mp.mpf(10) ** -29
+    assert out["residual"] < mp.mpf(10) ** -30 and set(out["unknowns"]) == {str(x) for x in system.unknowns}
+
+
+def test_two_sources_share_their_fixed_point():
+    """Two sources holding the same resolvent: derive merges the second copy of the fixed
+    point (its equations coincide after renaming), the unmerged system has twice the
+    unknowns, and both give the same outputs."""
+    R = _resolvent()
+    outputs = {"a": Output(source="A"), "b": Output(weight=eq.S1, source="B")}
+    full = derive_system({"A": R, "B": R}, outputs=outputs)
+    merged = derive({"A": R, "B": R}, outputs)
+    assert len(full.unknowns) == 2 * len(merged.unknowns)
+    cfg = {"phi": Fraction(3, 5), "p2": 0, "lam": Fraction(1, 10), "atoms": A2}
+    a, b = solve(merged, cfg)["outputs"], solve(full, cfg)["outputs"]
+    with mp.workdps(40):
+        assert all(abs(a[k] - b[k]) < mp.mpf(10) ** -30 for k in ("a", "b"))
+
+
+def test_sources_that_differ_keep_their_own_unknowns():
+    """The linear model as two pencils (R and the ζ source Z): Z's copy of the fixed point
+    satisfies different equations, so nothing is merged without a proof; the outputs are
+    predict's to 30 digits all the same."""
+    src, outputs, probe = linear_sources()
+    params = eq.mixture_weights("plain")
+    full = derive_system(src, outputs=outputs, params=params, probe=probe)
+    kept = derive(src, outputs, params=params, probe=probe)
+    assert kept.unknowns == full.unknowns
+    cfg = {"phi": Fraction(3, 5), "p2": Fraction(1, 5), "lam": Fraction(1, 10),
+           "sigma1": Fraction(1, 2), "sigma2": Fraction(1, 2), "atoms": A2}
+    a, ref = solve(kept, cfg)["outputs"], sc.predict(cfg, dps=30)
+    with mp.workdps(40):
+        for k in ("test_error", "bias", "variance", "zeta"):
+            assert abs(a[k] - ref[k]) < 10 * mp.mpf(10) ** -30 * abs(ref["test_error"])
+
+
+def test_parameters_beyond_the_config_go_in_values():
+    kappa = sp.Symbol("kappa", positive=True)
+    X = Gaussian("X1", "n1", "d", covariance=Diag("Sigma1", "d"))
+    n1 = sp.Symbol("n1", positive=True)
+    system = derive(inverse(X.T @ X / n1 + kappa * Identity("d")), {"trace": Output()})
+    cfg = {"phi": Fraction(1, 2), "p2": 0, "lam": 1, "atoms": ISO}
+    with pytest.raises(ConfigError, match="kappa"):
+        solve(system, cfg)
+    with pytest.raises(ConfigError, match="not a parameter of the system: allowed kappa"):
+        solve(system, cfg, values={"rho": 1})
+    a = solve(system, cfg, values={"kappa": 1}, dps=25)["outputs"]["trace"]
+    b = solve(derive(_resolvent(), {"trace": Output()}), cfg, dps=25)["outputs"]["trace"]
+    assert abs(a - b) < mp.mpf(10) ** -24
+    with pytest.raises(ConfigError, match="dps"):
+        solve(system, cfg, dps=0)
