@@ -142,3 +142,25 @@ def test_curve_and_derivative_of_random_features():
         with mp.workdps(40):
             fd = (up - dn) / (2 * mp.mpf(h.numerator) / h.denominator)
             assert abs(d - fd) <= mp.mpf(10) ** -15 * (1 + abs(fd)), (wrt, d, fd)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation, alpha, psi", [("relu", 0.8, 1.4), ("tanh", 0.3, 0.7)])
+def test_weighted_random_features_against_monte_carlo(activation, alpha, psi):
+    """Weighted mixing of random features (the engine's system with a1 = α, a2 = 1 − α)
+    against the exact conditional expectation of the nonlinear model at n = 600 (d = 300,
+    m = 420 or 840), every part within 3 se + 2.5 % (finite-size allowance at d = 300)."""
+    import symcollapse as sc
+    cfg = {"model": "random_features", "activation": activation, "psi": psi, "phi": 0.5,
+           "p2": 0.4, "lam": 0.05, "sigma1": 0.5, "sigma2": 0.3, "strategy": "weighted",
+           "alpha": alpha,
+           "atoms": [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},
+                     {"weight": 0.5, "s1": 0.5, "s2": 1.5, "theta": 0.5, "delta": 1}]}
+    th = sc.predict(cfg, dps=20)
+    assert th["regime"] == "random_features/ridge/weighted"
+    mc = sc.simulate(cfg, n=600, trials=6, seed=11)["conditional"]
+    for k in ("test_error", "bias", "variance", "zeta"):
+        t, m = float(th[k]), mc[k]
+        assert abs(m["mean"] - t) <= 3 * m["se"] + 0.025 * t, (k, t, m)
+    plain = sc.predict({k: v for k, v in cfg.items() if k not in ("strategy", "alpha")}, dps=20)
+    assert abs(th["test_error"] - plain["test_error"]) > 1e-3     # alpha != p1: the weight matters

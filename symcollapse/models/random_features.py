@@ -19,8 +19,6 @@ MODEL = register(Model(
         "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
                              '"linear" only (floor_weights solves the random features floor)',
         "ridgeless": "ridgeless: random features need lam > 0",
-        "weighted": 'strategy "weighted": the random features system is derived for strategy '
-                    '"plain" only',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random features)",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '

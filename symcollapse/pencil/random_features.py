@@ -75,18 +75,26 @@ def sources():
     return P, {"bias": bias, "variance": var, "zeta": zeta, "test_error": bias + var + [zeta]}
 
 
+def system(strategy: str = "plain"):
+    """The engine-derived System of a mixing strategy (``"plain"``: a_j = p_j;
+    ``"weighted"``: a1 = α, a2 = 1 − α, :func:`~symcollapse.core.equations.mixture_weights`):
+    first-order unknowns and their rates, derived once per strategy."""
+    return _derived(strategy)
+
+
 @functools.lru_cache(maxsize=None)
-def system():
-    """The engine-derived System (plain mixing): first-order unknowns and their rates."""
+def _derived(strategy: str):
     P, outputs = sources()
-    return derive_pair_system(P, outputs, params=eq.mixture_weights("plain"), probe=t,
-                              name="random_features/engine")
+    return derive_pair_system(P, outputs, params=eq.mixture_weights(strategy), probe=t,
+                              name="random_features/engine" + ("" if strategy == "plain" else f"/{strategy}"))
 
 
 def regime(spec) -> Regime:
     """The regime of a random-features spec: the engine's system at λ > 0 (the ridgeless
     limit is refused by the model)."""
-    return Regime(name="random_features/ridge", system=system(), atoms=spec.atoms,
+    weighted = spec.strategy == "weighted"
+    return Regime(name="random_features/ridge" + ("/weighted" if weighted else ""),
+                  system=system("weighted" if weighted else "plain"), atoms=spec.atoms,
                   description="ridge lam > 0: the system the pencil engine derives")
 
 
@@ -117,10 +125,10 @@ def predict(config, dps: int = 30, constants=None) -> dict:
     if spec.activation is None:
         raise ConfigError(f'model = "{spec.model}": this model needs model "random_features" '
                           "(an activation)")
-    if spec.strategy != "plain" or spec.lam <= 0:
-        raise UnsupportedError('random_features (engine): only strategy "plain" with lam > 0 '
-                               "is derived")
-    c = compile_system(system())
+    if spec.strategy not in ("plain", "weighted") or spec.lam <= 0:
+        raise UnsupportedError('random_features (engine): strategies "plain" and "weighted" '
+                               "with lam > 0 are derived")
+    c = compile_system(system(spec.strategy))
     with mp.workdps(dps + 15):
         params = parameters(spec, constants)
         sol = solve_point(c, params, spec.atoms, dps=dps)
