@@ -206,7 +206,8 @@ class Compiled:
         out = np.empty((P, len(vals)))
         shape = (P, len(atoms))
         for k, v in enumerate(vals):
-            out[:, k] = np.broadcast_to(v, shape) @ atoms.weight
+            v = np.asarray(v)
+            out[:, k] = (v if v.shape == shape else np.broadcast_to(v, shape)) @ atoms.weight
         return out
 
     def residual_np(self, x, p, atoms):
@@ -231,8 +232,10 @@ class Compiled:
         with np.errstate(all="ignore"):
             vals = fun(*args)
         P = x.shape[0]
-        return np.stack([np.broadcast_to(np.asarray(v, dtype=float), (P,)) for v in vals], axis=1) \
-            if width else np.zeros((P, 0))
+        out = np.empty((P, width))
+        for k, v in enumerate(vals):       # a constant broadcasts over the P points
+            out[:, k] = v
+        return out
 
     # -- mpmath, one point: x, p lists of mpf
     def traces_mp(self, group: _Group, x, p, atoms: AtomArrays):
