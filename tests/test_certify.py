@@ -122,3 +122,22 @@ def test_hard_regime(name, cfg, dps):
             assert mp.isfinite(r[k])
             assert c[k]["lower"] - slack <= r[k] <= c[k]["upper"] + slack, (k, c[k], r[k])
         assert c[k]["digits"] >= min(25, dps - 5), (k, c[k])
+
+
+def test_a_working_precision_constant_is_enclosed_at_the_working_precision():
+    """Random features' Gaussian-equivalence constants reach the ball arithmetic as
+    objects evaluated where they are used: enclosed exactly as their mpf at that precision."""
+    from symcollapse.core.certify import to_arb
+    from symcollapse.pencil.gaussian_equivalence import AtWorkingPrecision
+    from flint import ctx
+    c = AtWorkingPrecision(lambda: mp.sqrt(2))
+    old, ctx.prec = ctx.prec, 400             # the balls' working precision, as certify sets it
+    try:
+        with mp.workdps(50):
+            b = to_arb(c)
+            assert b.rad() == 0 and b.mid() == to_arb(mp.sqrt(2)).mid()
+            assert abs(float(b.mid()) - 2 ** 0.5) < 1e-15
+    finally:
+        ctx.prec = old
+    with pytest.raises(TypeError, match="cannot enclose"):
+        to_arb(object())

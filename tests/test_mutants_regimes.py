@@ -387,7 +387,8 @@ def test_select_asks_the_model_for_its_regime(monkeypatch):
     s = parse({"model": "random_features", "activation": "relu", "phi": 0.5, "psi": 2,
                "p2": 0.1, "lam": 0.1, "atoms": ONE})
     r = rg.select(s)
-    assert r.name == "random_features/ridge" and r.system is rf.system("plain") and r.atoms == s.atoms
+    assert r.name == "random_features/ridge" and r.atoms == s.atoms
+    assert r.system.unknowns == rf.system("plain").unknowns and r.system.name == "random_features/plain"
     bare = models.base.Model(name="random_features", summary="",
                              refusals={"regime": "regime: none for this model"})
     monkeypatch.setitem(models.base.REGISTRY, "random_features", bare)

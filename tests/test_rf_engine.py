@@ -164,3 +164,24 @@ def test_weighted_random_features_against_monte_carlo(activation, alpha, psi):
         assert abs(m["mean"] - t) <= 3 * m["se"] + 0.025 * t, (k, t, m)
     plain = sc.predict({k: v for k, v in cfg.items() if k not in ("strategy", "alpha")}, dps=20)
     assert abs(th["test_error"] - plain["test_error"]) > 1e-3     # alpha != p1: the weight matters
+
+
+@pytest.mark.slow
+def test_limits_of_random_features():
+    """p2 → 0 and n → ∞ (ψ = ρφ) of random features through the same expansion systems as
+    every model: the value at τ = 0 is predict's at the limit point (ζ = 0 without
+    synthetic data), and predict along τ = 10^-k approaches value + slope·τ at orders 1, 2."""
+    import symcollapse as sc
+    from symcollapse.analysis import limits
+    cfg = {"model": "random_features", "activation": "relu", "psi": 0.7, "phi": 0.5, "p2": 0.3,
+           "lam": 0.1, "sigma1": 0.5, "sigma2": 0.2,
+           "atoms": [{"weight": 0.5, "s1": 2, "s2": 1, "theta": 1, "delta": 0.5},
+                     {"weight": 0.5, "s1": 0.5, "s2": 1.5, "theta": 0.5, "delta": 1}]}
+    e = limits.expand("p2->0", cfg, dps=25)
+    at0 = sc.predict(dict(cfg, p2=0), dps=25)
+    with mp.workdps(30):
+        assert abs(e["value"]["zeta"]) < mp.mpf(10) ** -24
+        assert abs(e["value"]["test_error"] - at0["test_error"]) < mp.mpf(10) ** -22
+    for name in ("p2->0", "n->oo"):
+        r = limits.confirm(name, cfg, exponents=(4, 5, 6), dps=25)
+        assert abs(r["order"] - 1) < 1e-3 and abs(r["remainder_order"] - 2) < 2e-2, (name, r)

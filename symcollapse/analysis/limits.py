@@ -619,9 +619,9 @@ _LIMIT_PATHS = {"p2->0": _p2_path, "c2->0": _c2_path, "lam->0": _lam0_path,
 
 LIMITS = {
     "p2->0": Limit("p2->0", "No synthetic data: ζ vanishes and the classical ridge error remains.",
-                   ("linear", "random_projection"), "τ = p₂"),
+                   ("linear", "random_projection", "random_features"), "τ = p₂"),
     "c2->0": Limit("c2->0", "Perfect synthetic labels (Δ = 0): ζ vanishes, exactly linearly in Δ.",
-                   ("linear", "random_projection"), "Δ → τΔ"),
+                   ("linear", "random_projection", "random_features"), "Δ → τΔ"),
     "lam->0": Limit("lam->0", "The ridgeless limit λ → 0⁺, on the side of the interpolation "
                     "threshold where the config lies.", ("linear", "random_projection"), "τ = λ",
                     "off the interpolation threshold (the regime of the config at λ = 0)"),
@@ -630,7 +630,8 @@ LIMITS = {
     "psi->oo": Limit("psi->oo", "An infinitely wide model with λ = λ0ψ/φ is the linear model at "
                      "ridge λ0.", ("random_projection",), "τ = 1/ψ, λ = λ0/(τφ)"),
     "n->oo": Limit("n->oo", "Infinite data at fixed p₂ (and m/d): the strong-collapse floor, "
-                   "and the first-order term in d/n above it.", ("linear", "random_projection"),
+                   "and the first-order term in d/n above it.",
+                   ("linear", "random_projection", "random_features"),
                    "τ = φ = d/n (ψ = ρτ with ρ = m/d fixed)"),
 }
 

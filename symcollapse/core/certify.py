@@ -124,8 +124,11 @@ def arb_system(c) -> ArbSystem:
 
 
 def to_arb(value):
-    """An exact number (Fraction, int, mpf) as a ball containing it exactly."""
+    """An exact number (Fraction, int, mpf) as a ball containing it exactly; a constant
+    evaluated at the working precision (an object with ``_mpf_``) is taken at it."""
     from flint import arb
+    if hasattr(value, "_mpf_") and not isinstance(value, mp.mpf):
+        value = mp.mpf(value)
     if isinstance(value, Fraction):
         return arb(int(value.numerator)) / arb(int(value.denominator))
     if isinstance(value, int):

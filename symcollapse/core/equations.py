@@ -541,6 +541,17 @@ def training_system(model: str) -> System:
     return models.get(model).hook("training_system")()
 
 
+def linear_system_of(strategy: str) -> System:
+    """The linear model's system with the group weights of a mixing strategy
+    (:func:`mixture_weights`): the model's ``system`` hook."""
+    return linear_system().subs(mixture_weights(strategy))
+
+
+def projection_system_of(strategy: str) -> System:
+    """The projections model's system with the group weights of a mixing strategy."""
+    return projection_system().subs(mixture_weights(strategy))
+
+
 @functools.lru_cache(maxsize=None)
 def linear_training_system() -> System:
     """The linear model's system extended by the training error (rates v1, v2)."""

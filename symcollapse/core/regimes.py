@@ -86,10 +86,9 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
     ridgeless limit by ``scaled`` (``"e"``: e_j = λε_j; ``"L"``: L = λℓ).  ``training``:
     the system extended by the training error (:func:`~symcollapse.core.equations.training_system`)."""
     if training:
-        base = eq.training_system(model)
+        system = eq.training_system(model).subs(eq.mixture_weights(strategy))
     else:
-        base = models.get(model).hook("system")()
-    system = base.subs(eq.mixture_weights(strategy))
+        system = models.get(model).hook("system")(strategy)
     if fixed:
         system = system.subs(dict(fixed))
     name = f"{model}/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)

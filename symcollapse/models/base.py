@@ -11,7 +11,7 @@ the config's validation (:func:`symcollapse.core.spec.parse`) and the Monte Carl
 Hooks (each optional; a capability without its hook is refused with the model's reason):
 
 * ``system(strategy)`` — the model's fixed-point :class:`~symcollapse.core.equations.System`
-  (unknowns, residuals, Bias/Var/ζ outputs) for λ > 0;
+  (unknowns, residuals, Bias/Var/ζ outputs) for λ > 0, with the strategy's group weights;
 * ``training_system()`` — that system extended by the training-error probe;
 * ``regime(spec)`` — the :class:`~symcollapse.core.regimes.Regime` answering a spec (λ > 0
   or a side of the ridgeless limit);

@@ -15,7 +15,7 @@ MODEL = register(Model(
     name="linear",
     summary="ridge regression on the real + synthetic mixture",
     hooks={
-        "system": "symcollapse.core.equations:linear_system",
+        "system": "symcollapse.core.equations:linear_system_of",
         "training_system": "symcollapse.core.equations:linear_training_system",
         "regime": "symcollapse.core.regimes:linear_regime",
         "sources": "symcollapse.pencil.operator_valued:linear_sources",

@@ -25,7 +25,7 @@ MODEL = register(Model(
                               "(the loop of random projections is not simulated)",
     },
     hooks={
-        "system": "symcollapse.core.equations:projection_system",
+        "system": "symcollapse.core.equations:projection_system_of",
         "training_system": "symcollapse.core.equations:projection_training_system",
         "regime": "symcollapse.core.regimes:projection_regime",
         "sources": "symcollapse.pencil.operator_valued:projection_sources",

@@ -78,3 +78,65 @@ def group_constants(spec) -> dict:
         tau2 = sum(Fraction(a.weight) * Fraction(getattr(a, key)) for a in spec.atoms)
         out[j] = dict(gaussian_equivalence(spec.activation, tau2), tau2=tau2)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _constants_at(activation: str, tau2: Fraction, prec: int) -> dict:
+    with mp.workprec(prec):
+        return gaussian_equivalence(activation, tau2)
+
+
+class AtWorkingPrecision:
+    """A real constant evaluated at the precision where it is used: mpmath reads its
+    ``_mpf_`` at the current working precision (so a constant handed over before a caller
+    raises the precision is not frozen at the lower one), ``float()`` gives the double.
+
+    >>> c = AtWorkingPrecision(lambda: mp.pi)
+    >>> with mp.workdps(40):
+    ...     print(mp.nstr(mp.mpf(c) - mp.pi, 3))
+    0.0
+    >>> float(c)
+    3.141592653589793
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value            # a function of no argument, at the current precision
+
+    @property
+    def _mpf_(self):
+        return mp.mpf(self._value())._mpf_
+
+    def __float__(self):
+        with mp.workprec(64):
+            return float(mp.mpf(self))
+
+    def __bool__(self):
+        return bool(mp.mpf(self))
+
+    def __abs__(self):
+        return abs(mp.mpf(self))
+
+    def __eq__(self, other):
+        return mp.mpf(self) == other
+
+    def __ne__(self, other):
+        return mp.mpf(self) != other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"AtWorkingPrecision({mp.nstr(mp.mpf(self), 15)})"
+
+
+def group_parameters(spec) -> dict:
+    """The symbols μ1_j, κ_j = μ*_j² of both groups → their values at the working precision
+    where they are used (:class:`AtWorkingPrecision`; τ_j² = tr Σ_j exact)."""
+    out = {}
+    for j, key, mu, kappa in ((1, "s1", mu1_1, kappa1), (2, "s2", mu1_2, kappa2)):
+        tau2 = sum(Fraction(a.weight) * Fraction(getattr(a, key)) for a in spec.atoms)
+        get = functools.partial(_constants_at, spec.activation, tau2)
+        out[mu] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mu1"])
+        out[kappa] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mustar2"])
+    return out

@@ -30,11 +30,11 @@ import sympy as sp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
-from symcollapse.core.regimes import Regime, parameter_values
+from symcollapse.core.regimes import Regime, model_family, parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
-from symcollapse.pencil.gaussian_equivalence import group_constants, kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.pencil.gaussian_equivalence import group_parameters, kappa1, kappa2, mu1_1, mu1_2
 from symcollapse.pencil.linearization import linearize
 from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
 from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
@@ -77,8 +77,9 @@ def sources():
 
 def system(strategy: str = "plain"):
     """The engine-derived System of a mixing strategy (``"plain"``: a_j = p_j;
-    ``"weighted"``: a1 = α, a2 = 1 − α, :func:`~symcollapse.core.equations.mixture_weights`):
-    first-order unknowns and their rates, derived once per strategy."""
+    ``"weighted"``: a1 = α, a2 = 1 − α, :func:`~symcollapse.core.equations.mixture_weights`,
+    substituted before the traces are simplified): first-order unknowns and their rates,
+    derived once per strategy (the model's ``system`` hook)."""
     return _derived(strategy)
 
 
@@ -94,16 +95,15 @@ def regime(spec) -> Regime:
     limit is refused by the model)."""
     weighted = spec.strategy == "weighted"
     return Regime(name="random_features/ridge" + ("/weighted" if weighted else ""),
-                  system=system("weighted" if weighted else "plain"), atoms=spec.atoms,
+                  system=model_family("random_features", spec.strategy, ()), atoms=spec.atoms,
                   description="ridge lam > 0: the system the pencil engine derives")
 
 
 def constants(spec) -> dict:
-    """The Gaussian-equivalence constants μ1_j, κ_j = μ*_j² of each group as parameters
-    (:func:`~symcollapse.pencil.gaussian_equivalence.group_constants`, working precision)."""
-    ge = group_constants(spec)
-    return {mu1_1: ge[1]["mu1"], mu1_2: ge[2]["mu1"], kappa1: ge[1]["mustar2"],
-            kappa2: ge[2]["mustar2"]}
+    """The Gaussian-equivalence constants μ1_j, κ_j = μ*_j² of each group as parameters,
+    evaluated at the working precision where they are used
+    (:func:`~symcollapse.pencil.gaussian_equivalence.group_parameters`)."""
+    return group_parameters(spec)
 
 
 def parameters(spec, constants=None) -> dict:
