@@ -53,10 +53,9 @@ def regime_of(spec) -> Regime:
 def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
-    The model (:func:`symcollapse.models.get`) answers the config: a strategy, the ridgeless
-    limit or certification that it does not have is refused with its one-line reason; a
-    model with its own ``predict`` hook (random features, solved from the system the
-    pencil engine derives) is answered by it.
+    The model (:func:`symcollapse.models.get`) answers the config through its regime: a
+    strategy, the ridgeless limit or certification that it does not have is refused with
+    its one-line reason.
 
     Returns a dict with ``test_error``, ``bias``, ``variance``, ``zeta`` (mpmath ``mpf``,
     rounded to ``dps`` significant digits), ``dps``, ``residual`` (the certificate:
@@ -84,8 +83,6 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         model.require("ridgeless")
     if certify:
         model.require("certify")
-    if "predict" in model.hooks:
-        return model.hook("predict")(spec, dps=dps)
     if spec.strategy == "iterative":
         return iterate(spec, dps=dps)
     regime = regime_of(spec)

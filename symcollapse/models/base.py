@@ -15,7 +15,8 @@ Hooks (each optional; a capability without its hook is refused with the model's 
 * ``training_system()`` — that system extended by the training-error probe;
 * ``regime(spec)`` — the :class:`~symcollapse.core.regimes.Regime` answering a spec (λ > 0
   or a side of the ridgeless limit);
-* ``predict(spec, dps)`` — a model whose answer is not (yet) a regime's system;
+* ``parameters(spec)`` — the model's own constants as parameter values (symbol → value at
+  the working precision where they are used), beside the config's scalars;
 * ``sources()`` — the expressions in Gaussian blocks posed to the pencil engine, with the
   outputs Bias, Var, ζ (``pair_sources()``: a probed pencil with pair outputs);
 * ``simulate(spec, n, trials, seed, progress=...)`` — Monte Carlo of the finite model.
