@@ -31,9 +31,12 @@ CONFIRM = {
     "random_projection": {"model": "random_projection", "psi": Fraction(7, 10), "phi": Fraction(3, 2),
                           "p2": Fraction(1, 5), "lam": Fraction(1, 10), "sigma1": Fraction(1, 2),
                           "sigma2": Fraction(7, 10), "atoms": A3},
+    "random_features": {"model": "random_features", "activation": "relu", "psi": Fraction(7, 10),
+                        "phi": Fraction(3, 2), "p2": Fraction(1, 5), "lam": Fraction(1, 10),
+                        "sigma1": Fraction(1, 2), "sigma2": Fraction(7, 10), "atoms": A3},
 }
-#: The same with λ = 0 for the limits taken on the ridgeless side.
-#: The limits confirmed at the ridgeless config (CONFIRM_RIDGELESS) rather than at CONFIRM.
+#: The limits confirmed at the ridgeless config (CONFIRM_RIDGELESS: the same with λ = 0)
+#: rather than at CONFIRM.
 CONFIRMED_RIDGELESS = {"linear": ("p2->0", "c2->0", "n->oo")}
 CONFIRM_RIDGELESS = {
     "linear": dict(CONFIRM["linear"], phi=Fraction(3, 2), lam=0),
@@ -124,7 +127,7 @@ other system for any spectrum (`limits.expand`), and in closed form on the isotr
         doc.text(f"\n## {name}: {lim.statement}\n\nPath: {lim.variable}, τ → 0⁺." +
                  (f"  Where: {lim.condition}." if lim.condition else ""))
         for model in lim.models:
-            sides = L.ISOTROPIC_LIMITS[model].get(name, ())
+            sides = L.ISOTROPIC_LIMITS.get(model, {}).get(name, ())   # closed forms, where derived
             for side in sides:
                 res = L.expand_isotropic(name, model, side)
                 cond = res["condition"]
