@@ -36,7 +36,8 @@ def test_every_cell_works_or_gives_one_line_reason():
     assert all(w for w, _ in mat["linear"].values())
     assert not mat["random_features"]["ridgeless"][0]
     assert mat["random_features"]["ridgeless"][1] == "ridgeless: random features need lam > 0"
-    for key in ("predict", "weighted", "curve", "derivative", "limits", "sweep", "sweep_float", "simulate",
+    for key in ("predict", "weighted", "certify", "curve", "derivative", "limits", "sweep",
+                "sweep_float", "simulate",
                 "simulate_weighted"):
         assert mat["random_features"][key][0], key
 

@@ -185,3 +185,20 @@ def test_limits_of_random_features():
     for name in ("p2->0", "n->oo"):
         r = limits.confirm(name, cfg, exponents=(4, 5, 6), dps=25)
         assert abs(r["order"] - 1) < 1e-3 and abs(r["remainder_order"] - 2) < 2e-2, (name, r)
+
+
+def test_certify_random_features_with_relu_and_refuse_tanh():
+    """ReLU's Gaussian-equivalence constants are closed forms (μ1 = 1/2, μ*² = τ²(π − 2)/(4π))
+    enclosed in proven balls, so the Krawczyk test certifies random features; the enclosure
+    contains a 60-digit solve.  tanh's come from quadrature: refused with the reason."""
+    import symcollapse as sc
+    cfg = dict(bench.random_configs("relu", 14, 1)[0])
+    r = sc.predict(cfg, dps=30, certify=True)
+    hi = sc.predict(cfg, dps=60)
+    for k in ("test_error", "bias", "variance", "zeta"):
+        iv = r["certified"][k]
+        assert iv["digits"] >= 28
+        with mp.workdps(70):
+            assert iv["lower"] <= hi[k] <= iv["upper"], k
+    with pytest.raises(UnsupportedError, match="tanh are computed by quadrature"):
+        sc.predict(dict(bench.random_configs("tanh", 14, 1)[0]), dps=20, certify=True)

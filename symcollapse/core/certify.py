@@ -32,7 +32,7 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from symcollapse.core import equations as eq
-from symcollapse.core.errors import ConvergenceError, RegimeError
+from symcollapse.core.errors import ConvergenceError, RegimeError, UnsupportedError
 from symcollapse.core.precision import max_guard
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import Factored, newton_to_tolerance
@@ -127,6 +127,8 @@ def to_arb(value):
     """An exact number (Fraction, int, mpf) as a ball containing it exactly; a constant
     evaluated at the working precision (an object with ``_mpf_``) is taken at it."""
     from flint import arb
+    if getattr(value, "ball", None) is not None:      # a constant with its proven enclosure
+        return value.ball()
     if hasattr(value, "_mpf_") and not isinstance(value, mp.mpf):
         value = mp.mpf(value)
     if isinstance(value, Fraction):
@@ -287,6 +289,9 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     that fails, or lands farther than 10^-dps from ``x_mid``, may be the rounding noise of
     too few digits: the next guard polishes ``x_mid`` again; only when no guard proves
     a fixed point is the certificate refused, with the last reason."""
+    unproven = [v.unproven for v in params.values() if getattr(v, "unproven", None)]
+    if unproven:
+        raise UnsupportedError(f"certify: {unproven[0]}")
     guard = 20
     while True:
         found = None

@@ -25,8 +25,6 @@ MODEL = register(Model(
                               "(the loop of random features is not simulated)",
         "training": "training error: the training-error probe is not posed for random features "
                     "(predict gives the test error and its parts)",
-        "certify": "certify: the Gaussian-equivalence constants of random features are "
-                   "computed to working precision, not enclosed in proven balls",
     },
     hooks={
         "regime": "symcollapse.pencil.random_features:regime",

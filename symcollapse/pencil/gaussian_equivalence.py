@@ -99,10 +99,14 @@ class AtWorkingPrecision:
     3.141592653589793
     """
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "ball", "unproven")
 
-    def __init__(self, value):
+    def __init__(self, value, ball=None, unproven=None):
         self._value = value            # a function of no argument, at the current precision
+        #: a function giving a proven enclosure (a python-flint ``arb`` at flint's current
+        #: precision), or None with ``unproven`` saying why there is none
+        self.ball = ball
+        self.unproven = unproven
 
     @property
     def _mpf_(self):
@@ -130,13 +134,27 @@ class AtWorkingPrecision:
         return f"AtWorkingPrecision({mp.nstr(mp.mpf(self), 15)})"
 
 
+def _relu_balls(tau2: Fraction):
+    """Proven enclosures of the centred ReLU's μ1 = 1/2 and μ*² = τ²(π − 2)/(4π)
+    (the closed forms of :func:`_relu_constants`), in flint's ball arithmetic."""
+    from flint import arb
+    t2 = arb(tau2.numerator) / arb(tau2.denominator)
+    return (lambda: arb(1) / 2), (lambda: t2 * (arb.pi() - 2) / (4 * arb.pi()))
+
+
 def group_parameters(spec) -> dict:
     """The symbols μ1_j, κ_j = μ*_j² of both groups → their values at the working precision
-    where they are used (:class:`AtWorkingPrecision`; τ_j² = tr Σ_j exact)."""
+    where they are used (:class:`AtWorkingPrecision`; τ_j² = tr Σ_j exact), with proven
+    balls for ReLU (closed forms); tanh's come from quadrature and have none."""
     out = {}
     for j, key, mu, kappa in ((1, "s1", mu1_1, kappa1), (2, "s2", mu1_2, kappa2)):
         tau2 = sum(Fraction(a.weight) * Fraction(getattr(a, key)) for a in spec.atoms)
         get = functools.partial(_constants_at, spec.activation, tau2)
-        out[mu] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mu1"])
-        out[kappa] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mustar2"])
+        if spec.activation == "relu":
+            balls, why = _relu_balls(tau2), None
+        else:
+            balls, why = (None, None), (f"the Gaussian-equivalence constants of {spec.activation} "
+                                        "are computed by quadrature, not enclosed in proven balls")
+        out[mu] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mu1"], balls[0], why)
+        out[kappa] = AtWorkingPrecision(lambda get=get: get(mp.mp.prec)["mustar2"], balls[1], why)
     return out
