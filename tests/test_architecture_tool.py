@@ -37,3 +37,16 @@ def test_counts_of_this_checkout_are_consistent():
     assert any(h.startswith("symcollapse.cli:") for h in local)
     assert all(":" in h for h in c["model =="] + c["function-level imports"])
     assert all(len(comp) > 1 for comp in c["import circles"])
+
+
+def test_the_package_keeps_its_layering():
+    """The layering this checkout reached stays: model dispatch only in models/, no import
+    circle, no private name imported across modules, imports inside functions only where a
+    command or a symbolic value needs SymPy, each model declaration short."""
+    c = arch.counts()
+    assert c["model =="] == [], c["model =="]
+    assert c["import circles"] == [], c["import circles"]
+    assert c["private cross-module imports"] == [], c["private cross-module imports"]
+    assert len(c["function-level imports"]) <= 15, c["function-level imports"]
+    assert all(n <= 200 for n in c["models/*.py lines"].values()), c["models/*.py lines"]
+    assert {"linear.py", "random_projection.py", "random_features.py"} <= set(c["models/*.py lines"])
