@@ -134,12 +134,45 @@ class AtWorkingPrecision:
         return f"AtWorkingPrecision({mp.nstr(mp.mpf(self), 15)})"
 
 
-def _relu_balls(tau2: Fraction):
-    """Proven enclosures of the centred ReLU's μ1 = 1/2 and μ*² = τ²(π − 2)/(4π)
-    (the closed forms of :func:`_relu_constants`), in flint's ball arithmetic."""
+def arb_value(expr, values: dict):
+    """A SymPy expression built from rationals, π, symbols, sums, products and powers
+    (integer or half-integer exponents) evaluated in flint's ball arithmetic at flint's
+    current precision: a proven enclosure (``values``: symbol → arb)."""
     from flint import arb
-    t2 = arb(tau2.numerator) / arb(tau2.denominator)
-    return (lambda: arb(1) / 2), (lambda: t2 * (arb.pi() - 2) / (4 * arb.pi()))
+    if expr in values:
+        return values[expr]
+    if expr.is_Rational:
+        return arb(int(expr.p)) / arb(int(expr.q))
+    if expr is sp.pi:
+        return arb.pi()
+    if expr.is_Add or expr.is_Mul:
+        parts = [arb_value(a, values) for a in expr.args]
+        out = parts[0]
+        for x in parts[1:]:
+            out = out + x if expr.is_Add else out * x
+        return out
+    if expr.is_Pow and expr.exp.is_Rational and expr.exp.q in (1, 2):
+        base = arb_value(expr.base, values)
+        if expr.exp.q == 2:
+            base = base.sqrt()
+        k = int(expr.exp.p)
+        return base ** k if k >= 0 else 1 / base ** (-k)
+    raise TypeError(f"arb_value: cannot enclose {expr}")
+
+
+def _relu_balls(tau2: Fraction):
+    """Proven enclosures of the centred ReLU's μ1 and μ*², evaluated in ball arithmetic
+    from the closed forms SymPy derives (:func:`_relu_constants`), at flint's precision
+    when called."""
+    tau, _mu0, mu1, mustar2 = _relu_constants()
+
+    def ball(expr):
+        def enclosure():
+            from flint import arb
+            t2 = arb(tau2.numerator) / arb(tau2.denominator)
+            return arb_value(sp.expand(expr), {tau: t2.sqrt()})
+        return enclosure
+    return ball(mu1), ball(mustar2)
 
 
 def group_parameters(spec) -> dict:
