@@ -3,6 +3,7 @@ exactly: the equilibrated LU, the Newton stopping rule relative to each unknown,
 log x for positive unknowns, the rounding floor met by raising the precision, the
 continuations in float64 and mpmath.  (These tests also kill the module's mutants:
 tests/MUTATION.md.)"""
+import dataclasses
 import re
 from fractions import Fraction
 
@@ -11,9 +12,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symcollapse.core import equations as eq
-from symcollapse.core import solve as S
-from symcollapse.core.compiled import AtomArrays, atoms_float, compile_system
+from symcollapse.core import equations as eq, solve as S
+from symcollapse.core.compiled import AtomArrays, atoms_float, atoms_mp, compile_system
 from symcollapse.core.errors import ConvergenceError
 from symcollapse.core.spec import Atom
 
@@ -333,6 +333,7 @@ def test_newton_to_tolerance_raises_the_guard_by_doubling(monkeypatch):
         return S.Solution(x=list(x), residual=0, step=0, iterations=1)
 
     monkeypatch.setattr(S, "newton_mp", fake)
+    monkeypatch.setattr(S, "frozen_newton", lambda *a, **k: None)   # the full Newton only
     with mp.workdps(30):
         sol = S.newton_to_tolerance(c, [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
     tol = mp.mpf(10) ** -22
@@ -352,6 +353,7 @@ def test_newton_to_tolerance_names_the_digits_it_gave_up_at(monkeypatch):
         raise S.PrecisionLimited("floor", [mp.mpf(1)], mp.mpf(1))
 
     monkeypatch.setattr(S, "newton_mp", fake)
+    monkeypatch.setattr(S, "frozen_newton", lambda *a, **k: None)   # the full Newton only
     with mp.workdps(30):
         with pytest.raises(ConvergenceError, match=r"^floor \(and up to 510 digits\)$") as info:
             S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
@@ -370,6 +372,7 @@ def test_newton_to_tolerance_records_and_accepts_a_guard(monkeypatch):
         return S.Solution(x=list(x), residual=0, step=0, iterations=1)
 
     monkeypatch.setattr(S, "newton_mp", fake)
+    monkeypatch.setattr(S, "frozen_newton", lambda *a, **k: None)   # the full Newton only
     with mp.workdps(30):
         sol = S.newton_to_tolerance(_sqrt_system(), [mp.mpf(7)], {a: Fraction(4)}, ONE_ATOM)
         assert seen == [30, 45, 60, 90] and sol.extra == 60
@@ -956,7 +959,7 @@ def test_solve_point_falls_back_to_the_mpmath_continuation(monkeypatch):
         return real(c_, params_, atoms)
 
     monkeypatch.setattr(S, "_continued", continued)
-    monkeypatch.setattr(S, "continuation_np",
+    monkeypatch.setattr(S, "_float_start",
                         lambda c_, p, A, **kw: (np.zeros((1, len(c_.unknowns))),
                                                 np.array([False]), np.array([np.inf])))
     with mp.workdps(40):
@@ -1491,3 +1494,60 @@ def test_mpmath_newton_from_a_positive_unknown_at_zero():
     c = compile_system(system("pz", [x, z], [x * (x - a), z - 1], {x: 1, z: 1}, positive=(x,)))
     with pytest.raises(S.PrecisionLimited, match="did not converge in 12 iterations"):
         _mp_newton(c, [0, 1], [1], "1e-20", maxiter=12)
+
+
+# ----------------------------------------------------------------------------- fast paths
+
+def test_frozen_newton_polishes_a_float64_start():
+    """From a float64 start the frozen float64 inverse contracts the error by ~1e-16 per
+    step: √a to 50 digits in at most four residuals, its correction a bound on the error."""
+    c = _sqrt_system()
+    with mp.workdps(60):
+        for target in (mp.mpf(2), mp.mpf("1e-60"), mp.mpf("1e60")):
+            start = [mp.mpf(float(target))]
+            sol = S.frozen_newton(c, start, [target ** 2], atoms_mp(ONE_ATOM),
+                                  tol=mp.mpf(10) ** -52)
+            assert sol is not None and sol.iterations <= 4
+            assert abs(sol.x[0] / target - 1) < mp.mpf(10) ** -55
+            assert abs(sol.x[0] - target) <= sol.correction[0] + target * mp.mpf(10) ** -58
+
+
+def test_frozen_newton_refuses_what_it_cannot_contract(monkeypatch):
+    """None (the full Newton then runs) for a start too far for eight steps, a singular
+    Jacobian, and an inverse too rough to contract by FROZEN_CONTRACTION per step."""
+    c = _sqrt_system()
+    A = atoms_mp(ONE_ATOM)
+    with mp.workdps(50):
+        tol = mp.mpf(10) ** -42
+        assert S.frozen_newton(c, [mp.mpf(10) ** 6], [mp.mpf(4)], A, tol=tol) is None
+        assert S.frozen_newton(c, [mp.mpf(0)], [mp.mpf(4)], A, tol=tol) is None
+        assert S.frozen_newton(c, [mp.mpf(2) + mp.mpf(10) ** -12], [mp.mpf(4)], A,
+                               tol=tol) is not None
+        real = S._float_inverse
+        monkeypatch.setattr(S, "_float_inverse",
+                            lambda J, n: [[v * (1 + mp.mpf(10) ** -4) for v in row]
+                                          for row in real(J, n)])
+        assert S.frozen_newton(c, [mp.mpf(2) + mp.mpf(10) ** -12], [mp.mpf(4)], A,
+                               tol=tol) is None     # contracts by 1e-4 only
+
+
+def test_unique_root_systems_start_at_the_target(monkeypatch):
+    """The mixture systems have one positive root at λ > 0: their float64 start is Newton
+    from the guess at the target, without the λ-continuation, and lands on the same root;
+    a system without the mark, or λ = 0, walks down from a large ridge."""
+    c, params = _linear(Fraction(1, 10))
+    assert c.system.unique_root
+    walked = []
+    real = S.continuation_np
+    monkeypatch.setattr(S, "continuation_np",
+                        lambda *args, **kw: walked.append(1) or real(*args, **kw))
+    with mp.workdps(45):
+        direct = S.solve_point(c, params, ONE_ATOM, dps=30)
+    assert walked == []
+    unmarked = compile_system(dataclasses.replace(c.system, unique_root=False))
+    with mp.workdps(45):
+        walk = S.solve_point(unmarked, params, ONE_ATOM, dps=30)
+    assert walked == [1]
+    assert all(abs(u - v) <= mp.mpf(10) ** -35 * (1 + abs(v)) for u, v in zip(direct.x, walk.x))
+    assert not eq.rescale(c.system, {eq.e1: eq.lam * sp.Symbol("eps1", positive=True)},
+                          eq.lam, "ridgeless").unique_root

@@ -21,6 +21,7 @@ import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
+import gmpy2
 import mpmath as mp
 import numpy as np
 import sympy as sp
@@ -49,9 +50,25 @@ def atoms_float(atoms) -> AtomArrays:
 
 
 def atoms_mp(atoms) -> AtomArrays:
-    """Atoms at the current mpmath precision, from their exact values."""
+    """Atoms at the current mpmath precision, from their exact values (converted once per
+    precision: a solve evaluates its residuals many times on the same atoms)."""
+    try:
+        key = tuple(atoms)
+        hash(key)
+    except TypeError:
+        return _atoms_mp(atoms)
+    return _atoms_mp_cached(key, mp.mp.prec)
+
+
+def _atoms_mp(atoms) -> AtomArrays:
     return AtomArrays(*[[to_mpf(getattr(a, k)) for a in atoms] for k in
                         ("weight", "s1", "s2", "theta", "delta")])
+
+
+@functools.lru_cache(maxsize=32)
+def _atoms_mp_cached(atoms: tuple, prec: int) -> AtomArrays:
+    with mp.workprec(prec):
+        return _atoms_mp(atoms)
 
 
 def to_mpf(value):
@@ -85,6 +102,60 @@ class _Group:
         if not self.integrands:
             return None
         return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
+
+    @functools.cached_property
+    def mpfr(self):
+        """The integrands for gmpy2's MPFR numbers (correctly rounded at the working
+        precision, several times faster than mpmath's), where they are rational
+        functions of the atoms, unknowns and parameters; else None."""
+        if not self.integrands or not all(_rational(e) for e in self.integrands):
+            return None
+        return sp.lambdify(self.args, self.integrands, modules=[{"mpf": gmpy2.mpfr}, "mpmath"],
+                           cse=True)
+
+
+def _rational(expr) -> bool:
+    """Whether ``expr`` is built from symbols and rational numbers by +, × and integer
+    powers only."""
+    if expr.atoms(sp.Function) or expr.has(sp.Float):
+        return False
+    return all(p.exp.is_Integer for p in expr.atoms(sp.Pow))
+
+
+def _to_mpfr(v):
+    """An mpf as an MPFR number, exactly (its mantissa has at most the working precision's
+    bits)."""
+    sign, man, exp, _bc = v._mpf_
+    if not man:
+        return gmpy2.mpfr(float(v))      # 0, ±inf, nan
+    r = gmpy2.mul_2exp(gmpy2.mpfr(man), exp)
+    return -r if sign else r
+
+
+def _to_mpf(r):
+    """An MPFR number as an mpf, exactly."""
+    if not gmpy2.is_finite(r) or not r:
+        return mp.mpf(float(r))
+    man, exp = r.as_mantissa_exp()
+    return mp.mpf((int(man), int(exp)))
+
+
+_MPFR_ATOMS: dict = {}
+
+
+def _atoms_mpfr(atoms: "AtomArrays", prec: int) -> list:
+    """The atoms as rows of MPFR numbers (weight, s1, s2, θ, δ), converted once per atoms
+    object and precision."""
+    key = (id(atoms), prec)
+    hit = _MPFR_ATOMS.get(key)
+    if hit is not None and hit[0] is atoms:
+        return hit[1]
+    rows = [[_to_mpfr(mp.mpf(v)) for v in row] for row in
+            zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta)]
+    if len(_MPFR_ATOMS) > 16:
+        _MPFR_ATOMS.clear()
+    _MPFR_ATOMS[key] = (atoms, rows)
+    return rows
 
 
 #: Parameters whose complement 1 − x enters the systems (p1 = 1 − p2, 1 − α).
@@ -242,6 +313,8 @@ class Compiled:
         if group.mpmath is None:
             return []
         p = self._full(p)
+        if group.mpfr is not None:
+            return _traces_mpfr(group.mpfr, x, p, atoms)
         f = group.mpmath
         acc = None
         for w, s1, s2, th, de in zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta):
@@ -275,6 +348,27 @@ class Compiled:
         T = self.traces_mp(self.output_group, x, p, atoms)
         vals = self._mp_outer[2](*x, *p, *T)
         return dict(zip(self.output_names, [mp.mpf(v) for v in vals]))
+
+
+def _traces_mpfr(f, x, p, atoms: AtomArrays) -> list:
+    r""":math:`\sum_k w_k f(\text{atom}_k, x, p)` in MPFR at the working precision (the
+    precision of mpmath's context, whose numbers come in and go out exactly)."""
+    ctx = gmpy2.get_context()
+    saved = ctx.precision
+    ctx.precision = mp.mp.prec
+    try:
+        args = [_to_mpfr(mp.mpf(v)) for v in (*x, *p)]
+        acc = None
+        for w, s1, s2, th, de in _atoms_mpfr(atoms, mp.mp.prec):
+            vals = f(s1, s2, th, de, *args)
+            if acc is None:
+                acc = [w * v for v in vals]
+            else:
+                for k, v in enumerate(vals):
+                    acc[k] += w * v
+        return [_to_mpf(gmpy2.mpfr(v)) for v in acc]
+    finally:
+        ctx.precision = saved
 
 
 class _Tangent:

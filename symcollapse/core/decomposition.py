@@ -356,11 +356,10 @@ def error_scale(spec, atoms):
     :math:`\sigma_1^2 + \sigma_2^2 + \sum_k w_k(\theta_k + \delta_k)(s_{1,k} + s_{2,k})`
     (docs/setting.md's atoms: weight, eigenvalues s1, s2, target energy θ, shift δ) — the
     reference against which outputs that are all 0 are proved 0."""
-    total = to_mpf(spec.sigma1) ** 2 + to_mpf(spec.sigma2) ** 2
-    for a in atoms:
-        total += to_mpf(a.weight) * (to_mpf(a.theta) + to_mpf(a.delta)) * (
-            to_mpf(a.s1) + to_mpf(a.s2))
-    return total
+    A = atoms_mp(atoms)
+    return to_mpf(spec.sigma1) ** 2 + to_mpf(spec.sigma2) ** 2 + mp.fsum(
+        w * (th + de) * (s1 + s2) for w, s1, s2, th, de in zip(A.weight, A.s1, A.s2, A.theta,
+                                                                A.delta))
 
 
 def _zeroed(sol, dps: int) -> list:

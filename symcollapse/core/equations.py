@@ -116,6 +116,9 @@ class System:
     (like Var) are densities free of the atom symbols.  ``positive`` lists the unknowns
     that must stay > 0 in a solve.  ``scale`` records a rescaling ``{old: expression}``
     (e.g. :math:`e_j = \lambda\varepsilon_j`) that maps the unknowns back.
+    ``unique_root``: at λ > 0 the equations have one solution with the ``positive``
+    unknowns > 0 (so a solve may start anywhere in that domain rather than follow λ down
+    from a large ridge); set by :func:`mixture_system`, not kept by :func:`rescale`.
     """
 
     name: str
@@ -126,10 +129,12 @@ class System:
     scale: dict = field(default_factory=dict)
     guess: dict = field(default_factory=dict)
     note: str = ""
+    unique_root: bool = False
 
     def __hash__(self):
         return hash((self.name, self.unknowns, self.equations, tuple(self.densities.items()),
-                     self.positive, tuple(self.scale.items()), tuple(self.guess.items())))
+                     self.positive, tuple(self.scale.items()), tuple(self.guess.items()),
+                     self.unique_root))
 
     def guess_value(self, unknown, values: dict):
         """The starting value of ``unknown`` at a large ridge (``values``: parameter
@@ -422,6 +427,11 @@ def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System
     (\Theta\mathcal L)`); ζ is the two-point leave-out form of docs/theory/linear.md §2,
     rewritten in its compact non-negative form by :func:`compact_zeta_density`
     (:func:`error_functional` with B = Σ1).
+
+    At λ > 0 the first-order map :math:`e_j \mapsto 1/(1 + \gamma_j\operatorname{tr}
+    (\Sigma_jK^{-1}))` is positive, monotone and scalable (:math:`f(ce) < cf(e)` for
+    c > 1: a standard interference function), so its positive fixed point is unique, and
+    the rates solve a linear system: the system is marked ``unique_root``.
     """
     eqs1, M, K = first_order()
     eqs2, L1, dM = differentiate_along(first_order, unknowns, rates, S1)
@@ -429,7 +439,7 @@ def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System
     dens["test_error"] = dens["bias"] + dens["variance"] + dens["zeta"]
     positive = tuple(x for x in unknowns)
     return System(name=name, unknowns=tuple(unknowns) + tuple(rates), equations=eqs1 + eqs2,
-                  densities=dens, positive=positive, guess=guess, note=note)
+                  densities=dens, positive=positive, guess=guess, note=note, unique_root=True)
 
 
 #: Rates of the unknowns along the probe A = Σ2 (the synthetic group's own error).
