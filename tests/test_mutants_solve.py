@@ -1525,8 +1525,7 @@ def test_frozen_newton_refuses_what_it_cannot_contract(monkeypatch):
                                tol=tol) is not None
         real = S._float_inverse
         monkeypatch.setattr(S, "_float_inverse",
-                            lambda J, n: [[v * (1 + mp.mpf(10) ** -4) for v in row]
-                                          for row in real(J, n)])
+                            lambda J: (lambda K: (K[0] * (1 + 1e-4), K[1]))(real(J)))
         assert S.frozen_newton(c, [mp.mpf(2) + mp.mpf(10) ** -12], [mp.mpf(4)], A,
                                tol=tol) is None     # contracts by 1e-4 only
 
@@ -1551,3 +1550,20 @@ def test_unique_root_systems_start_at_the_target(monkeypatch):
     assert all(abs(u - v) <= mp.mpf(10) ** -35 * (1 + abs(v)) for u, v in zip(direct.x, walk.x))
     assert not eq.rescale(c.system, {eq.e1: eq.lam * sp.Symbol("eps1", positive=True)},
                           eq.lam, "ridgeless").unique_root
+
+
+def test_frozen_newton_leaves_tiny_unknowns_to_the_full_newton():
+    """An unknown below 10^-(w/2) of the largest may be 0 up to rounding: the frozen
+    polish declines it (newton_mp judges it), and accepts it at a precision that
+    resolves it."""
+    c = compile_system(system("tiny", [x, y], [x ** 2 - a, y - sp.Rational(1, 10 ** 40) * x],
+                              {x: 1, y: 0}))
+    A = atoms_mp(ONE_ATOM)
+    start = [mp.mpf(2) + mp.mpf(10) ** -12, mp.mpf("2e-40")]
+    with mp.workdps(50):
+        assert S.frozen_newton(c, start, [mp.mpf(4)], A, tol=mp.mpf(10) ** -42) is None
+        sol = S.newton_to_tolerance(c, start, {a: Fraction(4)}, ONE_ATOM)
+        assert abs(sol.x[1] / mp.mpf("2e-40") - 1) < mp.mpf(10) ** -40
+    with mp.workdps(100):
+        sol = S.frozen_newton(c, start, [mp.mpf(4)], A, tol=mp.mpf(10) ** -92)
+        assert sol is not None and abs(sol.x[1] / mp.mpf("2e-40") - 1) < mp.mpf(10) ** -90

@@ -17,6 +17,7 @@ Two backends share the same symbolic objects:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -251,6 +252,30 @@ class Compiled:
         return F, J, O
 
     @functools.cached_property
+    def _mpfr_outer(self):
+        """F, J and the outputs for MPFR numbers when they are rational in the unknowns,
+        parameters and traces (None otherwise)."""
+        if not all(_rational(e) for e in self._F + self._J + self._O):
+            return None
+        mods = [{"mpf": gmpy2.mpfr}, "mpmath"]
+        return tuple(sp.lambdify(args, exprs, modules=mods, cse=True) for args, exprs in (
+            (self._outer_args_solve, self._F), (self._outer_args_solve, self._J),
+            (self._outer_args_out, self._O)))
+
+    def _in_mpfr(self, which: tuple, group: _Group, x, p, atoms):
+        """The outer functions ``which`` (0: F, 1: J, 2: outputs) at (x, p) with ``group``'s
+        traces, evaluated wholly in MPFR at the working precision (numbers converted
+        exactly in and out): a list of lists of mpf, or None where the integrands or the
+        outer functions are not rational."""
+        outer = self._mpfr_outer
+        if outer is None or (group.integrands and group.mpfr is None):
+            return None
+        with _mpfr_precision():
+            args = [_to_mpfr(mp.mpf(v)) for v in (*x, *self._full(p))]
+            T = _sum_over_atoms(group.mpfr, args, atoms) if group.integrands else []
+            return [[_to_mpf(gmpy2.mpfr(v)) for v in outer[k](*args, *T)] for k in which]
+
+    @functools.cached_property
     def _np_guess(self):
         exprs = [sp.sympify(self.system.guess.get(u, 0)) for u in self.unknowns]
         return sp.lambdify(self.params, exprs, modules="numpy")
@@ -327,16 +352,40 @@ class Compiled:
         return acc
 
     def residual_mp(self, x, p, atoms):
+        return mp.matrix(self.residual_list(x, p, atoms))
+
+    def residual_list(self, x, p, atoms) -> list:
+        """F(x) at the working precision, as a list."""
+        fast = self._in_mpfr((0,), self.solve_group, x, p, atoms)
+        if fast is not None:
+            return fast[0]
         p = self._full(p)
         T = self.traces_mp(self.solve_group, x, p, atoms)
-        return mp.matrix(self._mp_outer[0](*x, *p, *T))
+        return [mp.mpf(v) for v in self._mp_outer[0](*x, *p, *T)]
+
+    def residual_jacobian_lists(self, x, p, atoms):
+        """F(x) as a list and J(x) as a list of rows, at the working precision."""
+        n = len(self.unknowns)
+        fast = self._in_mpfr((0, 1), self.solve_group, x, p, atoms)
+        if fast is not None:
+            F, flat = fast
+        else:
+            p = self._full(p)
+            T = self.traces_mp(self.solve_group, x, p, atoms)
+            F = [mp.mpf(v) for v in self._mp_outer[0](*x, *p, *T)]
+            flat = [mp.mpf(v) for v in self._mp_outer[1](*x, *p, *T)]
+        return F, [flat[i * n:(i + 1) * n] for i in range(n)]
 
     def residual_jacobian_mp(self, x, p, atoms):
-        p = self._full(p)
-        T = self.traces_mp(self.solve_group, x, p, atoms)
-        F = mp.matrix(self._mp_outer[0](*x, *p, *T))
+        fast = self._in_mpfr((0, 1), self.solve_group, x, p, atoms)
+        if fast is not None:
+            F, flat = mp.matrix(fast[0]), fast[1]
+        else:
+            p = self._full(p)
+            T = self.traces_mp(self.solve_group, x, p, atoms)
+            F = mp.matrix(self._mp_outer[0](*x, *p, *T))
+            flat = self._mp_outer[1](*x, *p, *T)
         n = len(self.unknowns)
-        flat = self._mp_outer[1](*x, *p, *T)
         J = mp.matrix(n, n)
         for i in range(n):
             for j in range(n):
@@ -344,31 +393,47 @@ class Compiled:
         return F, J
 
     def outputs_mp(self, x, p, atoms):
+        fast = self._in_mpfr((2,), self.output_group, x, p, atoms)
+        if fast is not None:
+            return dict(zip(self.output_names, fast[0]))
         p = self._full(p)
         T = self.traces_mp(self.output_group, x, p, atoms)
         vals = self._mp_outer[2](*x, *p, *T)
         return dict(zip(self.output_names, [mp.mpf(v) for v in vals]))
 
 
-def _traces_mpfr(f, x, p, atoms: AtomArrays) -> list:
-    r""":math:`\sum_k w_k f(\text{atom}_k, x, p)` in MPFR at the working precision (the
-    precision of mpmath's context, whose numbers come in and go out exactly)."""
+@contextlib.contextmanager
+def _mpfr_precision():
+    """gmpy2's context at mpmath's working precision (restored on exit)."""
     ctx = gmpy2.get_context()
     saved = ctx.precision
     ctx.precision = mp.mp.prec
     try:
-        args = [_to_mpfr(mp.mpf(v)) for v in (*x, *p)]
-        acc = None
-        for w, s1, s2, th, de in _atoms_mpfr(atoms, mp.mp.prec):
-            vals = f(s1, s2, th, de, *args)
-            if acc is None:
-                acc = [w * v for v in vals]
-            else:
-                for k, v in enumerate(vals):
-                    acc[k] += w * v
-        return [_to_mpf(gmpy2.mpfr(v)) for v in acc]
+        yield
     finally:
         ctx.precision = saved
+
+
+def _sum_over_atoms(f, args: list, atoms: AtomArrays) -> list:
+    r""":math:`\sum_k w_k f(\text{atom}_k, \text{args})` in MPFR (inside
+    :func:`_mpfr_precision`)."""
+    acc = None
+    for w, s1, s2, th, de in _atoms_mpfr(atoms, mp.mp.prec):
+        vals = f(s1, s2, th, de, *args)
+        if acc is None:
+            acc = [w * v for v in vals]
+        else:
+            for k, v in enumerate(vals):
+                acc[k] += w * v
+    return acc
+
+
+def _traces_mpfr(f, x, p, atoms: AtomArrays) -> list:
+    """The traces of :func:`_sum_over_atoms` as mpf (numbers converted exactly in and
+    out)."""
+    with _mpfr_precision():
+        args = [_to_mpfr(mp.mpf(v)) for v in (*x, *p)]
+        return [_to_mpf(gmpy2.mpfr(v)) for v in _sum_over_atoms(f, args, atoms)]
 
 
 class _Tangent:

@@ -404,23 +404,21 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
     least.  The stopping rule and the returned :class:`Solution` (its last correction as
     the unknowns' error bound) are :func:`newton_mp`'s.  Returns None, and the caller runs
     :func:`newton_mp`, where that contraction is not seen (a start too far, a Jacobian that
-    float64 does not resolve, an unknown that is 0 up to rounding) or a positive unknown
-    would leave its domain."""
-    n = len(x0)
+    float64 does not resolve), a positive unknown would leave its domain, or an unknown
+    ends tiny beside the largest (:func:`_tiny_beside_the_largest`)."""
     x = [mp.mpf(v) for v in x0]
     pos = [c.unknowns.index(u) for u in c.system.positive]
-    K, previous = None, None
-    F = None
+    K, previous, F = None, None, None
     for it in range(1, maxiter + 1):
         if K is None:
-            F, J = c.residual_jacobian_mp(x, p, atoms)
-            K = _float_inverse(J, n)
+            F, J = c.residual_jacobian_lists(x, p, atoms)
+            K = _float_inverse(J)
             if K is None:
                 return None
         elif F is None:
-            F = c.residual_mp(x, p, atoms)
-        step = [mp.fsum(K[i][j] * F[j] for j in range(n)) for i in range(n)]
-        if not all(mp.isfinite(v) for v in step):
+            F = c.residual_list(x, p, atoms)
+        step = _apply(K, F)
+        if step is None:
             return None
         strict, scaled = _corrections(step, x, pos)
         if previous is not None and scaled > previous * FROZEN_CONTRACTION:
@@ -429,7 +427,9 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
         if any(done[i] <= 0 for i in pos):
             return None
         if strict <= tol:
-            return Solution(x=done, residual=mp.norm(F, mp.inf),
+            if _tiny_beside_the_largest(done):
+                return None
+            return Solution(x=done, residual=max(abs(v) for v in F),
                             step=max(abs(v) for v in step), iterations=it,
                             correction=[abs(v) for v in step])
         x, F = done, None
@@ -440,12 +440,25 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
     return None
 
 
-def _float_inverse(J, n):
-    """J⁻¹ rounded to float64, entries as (exact) mpf; None when float64 does not
-    represent J or it is singular there."""
+def _tiny_beside_the_largest(x) -> bool:
+    """Whether a nonzero unknown lies below 10^-(w/2) of the largest (w the working
+    precision): it may be 0 up to rounding, which :func:`newton_mp` judges (its
+    corrections as the error bounds of such unknowns)."""
+    top = max(abs(v) for v in x)
+    return any(v and abs(v) < top * _floor_zone() for v in x)
+
+
+def _float_inverse(J):
+    """J⁻¹ (J a list of rows of mpf) in float64, after scaling J's columns to a largest
+    entry of 1 (unknowns of very different sizes); returns ``(inverse, column scales)``, or
+    None where float64 does not represent J or it is singular there."""
+    n = len(J)
+    col = [max(abs(J[i][j]) for i in range(n)) for j in range(n)]
+    if any(not c or not mp.isfinite(c) for c in col):
+        return None
     with np.errstate(all="ignore"):
-        J64 = np.array([[float(J[i, j]) for j in range(n)] for i in range(n)])
-        if not np.all(np.isfinite(J64)) or not np.any(J64):
+        J64 = np.array([[float(J[i][j] / col[j]) for j in range(n)] for i in range(n)])
+        if not np.all(np.isfinite(J64)):
             return None
         try:
             K64 = np.linalg.inv(J64)
@@ -453,7 +466,24 @@ def _float_inverse(J, n):
             return None
     if not np.all(np.isfinite(K64)):
         return None
-    return [[mp.mpf(float(v)) for v in row] for row in K64]
+    return K64, col
+
+
+def _apply(K, F):
+    r"""The step :math:`\tilde J^{-1}F` in float64 — relative accuracy 10⁻¹⁶, as good as
+    the inverse itself — with F scaled by its largest entry first (residuals of 10⁻⁸⁰⁰ at a
+    thousand digits are beyond float64's range, not its resolution); as mpf, or None."""
+    K64, col = K
+    top = max(abs(v) for v in F)
+    if not top:
+        return [mp.mpf(0)] * len(F)
+    if not mp.isfinite(top):
+        return None
+    with np.errstate(all="ignore"):
+        s = K64 @ np.array([float(v / top) for v in F])
+    if not np.all(np.isfinite(s)):
+        return None
+    return [mp.mpf(float(v)) * top / c for v, c in zip(s, col)]
 
 
 class Factored:
