@@ -37,6 +37,19 @@ RIDGELESS = {"linear": {"lam": 0}, "random_projection": {"lam": 0, "phi": 2, "ps
 TRAINING = ("train_error", "train_error_real", "train_error_synthetic", "df", "gcv")
 
 
+def _loop(cfg, strategy, design):
+    """A model's config as a self-consuming loop (one distribution: atoms {weight, s1, theta})."""
+    out = {k: v for k, v in cfg.items() if k not in ("p2", "sigma2", "alpha")}
+    out["atoms"] = [{k: a[k] for k in ("weight", "s1", "theta")} for a in cfg["atoms"]]
+    return dict(out, strategy=strategy, design=design, generations=2)
+
+
+def _simulate_loops(cfg):
+    for strategy in ("replace", "accumulate"):
+        for design in ("fresh", "fixed"):
+            montecarlo.simulate(_loop(cfg, strategy, design), n=40, trials=2, seed=1)
+
+
 def _training(cfg):
     out = decomposition.predict(cfg, dps=20)
     if not all(k in out for k in TRAINING):
@@ -64,11 +77,20 @@ CAPABILITIES = {
                                                                  progress=False))),
     "sweep_float": ("sweep (float64)", lambda c, m: _sweep_ok(sweeps.sweep(c, {"lam": [0.1, 0.2]},
                                                                            progress=False))),
+    "replace_fresh": ("replace, fresh design", lambda c, m: decomposition.predict(
+        _loop(c, "replace", "fresh"), dps=20)),
+    "replace_fixed": ("replace, fixed design", lambda c, m: decomposition.predict(
+        _loop(c, "replace", "fixed"), dps=20)),
+    "accumulate_fresh": ("accumulate, fresh design", lambda c, m: decomposition.predict(
+        _loop(c, "accumulate", "fresh"), dps=20)),
+    "accumulate_fixed": ("accumulate, fixed design", lambda c, m: decomposition.predict(
+        _loop(c, "accumulate", "fixed"), dps=20)),
     "simulate": ("simulate", lambda c, m: montecarlo.simulate(c, n=40, trials=2, seed=1)),
     "simulate_weighted": ("simulate weighted", lambda c, m: montecarlo.simulate(
         dict(c, strategy="weighted", alpha=F(3, 5)), n=40, trials=2, seed=1)),
     "simulate_iterative": ("simulate iterative", lambda c, m: montecarlo.simulate(
         dict(c, strategy="iterative", generations=2), n=40, trials=2, seed=1)),
+    "simulate_loops": ("simulate loops", lambda c, m: _simulate_loops(c)),
 }
 
 

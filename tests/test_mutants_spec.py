@@ -20,8 +20,8 @@ from symcollapse.core.spec import (MAX_ATOMS, Atom, Spec, load, loads, parse, re
 
 ATOM = {"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 2}
 BASE = {"phi": 0.25, "p2": 0.125, "lam": 0, "atoms": [ATOM]}
-ALL_KEYS = ("model, activation, strategy, phi, psi, p2, p2_schedule, lam, sigma1, sigma2, "
-            "alpha, generations, atoms, n, trials, seed")
+ALL_KEYS = ("model, activation, strategy, design, phi, psi, p2, p2_schedule, lam, sigma1, "
+            "sigma2, alpha, generations, atoms, n, trials, seed")
 ATOM_LIST = "{weight, s1, s2, theta, delta}"
 
 
@@ -301,9 +301,9 @@ def test_symbolic_ranges_are_checked_where_sympy_can_decide():
     ("model", 1, 'model = 1 is not allowed: allowed values are "linear", "random_projection", '
                  '"random_features"'),
     ("strategy", "greedy", 'strategy = "greedy" is not allowed: allowed values are "plain", '
-                           '"weighted", "iterative"'),
+                           '"weighted", "iterative", "replace", "accumulate"'),
     ("strategy", None, 'strategy = null is not allowed: allowed values are "plain", '
-                       '"weighted", "iterative"'),
+                       '"weighted", "iterative", "replace", "accumulate"'),
 ])
 def test_choices_list_the_allowed_values(key, value, text):
     assert refusal(cfg(**{key: value})) == text
@@ -352,7 +352,7 @@ def test_model_and_strategy_specific_keys_are_refused_elsewhere():
         extra = {"alpha": 0.5} if strategy == "weighted" else {}
         assert refusal(cfg(strategy=strategy, generations=2, **extra)) == (
             f'generations is not allowed for strategy "{strategy}": it is the number of '
-            'generations of strategy "iterative"')
+            'generations of strategies "iterative", "replace" and "accumulate"')
 
 
 # ----------------------------------------------------------------------------- integers

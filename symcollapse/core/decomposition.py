@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from symcollapse import models
-from symcollapse.core import certify as cert, equations as eq
+from symcollapse.core import certify as cert, equations as eq, loops
 from symcollapse.core.certify import certified_parts, decimal_bounds, mpf_fraction, output_balls
 from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError, RegimeError,
@@ -34,7 +34,7 @@ from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confir
 from symcollapse.core.regimes import (Regime, parameter_values, select, signatures, threshold_parts,
                                       training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
-from symcollapse.core.spec import SCALAR_KEYS, parse, screen
+from symcollapse.core.spec import LOOPS, SCALAR_KEYS, parse, screen
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD
@@ -74,6 +74,15 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
+    if spec.strategy in LOOPS:
+        models.get(spec.model).require(spec.strategy)
+        if certify:
+            raise UnsupportedError(f'certify: not available for strategy "{spec.strategy}" '
+                                   '(available: "plain", "weighted")')
+        base = None
+        if spec.design == "fixed" and spec.lam == 0:
+            base = predict(loops.plain(spec), dps + 10)
+        return loops.predict_loop(spec, dps, base)
     if certify and spec.strategy == "iterative":
         raise UnsupportedError('certify: not available for strategy "iterative" '
                                '(available: "plain", "weighted")')

@@ -32,16 +32,22 @@ import numpy as np
 from symcollapse import models
 from symcollapse.core.errors import ConfigError
 
-STRATEGIES = ("plain", "weighted", "iterative")
+STRATEGIES = ("plain", "weighted", "iterative", "replace", "accumulate")
+#: The self-consuming loops (docs/setting.md): one distribution, each generation labelled by
+#: the previous model; ``design`` says whether a generation's inputs are a fresh draw.
+LOOPS = ("replace", "accumulate")
+DESIGNS = ("fresh", "fixed")
 #: Config keys that only some models take (:class:`~symcollapse.models.base.Model`): choices
 #: (read before phi) and scalars (read after it).
 CHOICE_KEYS = ("activation",)
 MODEL_SCALAR_KEYS = ("psi",)
 ATOM_KEYS = ("weight", "s1", "s2", "theta", "delta")
+#: The atom keys of a self-consuming loop (one distribution: Σ = diag(s1), w* of energy θ).
+LOOP_ATOM_KEYS = ("weight", "s1", "theta")
 #: Scalar number keys (the ones a curve or sweep may vary).
 SCALAR_KEYS = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
-KEYS = ("model", "activation", "strategy", "phi", "psi", "p2", "p2_schedule", "lam", "sigma1",
-        "sigma2", "alpha", "generations", "atoms", "n", "trials", "seed")
+KEYS = ("model", "activation", "strategy", "design", "phi", "psi", "p2", "p2_schedule", "lam",
+        "sigma1", "sigma2", "alpha", "generations", "atoms", "n", "trials", "seed")
 #: The keys of ``p2_schedule`` (p2 = kappa·n^(−a), :func:`resolve_p2_schedule`).
 SCHEDULE_KEYS = ("kappa", "a")
 #: Significant digits of p2 = kappa·n^(−a) when it is irrational (it is exact when rational
@@ -131,6 +137,7 @@ class Spec:
     n: int | None = None
     trials: int | None = None
     seed: int | None = None
+    design: str | None = None
 
     @property
     def p1(self):
@@ -157,13 +164,18 @@ class Spec:
         return dataclasses.replace(self, **changes)
 
     def atoms_as_dicts(self) -> list[dict]:
-        return [dataclasses.asdict(a) for a in self.atoms]
+        """The atoms as config dicts (a loop's with its three keys only)."""
+        keys = LOOP_ATOM_KEYS if self.strategy in LOOPS else ATOM_KEYS
+        return [{k: getattr(a, k) for k in keys} for a in self.atoms]
 
     def to_config(self) -> dict:
         """The config dict of this spec (numbers as Fractions)."""
         out = {}
+        loop = self.strategy in LOOPS
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
+            if loop and f.name in ("p2", "sigma2"):
+                continue                    # a loop's one distribution (docs/setting.md)
             if f.name == "atoms":
                 out["atoms"] = self.atoms_as_dicts()
             elif v is not None:
@@ -329,36 +341,42 @@ def _choice(cfg, key, options, default):
 
 # ----------------------------------------------------------------------------- atoms
 
-def _atoms(cfg, symbolic) -> tuple[Atom, ...]:
+def _atoms(cfg, symbolic, keys=ATOM_KEYS) -> tuple[Atom, ...]:
+    """The atoms of a config, each with exactly ``keys``; a loop's (:data:`LOOP_ATOM_KEYS`)
+    become atoms of one distribution: s2 = s1 and δ = 0."""
+    shape = "{" + ", ".join(keys) + "}"
     if "atoms" not in cfg:
-        raise ConfigError("atoms is missing: it is required (a non-empty list of "
-                          "{weight, s1, s2, theta, delta})")
+        raise ConfigError(f"atoms is missing: it is required (a non-empty list of {shape})")
     raw = cfg["atoms"]
     if not isinstance(raw, (list, tuple)):
-        raise ConfigError(f"atoms must be a non-empty list of {{weight, s1, s2, theta, delta}}, got {_show(raw)}")
+        raise ConfigError(f"atoms must be a non-empty list of {shape}, got {_show(raw)}")
     if not raw:
-        raise ConfigError("atoms is empty: allowed a non-empty list of {weight, s1, s2, theta, delta}")
+        raise ConfigError(f"atoms is empty: allowed a non-empty list of {shape}")
     if len(raw) > MAX_ATOMS:
         raise ConfigError(f"atoms has {len(raw)} entries: allowed at most {MAX_ATOMS}")
     atoms = []
     for i, a in enumerate(raw):
         where = f"atoms[{i}]"
         if not isinstance(a, dict):
-            raise ConfigError(f"{where} must be an object with keys weight, s1, s2, theta, delta, got {_show(a)}")
-        unknown = [k for k in a if k not in ATOM_KEYS]
+            raise ConfigError(f"{where} must be an object with keys {', '.join(keys)}, "
+                              f"got {_show(a)}")
+        unknown = [k for k in a if k not in keys]
         if unknown:
+            loop = " (a self-consuming loop has one distribution)" if keys != ATOM_KEYS else ""
             raise ConfigError(f"{where}.{unknown[0]} is not a known key: allowed keys are "
-                              + ", ".join(ATOM_KEYS))
-        missing = [k for k in ATOM_KEYS if k not in a]
+                              + ", ".join(keys) + loop)
+        missing = [k for k in keys if k not in a]
         if missing:
             raise ConfigError(f"{where}.{missing[0]} is missing: each atom needs "
-                              + ", ".join(ATOM_KEYS))
+                              + ", ".join(keys))
         w = _ranged(a, "weight", low=0, low_open=True, symbolic=symbolic,
                     explain=f"{where}.weight > 0", label=f"{where}.weight")
-        vals = [_ranged(a, k, low=0, symbolic=symbolic, explain=f"{where}.{k} >= 0 and finite",
-                        label=f"{where}.{k}")
-                for k in ATOM_KEYS[1:]]
-        atoms.append(Atom(w, *vals))
+        vals = {k: _ranged(a, k, low=0, symbolic=symbolic, explain=f"{where}.{k} >= 0 and finite",
+                           label=f"{where}.{k}")
+                for k in keys[1:]}
+        if keys == LOOP_ATOM_KEYS:
+            vals.update(s2=vals["s1"], delta=Fraction(0))
+        atoms.append(Atom(w, *(vals[k] for k in ATOM_KEYS[1:])))
     weights = [a.weight for a in atoms]
     if all(isinstance(w, Fraction) for w in weights):
         total = sum(weights)
@@ -396,6 +414,21 @@ def parse(config, *, symbolic: bool = False) -> Spec:
     model = models.get(_choice(config, "model", models.names(), "linear"))
     strategy = _choice(config, "strategy", STRATEGIES, "plain")
     sym = symbolic
+    loop = strategy in LOOPS
+    design = None
+    if loop:
+        if "design" not in config:
+            raise ConfigError(f'design is missing: it is required for strategy "{strategy}" '
+                              '(allowed "fresh", "fixed")')
+        design = _choice(config, "design", DESIGNS, None)
+        for key in ("p2", "p2_schedule", "sigma2"):
+            if key in config:
+                raise ConfigError(f'{key} is not allowed for strategy "{strategy}": a '
+                                  "self-consuming loop has one distribution (generation t is "
+                                  "labelled by model t-1; sigma1 is its noise)")
+    elif "design" in config:
+        raise ConfigError(f'design is not allowed for strategy "{strategy}": it is the design '
+                          'of the self-consuming loops "replace" and "accumulate"')
 
     def scalar(key, **kw):
         return _ranged(config, key, symbolic=sym, **scalar_bounds(key, strategy), **kw)
@@ -422,6 +455,8 @@ def parse(config, *, symbolic: bool = False) -> Spec:
             raise ConfigError("p2 and p2_schedule are both given: allowed one of them "
                               "(p2_schedule sets p2 = kappa*n^(-a) at the config's n)")
         p2 = None  # resolved at n, below
+    elif loop:
+        p2 = Fraction(0)
     else:
         p2 = scalar("p2")
     lam = scalar("lam")
@@ -435,13 +470,14 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         raise ConfigError(f'alpha is not allowed for strategy "{strategy}": it is the weight of '
                           'the real data of strategy "weighted"')
     generations = None
-    if strategy == "iterative":
+    if strategy == "iterative" or loop:
         generations = _integer(config, "generations", low=1, high=MAX_GENERATIONS, required=True)
     elif "generations" in config:
         raise ConfigError(f'generations is not allowed for strategy "{strategy}": it is the '
-                          'number of generations of strategy "iterative"')
+                          'number of generations of strategies "iterative", "replace" and '
+                          '"accumulate"')
 
-    atoms = _atoms(config, sym)
+    atoms = _atoms(config, sym, LOOP_ATOM_KEYS if loop else ATOM_KEYS)
     n = _integer(config, "n", low=2)
     trials = _integer(config, "trials", low=2)
     seed = _integer(config, "seed", low=0)
@@ -452,7 +488,7 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         p2 = resolve_p2_schedule(config["p2_schedule"], n, strategy, symbolic=sym)
     return Spec(phi=phi, p2=p2, lam=lam, atoms=atoms, model=model, strategy=strategy,
                 activation=activation, psi=psi, sigma1=sigma1, sigma2=sigma2, alpha=alpha,
-                generations=generations, n=n, trials=trials, seed=seed)
+                generations=generations, n=n, trials=trials, seed=seed, design=design)
 
 
 # ----------------------------------------------------------------------------- schedule

@@ -21,8 +21,16 @@ MODEL = register(Model(
         "ridgeless": "ridgeless: random features need lam > 0",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random features)",
+        "replace": 'strategy "replace": the self-consuming loop is derived for model "linear" '
+                   "only (not for random features)",
+        "accumulate": 'strategy "accumulate": the self-consuming loop is derived for model '
+                      '"linear" only (not for random features)',
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random features is not simulated)",
+        "simulate:replace": 'simulate: the self-consuming loops are simulated for models '
+                            '"linear" and "random_projection" (not for random features)',
+        "simulate:accumulate": 'simulate: the self-consuming loops are simulated for models '
+                               '"linear" and "random_projection" (not for random features)',
         "training": "training error: the training-error probe is not posed for random features "
                     "(predict gives the test error and its parts)",
     },

@@ -32,9 +32,10 @@ import numpy as np
 
 from symcollapse import models
 from symcollapse.core.errors import ConfigError
-from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS, parse
+from symcollapse.core.spec import DEFAULT_N, DEFAULT_TRIALS, LOOPS, parse
 from symcollapse.simulation.design import (MAX_TRIALS, check_sizes, check_work, coordinates, draw_design,
                                            fit_map, row_weights, sizes, stats, sz_m_invalid)
+from symcollapse.simulation.loops import simulate_loop
 
 
 def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
@@ -234,6 +235,8 @@ def simulate_mixture(spec, n: int, trials: int, seed: int = 0, *, progress: bool
     show = sys.stderr.isatty() if progress is None else progress
     if spec.strategy == "iterative":
         return simulate_iterative(spec, sz, cols, int(trials), int(seed), show)
+    if spec.strategy in LOOPS:
+        return simulate_loop(spec, n, trials, seed, progress=show)
     rows = []
     iterator = range(int(trials))
     if show:

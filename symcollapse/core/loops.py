@@ -1,0 +1,327 @@
+r"""Self-consuming loops: a model retrained, generation after generation, on what the previous
+model produced (docs/setting.md, "Self-consuming loops"; docs/theory/loops.md).
+
+One distribution: x ~ N(0, Σ), y = xᵀw* + ε.  Generation 0 fits ridge on n rows labelled by
+w*; generation t ≥ 1 gets n rows labelled by ŵ_{t−1} with fresh noise, its inputs a fresh
+draw (design ``"fresh"``) or X_0 again (``"fixed"``), and fits on them alone (``replace``)
+or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I − λR and
+ν_k = RX_kᵀε_k/n:
+
+* **fixed design.**  Every batch shares Σ̂, so both loops are linear recursions with matrix
+  coefficients in A: :math:`\hat w_t = A\sum_i\alpha_{t,i}\hat w_{i-1} + \sum_k\beta_{t,k}
+  \nu_k` (replace: α_{t,t} = β_{t,t} = 1; accumulate: α_{t,i} = β_{t,k} = 1/(t+1)), so
+  :math:`\hat w_t - w^* = u_t(R)\,w^* + \sum_kQ_{t,k}(A)\nu_k` with exact polynomials
+  (:func:`loop_polynomials`).  Then
+
+  .. math:: \mathrm{Bias}_t = \operatorname{tr}(\Theta\,u_t(R)\Sigma u_t(R)),\qquad
+            \mathrm{Var}_t = \sigma^2\varphi\operatorname{tr}(\Sigma\,g_t(R)),\quad
+            g_t(r) = \textstyle\sum_kQ_{t,k}(1-\lambda r)^2(r - \lambda r^2),
+
+  moments :math:`\operatorname{tr}(\Sigma R^j)` and :math:`\operatorname{tr}(\Theta R^a
+  \Sigma R^b)` of one sample covariance: Taylor coefficients at z = λ of the one-point
+  equivalent :math:`R(z) \asymp (e(z)\Sigma + z)^{-1}` and of the two-point one
+  :math:`E[R(z_1)\Sigma R(z_2)] \asymp K_1^{-1}\Sigma K_2^{-1}/(1 - \varphi e_1e_2
+  \operatorname{tr}(\Sigma^2K_1^{-1}K_2^{-1}))` (:func:`moments`).  At λ = 0, A is the
+  projection on the row space: E_test(t) = Bias_0 + κ_tVar_0 with
+  :math:`\kappa_t = \sum_kQ_{t,k}(1)^2` (t + 1 for replace, :math:`\sum_{i\le t+1}1/i^2`
+  for accumulate).
+* **fresh design, replace.**  Generations are independent given ŵ_{t−1}: the recursion of
+  iterative mixing (:mod:`symcollapse.core.iterative`) with every row synthetic (p2 = 1),
+  started from the teacher w* itself (D_{−1} = 0).
+* **fresh design, accumulate** nests the resolvents of partial sums that share batches; it
+  is not derived in this version (refused with that reason).
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath as mp
+
+from symcollapse.core.errors import UnsupportedError
+from symcollapse.core.iterative import context, limit_of, run_generations
+from symcollapse.core.precision import confirmed, round_values
+
+LOOP_PARTS = ("test_error", "bias", "variance")
+#: The largest T of a fixed-design loop (its moments have order 2T + 2 in R).
+MAX_FIXED_GENERATIONS = 40
+
+
+# ----------------------------------------------------------------------------- polynomials
+
+def _poly_mul(p, q):
+    out = [Fraction(0)] * (len(p) + len(q) - 1)
+    for i, a in enumerate(p):
+        if a:
+            for j, b in enumerate(q):
+                out[i + j] += a * b
+    return out
+
+
+def _poly_add(p, q, c=1):
+    n = max(len(p), len(q))
+    return [(p[i] if i < len(p) else 0) + c * (q[i] if i < len(q) else 0) for i in range(n)]
+
+
+def loop_polynomials(strategy: str, T: int):
+    r"""The exact polynomials in a (the eigenvalue of A) of generations t = 0..T:
+    ``P[t]`` (ŵ_t's coefficient of w*) and ``Q[t][k]`` (of ν_k), coefficient lists in
+    increasing degree, from :math:`\hat w_{-1} = w^*` and
+
+    replace: :math:`\hat w_t = A\hat w_{t-1} + \nu_t`; accumulate: :math:`\hat w_t =
+    A\frac1{t+1}\sum_{i=0}^{t}\hat w_{i-1} + \frac1{t+1}\sum_{k=0}^{t}\nu_k`.
+
+    >>> P, Q = loop_polynomials("accumulate", 1)
+    >>> P[1], Q[1]
+    ([Fraction(0, 1), Fraction(1, 2), Fraction(1, 2)], [[Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 2)]])
+    """
+    prev_P = [[Fraction(1)]]                     # P_{−1} = 1
+    prev_Q = [[]]                                # Q_{−1} = 0
+    P, Q = [], []
+    for t in range(T + 1):
+        if strategy == "replace":
+            alphas = {t: Fraction(1)}
+        else:
+            alphas = {i: Fraction(1, t + 1) for i in range(t + 1)}
+        mix_P = [Fraction(0)]
+        mix_Q = [[Fraction(0)] for _ in range(t + 1)]
+        for i, a in alphas.items():
+            mix_P = _poly_add(mix_P, prev_P[i], a)
+            for k in range(len(prev_Q[i])):
+                mix_Q[k] = _poly_add(mix_Q[k], prev_Q[i][k], a)
+        Pt = _poly_mul([Fraction(0), Fraction(1)], mix_P)
+        Qt = [_poly_mul([Fraction(0), Fraction(1)], q) for q in mix_Q]
+        for k in range(t + 1):
+            beta = Fraction(1) if strategy == "replace" and k == t else (
+                Fraction(1, t + 1) if strategy == "accumulate" else Fraction(0))
+            Qt[k] = _poly_add(Qt[k], [beta])
+        P.append(_trim(Pt))
+        Q.append([_trim(q) for q in Qt])
+        prev_P.append(Pt)
+        prev_Q.append(Qt)
+    return P, Q
+
+
+def _trim(p):
+    p = list(p)
+    while len(p) > 1 and p[-1] == 0:
+        p.pop()
+    return p
+
+
+def in_resolvent(poly_a, lam) -> list:
+    """The coefficients in r of p(1 − λr) (a = 1 − λr: A = I − λR)."""
+    out = [Fraction(0)]
+    power = [Fraction(1)]
+    for c in poly_a:
+        out = _poly_add(out, power, c)
+        power = _poly_mul(power, [Fraction(1), -lam])
+    return out
+
+
+def noise_factor(strategy: str, T: int) -> list:
+    r""":math:`\kappa_t = \sum_kQ_{t,k}(1)^2` for t = 0..T: the factor of the variance at
+    λ = 0 (fixed design), where A is the projection on the row space."""
+    _P, Q = loop_polynomials(strategy, T)
+    return [sum(sum(q) ** 2 for q in Qt) for Qt in Q]
+
+
+# ----------------------------------------------------------------------------- moments
+
+def moments(c, order: int):
+    r"""Taylor coefficients at z = λ of the one- and two-point equivalents of
+    :math:`R(z) = (\hat\Sigma + z)^{-1}` for one distribution (c: a
+    :class:`~symcollapse.core.iterative.Context` with its fixed point e = e(λ)).
+
+    e(z) solves :math:`e(1 + \varphi\operatorname{tr}(\Sigma K^{-1})) = 1`, K = eΣ + z; order
+    by order in h = z − λ the k-th coefficient enters linearly (the recurrence of the
+    reciprocal series q = 1/K).  Returns ``(S, Phi)``: :math:`S_j = [h^j]
+    \operatorname{tr}(\Sigma R(\lambda + h))` for j ≤ 2·order + 1 and
+    :math:`\Phi_{ij} = [h_1^ih_2^j]\operatorname{tr}(\Theta\,E[R(\lambda + h_1)\Sigma
+    R(\lambda + h_2)])` for i, j ≤ order.  Since :math:`R(\lambda + h) = \sum_k (-h)^k
+    R^{k+1}`: :math:`\operatorname{tr}(\Sigma R^{j+1}) \asymp (-1)^jS_j` and
+    :math:`\operatorname{tr}(\Theta R^{i+1}\Sigma R^{j+1}) \asymp (-1)^{i+j}\Phi_{ij}`."""
+    s, th, phi, lam = c.s1, c.theta, c.phi, c.lam
+    K1 = 2 * order + 2
+    e = [c.e1]
+    q = [1 / (e[0] * s + lam)]
+    D = [e[0] * s + lam]
+    tr = c.tr
+    g = [1 + phi * tr(s * q[0])]
+    pivot = g[0] - e[0] * phi * tr(s * s * q[0] ** 2)
+    for k in range(1, K1):
+        known = sum((D[j] * q[k - j] for j in range(1, k)), s * 0) + (q[0] if k == 1 else 0)
+        q_known = -q[0] * known
+        rhs = -e[0] * phi * tr(s * q_known) - sum((e[j] * g[k - j] for j in range(1, k)),
+                                                   mp.mpf(0))
+        ek = rhs / pivot
+        e.append(ek)
+        D.append(ek * s + (1 if k == 1 else 0))
+        q.append(q_known - q[0] ** 2 * s * ek)
+        g.append(phi * tr(s * q[k]))
+    S = [tr(s * qk) for qk in q]
+    n = order + 1
+    atoms = len(s)
+    per_atom = [[q[k][a] for k in range(n)] for a in range(atoms)]     # q(h) of each atom
+    # X(h1, h2) = φ e(h1)e(h2) tr(Σ²q(h1)q(h2)) = Σ_atoms φ w s² (eq)(h1) (eq)(h2)
+    eq_ = [_mul(e[:n], qa, n) for qa in per_atom]
+    X = [(phi * c.w[a] * s[a] ** 2, eq_[a]) for a in range(atoms)]
+    Y = _inverse_one_minus(X, n)                            # 1/(1 − X)
+    theta_part = [(c.w[a] * th[a] * s[a], per_atom[a]) for a in range(atoms)]
+    return S, _separable_times(theta_part, Y, n)
+
+
+def _mul(a, b, n):
+    """The product of two univariate series, truncated at degree < n."""
+    return [mp.fsum(a[k] * b[i - k] for k in range(i + 1)) for i in range(n)]
+
+
+def _separable_times(terms, Y, n):
+    r"""(Σ_r c_r a_r(h1)a_r(h2))·Y(h1, h2), truncated at degrees < n in each variable
+    (terms: [(c_r, a_r)]), as two one-variable convolutions per term: O(r n³)."""
+    out = [[mp.mpf(0)] * n for _ in range(n)]
+    for c_r, a in terms:
+        V = [_mul(a, Y[i], n) for i in range(n)]               # along h2
+        for i in range(n):
+            row = out[i]
+            for j in range(n):
+                row[j] += c_r * mp.fsum(a[k] * V[i - k][j] for k in range(i + 1))
+    return out
+
+
+def _inverse_one_minus(terms, n):
+    r"""Y = 1/(1 − X) for a separable X = Σ_r c_r a_r(h1)a_r(h2) (terms [(c_r, a_r)]),
+    truncated at degrees < n in each variable: Y = 1 + XY solved coefficient by coefficient
+    in O(r n³) (row i of Y from rows < i through :math:`W_r = a_r *_{h_2} Y`)."""
+    X00 = mp.fsum(c_r * a[0] ** 2 for c_r, a in terms)
+    pivot = 1 / (1 - X00)
+    Y = [[mp.mpf(0)] * n for _ in range(n)]
+    W = [[None] * n for _ in terms]                           # W[r][i] = (a_r * Y[i]) along h2
+    for i in range(n):
+        above = [[mp.fsum(a[k] * W[r][i - k][j] for k in range(1, i + 1)) for j in range(n)]
+                 for r, (_c, a) in enumerate(terms)]
+        for j in range(n):
+            acc = mp.mpf(1) if i == j == 0 else mp.mpf(0)
+            for r, (c_r, a) in enumerate(terms):
+                same_row = mp.fsum(a[m] * Y[i][j - m] for m in range(1, j + 1))
+                acc += c_r * (above[r][j] + a[0] * same_row)
+            Y[i][j] = acc * pivot
+        for r, (_c, a) in enumerate(terms):
+            W[r][i] = _mul(a, Y[i], n)
+    return Y
+
+
+# ----------------------------------------------------------------------------- the loops
+
+def _plain(spec):
+    """Generation 0's plain problem: the loop's distribution alone (p2 = 0)."""
+    return spec.replace(strategy="plain", design=None, generations=None, p2=Fraction(0))
+
+
+def fixed_design(spec, dps: int) -> dict:
+    """E_test(t), Bias_t, Var_t for t = 0..T of a fixed-design loop at λ > 0 (module
+    docstring), at the working precision."""
+    T = spec.generations
+    c, _regime, sol = context(_plain(spec), dps)
+    S, Phi = moments(c, T + 1)
+    lam = spec.lam
+    sigma2phi = c.sigma1 ** 2 * c.phi
+    P, Q = loop_polynomials(spec.strategy, T)
+    out = {k: [] for k in LOOP_PARTS}
+    for t in range(T + 1):
+        u = _poly_add(in_resolvent(P[t], lam), [Fraction(1)], -1)     # u_t(r); u_0 = 0
+        ut = [mp.mpf(0)] * (len(u) - 1)
+        for a in range(1, len(u)):
+            ut[a - 1] = (-1) ** (a - 1) * mp.mpf(u[a].numerator) / u[a].denominator
+        bias = mp.fsum(ut[i] * ut[j] * Phi[i][j] for i in range(len(ut)) for j in range(len(ut)))
+        g = [Fraction(0)]
+        for qk in Q[t]:
+            r = in_resolvent(qk, lam)
+            g = _poly_add(g, _poly_mul(_poly_mul(r, r), [Fraction(0), Fraction(1), -lam]))
+        var = sigma2phi * mp.fsum((-1) ** (j - 1) * mp.mpf(g[j].numerator) / g[j].denominator
+                                  * S[j - 1] for j in range(1, len(g)))
+        out["bias"].append(bias)
+        out["variance"].append(var)
+        out["test_error"].append(bias + var)
+    out["limit"] = _fixed_limit(spec, c, dps, out)
+    out["residual"] = sol.residual
+    return out
+
+
+def _fixed_limit(spec, c, dps, out):
+    r"""E_test(t → ∞) of a fixed-design loop at λ > 0: ŵ_t → 0 in the mean (A < I), so the
+    bias tends to tr(ΘΣ); replace keeps a stationary variance
+    :math:`\sigma^2\varphi\operatorname{tr}(\Sigma\hat\Sigma(2\hat\Sigma + \lambda)^{-1})
+    /\lambda = \frac{\sigma^2\varphi}{2\lambda}(\operatorname{tr}\Sigma -
+    \frac\lambda2\operatorname{tr}(\Sigma R(\lambda/2)))`, accumulate averages its noise
+    away (κ → 0 for every eigenvalue a < 1)."""
+    bias = c.tr(c.theta * c.s1)
+    if spec.strategy == "accumulate" or c.sigma1 == 0:
+        return bias
+    half, _regime, _sol = context(_plain(spec.replace(lam=spec.lam / 2)), dps)
+    lam = c.lam
+    trace = half.tr(half.s1 / (half.e1 * half.s1 + lam / 2))
+    return bias + c.sigma1 ** 2 * c.phi / (2 * lam) * (half.tr(half.s1) - lam / 2 * trace)
+
+
+def fixed_ridgeless(spec, base: dict) -> dict:
+    """A fixed-design loop at λ = 0: E_test(t) = Bias_0 + κ_t·Var_0 (module docstring), from
+    ``base``, the plain ridgeless answer of generation 0 (Bias_0, Var_0, more digits than are
+    reported); the limit is Bias_0 + κ_∞Var_0 (κ_∞ = ∞ for replace, π²/6 for accumulate)."""
+    kappa = noise_factor(spec.strategy, spec.generations)
+    bias, var = base["bias"], base["variance"]
+    out = {"bias": [bias] * len(kappa),
+           "variance": [var * mp.mpf(k.numerator) / k.denominator for k in kappa]}
+    out["test_error"] = [bias + v for v in out["variance"]]
+    if var == 0:
+        out["limit"] = bias
+    else:
+        out["limit"] = mp.inf if spec.strategy == "replace" else bias + mp.pi ** 2 / 6 * var
+    out["residual"] = base["residual"]
+    return out
+
+
+def fresh_replace(spec, dps: int) -> dict:
+    """A fresh-design replace loop: the iterative recursion with every row synthetic,
+    from D_{−1} = 0, for T + 1 generations; its limit where the map contracts."""
+    every_row_labelled = spec.replace(strategy="plain", design=None, generations=None,
+                                      p2=Fraction(1), sigma2=spec.sigma1)
+    c, _regime, sol = context(every_row_labelled, dps)
+    steps = run_generations([c] * (spec.generations + 1))
+    _rho, lim = limit_of(c)
+    out = {k: steps[k] for k in LOOP_PARTS}
+    out["limit"] = lim["test_error"]
+    out["residual"] = sol.residual
+    return out
+
+
+def plain(spec):
+    """Generation 0's plain problem: the loop's distribution alone (p2 = 0)."""
+    return _plain(spec)
+
+
+def predict_loop(spec, dps: int, base: dict | None = None) -> dict:
+    """The deterministic equivalent of a self-consuming loop to ``dps`` digits: lists over
+    generations 0..T of ``test_error``, ``bias``, ``variance``, and ``limit`` (E_test as
+    t → ∞, ``mp.inf`` where the loop diverges).  Each number is confirmed at two working
+    precisions (:func:`~symcollapse.core.precision.confirmed`); a fixed design at λ = 0
+    is exact arithmetic on ``base`` (the plain answer of :func:`plain`, confirmed to
+    dps + 10 digits by the caller)."""
+    if spec.design == "fresh" and spec.strategy == "accumulate":
+        raise UnsupportedError('strategy "accumulate" with design "fresh": the nested '
+                               "resolvents of partial sums are not derived in this version "
+                               '(available: design "fixed", or strategy "replace")')
+    if spec.design == "fixed" and spec.generations > MAX_FIXED_GENERATIONS:
+        raise UnsupportedError(f"generations = {spec.generations}: a fixed-design loop is "
+                               f"derived up to {MAX_FIXED_GENERATIONS} generations (its moments "
+                               "have order 2T + 2 in the resolvent)")
+    if spec.design == "fixed" and spec.lam == 0:
+        with mp.workdps(dps + 10):
+            values = round_values(fixed_ridgeless(spec, base), dps)
+    else:
+        run = fresh_replace if spec.design == "fresh" else fixed_design
+        values, _w, _warm = confirmed(lambda warm: (run(spec, dps), None), dps,
+                                      what=f"{spec.strategy} loop", unchecked=("residual",))
+    values["dps"] = dps
+    values["regime"] = f"{spec.strategy}, {spec.design} design"
+    values["generations"] = list(range(spec.generations + 1))
+    return values

@@ -1,0 +1,169 @@
+"""Self-consuming loops (symcollapse.core.loops, symcollapse.simulation.loops): the config
+contract, the OLS anchors exactly, generation 0 as the plain model, exact identities of the
+fixed-design moments, and the theory against a Monte Carlo of the actual loop."""
+from fractions import Fraction as F
+
+import mpmath as mp
+import pytest
+
+import symcollapse as sc
+from symcollapse.core import loops as L
+from symcollapse.core.errors import ConfigError, UnsupportedError
+
+ISO = [{"weight": 1, "s1": 1, "theta": 1}]
+THREE = [{"weight": F(1, 4), "s1": 3, "theta": 2}, {"weight": F(1, 2), "s1": 1, "theta": 1},
+         {"weight": F(1, 4), "s1": F(1, 3), "theta": F(1, 2)}]
+
+
+def loop(strategy, design, lam, phi=F(1, 2), sigma=1, T=4, atoms=ISO):
+    return {"strategy": strategy, "design": design, "phi": phi, "lam": lam, "sigma1": sigma,
+            "generations": T, "atoms": atoms}
+
+
+# ----------------------------------------------------------------------------- contract
+
+@pytest.mark.parametrize("cfg, message", [
+    (dict(loop("replace", "fixed", 0), design=None), "design"),
+    (dict(loop("replace", "fixed", 0), p2=0), "p2 is not allowed"),
+    (dict(loop("replace", "fixed", 0), sigma2=1), "sigma2 is not allowed"),
+    (dict(loop("accumulate", "both", 0)), 'design = "both"'),
+    (dict(loop("replace", "fixed", 0), atoms=[{"weight": 1, "s1": 1, "s2": 1, "theta": 1}]),
+     "atoms[0].s2 is not a known key"),
+    ({k: v for k, v in loop("replace", "fresh", 0).items() if k != "generations"},
+     "generations is missing"),
+    ({"design": "fresh", "phi": 1, "p2": 0, "lam": 1,
+      "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 0}]},
+     'design is not allowed for strategy "plain"'),
+])
+def test_bad_loop_configs_are_refused_naming_the_key(cfg, message):
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        sc.predict(cfg)
+
+
+def test_the_loop_spec_round_trips_through_its_config():
+    spec = sc.parse(loop("accumulate", "fixed", F(1, 10), atoms=THREE))
+    assert sc.parse(spec.to_config()) == spec
+    assert all(a.s2 == a.s1 and a.delta == 0 for a in spec.atoms)
+
+
+def test_fresh_accumulate_is_refused_with_its_reason():
+    with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
+        sc.predict(loop("accumulate", "fresh", F(1, 10)))
+
+
+@pytest.mark.parametrize("model", ["random_projection", "random_features"])
+def test_other_models_refuse_the_loops(model):
+    extra = {"model": model, "psi": F(7, 10)}
+    if model == "random_features":
+        extra["activation"] = "relu"
+    with pytest.raises(UnsupportedError, match='derived for model "linear" only'):
+        sc.predict(dict(loop("replace", "fixed", F(1, 10)), **extra))
+
+
+# ----------------------------------------------------------------------------- exact anchors
+
+@pytest.mark.parametrize("atoms", [ISO, THREE])
+@pytest.mark.parametrize("phi", [F(1, 2), F(3, 10)])
+def test_ols_anchors_to_30_digits(atoms, phi):
+    """OLS (λ = 0, φ < 1): replace E(t) = (t+1)σ²φ/(1−φ), fixed or fresh design, and
+    accumulate (fixed) σ²φ/(1−φ)·Σ_{i≤t+1} 1/i², for any spectrum; the limits ∞ and
+    (π²/6)σ²φ/(1−φ)."""
+    sigma = F(3, 2)
+    unit = sigma ** 2 * phi / (1 - phi)
+    for strategy, design in (("replace", "fixed"), ("replace", "fresh"), ("accumulate", "fixed")):
+        r = sc.predict(loop(strategy, design, 0, phi=phi, sigma=sigma, atoms=atoms), dps=30)
+        for t, value in enumerate(r["test_error"]):
+            exact = unit * (t + 1 if strategy == "replace" else
+                            sum(F(1, i * i) for i in range(1, t + 2)))
+            with mp.workdps(30):
+                assert mp.nstr(value, 30) == mp.nstr(mp.mpf(exact.numerator) / exact.denominator, 30)
+        if strategy == "replace":
+            assert r["limit"] == mp.inf
+        else:
+            with mp.workdps(30):
+                assert abs(r["limit"] / (mp.pi ** 2 / 6 * unit.numerator / unit.denominator) - 1) \
+                    < mp.mpf(10) ** -28
+
+
+def test_the_noise_factors_are_the_anchors_series():
+    assert L.noise_factor("replace", 5) == [1, 2, 3, 4, 5, 6]
+    assert L.noise_factor("accumulate", 3) == [1, F(5, 4), F(49, 36), F(205, 144)]
+
+
+@pytest.mark.parametrize("strategy, design", [("replace", "fixed"), ("replace", "fresh"),
+                                              ("accumulate", "fixed")])
+@pytest.mark.parametrize("phi, lam", [(F(1, 2), F(1, 10)), (F(3, 2), F(1, 5)), (F(3, 2), 0)])
+def test_generation_zero_is_the_plain_model(strategy, design, phi, lam):
+    cfg = loop(strategy, design, lam, phi=phi, atoms=THREE, T=1)
+    r = sc.predict(cfg, dps=30)
+    plain = sc.predict({"phi": phi, "p2": 0, "lam": lam, "sigma1": 1,
+                        "atoms": [dict(a, s2=a["s1"], delta=0) for a in THREE]}, dps=30)
+    for part in ("test_error", "bias", "variance"):
+        assert mp.nstr(r[part][0], 30) == mp.nstr(plain[part], 30), part
+
+
+def test_fixed_replace_reaches_its_closed_form_limit():
+    """E_∞ = tr(ΘΣ) + σ²φ/(2λ)·(tr Σ − (λ/2)tr(Σ R(λ/2))) — a resolvent at λ/2 — is the
+    end of the moment series at λ: at T = 30 it is a_max^{2T} ≈ 1e-24 from it (A's largest
+    eigenvalue a_max ≈ 0.4 here)."""
+    r = sc.predict(loop("replace", "fixed", 20, atoms=THREE, T=30), dps=25)
+    with mp.workdps(40):
+        assert abs(r["test_error"][30] / r["limit"] - 1) < mp.mpf(10) ** -18
+        assert abs(r["test_error"][10] / r["limit"] - 1) > mp.mpf(10) ** -12   # still moving
+
+
+def test_fresh_replace_converges_to_its_affine_limit():
+    r = sc.predict(loop("replace", "fresh", 1, atoms=THREE, T=200), dps=25)
+    with mp.workdps(40):
+        assert abs(r["test_error"][-1] / r["limit"] - 1) < mp.mpf(10) ** -18
+
+
+def test_accumulating_with_ridge_forgets_the_target_slowly():
+    """Fixed design, λ > 0: the mean of ŵ_t shrinks like t^(a−1) for each eigenvalue a of A
+    and the noise averages away, so E_test → tr(ΘΣ) = ‖w*‖²_Σ, from below here."""
+    r = sc.predict(loop("accumulate", "fixed", F(1, 10), sigma=F(1, 10), T=40), dps=20)
+    assert r["limit"] == 1
+    errors = r["test_error"]
+    assert errors[5] < errors[20] < errors[40] < r["limit"]
+
+
+def test_the_loops_digits_are_confirmed_across_precisions():
+    cfg = loop("accumulate", "fixed", F(1, 7), phi=F(3, 2), atoms=THREE, T=8)
+    lo, hi = sc.predict(cfg, dps=20), sc.predict(cfg, dps=40)
+    with mp.workdps(50):
+        for a, b in zip(lo["test_error"] + lo["bias"], hi["test_error"] + hi["bias"]):
+            assert mp.nstr(a, 20) == mp.nstr(b, 20)
+
+
+# ----------------------------------------------------------------------------- Monte Carlo
+
+CASES = [
+    ("replace", "fixed", F(1, 10), F(1, 2), THREE),
+    ("replace", "fresh", F(1, 10), F(3, 2), ISO),
+    ("accumulate", "fixed", F(1, 5), F(3, 2), THREE),
+    ("accumulate", "fixed", 0, F(1, 2), ISO),
+]
+
+
+@pytest.mark.parametrize("strategy, design, lam, phi, atoms", CASES)
+def test_theory_matches_the_simulated_loop(strategy, design, lam, phi, atoms):
+    """Every generation t ≤ 3 within 3 se + 3 % (d = 120: the deterministic equivalents'
+    O(1/d) bias; paper_checks/self_consuming_loops.py runs d ≥ 400 at 1.5 %)."""
+    cfg = loop(strategy, design, lam, phi=phi, atoms=atoms, T=3)
+    theory = sc.predict(cfg, dps=15)
+    n = round(120 / phi)
+    mc = sc.simulate(cfg, n=n, trials=6, seed=3)
+    for part in ("test_error", "bias", "variance"):
+        for t in range(4):
+            a = float(theory[part][t])
+            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
+            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+
+
+def test_the_simulated_ols_loop_grows_linearly():
+    """A Monte Carlo that ignored the previous model's labels (or reused its noise) would
+    not grow by σ²φ/(1−φ) per generation."""
+    mc = sc.simulate(loop("replace", "fixed", 0, T=3), n=200, trials=4, seed=1)
+    steps = [b - a for a, b in zip(mc["mean"], mc["mean"][1:])]
+    assert all(abs(s - 1) < 0.1 for s in steps), steps
