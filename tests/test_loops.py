@@ -167,3 +167,58 @@ def test_the_simulated_ols_loop_grows_linearly():
     mc = sc.simulate(loop("replace", "fixed", 0, T=3), n=200, trials=4, seed=1)
     steps = [b - a for a, b in zip(mc["mean"], mc["mean"][1:])]
     assert all(abs(s - 1) < 0.1 for s in steps), steps
+
+
+# ----------------------------------------------------------------------------- closed forms
+
+def test_kappa_closed_forms_and_limits():
+    import sympy as sp
+
+    from symcollapse.analysis import loops as AL
+    assert AL.kappa("replace") == (AL.t + 1, sp.oo)
+    total, limit = AL.kappa("accumulate")
+    assert limit == sp.pi ** 2 / 6
+    assert [total.subs(AL.t, n).doit() for n in range(6)] == L.noise_factor("accumulate", 5)
+
+
+def test_the_ridgeless_closed_form_is_predict():
+    import sympy as sp
+
+    from symcollapse.analysis import loops as AL
+    for strategy in ("replace", "accumulate"):
+        for phi in (F(3, 10), F(5, 2)):
+            cfg = loop(strategy, "fixed", 0, phi=phi, sigma=F(1, 2), T=3,
+                       atoms=[{"weight": 1, "s1": 2, "theta": F(3, 4)}])
+            expr = AL.loop_closed_form(cfg)
+            r = sc.predict(cfg, dps=25)
+            for t in range(4):
+                value = sp.N(expr.subs(AL.t, t).doit(), 30)
+                with mp.workdps(30):
+                    assert abs(mp.mpf(str(value)) - r["test_error"][t]) < mp.mpf(10) ** -22
+
+
+def test_the_isotropic_replace_limit_is_predicts():
+    import sympy as sp
+
+    from symcollapse.analysis import loops as AL
+    from symcollapse.analysis.limits import r2, s_iso
+    from symcollapse.core import equations as eq
+    compact, root = AL.replace_limit_isotropic()
+    for phi, lam, s, th in ((F(1, 2), F(1, 10), 1, 1), (F(5, 2), F(3, 2), F(1, 3), 2)):
+        point = {eq.phi: sp.Rational(phi), eq.lam: sp.Rational(lam), s_iso: sp.Rational(s),
+                 r2: sp.Rational(th), eq.sigma1: sp.Rational(3, 2)}
+        value = sp.N(compact.subs(AL.e_half, root).subs(point), 30)
+        r = sc.predict(loop("replace", "fixed", lam, phi=phi, sigma=F(3, 2), T=1,
+                            atoms=[{"weight": 1, "s1": s, "theta": th}]), dps=25)
+        with mp.workdps(30):
+            assert abs(mp.mpf(str(value)) - r["limit"]) < mp.mpf(10) ** -22
+
+
+def test_doubling_generations():
+    """OLS replace doubles at t = 1 (bias 0), accumulate never; ridge replace doubles later
+    and a strongly regularized accumulate never."""
+    from symcollapse.analysis import loops as AL
+    assert AL.doubling_generation(loop("replace", "fixed", 0), 6)[0] == 1
+    assert AL.doubling_generation(loop("accumulate", "fixed", 0), 6)[0] is None
+    g, errors = AL.doubling_generation(loop("replace", "fixed", F(1, 2), sigma=F(1, 2)), 20)
+    assert g is not None and g > 1 and errors[g] >= 2 * errors[0] > errors[g - 1]

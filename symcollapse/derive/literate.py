@@ -654,6 +654,8 @@ DOCUMENTS = {
               "kinds of synthetic data at equal c²: the floor per unit c², takeover sizes"),
     "adaptive": ("derivations/adaptive.md", _module_document("adaptive"),
                  "adaptive mixing: α_n = 1 − κn^(−b), the α* path, per-generation schedules"),
+    "loops": ("derivations/loops.md", _module_document("loops"),
+              "self-consuming loops: replace and accumulate, fixed and fresh design, limits"),
     "pencil": ("derivations/pencil.md", _module_document("pencil"),
                "the linear-pencil engine: pencils, the operator-valued fixed point, random features"),
 }
@@ -761,7 +763,7 @@ def _render_all() -> dict:
 
 #: Rough relative rendering costs (seconds on 2 cores), to start the longest first.
 _COST = {"limits": 70, "scaling": 30, "projections": 13, "mixing": 6, "training": 5, "schedules": 10,
-         "kinds": 14, "adaptive": 16, "pencil": 20,
+         "kinds": 14, "adaptive": 16, "pencil": 20, "loops": 15,
          "linear": 1}
 
 
