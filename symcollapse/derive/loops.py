@@ -10,7 +10,7 @@ import sympy as sp
 
 from symcollapse.analysis import loops as AL
 from symcollapse.analysis.limits import r2, s_iso
-from symcollapse.core import determinism as sym, equations as eq, loops as L
+from symcollapse.core import equations as eq, loops as L
 from symcollapse.core.decomposition import predict
 from symcollapse.core.iterative import context
 from symcollapse.core.spec import parse
