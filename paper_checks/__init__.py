@@ -25,4 +25,5 @@ CLAIMS = (
     "kinds_of_synthetic_data",
     "adaptive_mixing",
     "training_gap",
+    "self_consuming_loops",
 )

@@ -51,6 +51,8 @@ BROKEN = {
     "kinds_of_synthetic_data": {"covariates": "reverse"},
     "adaptive_mixing": {"c2": 0.0},
     "training_gap": {"c2": 0.0},
+    # without label noise there is nothing to accumulate: replace no longer grows
+    "self_consuming_loops": {"sigma": 0.0},
 }
 
 
