@@ -222,3 +222,28 @@ def test_doubling_generations():
     assert AL.doubling_generation(loop("accumulate", "fixed", 0), 6)[0] is None
     g, errors = AL.doubling_generation(loop("replace", "fixed", F(1, 2), sigma=F(1, 2)), 20)
     assert g is not None and g > 1 and errors[g] >= 2 * errors[0] > errors[g - 1]
+
+
+# ----------------------------------------------------------------------------- sweeps
+
+def test_a_sweep_over_generations_reads_each_loop_at_its_last_generation():
+    cfg = loop("accumulate", "fixed", F(1, 10), T=2, atoms=THREE)
+    table = sc.sweep(cfg, {"generations": [1, 3], "phi": [0.5, 1.5]}, dps=20, progress=False)
+    assert list(table.columns[-2:]) == ["limit", "status"]
+    for _i, row in table.iterrows():
+        r = sc.predict(dict(cfg, generations=int(row["generations"]), phi=row["phi"]), dps=20)
+        assert row["test_error"] == mp.nstr(r["test_error"][-1], 20, strip_zeros=False)
+        assert row["variance"] == mp.nstr(r["variance"][-1], 20, strip_zeros=False)
+        assert row["limit"] == mp.nstr(r["limit"], 20, strip_zeros=False)
+    floats = sc.sweep(cfg, {"generations": [1, 3], "phi": [0.5, 1.5]}, progress=False)
+    assert all(abs(float(a) - b) < 1e-12 * abs(b) for a, b in zip(table["test_error"],
+                                                                 floats["test_error"]))
+    ols = sc.sweep(loop("replace", "fixed", 0), {"generations": [2]}, progress=False)
+    assert ols["test_error"][0] == 3 and ols["limit"][0] == float("inf")
+
+
+def test_a_simulated_sweep_over_generations():
+    cfg = loop("replace", "fixed", 0, T=1)
+    table = sc.sweep(dict(cfg, n=100), {"generations": [1, 3]}, method="simulate", trials=3,
+                     progress=False)
+    assert table["mean"][1] > 1.5 * table["mean"][0]          # 4 units against 2

@@ -4,7 +4,7 @@ A grid maps config keys to lists of values; the sweep evaluates every point of t
 Cartesian product (the last key varying fastest) on top of a base config:
 
 * keys: the scalar keys of a config (``phi``, ``psi``, ``p2``, ``lam``, ``sigma1``,
-  ``sigma2``, ``alpha``), ``c2`` (the shift energy c² = Tr Δ = Σ_k weight_k·delta_k of
+  ``sigma2``, ``alpha``), ``generations`` (integers; iterative mixing and the loops), ``c2`` (the shift energy c² = Tr Δ = Σ_k weight_k·delta_k of
   docs/setting.md: every atom's ``delta`` is rescaled by c²/c²_base) and, for simulations, ``n``;
 * values: a list of numbers, or ``{"linspace": [start, stop, count]}``,
   ``{"logspace": [start_exponent, stop_exponent, count]}`` (base 10) or
@@ -13,7 +13,9 @@ Cartesian product (the last key varying fastest) on top of a base config:
 ``method="predict"`` with ``dps=None`` takes the float64 path (:func:`~symcollapse.curve`,
 vectorized Newton warm-started along the grid); with ``dps`` every point is a
 :func:`~symcollapse.predict` at that precision and the value columns are decimal strings
-carrying ``dps`` significant digits.  ``method="simulate"`` runs
+carrying ``dps`` significant digits.  A self-consuming loop (``replace``, ``accumulate``)
+reports its parts at its last generation T and a ``limit`` column (E_test as t → ∞); iterative
+mixing reports its limit as ``test_error``.  ``method="simulate"`` runs
 :func:`~symcollapse.simulate` at every point (columns ``mean``, ``se``, ``d``, ``m``, and
 the conditional-expectation estimate ``cond_mean``, ``cond_se``).
 
@@ -44,12 +46,14 @@ import numpy as np
 from symcollapse.core.decomposition import curve, predict
 from symcollapse.core.errors import ConfigError, DivergenceError, RegimeError, SymcollapseError
 from symcollapse.core.outputs import check_file, replace_file
-from symcollapse.core.spec import SCALAR_KEYS, load, parse, to_number
+from symcollapse.core.spec import LOOPS, SCALAR_KEYS, load, parse, to_number
 from symcollapse.simulation.montecarlo import simulate
 
 PARTS = ("test_error", "bias", "variance", "zeta")
 SIM_COLUMNS = ("mean", "se", "cond_mean", "cond_se", "d", "m")
-GRID_KEYS = SCALAR_KEYS + ("c2", "n")
+GRID_KEYS = SCALAR_KEYS + ("generations", "c2", "n")
+#: The extra column of a self-consuming loop's sweep: E_test(t → ∞).
+LOOP_COLUMNS = ("limit",)
 METHODS = ("predict", "simulate")
 #: Default number of grid points per chunk (the unit of work sent to a process/worker).
 CHUNK = 4096
@@ -215,6 +219,9 @@ def _predict_point(task, point):
     except SymcollapseError as exc:
         return _failure(exc, PARTS)
     te = r["test_error"]
+    if _is_loop(task):                                 # a loop: generation T, and the limit
+        return dict(_loop_row(r, lambda v: mp.nstr(v, dps, strip_zeros=False)
+                              if mp.isfinite(v) else "inf"), status="ok")
     if isinstance(te, list):  # iterative: the limit over generations
         vals = {"test_error": r["limit"], "bias": None, "variance": None, "zeta": None}
         return dict({k: (mp.nstr(v, dps) if v is not None and mp.isfinite(v) else
@@ -241,10 +248,33 @@ def _simulate_point(task, point):
             "m": r["m"] if r["m"] is not None else float("nan"), "status": "ok"}
 
 
+def _is_loop(task) -> bool:
+    return task["config"].get("strategy") in LOOPS
+
+
+def _loop_row(r, fmt) -> dict:
+    """A self-consuming loop's row: the parts at its last generation T, and its limit."""
+    row = {k: fmt(r[k][-1]) for k in ("test_error", "bias", "variance")}
+    row["zeta"] = fmt(mp.mpf(0))
+    row["limit"] = fmt(r["limit"])
+    return row
+
+
+def _loop_float_point(task, point):
+    try:
+        r = predict(_point_config(task, point), dps=17)
+    except SymcollapseError as exc:
+        return _failure(exc, PARTS + LOOP_COLUMNS)
+    return dict(_loop_row(r, float), status="ok")
+
+
 def _curve_chunk(task):
-    """The float64 path: one vectorized curve per value of the non-scalar keys (c2)."""
+    """The float64 path: one vectorized curve per value of the non-scalar keys (c2); a
+    self-consuming loop point by point (its answer is a list over generations)."""
 
     keys, pts = task["keys"], task["points"]
+    if _is_loop(task):
+        return [_loop_float_point(task, dict(zip(keys, pt))) for pt in pts]
     scalar = [k for k in keys if k in SCALAR_KEYS]
     rows = [None] * len(pts)
     by_group = {}
@@ -419,6 +449,8 @@ def sweep(config: dict, grid: dict, *, method: str = "predict", dps: int | None 
             bar.close()
     rows = [r for c in chunks for r in c]
     columns = list(PARTS if method == "predict" else SIM_COLUMNS)
+    if method == "predict" and base.strategy in LOOPS:
+        columns += list(LOOP_COLUMNS)
     table = pd.DataFrame({k: [pt[j] for pt in pts] for j, k in enumerate(keys)})
     for col in columns + ["status"]:
         table[col] = [r[col] for r in rows]
