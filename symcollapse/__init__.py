@@ -10,8 +10,8 @@ solved to any precision with mpmath, and checked against Monte Carlo of the fini
 >>> float(sc.predict(cfg, dps=20)["test_error"])  # doctest: +ELLIPSIS
 0.297345301725...
 
-Entry points (docs/contract.md, "Contract: Python"): :func:`predict`, :func:`simulate`,
-:func:`closed_form`.  Heavy modules (SymPy) load on first use, so ``import symcollapse``
+Entry points (docs/contract.md, "Contract: Python"): :func:`~symcollapse.predict`, :func:`~symcollapse.simulate`,
+:func:`~symcollapse.closed_form`.  Heavy modules (SymPy) load on first use, so ``import symcollapse``
 and the command line start fast.
 """
 from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError,

@@ -1,3 +1,5 @@
+"""``python -m symcollapse ARGS``: the command line (:mod:`symcollapse.cli`)."""
 from symcollapse.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

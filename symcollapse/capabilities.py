@@ -1,7 +1,7 @@
 r"""The capability matrix: every model × every capability, computed by calling it.
 
 Each cell is obtained by running the capability on a small config of the model
-(:data:`CONFIGS`): it works (✓), or it is refused by a :class:`~symcollapse.SymcollapseError`
+(:data:`CONFIGS`): it works (✓), or it is refused by a :class:`~symcollapse.core.errors.SymcollapseError`
 whose one-line message is the mathematical reason.  Any other outcome (an exception of
 another type, a result without the promised fields and no declared reason) is a missing
 branch and raises: the matrix cannot be generated with one.

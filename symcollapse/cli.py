@@ -1,4 +1,4 @@
-"""The command line (docs/contract.md, "Contract: command line").
+"""The command line (docs/contract.md, "Contract: command line")::
 
     symcollapse predict CONFIG.json [--dps N] [--certify]
     symcollapse simulate CONFIG.json [--n N] [--trials T] [--seed S]

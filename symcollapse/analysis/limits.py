@@ -1,4 +1,4 @@
-r"""Closed forms derived by SymPy from the fixed-point systems of :mod:`equations`.
+r"""Closed forms derived by SymPy from the fixed-point systems of :mod:`~symcollapse.core.equations`.
 
 Nothing here is typed in: the isotropic closed forms come from the same
 :class:`~symcollapse.core.equations.System` that the numerics solve, expanded on one symbolic
@@ -380,7 +380,7 @@ def closed_form(config, part: str = "test_error"):
     the limit at φ = 1; projections: the three ridgeless regimes of min(n, m, d) and the
     invertible case m = d < n; other boundaries are left undefined, NaN: see ``predict``).
     For random projections with λ > 0 the fixed point is a cubic, whose physical root is
-    written out (:func:`largest_real_root`).
+    written out (:func:`~symcollapse.analysis.limits.largest_real_root`).
     """
     if part not in PARTS:
         raise ConfigError(f"part = {part!r} is not allowed: allowed "
@@ -892,9 +892,10 @@ def expand_isotropic(name: str, model: str, side: str):
 def confirm(limit, config, exponents=(3, 4, 5, 6), dps: int = 30) -> dict:
     r"""Confirm a limit numerically: :func:`~symcollapse.predict` along the path τ = 10^-k.
 
-    With E0, E1 from :func:`expand`, returns the rows (τ, E(τ), |E − E0|, the remainder
-    |E − E0 − E1τ|) and the log-log slopes of the two errors between the smallest τ:
-    1 and 2 when the derived first-order term is right (|E − E0| = |E1|τ + O(τ²)).  For
+    With E0, E1 from :func:`expand`, returns the rows (τ, E(τ), :math:`|E - E_0|`, the
+    remainder :math:`|E - E_0 - E_1\tau|`) and the log-log slopes of the two errors between
+    the smallest τ: 1 and 2 when the derived first-order term is right
+    (:math:`|E - E_0| = |E_1|\tau + O(\tau^2)`).  For
     Δ → τΔ the error is exactly linear in τ and the remainder is 0 to working precision.
     """
 

@@ -26,7 +26,7 @@ y = f_d(x) + ε with f_d(x) = β0 + ⟨β1, x⟩ + f_NL(x), ‖β1‖² → F1²
 
     ν1 = ψ1 (−ξ − ν2 − ζ²ν2/(1 − ζ²ν1ν2))⁻¹,   ν2 = ψ2 (−ξ − ν1 − ζ²ν1/(1 − ζ²ν1ν2))⁻¹,
 
-on the branch of the analytic maps C+ → C+ (Im ν1, Im ν2 > 0, |ν_k| ≤ ψ_k/Im ξ); χ = ν1ν2;
+on the branch of the analytic maps C+ → C+ (Im ν1, Im ν2 > 0, :math:`|\nu_k| \le \psi_k/\mathrm{Im}\,\xi`); χ = ν1ν2, and::
 
     E0 = −χ⁵ζ⁶ + 3χ⁴ζ⁴ + (ψ1ψ2 − ψ2 − ψ1 + 1)χ³ζ⁶ − 2χ³ζ⁴ − 3χ³ζ²
          + (ψ1 + ψ2 − 3ψ1ψ2 + 1)χ²ζ⁴ + 2χ²ζ² + χ² + 3ψ1ψ2χζ² − ψ1ψ2,
@@ -41,7 +41,7 @@ the only positive one on a fine grid), then polishes the complex system with
 ``mpmath.findroot`` and checks the branch conditions.
 
 The map to docs/setting.md's random features model (clean data, p2 = 0)
----------------------------------------------------------------
+------------------------------------------------------------------------
 docs/setting.md: x ~ N(0, Σ1) with Σ1 = I, S ∈ R^{m×d} iid N(0, 1/d), features σ(Sx),
 v̂ = argmin (1/n)‖σ(XSᵀ)v − y‖² + λ‖v‖², y = xᵀw1 + ε, ‖w1‖² = r², ε ~ N(0, σ1²),
 E_test = E_x[(f(x) − xᵀw1)²]; φ = d/n, ψ = m/n.
@@ -173,7 +173,8 @@ def mei_montanari_nu(psi1, psi2, lambar, zeta, dps: int = 30):
     r"""ν1, ν2 of Definition 1 at ξ = i(ψ1ψ2λ̄)^{1/2} on the branch C+ → C+ (mpc, ``dps``
     digits).  The fixed point is solved by ``mpmath.findroot`` in the pole-free form
     ν1(−ξ − ν2 − ζ²ν2/(1 − ζ²ν1ν2)) = ψ1 (and 1 ↔ 2), started from the bracketed positive
-    imaginary root; the result must have Im ν_k > 0, |ν_k| ≤ ψ_k/Im ξ, Re ν_k ≈ 0."""
+    imaginary root; the result must have Im ν_k > 0, :math:`|\nu_k| \le \psi_k/\mathrm{Im}\,\xi`,
+    Re ν_k ≈ 0."""
     with mp.workdps(dps + GUARD_DIGITS):
         psi1, psi2 = _positive("psi1", psi1), _positive("psi2", psi2)
         lambar, zeta = _positive("lambar", lambar), _num(zeta)

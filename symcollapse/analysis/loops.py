@@ -71,7 +71,7 @@ def loop_closed_form(config, part: str = "test_error"):
     atom, as an expression in the generation :data:`t`: Bias_0 + κ_t Var_0 with the plain
     ridgeless closed forms (a ``Piecewise`` in the sides φ < 1, φ > 1).  Fixed design, and
     fresh ``replace`` for φ < 1, where the fit is unbiased and the noises add up alike.
-    Other loops have no closed form here (:class:`UnsupportedError`; use ``predict``)."""
+    Other loops have no closed form here (:class:`~symcollapse.core.errors.UnsupportedError`; use ``predict``)."""
     spec = parse(config, symbolic=True)
     if spec.strategy not in LOOPS:
         raise UnsupportedError('loop_closed_form: for strategies "replace" and "accumulate"')

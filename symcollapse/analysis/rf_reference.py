@@ -3,8 +3,8 @@ docs/theory/random-features.md (plain mixing, λ > 0): the reference statement.
 
 Nothing here is derived: the equations below are the statement typed in as an
 :class:`~symcollapse.core.equations.System`, so that an automatic derivation can be compared
-with it digit by digit.  It is solved by the ordinary path (:func:`~symcollapse.core.compiled.
-compile_system`, :func:`~symcollapse.core.solve.solve_point`).
+with it digit by digit.  It is solved by the ordinary path 
+(:func:`~symcollapse.core.compiled.compile_system`, :func:`~symcollapse.core.solve.solve_point`).
 
 **Gaussian equivalence** (per group j, pre-activation variance τ_j² = tr Σ_j, g ~ N(0, 1)):
 μ0_j = E σ(τ_jg), μ1_j = E σ′(τ_jg), μ*_j² = E σ(τ_jg)² − μ0_j² − τ_j²μ1_j²; relu (centred)
@@ -26,8 +26,8 @@ by SymPy's integrals in closed form, tanh by mpmath quadrature at the working pr
     Bias = Bias0(θ′) + 2(r − 1) X(θ′) + (r − 1)² ζ(θ′);  Var = p1σ1²u1 + p2σ2²u2;  ζ_RF = ζ(δ″)
     E_test ≃ Bias + Var + ζ_RF
 
-With κ_j = 0 and μ1_j = 1 it is the projections theorem (:func:`~symcollapse.core.equations.
-projection_system`), which :func:`predict_rf` reproduces (``constants=LINEAR``).
+With κ_j = 0 and μ1_j = 1 it is the projections theorem 
+(:func:`~symcollapse.core.equations.projection_system`), which :func:`predict_rf` reproduces (``constants=LINEAR``).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ If K(X) lies in the interior of X, F has exactly one zero in X and it lies in K(
 the parameters and atoms are balls around their exact rational values, and the atom
 traces tr f(Σ, x) = Σ_k w_k f(atom_k, x) are summed in ball arithmetic.  The error parts
 (Bias, Var, ζ, E_test) are then evaluated over K(X), giving intervals that contain the
-exact deterministic equivalent; the number of proven digits is ⌊−log₁₀(radius/|midpoint|)⌋.
+exact deterministic equivalent; the number of proven digits is ⌊−log₁₀(radius / abs(midpoint))⌋.
 
 A failed test is reported as :class:`CertificationError` (exit status 3), never as a
 number.  The SymPy expressions are printed for ``arb`` by :class:`ArbPrinter`: rational
@@ -235,7 +235,8 @@ def krawczyk(sys_: ArbSystem, x_mid, p, atoms, radius):
 
 
 def newton_correction(sys_: ArbSystem, x_mid, p, atoms):
-    """|J(x̃)⁻¹F(x̃)| per unknown (mpf), from the residual in ball arithmetic."""
+    r""":math:`|J(\tilde x)^{-1}F(\tilde x)|` per unknown (mpf), from the residual in ball
+    arithmetic."""
     n = sys_.n
     xt = [to_arb(v) for v in x_mid]
     F = sys_.residual(xt, p, atoms)
@@ -285,7 +286,7 @@ def enclose(c, x_mid, params: dict, atoms, dps: int, extra=None):
     An ill-conditioned system (a tiny eigenvalue beside a large one, a point next to a
     threshold) needs more digits than ``dps`` for the test to contract: where it fails,
     the guard doubles (20, 40, … up to :func:`~symcollapse.core.precision.max_guard` digits),
-    the midpoint polished by Newton to the new precision (:func:`_polished`).  A polish
+    the midpoint polished by Newton to the new precision (``_polished``).  A polish
     that fails, or lands farther than 10^-dps from ``x_mid``, may be the rounding noise of
     too few digits: the next guard polishes ``x_mid`` again; only when no guard proves
     a fixed point is the certificate refused, with the last reason."""

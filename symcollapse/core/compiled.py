@@ -176,7 +176,7 @@ class Compiled:
     its own, its value computed exactly from the config's rational x (:meth:`values_mp`):
     1 − α for α = 0.999… (30 nines) is then known to the working precision, not to
     30 digits fewer.  The parameter lists ``p`` that the evaluators take hold the values
-    of :attr:`params` followed by those of the complements; a list of the parameters
+    of ``params`` followed by those of the complements; a list of the parameters
     alone gets its complements in the arithmetic of its entries."""
 
     def __init__(self, system: System):
@@ -281,7 +281,7 @@ class Compiled:
         return sp.lambdify(self.params, exprs, modules="numpy")
 
     def guess_np(self, p):
-        """The first-order guesses of :attr:`System.guess` at P parameter rows, (P, nx)."""
+        """The first-order guesses of :attr:`~symcollapse.core.equations.System.guess` at P parameter rows, (P, nx)."""
         P = p.shape[0]
         with np.errstate(all="ignore"):
             vals = self._np_guess(*[p[:, i] for i in range(p.shape[1])])

@@ -53,7 +53,7 @@ def regime_of(spec) -> Regime:
 def predict(config, dps: int = 30, certify: bool = False) -> dict:
     """Deterministic equivalent of the test error of a config, to ``dps`` digits.
 
-    The model (:func:`symcollapse.models.get`) answers the config through its regime: a
+    The model (:func:`~symcollapse.models.base.get`) answers the config through its regime: a
     strategy, the ridgeless limit or certification that it does not have is refused with
     its one-line reason.
 
@@ -63,7 +63,7 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
     ``dps + 15``), ``newton_step`` (size of one more Newton correction: an estimate of the
     error in the unknowns), ``regime`` and ``unknowns`` (the solved e_j, u_j, … by name).
     Linear and projections models, plain and weighted mixing, also return the training
-    errors of docs/theory/training.md (:func:`training`): ``train_error``, ``train_error_real``,
+    errors of docs/theory/training.md (:func:`~symcollapse.core.decomposition.training`): ``train_error``, ``train_error_real``,
     ``train_error_synthetic`` (None for a group without rows), ``df`` (= df/n) and ``gcv``.
 
     ``certify=True`` adds ``certified``: for each part an interval ``lower``, ``upper``
@@ -420,10 +420,10 @@ def curve(config, wrt: str | None = None, **varying) -> dict:
     (``"ok"``, ``"diverges"``, or ``"error: …"`` for a point that no precision could
     solve: its values are NaN and the other points are unaffected).  Points are
     grouped by regime and solved together by a λ-continuation of batched Newton steps;
-    a point that float64 cannot solve is computed by :func:`predict` instead.  A point on
+    a point that float64 cannot solve is computed by :func:`~symcollapse.core.decomposition.predict` instead.  A point on
     the ridgeless interpolation threshold gets its one-sided limits (+inf where the error
-    diverges).  Bad input (a value out of its range) still raises :class:`ConfigError`.  With ``wrt`` (a scalar key), the derivatives ``d_test_error``, ``d_bias``,
-    ``d_variance``, ``d_zeta`` with respect to it are returned too (:func:`derivative`).
+    diverges).  Bad input (a value out of its range) still raises :class:`~symcollapse.core.errors.ConfigError`.  With ``wrt`` (a scalar key), the derivatives ``d_test_error``, ``d_bias``,
+    ``d_variance``, ``d_zeta`` with respect to it are returned too (:func:`~symcollapse.core.decomposition.derivative`).
 
     >>> import numpy as np
     >>> cfg = {"phi": 0.5, "p2": 0.1, "lam": 0, "atoms": [

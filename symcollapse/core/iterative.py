@@ -21,11 +21,11 @@ with e, K of the plain fixed point and :math:`\mathcal L[B] = K^{-1}(B + \sum_la
 (\Sigma_jBK^{-2})`; E_test(t) = tr(Σ1 m_t).  The map is homogeneous of degree 0 in (e, λ),
 so the ridgeless interpolating side (e = λε) is the same map at (ε, λ = 1).  Written once
 with plain arithmetic on per-atom arrays, it runs on mpmath numbers (any precision) and on
-SymPy symbols (one isotropic atom: the closed form of :func:`iterative_isotropic`).
+SymPy symbols (one isotropic atom: the closed form of ``iterative_isotropic``).
 By linearity in the sources the error splits per generation into the part driven by w1
 (``bias``), by the noise (``variance``) and by the initial shift δ (``zeta``).  As t → ∞,
 ν∞ = −λθ/(p1e1Σ1 + λ) and m∞ solves (I − A)m = r with A = diagonal + rank 2
-(:func:`_limit`); it exists iff the spectral radius of A is < 1.
+(:func:`affine_limit`); it exists iff the spectral radius of A is < 1.
 """
 from __future__ import annotations
 
@@ -242,7 +242,7 @@ def schedule_specs(spec, schedule, T=None) -> list:
     (lists over t = 1..T): generation t draws n2 = p2(t)·n synthetic rows and, with
     ``alpha``, weights the real rows by α(t) (weighted loss of docs/setting.md; needs
     0 < p2(t) < 1).  Values missing from the schedule are the config's.  Raises
-    :class:`ConfigError` naming the key and the allowed range."""
+    :class:`~symcollapse.core.errors.ConfigError` naming the key and the allowed range."""
     if not isinstance(schedule, dict) or not schedule or set(schedule) - {"p2", "alpha"}:
         raise ConfigError('schedule: allowed a dict with keys "p2" and/or "alpha" (lists over '
                           'generations 1..T)')

@@ -118,7 +118,7 @@ def confirmed(evaluate, dps: int, *, what: str = "the answer", unchecked=()):
     ``warm`` (its unrounded solutions, e.g. for a certificate).  Keys in
     ``unchecked`` (e.g. a residual, which is a rounding floor) are neither compared nor
     rounded.  Raises
-    :class:`ConvergenceError` when no precision up to ``dps + max_guard(dps)`` agrees.
+    :class:`~symcollapse.core.errors.ConvergenceError` when no precision up to ``dps + max_guard(dps)`` agrees.
     """
     guard, warm, previous = GUARD, None, None
     while True:

@@ -2,7 +2,7 @@ r"""Solvers for the fixed-point systems: Newton with the SymPy Jacobian.
 
 * :func:`newton_np`: damped Newton in float64, vectorized over many points at once.
 * :func:`continuation_np`: a homotopy in the ridge λ, from a large λ (where the solution
-  is known to first order, :attr:`System.guess`) down to the target (λ = 0 included, for
+  is known to first order, :attr:`~symcollapse.core.equations.System.guess`) down to the target (λ = 0 included, for
   the ridgeless families), all points stepping together with an adaptive step.
 * :func:`newton_mp`: damped Newton at the caller's mpmath precision; quadratic
   convergence turns a float64 start into any number of digits in a few steps.
@@ -277,7 +277,7 @@ def _corrections(step, x, pos):
     * ``strict``: :math:`\max_i |\Delta_i|/|x_i|` (inf where x_i = 0 and Δ_i ≠ 0),
       relative to each unknown's own magnitude — the stopping rule;
     * ``scaled``: |Δ_i|/|x_i| for a positive unknown (the Newton step in log x_i, see
-      :func:`_advance`), |Δ_i|/‖x‖∞ for the others — the damping test and the quadratic
+      ``_advance``), |Δ_i|/‖x‖∞ for the others — the damping test and the quadratic
       zone.
     """
     top = max((abs(v) for v in x), default=mp.mpf(0))
@@ -311,8 +311,8 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     r"""Damped Newton at the current mpmath precision.  Returns a :class:`Solution`.
 
     Damping by the natural monotonicity test (see :func:`newton_np`) outside the quadratic
-    zone, with the positive unknowns stepped in log x_i (:func:`_advance`) and measured
-    relative to themselves (:func:`_corrections`); a trial point's residual and Jacobian
+    zone, with the positive unknowns stepped in log x_i (``_advance``) and measured
+    relative to themselves (``_corrections``); a trial point's residual and Jacobian
     are evaluated together (the atom traces they share dominate the cost) and reused by
     the next iteration.  The stopping rule is
     relative to each unknown's own magnitude: converged when every correction satisfies
@@ -322,7 +322,7 @@ def newton_mp(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=60):
     bound); the corrected iterate x − Δ is returned with the residual
     ‖F(x)‖∞ and the correction (with quadratic convergence, a bound on the error of x).
     Raises :class:`PrecisionLimited` when the corrections, above tol in the quadratic zone,
-    grow again, or stop halving below :func:`_floor_zone` (the working precision is too
+    grow again, or stop halving below ``_floor_zone`` (the working precision is too
     low for this conditioning: rounding noise), or when ``maxiter`` damped steps did not
     converge (directions that may be rounding noise), and
     :class:`~symcollapse.core.errors.ConvergenceError` for any other failure.
@@ -398,14 +398,14 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
     \kappa(J)\,\varepsilon_{64}`, the error contracts by about :math:`\|E\|` per step (e.g.
     10⁻¹⁴: a float64 start reaches 45 digits in three residuals), much cheaper than
     :func:`newton_mp`'s factorization of the Jacobian at the working precision each step.
-    A step larger than :data:`QUADRATIC_ZONE` (scaled, :func:`_corrections`; e.g. rates
+    A step larger than :data:`QUADRATIC_ZONE` (scaled, ``_corrections``; e.g. rates
     started at 0, which enter linearly) is taken and the Jacobian evaluated again where it
     lands; below it every step must shrink the correction by :data:`FROZEN_CONTRACTION` at
     least.  The stopping rule and the returned :class:`Solution` (its last correction as
     the unknowns' error bound) are :func:`newton_mp`'s.  Returns None, and the caller runs
     :func:`newton_mp`, where that contraction is not seen (a start too far, a Jacobian that
     float64 does not resolve), a positive unknown would leave its domain, or an unknown
-    ends tiny beside the largest (:func:`_tiny_beside_the_largest`)."""
+    ends tiny beside the largest (``_tiny_beside_the_largest``)."""
     x = [mp.mpf(v) for v in x0]
     pos = [c.unknowns.index(u) for u in c.system.positive]
     K, previous, F = None, None, None

@@ -2,7 +2,7 @@
 
 A config is a JSON object (or a Python ``dict``) with docs/setting.md's keys.  :func:`parse`
 turns it into a frozen :class:`Spec` in which every number is an exact
-:class:`fractions.Fraction` read from its decimal text (``0.1`` means 1/10), or, for
+``fractions.Fraction`` read from its decimal text (``0.1`` means 1/10), or, for
 :func:`symcollapse.closed_form` only, a SymPy expression.  Every bad value is refused
 with a :class:`~symcollapse.core.errors.ConfigError` whose one-line message names the key and
 the allowed range.
@@ -398,7 +398,7 @@ def _foreign_key(key, model) -> ConfigError:
 
 
 def parse(config, *, symbolic: bool = False) -> Spec:
-    """Validate a config (a ``dict`` with docs/contract.md's keys) into a :class:`Spec`.
+    """Validate a config (a ``dict`` with docs/contract.md's keys) into a :class:`~symcollapse.core.spec.Spec`.
 
     ``symbolic=True`` (used by :func:`symcollapse.closed_form`) lets numeric values be
     SymPy expressions; their ranges are checked where SymPy can decide them.

@@ -68,9 +68,9 @@ mean_{k≤t} ν_k, so ŵ_t = P_t(A)w* + Σ_k Q_{t,k}(A)ν_k with exact polynomia
     for strategy in ("replace", "accumulate"):
         P, Q = L.loop_polynomials(strategy, 2)
         for t in range(3):
-            doc.math(sp.Eq(sp.Symbol(f"P^{{{strategy}}}_{t}"), sp.expand(_poly(P[t], a_sym))))
-            doc.math(sp.Eq(sp.Symbol(f"Q^{{{strategy}}}_{{{t},k}}"),
-                           sp.Matrix([[sp.expand(_poly(q, a_sym)) for q in Q[t]]])))
+            doc.math(sp.expand(_poly(P[t], a_sym)), rf"P^{{\rm {strategy}}}_{t}")
+            doc.math(sp.Matrix([[sp.expand(_poly(q, a_sym)) for q in Q[t]]]),
+                     rf"\bigl(Q^{{\rm {strategy}}}_{{{t},k}}\bigr)_{{k=0..{t}}}")
     ok = all(sum(p) == 1 for strategy in ("replace", "accumulate")
              for p in L.loop_polynomials(strategy, 12)[0])
     doc.check(ok, "P_t(1) = 1 for t ≤ 12, both loops: u_t(r) = P_t(1 − λr) − 1 has no constant "

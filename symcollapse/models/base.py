@@ -72,7 +72,7 @@ class Model:
             raise error(self.refusals[capability])
 
     def hook(self, name: str):
-        """The function of a hook, imported on first use (:class:`UnsupportedError` with
+        """The function of a hook, imported on first use (:class:`~symcollapse.core.errors.UnsupportedError` with
         the model's reason when the model has none)."""
         if name not in self.hooks:
             raise UnsupportedError(self.refusals.get(
@@ -98,7 +98,7 @@ def names() -> tuple:
 
 
 def get(name) -> Model:
-    """The model of a name (:class:`ConfigError` naming the allowed ones otherwise)."""
+    """The model of a name (:class:`~symcollapse.core.errors.ConfigError` naming the allowed ones otherwise)."""
     try:
         return REGISTRY[name]
     except (KeyError, TypeError):

@@ -1,9 +1,9 @@
 """The linear-pencil engine: pose a model as rational expressions in Gaussian blocks, derive
 its fixed-point system, solve it on a config (docs/engine.md).
 
-The user's vocabulary: :class:`Gaussian`, :class:`Diag`, :class:`Identity`, :func:`inverse`
-(expressions, :mod:`symcollapse.pencil.expr`), :func:`linearize` (the pencil),
-:class:`Output` (what to read from it), :func:`derive` and :func:`solve`
+The user's vocabulary: :class:`~symcollapse.pencil.expr.Gaussian`, :class:`~symcollapse.pencil.expr.Diag`, :class:`~symcollapse.pencil.expr.Identity`, :func:`~symcollapse.pencil.expr.inverse`
+(expressions, :mod:`symcollapse.pencil.expr`), :func:`~symcollapse.pencil.linearization.linearize` (the pencil),
+:class:`~symcollapse.pencil.operator_valued.Output` (what to read from it), :func:`~symcollapse.pencil.api.derive` and :func:`~symcollapse.pencil.api.solve`
 (:mod:`symcollapse.pencil.api`).
 """
 from symcollapse.pencil.api import derive, solve

@@ -116,7 +116,7 @@ def check_sizes(spec, sz):
 
 
 def check_work(spec, sz, trials: int):
-    """Refuse a run beyond :data:`MAX_WORK` (trials × the cost of one trial, × the
+    """Refuse a run beyond ``MAX_WORK`` (trials × the cost of one trial, × the
     generations of an iterated procedure) before it starts."""
     k = max(sz["d"], sz["m"] or 0)
     per_trial = sz["n"] * k * k + k ** 3 + 1e6

@@ -41,7 +41,7 @@ from symcollapse.simulation.loops import simulate_loop
 def draw_fit(spec, cols, n1, n2, rng, m=None) -> dict:
     """Draw one training set of the mixture (docs/setting.md: X, w1, δ, the noise, then S for
     random projections) and fit the model.  Returns the draws, the SVD factors of
-    :func:`fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
+    :func:`~symcollapse.simulation.design.fit_map` (with W = V, or SᵀV, so that ŵ = W diag(g) Uᵀ C^{1/2} y/√n, and
     ``rc`` = C^{1/2}/√n per row) and ``w_hat``."""
     n = n1 + n2
     X, w1, delta, eps, S = draw_design(cols, n1, n2, m, rng)

@@ -28,7 +28,7 @@ with μ_{1,i} = E σ′(h_i) (Stein's lemma: E[x σ(h_i)] = Cov(x, h_i)·E σ′
   order K is at most ρ_max^{K+1} (Cauchy–Schwarz), so K is chosen to make that < 1e-17.
   The a_k, E σ², and μ_1 = E σ′(τg) are integrals against the Gaussian weight done by the
   trapezoid rule on a uniform grid (exponentially convergent for integrands analytic in
-  the strip |Im g| < π/(2τ)), with step h ≤ min(π/(24τ), 1/(2√K)) on |g| ≤ 2√K + 12; the same sums on
+  the strip :math:`|\mathrm{Im}\,g| < \pi/(2\tau)`), with step h ≤ min(π/(24τ), 1/(2√K)) on :math:`|g| \le 2\sqrt K + 12`; the same sums on
   every other node (step 2h) must agree to 1e-13, or the computation is refused.
 
 **Conditional expectation given X and S.**  v̂ = Ay (A the ridge map, m × n) and
@@ -115,7 +115,7 @@ def _normalized_hermite(x, order: int):
 
 def gaussian_moments(name: str, tau, order: int):
     r"""For each τ_i: the Hermite coefficients a_k(τ_i) = E[σ(τ_ig)h_k(g)] (k ≤ order),
-    E σ(τ_ig)² and μ_1 = E σ′(τ_ig), by the trapezoid rule of :func:`_grid` with its
+    E σ(τ_ig)² and μ_1 = E σ′(τ_ig), by the trapezoid rule of ``_grid`` with its
     step-2h check.  Returns ``(a, second, mu1)`` with a of shape (len(tau), order + 1)."""
     if name != "tanh":
         raise ConfigError(f"activation = {name!r}: the Hermite series is used for \"tanh\"")

@@ -35,7 +35,7 @@ In the power-law setting of :mod:`symcollapse.analysis.scaling` (d ≫ n, ridgel
 interpolates and the weights drop out: α ∈ (0, 1) does not change the error
 (:func:`interpolating_weights_drop_out`); there only the share p2 can adapt.
 
-**Iterative mixing with schedules** (:func:`symcollapse.studies.mixing.iterate` with
+**Iterative mixing with schedules** (:func:`~symcollapse.core.iterative.iterate` with
 ``schedule=``): generation t uses its own share p2(t) and/or weight α(t).
 :func:`optimal_schedule` minimizes E_test(T) (``objective="final"``) or Σ_t E_test(t)
 (``"sum"``) over the sequence by cyclic golden-section search on the deterministic

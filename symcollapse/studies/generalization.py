@@ -109,7 +109,7 @@ def collapse_estimator(config, k: int, dps: int = 30) -> dict:
     r"""The held-out estimator of ζ and the collapse test for k held-out real rows.
 
     Needs a label-shift-only generator (Σ2 = Σ1 atom by atom, σ2 = σ1, 0 < p2 < 1,
-    plain mixing; otherwise :class:`ConfigError`).  Returns ``D_mean`` (:math:`\bar D`),
+    plain mixing; otherwise :class:`~symcollapse.core.errors.ConfigError`).  Returns ``D_mean`` (:math:`\bar D`),
     ``kappa`` (ζ/D̄; independent of the scale c² of Δ), ``zeta``, the variance of
     :math:`\hat\zeta` due to the held-out sample ``var_k`` =
     :math:`2\kappa^2(E_{\rm test}+\sigma_1^2)^2/k`, and ``k_detect`` =

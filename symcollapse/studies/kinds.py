@@ -38,7 +38,7 @@ random projections m/d fixed), coming from n = ∞ where ζ → floor_ζ > 0 and
 the clean floor, n_ζ is the first sample size (the largest φ*) at which ζ = Bias + Var;
 for n > n_ζ the synthetic term is the larger part of the error.  :func:`doubling` gives
 n₂, where the error reaches twice its floor.  Both are bracketed on a float64 path
-(:func:`~symcollapse.curve`) and solved by :func:`mpmath.findroot` on
+(:func:`~symcollapse.curve`) and solved by ``mpmath.findroot`` on
 :func:`~symcollapse.predict` in log φ.
 
 >>> from fractions import Fraction as F

@@ -10,7 +10,7 @@ the SymPy system), :func:`compare` (weighted at α*, plain α = p1, real data on
 the n → ∞ expansion system).
 
 **Iterative**: the recursion over generations is :mod:`symcollapse.core.iterative`
-(:func:`iterate`, :func:`schedule_specs`, re-exported here); :func:`iterative_isotropic`
+(:func:`~symcollapse.core.iterative.iterate`, :func:`~symcollapse.core.iterative.schedule_specs`, re-exported here); :func:`iterative_isotropic`
 gives its closed form on one isotropic atom.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ key ``p2_schedule`` (:func:`symcollapse.core.spec.resolve_p2_schedule`).
 
   .. math:: E(n) \simeq C n^{-a_c} + \kappa(\beta-1)S\,n^{-a} + \kappa^2(2-\beta)S\,n^{-2a},
 
-  a_c = min(γ + β − 1, 2β) (:func:`scaling.clean_rate`).  The exponent is min(a, a_c), the
+  a_c = min(γ + β − 1, 2β) (:func:`~symcollapse.analysis.scaling.clean_rate`).  The exponent is min(a, a_c), the
   critical share exponent is a* = a_c: the clean law survives only if p2 falls faster than
   the clean error itself.  (The p2² "floor" term alone would suggest a_c/2.)
 * Noisy with the clean-tuned ridge λ*(n) ∝ n^{-β/(γ+β)}: e → 1, u ≈ I2 λ^{-1/β}/n decays
@@ -102,9 +102,9 @@ def zeta_polynomial():
 def ridgeless_orders():
     r"""Ridgeless (λ = τe, τ → 0 as n → ∞): the n → ∞ densities of the p2 and p2² terms.
 
-    1 + u → I1/(I1 − I2) = β (:func:`scaling.clean_rate`), so c1 → (β − 1)δs and
+    1 + u → I1/(I1 − I2) = β (:func:`~symcollapse.analysis.scaling.clean_rate`), so c1 → (β − 1)δs and
     c2 → (1 − u)δs = (2 − β)δs; their sum at p2 is the floor density of
-    :func:`scaling.interpolation_floor` (:func:`floor_identity`).  Returns ``{"Z1", "Z2", "steps"}``:
+    :func:`~symcollapse.analysis.scaling.interpolation_floor` (:func:`floor_identity`).  Returns ``{"Z1", "Z2", "steps"}``:
     Z1, Z2 are the coefficients of δ·s."""
     zp = zeta_polynomial()
     ints = scaling.continuum_integrals()
@@ -127,7 +127,7 @@ def ridgeless_orders():
 
 def floor_identity() -> bool:
     """True when p2·Z1 + p2²·Z2 (:func:`ridgeless_orders`) is, as a density, the n → ∞ floor
-    p2² + p1p2(β − 1) of :func:`scaling.interpolation_floor` (derived there independently)."""
+    p2² + p1p2(β − 1) of :func:`~symcollapse.analysis.scaling.interpolation_floor` (derived there independently)."""
     o = ridgeless_orders()
     floor_dens = scaling.interpolation_floor()[0]["zeta"]
     return sym.simplify(floor_dens - (eq.p2 * o["Z1"] + eq.p2 ** 2 * o["Z2"]) * eq.DELTA * eq.S1) == 0
@@ -139,7 +139,7 @@ def tuned_orders():
 
     For λ ≫ n^{-β}: e → 1, u ≃ (1/n)Σ_i s_i²/(s_i+λ)² ≃ I2 λ^{-1/β}/n (continuum) and the
     clean error is A λ^p + B λ^{-1/β}/n with A = r0 J, B = σ² I2, p = (γ + β − 1)/β
-    (:func:`scaling.tuned_rate`, redone with A, B kept as symbols).  SymPy gives λ*, the
+    (:func:`~symcollapse.analysis.scaling.tuned_rate`, redone with A, B kept as symbols).  SymPy gives λ*, the
     clean exponent a_σ, the exponent of u(λ*(n)) (it is a_σ again), and the limit density
     of the p2² term, c2 → δs (e → 1, u → 0, λ → 0).  Returns a dict of SymPy expressions."""
     zp = zeta_polynomial()
@@ -293,7 +293,7 @@ def tuned_lambda(law: scaling.PowerLaw, n, sigma) -> float:
 
 
 def schedule_spec(law: scaling.PowerLaw, kappa, a, n, *, lam=0, sigma=0, atoms=None):
-    """The series-spectrum Spec (:func:`scaling.spec`) at sample size n with
+    """The series-spectrum Spec (:func:`~symcollapse.analysis.scaling.spec`) at sample size n with
     p2 = κn^-a resolved by :func:`symcollapse.core.spec.resolve_p2_schedule`."""
     p2 = resolve_p2_schedule({"kappa": kappa, "a": a}, to_number("n", n))
     return scaling.spec(law, n, p2=p2, lam=lam, sigma1=sigma, sigma2=sigma, atoms=atoms)
@@ -338,7 +338,7 @@ def schedule_curves(law: scaling.PowerLaw, schedules, ns, *, regime: str = "ridg
     return curves
 
 
-#: The series rule of the float64 curves (:func:`scaling.power_law_atoms` arguments): a
+#: The series rule of the float64 curves (:func:`~symcollapse.analysis.scaling.power_law_atoms` arguments): a
 #: shorter exact head and fewer tail nodes than the default 30-digit rule, which float64
 #: cannot resolve anyway (the two agree to 1e-9 relative; derivations/schedules.md checks it).
 CURVE_RULE = dict(head=100, nodes=8, dps=16)
