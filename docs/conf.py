@@ -94,5 +94,41 @@ def _claims_page() -> str:
     return "\n".join(parts)
 
 
+#: The code that encodes each theorem statement (linked under the page's title on the site).
+THEORY_CODE = {
+    "theory/linear": ["symcollapse.core.equations.first_order_linear",
+                      "symcollapse.core.equations.error_functional",
+                      "symcollapse.core.equations.mixture_system", "symcollapse.core.iterative"],
+    "theory/projections": ["symcollapse.core.equations.first_order_projection",
+                           "symcollapse.core.equations.projection_system"],
+    "theory/random-features": ["symcollapse.pencil.random_features",
+                               "symcollapse.pencil.gaussian_equivalence"],
+    "theory/training": ["symcollapse.core.equations.training_system_of",
+                        "symcollapse.core.equations.training_errors"],
+    "theory/loops": ["symcollapse.core.loops", "symcollapse.analysis.loops",
+                     "symcollapse.simulation.loops"],
+}
+_CODE_PATH = re.compile(r"`(symcollapse(?:/\w+)*)\.py`")
+_CODE_NAME = re.compile(r"`(symcollapse(?:\.\w+)+)`")
+
+
+def _link_code(app, docname, source):
+    """On the site only: a theorem page names the code that encodes it under its title, and
+    code named in backticks (``symcollapse/core/loops.py``, ``symcollapse.core.loops``) in the
+    statements and derivations becomes a link into the API reference."""
+    if not (docname.startswith("theory/") or docname.startswith("_generated/derivations/")
+            or docname in ("setting", "engine")):
+        return
+    text = source[0]
+    text = _CODE_PATH.sub(lambda m: "{py:obj}`" + m.group(1).replace("/", ".") + "`", text)
+    text = _CODE_NAME.sub(lambda m: "{py:obj}`" + m.group(1) + "`", text)
+    if docname in THEORY_CODE:
+        lines = text.split("\n")
+        links = ", ".join("{py:obj}`" + name + "`" for name in THEORY_CODE[docname])
+        text = "\n".join(lines[:1] + ["", f"*Encoded in* {links}."] + lines[1:])
+    source[0] = text
+
+
 def setup(app):
     app.connect("builder-inited", _copy_sources)
+    app.connect("source-read", _link_code)

@@ -67,3 +67,6 @@ def test_derivations_notebooks_and_offline_math(site):
     assert (site / "_static" / "mathjax" / "tex-chtml.js").stat().st_size > 100_000
     assert 'src="../../_static/mathjax/tex-chtml.js"' in loops      # no CDN
     assert "cdn.jsdelivr" not in loops
+    statement = (site / "theory" / "loops.html").read_text(encoding="utf-8")
+    assert 'href="../api/generated/symcollapse.core.loops.html#module-symcollapse.core.loops"' \
+        in statement                                               # the code that encodes it
