@@ -1567,3 +1567,31 @@ def test_frozen_newton_leaves_tiny_unknowns_to_the_full_newton():
     with mp.workdps(100):
         sol = S.frozen_newton(c, start, [mp.mpf(4)], A, tol=mp.mpf(10) ** -92)
         assert sol is not None and abs(sol.x[1] / mp.mpf("2e-40") - 1) < mp.mpf(10) ** -90
+
+
+@pytest.mark.parametrize("model", ["linear", "random_projection"])
+def test_the_direct_start_finds_the_continuations_root(monkeypatch, model):
+    """The start at the target (unique positive root) and the λ-continuation from a large
+    ridge land on the same fixed point, across sizes, shares and spectra of both mixture
+    models (the uniqueness the direct start relies on, seen where it matters)."""
+    from symcollapse.core.regimes import model_family, parameter_values
+    from symcollapse.core.spec import parse
+    system = model_family(model, "plain", ())
+    assert system.unique_root
+    direct = compile_system(system)
+    walked = compile_system(dataclasses.replace(system, unique_root=False))
+    atoms = [{"weight": Fraction(1, 3), "s1": 4, "s2": Fraction(1, 2), "theta": 2, "delta": 1},
+             {"weight": Fraction(2, 3), "s1": Fraction(1, 5), "s2": 3, "theta": 1, "delta": 2}]
+    for phi, p2, lam, psi in ((Fraction(1, 5), Fraction(1, 2), Fraction(1, 100), Fraction(3)),
+                              (Fraction(3), Fraction(9, 10), Fraction(1, 1000), Fraction(1, 4)),
+                              (Fraction(1), Fraction(1, 20), Fraction(5), Fraction(1)),
+                              (Fraction(7, 2), Fraction(1, 3), Fraction(1, 10), Fraction(7, 2))):
+        cfg = {"phi": phi, "p2": p2, "lam": lam, "sigma1": 1, "sigma2": 1, "atoms": atoms}
+        if model != "linear":
+            cfg.update(model=model, psi=psi)
+        spec = parse(cfg)
+        params = parameter_values(spec)
+        with mp.workdps(45):
+            a = S.solve_point(direct, params, spec.atoms, dps=30)
+            b = S.solve_point(walked, params, spec.atoms, dps=30)
+            assert all(abs(u - v) <= mp.mpf(10) ** -32 * (1 + abs(v)) for u, v in zip(a.x, b.x))

@@ -431,7 +431,10 @@ def mixture_system(name, first_order, unknowns, rates, guess, note="") -> System
     At λ > 0 the first-order map :math:`e_j \mapsto 1/(1 + \gamma_j\operatorname{tr}
     (\Sigma_jK^{-1}))` is positive, monotone and scalable (:math:`f(ce) < cf(e)` for
     c > 1: a standard interference function), so its positive fixed point is unique, and
-    the rates solve a linear system: the system is marked ``unique_root``.
+    the rates solve a linear system: the system is marked ``unique_root``.  The projections
+    model adds L, the effective ridge of the m-dimensional fit, whose positive root is
+    likewise that of a Stieltjes-transform fixed point; tests/test_mutants_solve.py checks
+    that a start at the target and the λ-continuation find the same root.
     """
     eqs1, M, K = first_order()
     eqs2, L1, dM = differentiate_along(first_order, unknowns, rates, S1)
