@@ -26,7 +26,7 @@ _LAZY = {
     "curve": ("core.decomposition", "curve"),
     "sweep": ("core.sweeps", "sweep"),
     "simulate": ("simulation.montecarlo", "simulate"),
-    "closed_form": ("analysis.limits", "closed_form"),
+    "closed_form": ("analysis.closed_forms", "closed_form"),
     "parse": ("core.spec", "parse"),
     "spectra": ("core.spectra", None),
 }

@@ -247,3 +247,18 @@ def test_a_simulated_sweep_over_generations():
     table = sc.sweep(dict(cfg, n=100), {"generations": [1, 3]}, method="simulate", trials=3,
                      progress=False)
     assert table["mean"][1] > 1.5 * table["mean"][0]          # 4 units against 2
+
+
+def test_closed_form_answers_a_ridgeless_loop_in_the_generation():
+    import sympy as sp
+    from symcollapse.analysis import loops as AL
+    phi, sigma = sp.symbols("phi sigma", positive=True)
+    cfg = loop("accumulate", "fixed", 0, phi=phi, sigma=sigma, T=1)
+    expr = sc.closed_form(cfg)
+    assert expr.has(AL.t) and expr == AL.loop_closed_form(cfg)
+    half = expr.subs({phi: sp.Rational(1, 2), sigma: 1, AL.t: 1}).doit()
+    assert sp.simplify(half - sp.Rational(5, 4)) == 0
+    with pytest.raises(UnsupportedError, match="no zeta"):
+        sc.closed_form(cfg, "zeta")
+    with pytest.raises(UnsupportedError, match="at lam = 0"):
+        sc.closed_form(dict(cfg, lam=F(1, 10)))
