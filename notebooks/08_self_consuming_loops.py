@@ -161,7 +161,29 @@ for row in rows:
 assert all(r[5] is None for r in rows if r[1] == 0)     # ridgeless accumulate never doubles
 
 # %% [markdown]
-# What is not derived here: accumulate with a fresh design (the fits share batches, so the
-# resolvents of different partial sums nest), and the loops of the projections and random
-# features models (the width $\psi$): `predict` refuses them with that reason, and the
-# capability matrix (`docs/capabilities.md`) records it.
+# ## Accumulating fresh batches, without a ridge
+#
+# The normal equations telescope, every OLS fit is unbiased, and the $k$-th noise adds
+# $\sigma^2\varphi/((k+1)(k+1-\varphi))$ (the $k+1$ batches are exchangeable), for every spectrum:
+# $E(t) = \sigma^2(\psi(t+2-\varphi) - \psi(1-\varphi) - \psi(t+2) + \psi(1))$ — less than the
+# fixed design at every generation: fresh batches bring new design information as well as new noise.
+
+# %%
+expr, lim = AL.fresh_accumulate_ols()
+display(Math(r"E(t)/\sigma^2 = " + sp.latex(expr) + r",\qquad E(\infty)/\sigma^2 = " + sp.latex(lim)))
+fr = sc.predict(loop("accumulate", "fresh", 0, T=5, atoms=THREE), dps=20)
+fx = sc.predict(loop("accumulate", "fixed", 0, T=5, atoms=THREE), dps=20)
+mc = sc.simulate(loop("accumulate", "fresh", 0, T=3, atoms=THREE), n=200, trials=4, seed=5)
+for t in range(6):
+    sim = f"  Monte Carlo ≈{mc['mean'][t]:.4f}" if t < 4 else ""
+    print(t, "fresh", mp.nstr(fr["test_error"][t], 15), " fixed", mp.nstr(fx["test_error"][t], 15), sim)
+print("limits: fresh", mp.nstr(fr["limit"], 15), " fixed", mp.nstr(fx["limit"], 15))
+assert all(a < b for a, b in zip(fr["test_error"][1:], fx["test_error"][1:]))
+assert all(abs(mc["mean"][t] - float(fr["test_error"][t])) <= 3 * mc["se"][t] + 0.03 * float(fr["test_error"][t])
+           for t in range(4))
+
+# %% [markdown]
+# What is not derived here: accumulate with a fresh design *and* a ridge (products of the
+# resolvents of nested partial sums), and the loops of the projections and random features
+# models (the width $\psi$): `predict` refuses them with that reason, and the capability
+# matrix (`docs/capabilities.md`) records it.

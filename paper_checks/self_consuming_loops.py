@@ -28,10 +28,11 @@ def _loop(strategy, design, lam, phi, sigma, T, atoms):
 
 def cases(sigma, fast=True):
     """The loops compared with the simulation: (label, config).  The full run covers both
-    loops, both designs (accumulate: fixed), λ = 0 and λ > 0, φ on both sides of 1, an
-    isotropic and a 3-atom spectrum: 12 configs; the fast run 4 of them."""
+    loops, both designs (accumulate fresh: λ = 0), λ = 0 and λ > 0, φ on both sides of 1, an
+    isotropic and a 3-atom spectrum: 13 configs; the fast run 5 of them."""
     grid = [("replace", "fixed", 0, 0.5, THREE), ("accumulate", "fixed", 0, 0.5, THREE),
-            ("replace", "fresh", 0.1, 1.5, ISO), ("accumulate", "fixed", 0.2, 1.5, THREE)]
+            ("replace", "fresh", 0.1, 1.5, ISO), ("accumulate", "fixed", 0.2, 1.5, THREE),
+            ("accumulate", "fresh", 0, 0.5, THREE)]
     if not fast:
         grid += [("replace", "fixed", 0, 1.5, ISO), ("replace", "fixed", 0.1, 0.5, ISO),
                  ("replace", "fixed", 0.2, 1.5, THREE), ("replace", "fresh", 0, 0.5, ISO),
@@ -102,7 +103,7 @@ def figure(out, path):
     ax1.set_title(f"OLS, φ = {out.data['phi']}, σ = {out.data['sigma']}")
     ax1.legend(fontsize=8)
     ax1.grid(alpha=0.3)
-    for (label, theory, mc), mark in zip(out.data.get("runs", []), "o^sD"):
+    for (label, theory, mc), mark in zip(out.data.get("runs", []), "o^sDv<>phx*+P"):
         tt = np.arange(len(theory["test_error"]))
         line, = ax2.plot(tt, [float(v) for v in theory["test_error"]], "-", label=label)
         ax2.errorbar(tt, mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)

@@ -47,9 +47,43 @@ def test_the_loop_spec_round_trips_through_its_config():
     assert all(a.s2 == a.s1 and a.delta == 0 for a in spec.atoms)
 
 
-def test_fresh_accumulate_is_refused_with_its_reason():
+def test_fresh_accumulate_with_a_ridge_is_refused_with_its_reason():
     with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
         sc.predict(loop("accumulate", "fresh", F(1, 10)))
+    with pytest.raises(UnsupportedError, match="lam = 0, phi < 1"):
+        sc.predict(loop("accumulate", "fresh", 0, phi=F(3, 2)))
+
+
+@pytest.mark.parametrize("atoms", [ISO, THREE])
+def test_fresh_accumulate_without_ridge_to_30_digits(atoms):
+    """σ²Σ_{k≤t} φ/((k+1)(k+1−φ)) exactly, any spectrum; the limit σ²(ψ(1) − ψ(1−φ))."""
+    phi, sigma = F(3, 10), F(3, 2)
+    r = sc.predict(loop("accumulate", "fresh", 0, phi=phi, sigma=sigma, atoms=atoms), dps=30)
+    total = F(0)
+    with mp.workdps(40):
+        for t in range(5):
+            total += sigma ** 2 * phi / ((t + 1) * (t + 1 - phi))
+            assert mp.nstr(r["test_error"][t], 30) == mp.nstr(
+                mp.mpf(total.numerator) / total.denominator, 30)
+        assert r["bias"] == [0] * 5
+        limit = mp.mpf(9) / 4 * (mp.digamma(1) - mp.digamma(mp.mpf(7) / 10))
+        assert abs(r["limit"] / limit - 1) < mp.mpf(10) ** -28
+    fixed = sc.predict(loop("accumulate", "fixed", 0, phi=phi, sigma=sigma, atoms=atoms), dps=30)
+    assert all(a < b for a, b in zip(r["test_error"][1:], fixed["test_error"][1:]))
+
+
+def test_fresh_accumulate_closed_form_in_digamma():
+    import sympy as sp
+    from symcollapse.analysis import loops as AL
+    expr, limit = AL.fresh_accumulate_ols()
+    assert limit == -sp.polygamma(0, 1 - sp.Symbol("phi", positive=True)) - sp.EulerGamma
+    cfg = loop("accumulate", "fresh", 0, phi=F(1, 2), sigma=1, T=3, atoms=THREE)
+    r = sc.predict(cfg, dps=25)
+    closed = sc.closed_form(cfg)
+    for t in range(4):
+        value = sp.N(closed.subs(AL.t, t), 30)
+        with mp.workdps(30):
+            assert abs(mp.mpf(str(value)) - r["test_error"][t]) < mp.mpf(10) ** -22
 
 
 @pytest.mark.parametrize("model", ["random_projection", "random_features"])
@@ -139,6 +173,7 @@ def test_the_loops_digits_are_confirmed_across_precisions():
 # ----------------------------------------------------------------------------- Monte Carlo
 
 CASES = [
+    ("accumulate", "fresh", 0, F(1, 2), THREE),
     ("replace", "fixed", F(1, 10), F(1, 2), THREE),
     ("replace", "fresh", F(1, 10), F(3, 2), ISO),
     ("accumulate", "fixed", F(1, 5), F(3, 2), THREE),

@@ -6,13 +6,17 @@ r"""Closed forms and limits of the self-consuming loops, derived by SymPy
   the loop's recursion at a = 1 (replace: 1; accumulate: 1/(k + 1), proved by substitution)
   and summed; its t → ∞ limit.
 * :func:`loop_closed_form` — E_test(t), Bias_t or Var_t of a ridgeless loop on an isotropic
-  spectrum (fixed design; fresh replace for φ < 1) as one SymPy expression in t.
+  spectrum (fixed design; fresh design for φ < 1) as one SymPy expression in t.
+* :func:`fresh_accumulate_ols` — accumulate with a fresh design and no ridge, in digamma
+  functions, and its limit.
 * :func:`replace_limit_isotropic` — E_test(∞) of fixed-design replace at λ > 0 on an
   isotropic spectrum, from the general limit of docs/theory/loops.md.
 * :func:`doubling_generation` — the first generation whose error is at least twice
   generation 0's (closed form where ridgeless, else by stepping the theory).
 """
 from __future__ import annotations
+
+import functools
 
 import sympy as sp
 
@@ -59,6 +63,20 @@ def kappa(strategy: str):
     return sp.summation(q2, (i, 1, t + 1)), sp.summation(q2, (i, 1, sp.oo))
 
 
+def fresh_accumulate_ols():
+    r"""E_test(t)/σ² of accumulate with a fresh design and no ridge (φ < 1), any spectrum:
+    :math:`\sum_{k\le t}\varphi/((k+1)(k+1-\varphi)) = \psi(t+2-\varphi) - \psi(1-\varphi)
+    - \psi(t+2) + \psi(1)` (ψ the digamma function), checked by SymPy against the
+    recursion (it is 0 at t = −1 and grows by the k = t term), and its limit
+    :math:`\psi(1) - \psi(1-\varphi)`.  Returns ``(expression in t, limit)``."""
+    psi0 = functools.partial(sp.polygamma, 0)
+    expr = psi0(t + 2 - eq.phi) - psi0(1 - eq.phi) - psi0(t + 2) + psi0(1)
+    step = sp.expand_func(expr - expr.subs(t, t - 1)) - eq.phi / ((t + 1) * (t + 1 - eq.phi))
+    if sym.simplify(step) != 0 or sym.simplify(expr.subs(t, -1)) != 0:
+        raise AssertionError("the digamma form does not solve the fresh accumulate recursion")
+    return expr, sp.limit(expr, t, sp.oo)
+
+
 def _isotropic_plain(spec, part):
     """Generation 0's closed form (plain, p2 = 0) on an isotropic spectrum."""
     base = plain(spec).to_config()
@@ -70,7 +88,8 @@ def loop_closed_form(config, part: str = "test_error"):
     r"""E_test(t) (or ``part`` = ``bias``, ``variance``) of a ridgeless loop on one isotropic
     atom, as an expression in the generation :data:`t`: Bias_0 + κ_t Var_0 with the plain
     ridgeless closed forms (a ``Piecewise`` in the sides φ < 1, φ > 1).  Fixed design, and
-    fresh ``replace`` for φ < 1, where the fit is unbiased and the noises add up alike.
+    a fresh design for φ < 1: ``replace`` adds the noises alike, ``accumulate`` is
+    :func:`fresh_accumulate_ols` (any spectrum).
     Other loops have no closed form here (:class:`~symcollapse.core.errors.UnsupportedError`; use ``predict``)."""
     spec = parse(config, symbolic=True)
     if spec.strategy not in LOOPS:
@@ -78,9 +97,13 @@ def loop_closed_form(config, part: str = "test_error"):
     if spec.lam != 0:
         raise UnsupportedError("loop_closed_form: available at lam = 0 (ridge loops: "
                                "replace_limit_isotropic, or predict)")
-    if spec.design == "fresh" and (spec.strategy == "accumulate" or not _below_one(spec.phi)):
-        raise UnsupportedError("loop_closed_form: a fresh design is in closed form for replace "
-                               "with phi < 1 only (use predict)")
+    if spec.design == "fresh" and not _below_one(spec.phi):
+        raise UnsupportedError("loop_closed_form: a fresh design is in closed form for phi < 1 "
+                               "only (use predict)")
+    if spec.design == "fresh" and spec.strategy == "accumulate":
+        expr, _limit = fresh_accumulate_ols()
+        var = sp.sympify(spec.sigma1) ** 2 * expr.subs(eq.phi, sp.sympify(spec.phi))
+        return {"bias": sp.Integer(0), "variance": var, "test_error": var}[part]
     bias0 = _isotropic_plain(spec, "bias")
     var0 = _isotropic_plain(spec, "variance")
     kap, _limit = kappa(spec.strategy)
@@ -142,5 +165,5 @@ def doubling_generation(config, max_generations: int = 40, dps: int = 20):
     return None, errors
 
 
-__all__ = ["t", "k", "e_half", "kappa", "noise_coefficient", "loop_closed_form", "replace_limit_isotropic",
+__all__ = ["t", "k", "e_half", "kappa", "fresh_accumulate_ols", "noise_coefficient", "loop_closed_form", "replace_limit_isotropic",
            "doubling_generation"]

@@ -28,8 +28,17 @@ or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I �
 * **fresh design, replace.**  Generations are independent given ŵ_{t−1}: the recursion of
   iterative mixing (:mod:`symcollapse.core.iterative`) with every row synthetic (p2 = 1),
   started from the teacher w* itself (D_{−1} = 0).
-* **fresh design, accumulate** nests the resolvents of partial sums that share batches; it
-  is not derived in this version (refused with that reason).
+* **fresh design, accumulate.**  With S_t = Σ_{i≤t} X_iᵀX_i the normal equations telescope:
+  :math:`\hat w_t = (I - \frac{\lambda}{t+1}R_t)\hat w_{t-1} + R_tX_t^\top\varepsilon_t/N_t`,
+  R_t the resolvent of the partial sum S_t/N_t.  Without a ridge (λ = 0, φ < 1) every fit
+  is unbiased and only the noises add up: the k-th contributes
+  :math:`\sigma^2E\operatorname{Tr}(\Sigma S_k^{-1}X_k^\top X_kS_k^{-1})
+  = \sigma^2E\operatorname{Tr}(\Sigma S_k^{-1})/(k+1)` (the k + 1 batches are
+  exchangeable) :math:`\to \sigma^2\varphi/((k+1)(k+1-\varphi))`, so
+  :math:`E_{\rm test}(t) = \sigma^2\sum_{k\le t}\varphi/((k+1)(k+1-\varphi))` and
+  :math:`E_{\rm test}(\infty) = \sigma^2(\psi(1) - \psi(1-\varphi))` (digamma ψ).  With a
+  ridge the products of resolvents of nested partial sums are not derived in this version
+  (refused with that reason).
 """
 from __future__ import annotations
 
@@ -294,6 +303,21 @@ def fresh_replace(spec, dps: int) -> dict:
     return out
 
 
+def fresh_accumulate_ols(spec) -> dict:
+    """A fresh-design accumulate loop without a ridge, φ < 1 (module docstring): exact
+    rational sums, the limit through the digamma function, at the working precision."""
+    phi = spec.phi
+    sigma2 = spec.sigma1 ** 2
+    var, total = [], Fraction(0)
+    for k in range(spec.generations + 1):
+        total += sigma2 * phi / ((k + 1) * (k + 1 - phi))
+        var.append(mp.mpf(total.numerator) / total.denominator)
+    phi_mp = mp.mpf(phi.numerator) / phi.denominator
+    limit = mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - phi_mp))
+    return {"bias": [mp.mpf(0)] * len(var), "variance": var, "test_error": list(var),
+            "limit": limit, "residual": mp.mpf(0)}
+
+
 def plain(spec):
     """Generation 0's plain problem: the loop's distribution alone (p2 = 0)."""
     return _plain(spec)
@@ -306,15 +330,19 @@ def predict_loop(spec, dps: int, base: dict | None = None) -> dict:
     precisions (:func:`~symcollapse.core.precision.confirmed`); a fixed design at λ = 0
     is exact arithmetic on ``base`` (the plain answer of :func:`plain`, confirmed to
     dps + 10 digits by the caller)."""
-    if spec.design == "fresh" and spec.strategy == "accumulate":
-        raise UnsupportedError('strategy "accumulate" with design "fresh": the nested '
-                               "resolvents of partial sums are not derived in this version "
-                               '(available: design "fixed", or strategy "replace")')
+    fresh_ols = spec.design == "fresh" and spec.strategy == "accumulate"
+    if fresh_ols and not (spec.lam == 0 and spec.phi < 1):
+        raise UnsupportedError('strategy "accumulate" with design "fresh": derived without a '
+                               "ridge (lam = 0, phi < 1); with a ridge the nested resolvents of "
+                               "partial sums are not derived in this version")
     if spec.design == "fixed" and spec.generations > MAX_FIXED_GENERATIONS:
         raise UnsupportedError(f"generations = {spec.generations}: a fixed-design loop is "
                                f"derived up to {MAX_FIXED_GENERATIONS} generations (its moments "
                                "have order 2T + 2 in the resolvent)")
-    if spec.design == "fixed" and spec.lam == 0:
+    if fresh_ols:
+        with mp.workdps(dps + 10):
+            values = round_values(fresh_accumulate_ols(spec), dps)
+    elif spec.design == "fixed" and spec.lam == 0:
         with mp.workdps(dps + 10):
             values = round_values(fixed_ridgeless(spec, base), dps)
     else:

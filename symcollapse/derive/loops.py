@@ -202,10 +202,37 @@ as the fixed design does:
               "fixed one at every generation 1..4 (each new design adds its own shrinkage "
               "error)")
     doc.text("""
-## 6. Not derived here
+## 6. Fresh design, accumulate, without a ridge
 
-accumulate with a fresh design (the fits of generation t and of its teachers share batches:
-resolvents of different partial sums nest), and the loops of the projections and random
-features models: `predict` refuses them with that reason.
+With S_t = Σ_{i≤t} X_iᵀX_i the normal equations telescope: ŵ_t = (I − λR_t/(t+1))ŵ_{t−1}
++ R_tX_tᵀε_t/N_t, R_t the resolvent of the partial sum S_t/N_t.  At λ = 0 (φ < 1) every
+fit is unbiased and the k-th noise adds σ²E Tr(ΣS_k⁻¹X_kᵀX_kS_k⁻¹) = σ²E Tr(ΣS_k⁻¹)/(k + 1)
+(the k + 1 batches are exchangeable) → σ²φ/((k+1)(k+1−φ)), for every spectrum.  The sum in
+digamma functions (`analysis.loops.fresh_accumulate_ols`):
+""")
+    psi0 = lambda z: sp.polygamma(0, z)  # noqa: E731
+    expr, limit = AL.fresh_accumulate_ols()
+    doc.math(expr, r"E_{\rm test}(t)/\sigma^2")
+    doc.math(limit, r"E_{\rm test}(\infty)/\sigma^2")
+    step = sp.expand_func(expr - expr.subs(AL.t, AL.t - 1)) - eq.phi / ((AL.t + 1) * (AL.t + 1 - eq.phi))
+    doc.check(sp.simplify(step) == 0 and sp.simplify(expr.subs(AL.t, -1)) == 0,
+              "the digamma form is 0 at t = −1 and grows by σ²φ/((t+1)(t+1−φ)) (ψ(z+1) = ψ(z) + 1/z)")
+    doc.check(limit == psi0(1) - psi0(1 - eq.phi), "its limit is ψ(1) − ψ(1 − φ) (SymPy's limit)")
+    fr = predict(_loop("accumulate", "fresh", 0, phi=Fraction(3, 10), sigma=Fraction(3, 2)), dps=30)
+    fx = predict(_loop("accumulate", "fixed", 0, phi=Fraction(3, 10), sigma=Fraction(3, 2)), dps=30)
+    with mp.workdps(40):
+        gap = max(abs(fr["test_error"][t] - mp.mpf(9) / 4 * mp.mpf(str(sp.N(
+            expr.subs({eq.phi: sp.Rational(3, 10), AL.t: t}), 45)))) for t in range(5))
+    doc.check(gap < mp.mpf(10) ** -28, "predict equals σ²(ψ(t+2−φ) − ψ(1−φ) − ψ(t+2) + ψ(1)) to 28 "
+                                       "digits (φ = 3/10, σ = 3/2, 3-atom spectrum, t ≤ 4)")
+    doc.check(all(a < b for a, b in zip(fr["test_error"][1:], fx["test_error"][1:])),
+              "a fresh design accumulates less error than the fixed one at every generation 1..4 "
+              "(σ²φ/((k+1)(k+1−φ)) < σ²φ/((1−φ)(k+1)²)): new batches bring design information")
+    doc.text("""
+## 7. Not derived here
+
+accumulate with a fresh design and a ridge (products of resolvents of nested partial sums),
+and the loops of the projections and random features models: `predict` refuses them with
+that reason.
 """)
     return doc.render()
