@@ -221,7 +221,7 @@ def _inverse_one_minus(terms, n):
 
 # ----------------------------------------------------------------------------- the loops
 
-def _plain(spec):
+def plain(spec):
     """Generation 0's plain problem: the loop's distribution alone (p2 = 0)."""
     return spec.replace(strategy="plain", design=None, generations=None, p2=Fraction(0))
 
@@ -230,7 +230,7 @@ def fixed_design(spec, dps: int) -> dict:
     """E_test(t), Bias_t, Var_t for t = 0..T of a fixed-design loop at λ > 0 (module
     docstring), at the working precision."""
     T = spec.generations
-    c, _regime, sol = context(_plain(spec), dps)
+    c, _regime, sol = context(plain(spec), dps)
     S, Phi = moments(c, T + 1)
     lam = spec.lam
     sigma2phi = c.sigma1 ** 2 * c.phi
@@ -251,12 +251,12 @@ def fixed_design(spec, dps: int) -> dict:
         out["bias"].append(bias)
         out["variance"].append(var)
         out["test_error"].append(bias + var)
-    out["limit"] = _fixed_limit(spec, c, dps, out)
+    out["limit"] = _fixed_limit(spec, c, dps)
     out["residual"] = sol.residual
     return out
 
 
-def _fixed_limit(spec, c, dps, out):
+def _fixed_limit(spec, c, dps):
     r"""E_test(t → ∞) of a fixed-design loop at λ > 0: ŵ_t → 0 in the mean (A < I), so the
     bias tends to tr(ΘΣ); replace keeps a stationary variance
     :math:`\sigma^2\varphi\operatorname{tr}(\Sigma\hat\Sigma(2\hat\Sigma + \lambda)^{-1})
@@ -266,7 +266,7 @@ def _fixed_limit(spec, c, dps, out):
     bias = c.tr(c.theta * c.s1)
     if spec.strategy == "accumulate" or c.sigma1 == 0:
         return bias
-    half, _regime, _sol = context(_plain(spec.replace(lam=spec.lam / 2)), dps)
+    half, _regime, _sol = context(plain(spec.replace(lam=spec.lam / 2)), dps)
     lam = c.lam
     trace = half.tr(half.s1 / (half.e1 * half.s1 + lam / 2))
     return bias + c.sigma1 ** 2 * c.phi / (2 * lam) * (half.tr(half.s1) - lam / 2 * trace)
@@ -316,11 +316,6 @@ def fresh_accumulate_ols(spec) -> dict:
     limit = mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - phi_mp))
     return {"bias": [mp.mpf(0)] * len(var), "variance": var, "test_error": list(var),
             "limit": limit, "residual": mp.mpf(0)}
-
-
-def plain(spec):
-    """Generation 0's plain problem: the loop's distribution alone (p2 = 0)."""
-    return _plain(spec)
 
 
 def predict_loop(spec, dps: int, base: dict | None = None) -> dict:
