@@ -1514,13 +1514,20 @@ def test_frozen_newton_polishes_a_float64_start():
 
 def test_frozen_newton_refuses_what_it_cannot_contract(monkeypatch):
     """None (the full Newton then runs) for a start too far for eight steps, a singular
-    Jacobian, and an inverse too rough to contract by FROZEN_CONTRACTION per step."""
+    Jacobian, a second step outside the quadratic zone, and an inverse too rough to
+    contract by FROZEN_CONTRACTION per step."""
     c = _sqrt_system()
     A = atoms_mp(ONE_ATOM)
     with mp.workdps(50):
         tol = mp.mpf(10) ** -42
         assert S.frozen_newton(c, [mp.mpf(10) ** 6], [mp.mpf(4)], A, tol=tol) is None
         assert S.frozen_newton(c, [mp.mpf(0)], [mp.mpf(4)], A, tol=tol) is None
+    with mp.workdps(20):    # a second large step: not near the solution, left to newton_mp
+        assert S.frozen_newton(c, [mp.mpf("2.5")], [mp.mpf(4)], A,
+                               tol=mp.mpf(10) ** -12) is None
+        assert abs(S.newton_to_tolerance(c, [mp.mpf("2.5")], {a: Fraction(4)}, ONE_ATOM).x[0]
+                   - 2) < mp.mpf(10) ** -11
+    with mp.workdps(50):
         assert S.frozen_newton(c, [mp.mpf(2) + mp.mpf(10) ** -12], [mp.mpf(4)], A,
                                tol=tol) is not None
         real = S._float_inverse

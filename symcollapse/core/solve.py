@@ -398,10 +398,10 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
     \kappa(J)\,\varepsilon_{64}`, the error contracts by about :math:`\|E\|` per step (e.g.
     10⁻¹⁴: a float64 start reaches 45 digits in three residuals), much cheaper than
     :func:`newton_mp`'s factorization of the Jacobian at the working precision each step.
-    A step larger than :data:`QUADRATIC_ZONE` (scaled, ``_corrections``; e.g. rates
+    A first step larger than :data:`QUADRATIC_ZONE` (scaled, ``_corrections``; e.g. rates
     started at 0, which enter linearly) is taken and the Jacobian evaluated again where it
-    lands; below it every step must shrink the correction by :data:`FROZEN_CONTRACTION` at
-    least.  The stopping rule and the returned :class:`Solution` (its last correction as
+    lands (a later one means the start was not near the solution); below it every step must
+    shrink the correction by :data:`FROZEN_CONTRACTION` at least.  The stopping rule and the returned :class:`Solution` (its last correction as
     the unknowns' error bound) are :func:`newton_mp`'s.  Returns None, and the caller runs
     :func:`newton_mp`, where that contraction is not seen (a start too far, a Jacobian that
     float64 does not resolve), a positive unknown would leave its domain, or an unknown
@@ -434,6 +434,8 @@ def frozen_newton(c: Compiled, x0, p, atoms: AtomArrays, *, tol, maxiter=8):
                             correction=[abs(v) for v in step])
         x, F = done, None
         if scaled > QUADRATIC_ZONE:
+            if it > 1:          # not near the solution after all: the damped Newton's job
+                return None
             K, previous = None, None
         else:
             previous = scaled
