@@ -340,16 +340,8 @@ class Compiled:
         p = self._full(p)
         if group.mpfr is not None:
             return _traces_mpfr(group.mpfr, x, p, atoms)
-        f = group.mpmath
-        acc = None
-        for w, s1, s2, th, de in zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta):
-            vals = f(s1, s2, th, de, *x, *p)
-            if acc is None:
-                acc = [w * v for v in vals]
-            else:
-                for k, v in enumerate(vals):
-                    acc[k] += w * v
-        return acc
+        rows = zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta)
+        return _weighted_sum(group.mpmath, rows, [*x, *p])
 
     def residual_mp(self, x, p, atoms):
         return mp.matrix(self.residual_list(x, p, atoms))
@@ -417,8 +409,14 @@ def _mpfr_precision():
 def _sum_over_atoms(f, args: list, atoms: AtomArrays) -> list:
     r""":math:`\sum_k w_k f(\text{atom}_k, \text{args})` in MPFR (inside
     :func:`_mpfr_precision`)."""
+    return _weighted_sum(f, _atoms_mpfr(atoms, mp.mp.prec), args)
+
+
+def _weighted_sum(f, rows, args: list) -> list:
+    r""":math:`\sum_k w_k f(s_{1,k}, s_{2,k}, \theta_k, \delta_k, \text{args})` over atom
+    rows (w, s1, s2, θ, δ), in whatever numbers the rows and args are (mpf or MPFR)."""
     acc = None
-    for w, s1, s2, th, de in _atoms_mpfr(atoms, mp.mp.prec):
+    for w, s1, s2, th, de in rows:
         vals = f(s1, s2, th, de, *args)
         if acc is None:
             acc = [w * v for v in vals]
