@@ -19,21 +19,10 @@ from symcollapse.core import decomposition, sweeps
 from symcollapse.core.errors import SymcollapseError
 from symcollapse.simulation import montecarlo
 
-ATOMS = [{"weight": F(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": F(1, 2)},
-         {"weight": F(1, 2), "s1": F(1, 2), "s2": F(3, 2), "theta": F(1, 2), "delta": 1}]
-#: A small config per model, and a ridgeless one on a derived side of its limit.
-CONFIGS = {
-    "linear": {"phi": F(1, 2), "p2": F(1, 5), "lam": F(1, 10), "sigma1": F(1, 2),
-               "sigma2": F(1, 2), "atoms": ATOMS},
-    "random_projection": {"model": "random_projection", "psi": F(7, 10), "phi": F(1, 2),
-                          "p2": F(1, 5), "lam": F(1, 10), "sigma1": F(1, 2), "sigma2": F(1, 2),
-                          "atoms": ATOMS},
-    "random_features": {"model": "random_features", "activation": "relu", "psi": F(7, 10),
-                        "phi": F(1, 2), "p2": F(1, 5), "lam": F(1, 10), "sigma1": F(1, 2),
-                        "sigma2": F(1, 2), "atoms": ATOMS},
-}
-RIDGELESS = {"linear": {"lam": 0}, "random_projection": {"lam": 0, "phi": 2, "psi": F(1, 2)},
-             "random_features": {"lam": 0}}
+#: A small config per model (its declared ``example``), and the changes that make it
+#: ridgeless on a derived side of its limit.
+CONFIGS = {m: models.get(m).example for m in models.names()}
+RIDGELESS = {m: models.get(m).ridgeless_example for m in models.names()}
 TRAINING = ("train_error", "train_error_real", "train_error_synthetic", "df", "gcv")
 
 

@@ -314,12 +314,14 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
         return {k: +d[k] for k in PARTS}
 
 
-SCALAR_KEYS_ORDER = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
+SCALAR_KEYS_ORDER = SCALAR_KEYS
 
 
 def _param_symbol(key):
-    return {"phi": eq.phi, "psi": eq.psi, "p2": eq.p2, "lam": eq.lam, "sigma1": eq.sigma1,
-            "sigma2": eq.sigma2, "alpha": eq.alpha}[key]
+    """The parameter symbol of a scalar config key (a model's size: ``Symbol(key)``)."""
+    known = {"phi": eq.phi, "psi": eq.psi, "p2": eq.p2, "lam": eq.lam, "sigma1": eq.sigma1,
+             "sigma2": eq.sigma2, "alpha": eq.alpha}
+    return known.get(key) or sp.Symbol(key, positive=True)
 
 
 def _add_null_atoms(values, regime: Regime, spec, unknowns: dict):

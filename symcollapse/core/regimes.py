@@ -163,6 +163,8 @@ def parameter_values(spec: Spec) -> dict:
         vals[eq.alpha] = spec.alpha
     if spec.psi is not None:
         vals[eq.psi] = spec.psi
+    for key, value in spec.sizes:           # a model's other sizes, e.g. psi1, psi2
+        vals[sp.Symbol(key, positive=True)] = value
     model = models.get(spec.model)
     if "parameters" in model.hooks:
         vals.update(model.hook("parameters")(spec))

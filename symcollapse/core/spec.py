@@ -38,16 +38,18 @@ STRATEGIES = ("plain", "weighted", "iterative", "replace", "accumulate")
 LOOPS = ("replace", "accumulate")
 DESIGNS = ("fresh", "fixed")
 #: Config keys that only some models take (:class:`~symcollapse.models.base.Model`): choices
-#: (read before phi) and scalars (read after it).
+#: (read before phi) and numbers (the models' sizes, read after it; ``psi`` is kept in
+#: :attr:`Spec.psi`, the others in :attr:`Spec.sizes`).
 CHOICE_KEYS = ("activation",)
-MODEL_SCALAR_KEYS = ("psi",)
+MODEL_SCALAR_KEYS = models.scalar_keys()
 ATOM_KEYS = ("weight", "s1", "s2", "theta", "delta")
 #: The atom keys of a self-consuming loop (one distribution: Σ = diag(s1), w* of energy θ).
 LOOP_ATOM_KEYS = ("weight", "s1", "theta")
 #: Scalar number keys (the ones a curve or sweep may vary).
-SCALAR_KEYS = ("phi", "psi", "p2", "lam", "sigma1", "sigma2", "alpha")
-KEYS = ("model", "activation", "strategy", "design", "phi", "psi", "p2", "p2_schedule", "lam",
-        "sigma1", "sigma2", "alpha", "generations", "atoms", "n", "trials", "seed")
+SCALAR_KEYS = ("phi",) + MODEL_SCALAR_KEYS + ("p2", "lam", "sigma1", "sigma2", "alpha")
+KEYS = (("model", "activation", "strategy", "design", "phi") + MODEL_SCALAR_KEYS
+        + ("p2", "p2_schedule", "lam", "sigma1", "sigma2", "alpha", "generations", "atoms", "n",
+           "trials", "seed"))
 #: The keys of ``p2_schedule`` (p2 = kappa·n^(−a), :func:`resolve_p2_schedule`).
 SCHEDULE_KEYS = ("kappa", "a")
 #: Significant digits of p2 = kappa·n^(−a) when it is irrational (it is exact when rational
@@ -72,7 +74,7 @@ def scalar_bounds(key: str, strategy: str = "plain") -> dict:
     ``low``, ``high``, ``low_open``, ``high_open`` (and ``explain`` where the range text
     is more than the bounds).  :func:`parse` checks them one value at a time;
     :func:`screen` checks whole float arrays at once."""
-    if key in ("phi", "psi"):
+    if key == "phi" or key in models.scalar_keys():
         return dict(low=0, low_open=True)
     if key == "p2":
         if strategy == "weighted":
@@ -138,6 +140,8 @@ class Spec:
     trials: int | None = None
     seed: int | None = None
     design: str | None = None
+    #: the model's sizes other than ``psi``, as ``(key, value)`` pairs (e.g. ``psi1``, ``psi2``)
+    sizes: tuple = ()
 
     @property
     def p1(self):
@@ -156,11 +160,23 @@ class Spec:
             if f.name == "atoms":
                 for a in v:
                     yield from dataclasses.astuple(a)
+            elif f.name == "sizes":
+                yield from (value for _, value in v)
             else:
                 yield v
 
+    def size(self, key: str):
+        """The value of a model size (``psi`` or one of :attr:`sizes`), None if absent."""
+        return self.psi if key == "psi" else dict(self.sizes).get(key)
+
     def replace(self, **changes) -> "Spec":
-        """A copy with some fields changed (no re-validation)."""
+        """A copy with some fields changed (no re-validation); a model size of
+        :attr:`sizes` is changed by its key (``replace(psi1=...)``)."""
+        sizes = dict(self.sizes)
+        for key in [k for k in changes if k in sizes]:
+            sizes[key] = changes.pop(key)
+        if sizes != dict(self.sizes):
+            changes["sizes"] = tuple(sizes.items())
         return dataclasses.replace(self, **changes)
 
     def atoms_as_dicts(self) -> list[dict]:
@@ -178,6 +194,8 @@ class Spec:
                 continue                    # a loop's one distribution (docs/setting.md)
             if f.name == "atoms":
                 out["atoms"] = self.atoms_as_dicts()
+            elif f.name == "sizes":
+                out.update(v)
             elif v is not None:
                 out[f.name] = v
         return out
@@ -408,9 +426,10 @@ def parse(config, *, symbolic: bool = False) -> Spec:
     if not isinstance(config, dict):
         raise ConfigError(f"the config must be a JSON object, got {_show(config)}")
     for k in config:
-        if k not in KEYS:
+        if k not in KEYS and k not in models.config_keys():
             raise ConfigError(f"{_show(k) if not isinstance(k, str) else k} is not a known key: "
-                              "allowed keys are " + ", ".join(KEYS))
+                              "allowed keys are " + ", ".join(
+                                  dict.fromkeys(KEYS + models.config_keys())))
     model = models.get(_choice(config, "model", models.names(), "linear"))
     strategy = _choice(config, "strategy", STRATEGIES, "plain")
     sym = symbolic
@@ -444,11 +463,12 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         elif key in config:
             raise _foreign_key(key, model)
     phi = scalar("phi")
-    for key in MODEL_SCALAR_KEYS:           # the model's own sizes (psi)
+    for key in models.scalar_keys():        # the models' own sizes (psi; psi1, psi2)
         if key in model.keys:
             extra[key] = scalar(key)
         elif key in config:
             raise _foreign_key(key, model)
+    sizes = tuple((k, extra[k]) for k in model.scalar_keys if k != "psi")
     model, activation, psi = model.name, extra.get("activation"), extra.get("psi")
     if "p2_schedule" in config:
         if "p2" in config:
@@ -488,7 +508,8 @@ def parse(config, *, symbolic: bool = False) -> Spec:
         p2 = resolve_p2_schedule(config["p2_schedule"], n, strategy, symbolic=sym)
     return Spec(phi=phi, p2=p2, lam=lam, atoms=atoms, model=model, strategy=strategy,
                 activation=activation, psi=psi, sigma1=sigma1, sigma2=sigma2, alpha=alpha,
-                generations=generations, n=n, trials=trials, seed=seed, design=design)
+                generations=generations, n=n, trials=trials, seed=seed, design=design,
+                sizes=sizes)
 
 
 # ----------------------------------------------------------------------------- schedule

@@ -1,9 +1,15 @@
 """The models of the toolkit, one declaration per file, and their registry
-(:mod:`symcollapse.models.base`): ``models.get(name)``, ``models.names()``."""
-# registration order is the order of the models in messages and tables
-from symcollapse.models import linear  # noqa: F401  isort: skip
-from symcollapse.models import random_projection  # noqa: F401  isort: skip
-from symcollapse.models import random_features  # noqa: F401  isort: skip
-from symcollapse.models.base import Model, get, names, register, users
+(:mod:`symcollapse.models.base`): ``models.get(name)``, ``models.names()``.
 
-__all__ = ["Model", "get", "names", "register", "users"]
+Every module of this package (but ``base``) is a model file: it is imported here and
+registers its :class:`~symcollapse.models.base.Model`, so adding a model is adding a file."""
+import importlib
+import pkgutil
+
+from symcollapse.models.base import Model, config_keys, get, names, register, scalar_keys, users
+
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if _info.name != "base":
+        importlib.import_module(f"{__name__}.{_info.name}")
+
+__all__ = ["Model", "config_keys", "get", "names", "register", "scalar_keys", "users"]

@@ -1,6 +1,7 @@
 r"""The Model interface and the registry of models.
 
-A model is one declaration (:class:`Model`): its name, the config keys it adds to the
+A model is one declaration (:class:`Model`) in one file of this package (every module of
+:mod:`symcollapse.models` but this one is imported and registers its model): its name, the config keys it adds to the
 mixture's (with their meaning and allowed values), the strategies it answers and, for
 those it does not, the one-line mathematical reason, whether the ridgeless limit λ → 0⁺ is
 derived, and its *hooks* — the functions that carry its theory and its simulation, named
@@ -45,7 +46,10 @@ class Model:
     projection (signal outside it acts as noise); ``refusals``: capability or strategy →
     the one-line reason it is not available; ``hooks``: capability → ``"module:function"``;
     ``limit_scalings``: limit → {unknown: new symbol} for unknowns that vanish along the
-    limit's path (written new/τ, e.g. ``{"lam->oo": {"L_eff": "ell"}}``).
+    limit's path (written new/τ, e.g. ``{"lam->oo": {"L_eff": "ell"}}``); ``position``: the
+    model's place in messages and tables; ``example``: a small config of the model (the
+    capability matrix runs every capability on it), ``ridgeless_example``: the changes that
+    make it ridgeless (λ = 0 on a derived side of the limit).
     """
 
     name: str
@@ -57,6 +61,15 @@ class Model:
     refusals: dict = field(default_factory=dict)
     hooks: dict = field(default_factory=dict)
     limit_scalings: dict = field(default_factory=dict)
+    position: int = 100
+    example: dict = field(default_factory=dict)
+    ridgeless_example: dict = field(default_factory=dict)
+
+    @property
+    def scalar_keys(self) -> tuple:
+        """The model's own number keys (its sizes, e.g. ``psi``): every key that is not a
+        choice; each is a number > 0 and the parameter ``Symbol(key, positive=True)``."""
+        return tuple(k for k in self.keys if k not in self.choices)
 
     def answers(self, capability: str) -> bool:
         """Whether the model answers a capability or strategy (it is not refused)."""
@@ -93,8 +106,8 @@ def register(model: Model) -> Model:
 
 
 def names() -> tuple:
-    """The registered model names, in registration order."""
-    return tuple(REGISTRY)
+    """The registered model names, in the order of their ``position``."""
+    return tuple(sorted(REGISTRY, key=lambda m: REGISTRY[m].position))
 
 
 def get(name) -> Model:
@@ -108,4 +121,14 @@ def get(name) -> Model:
 
 def users(key: str) -> tuple:
     """The models that take a config key."""
-    return tuple(m.name for m in REGISTRY.values() if key in m.keys)
+    return tuple(m for m in names() if key in REGISTRY[m].keys)
+
+
+def config_keys() -> tuple:
+    """Every model's own config keys (choices and numbers), each once."""
+    return tuple(dict.fromkeys(k for m in names() for k in REGISTRY[m].keys))
+
+
+def scalar_keys() -> tuple:
+    """Every model's own number keys (sizes such as ``psi``), each once."""
+    return tuple(dict.fromkeys(k for m in names() for k in REGISTRY[m].scalar_keys))

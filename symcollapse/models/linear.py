@@ -9,10 +9,19 @@ K = p1e1Σ1 + p2e2Σ2 + λ; the ridgeless limit has an underparametrized and an
 interpolating side (:mod:`symcollapse.core.regimes`); iterative mixing is the recursion of
 :mod:`symcollapse.core.iterative`.
 """
+from fractions import Fraction as F
+
 from symcollapse.models.base import Model, register
+
+_ATOMS = [{"weight": F(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": F(1, 2)},
+          {"weight": F(1, 2), "s1": F(1, 2), "s2": F(3, 2), "theta": F(1, 2), "delta": 1}]
 
 MODEL = register(Model(
     name="linear",
+    position=0,
+    example={"phi": F(1, 2), "p2": F(1, 5), "lam": F(1, 10), "sigma1": F(1, 2),
+             "sigma2": F(1, 2), "atoms": _ATOMS},
+    ridgeless_example={"lam": 0},
     summary="ridge regression on the real + synthetic mixture",
     hooks={
         "system": "symcollapse.core.equations:linear_system_of",

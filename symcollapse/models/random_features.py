@@ -7,10 +7,20 @@ The theory replaces σ(X_jSᵀ) by its Gaussian equivalent μ1_j X_jSᵀ + μ*_j
 constants of each group (they differ when tr Σ1 ≠ tr Σ2) and is derived by the pencil engine
 (:mod:`symcollapse.pencil.random_features`).
 """
+from fractions import Fraction as F
+
 from symcollapse.models.base import Model, register
+
+_ATOMS = [{"weight": F(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": F(1, 2)},
+          {"weight": F(1, 2), "s1": F(1, 2), "s2": F(3, 2), "theta": F(1, 2), "delta": 1}]
 
 MODEL = register(Model(
     name="random_features",
+    position=2,
+    example={"model": "random_features", "activation": "relu", "psi": F(7, 10),
+             "phi": F(1, 2), "p2": F(1, 5), "lam": F(1, 10), "sigma1": F(1, 2),
+             "sigma2": F(1, 2), "atoms": _ATOMS},
+    ridgeless_example={"lam": 0},
     summary="ridge regression on m = psi*n random features sigma(Sx)",
     keys={"psi": "the model size m/n", "activation": "the activation of the features"},
     choices={"activation": ("relu", "tanh")},

@@ -7,10 +7,19 @@ effective ridge L of the m-dimensional problem to (e1, e2); the ridgeless limit 
 sides (m < min(n, d), d < min(n, m), n < min(d, m)).  The fit sees the signal only through
 the m-dimensional projection: below full rank the rest acts as noise.
 """
+from fractions import Fraction as F
+
 from symcollapse.models.base import Model, register
+
+_ATOMS = [{"weight": F(1, 2), "s1": 2, "s2": 1, "theta": 1, "delta": F(1, 2)},
+          {"weight": F(1, 2), "s1": F(1, 2), "s2": F(3, 2), "theta": F(1, 2), "delta": 1}]
 
 MODEL = register(Model(
     name="random_projection",
+    position=1,
+    example={"model": "random_projection", "psi": F(7, 10), "phi": F(1, 2), "p2": F(1, 5),
+             "lam": F(1, 10), "sigma1": F(1, 2), "sigma2": F(1, 2), "atoms": _ATOMS},
+    ridgeless_example={"lam": 0, "phi": 2, "psi": F(1, 2)},
     summary="ridge regression on m = psi*n random projections of the inputs",
     keys={"psi": "the model size m/n"},
     size_key="psi",

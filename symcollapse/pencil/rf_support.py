@@ -68,12 +68,13 @@ def with_probe(pencil: Pencil, extra: dict, expr, sizes=None, seed=0) -> Pencil:
 
 
 def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
-                       name="pencil") -> System:
+                       name="pencil", ratios=None) -> System:
     r"""The fixed point of ``pencil`` (:func:`~symcollapse.pencil.operator_valued.operator_valued`)
     as a System with densities ``{name: PairOutput or [PairOutput, ...]}`` (a sum),
     differentiated along ``probe`` at 0 (:func:`~symcollapse.pencil.operator_valued.differentiate_probe`)
-    and with ``params`` substituted."""
-    fp = operator_valued(pencil)
+    and with ``params`` substituted (``ratios``: dimension name → its ratio to n, default
+    :data:`~symcollapse.pencil.operator_valued.DEFAULT_RATIOS`)."""
+    fp = operator_valued(pencil, ratios=ratios)
     parts, deriv = {}, []
     for k, o in outputs.items():
         for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
