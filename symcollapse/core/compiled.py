@@ -187,7 +187,7 @@ class Compiled:
         self.arguments = self.params + tuple(a for a, _ in self.complements)
         self.output_names = tuple(system.densities)
         eqs = sp.Matrix(system.equations)
-        jac = eqs.jacobian(self.unknowns)
+        jac = jacobian(system.equations, self.unknowns)
         outs = [system.outputs[k] for k in self.output_names]
         eqs, jac = [self.exact(e) for e in eqs], [self.exact(e) for e in jac]
         outs = [self.exact(o) for o in outs]
@@ -495,6 +495,22 @@ class _Tangent:
         _F, J = c.residual_jacobian_np(x, p, atoms)
         dx = -np.linalg.solve(J, Fp[..., None])[..., 0]
         return Op + np.einsum("pkj,pj->pk", Ox, dx)
+
+
+def jacobian(equations, unknowns) -> sp.Matrix:
+    r"""The Jacobian of ``equations`` in ``unknowns`` by the chain rule through the traces:
+    with the traces T_i = tr f_i made symbols, J = ∂F/∂x + (∂F/∂T)(tr ∂f_i/∂x_k), the same
+    matrix as differentiating through every trace, without re-walking the large outer
+    expression once per trace and unknown."""
+    traces = _ordered_traces(equations)
+    if not traces:
+        return sp.Matrix(equations).jacobian(unknowns)
+    T = sp.symbols(f"_trace0:{len(traces)}")
+    outer = sp.Matrix([sp.sympify(e).xreplace(dict(zip(traces, T))) for e in equations])
+    inner = sp.Matrix(len(traces), len(unknowns),
+                      lambda i, k: tr(sp.diff(traces[i].args[0], unknowns[k])))
+    J = outer.jacobian(unknowns) + outer.jacobian(T) * inner
+    return J.xreplace(dict(zip(T, traces)))
 
 
 def _ordered_traces(exprs):

@@ -78,7 +78,7 @@ from symcollapse.pencil.linearization import Pencil, linearize
 
 __all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differentiate_probe",
            "mixture_sources", "t_probe",
-           "merge_duplicates", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
+           "merge_duplicates", "map_traces", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
 
 #: Dimension name → its ratio to n (docs/setting.md: n_j = p_j n, d = φn, m = ψn).
 DEFAULT_RATIOS = {"n1": 1 - eq.p2, "n2": eq.p2, "d": eq.phi, "m": eq.psi, "n": sp.Integer(1)}
@@ -163,8 +163,39 @@ def _det_value(core, diag_symbols, dim):
     raise ValueError(f"deterministic entry {core!r} is not diagonal")
 
 
+def _factored_det(Om: sp.Matrix):
+    """det Ω of the d-blocks as a product over Ω's connected components (a block-diagonal Ω
+    block by block): a component of one or two blocks factored by SymPy, a larger one put
+    over one denominator (factoring its numerator can take minutes for a few terms)."""
+    n = Om.shape[0]
+    comp, seen = [], set()
+    for start in range(n):
+        if start in seen:
+            continue
+        stack, part = [start], []
+        seen.add(start)
+        while stack:
+            u = stack.pop()
+            part.append(u)
+            for v in range(n):
+                if v not in seen and (Om[u, v] != 0 or Om[v, u] != 0):
+                    seen.add(v)
+                    stack.append(v)
+        comp.append(sorted(part))
+    return sp.Mul(*[(sym.factor if len(c) <= 2 else sp.cancel)(
+        Om.extract(c, c).det(method="berkowitz")) for c in comp])
+
+
 def canonical_traces(expr):
-    return sp.sympify(expr).replace(tr, lambda f: tr(sp.cancel(f)))
+    """``expr`` with each trace's integrand cancelled (one map over its distinct traces)."""
+    return map_traces(expr, lambda f: tr(sp.cancel(f)))
+
+
+def map_traces(expr, fn):
+    """``expr`` with every trace tr(f) replaced by fn(f), each distinct trace once
+    (``xreplace``: no pattern search through the outer expression)."""
+    expr = sp.sympify(expr)
+    return expr.xreplace({t: fn(t.args[0]) for t in expr.atoms(tr)})
 
 
 def opaque_traces(expr):
@@ -386,7 +417,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
                            - eta(idx[u], idx[v], ctrace))
             if Om.has(tr):
                 raise ValueError("the d-blocks depend on traces over d: not supported")
-            det = sym.factor(Om.det(method="berkowitz"))
+            det = _factored_det(Om)
             adj = Om.adjugate(method="berkowitz")
             for u, x in enumerate(idx):
                 for v, y in enumerate(idx):

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core import equations as eq
 from symcollapse.core.equations import System, tr
 from symcollapse.pencil.expr import add
 from symcollapse.pencil.linearization import Pencil, check
 from symcollapse.pencil.operator_valued import (ATOM_DIM, canonical_traces, differentiate_probe,
-                                                opaque_traces, operator_valued, proportional_limit)
+                                                map_traces, opaque_traces, operator_valued,
+                                                proportional_limit)
 
 __all__ = ["PairOutput", "with_probe", "derive_pair_system", "pull_scalars_out_of_traces"]
 
@@ -109,13 +110,22 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
         note="operator-valued Dyson equation of a linear pencil, pair outputs"))
 
 
+def _atom_free_content(poly_expr):
+    """(c, q) with poly_expr = c·q, c the content of the polynomial in the atom symbols (the
+    gcd of its coefficients, free of the atoms) and q its primitive part."""
+    atoms = [a for a in eq.ATOM if poly_expr.has(a)]
+    if not atoms:
+        return poly_expr, sp.Integer(1)
+    content, primitive = sp.Poly(poly_expr, *atoms).primitive()
+    return content, primitive.as_expr()
+
+
 def _pull(expr):
     def split(f):
-        inner, outer = [], []
-        for factor in sp.Mul.make_args(sym.factor(f)):
-            (inner if factor.has(*eq.ATOM) else outer).append(factor)
-        return sp.Mul(*outer) * tr(sp.Mul(*inner))
-    e, back = opaque_traces(sp.sympify(expr).replace(tr, split))
+        num, den = sp.fraction(sp.cancel(f))
+        (cn, qn), (cd, qd) = _atom_free_content(num), _atom_free_content(den)
+        return cn / cd * tr(qn / qd)
+    e, back = opaque_traces(map_traces(expr, split))
     return sp.cancel(e).xreplace(back)
 
 
