@@ -1,5 +1,7 @@
+import hashlib
 import os
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -13,6 +15,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     threadpool_limits(1)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+# Derived systems (symcollapse.core.system_cache) are kept in a directory of the system's
+# temporary space shared by the workers and by later runs of this checkout, never in the
+# user's cache; set SYMCOLLAPSE_CACHE to choose another (or "off").
+os.environ.setdefault("SYMCOLLAPSE_CACHE", os.path.join(
+    tempfile.gettempdir(), "symcollapse-tests-" + hashlib.sha256(ROOT.encode()).hexdigest()[:12]))
 
 ISO = {"model": "linear", "strategy": "plain", "phi": 0.25, "p2": 0.125, "lam": 0,
        "sigma1": 0.5, "sigma2": 0.5,

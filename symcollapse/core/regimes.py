@@ -43,7 +43,7 @@ import numpy as np
 import sympy as sp
 
 from symcollapse import models
-from symcollapse.core import determinism as sym, equations as eq
+from symcollapse.core import determinism as sym, equations as eq, system_cache
 from symcollapse.core.errors import DivergenceError, UnsupportedError
 from symcollapse.core.spec import Spec
 
@@ -88,7 +88,10 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
     if training:
         system = eq.training_system(model).subs(eq.mixture_weights(strategy))
     else:
-        system = models.get(model).hook("system")(strategy)
+        declared = models.get(model)
+        derive = functools.partial(declared.hook("system"), strategy)
+        system = (system_cache.cached(model, strategy, derive) if declared.cache_system
+                  else derive())
     if fixed:
         system = system.subs(dict(fixed))
     name = f"{model}/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)

@@ -49,7 +49,9 @@ class Model:
     limit's path (written new/τ, e.g. ``{"lam->oo": {"L_eff": "ell"}}``); ``position``: the
     model's place in messages and tables; ``example``: a small config of the model (the
     capability matrix runs every capability on it), ``ridgeless_example``: the changes that
-    make it ridgeless (λ = 0 on a derived side of the limit).
+    make it ridgeless (λ = 0 on a derived side of the limit); ``cache_system``: its derived
+    systems are kept on disk between sessions (:mod:`symcollapse.core.system_cache`), for a
+    system that takes long to derive.
     """
 
     name: str
@@ -64,6 +66,7 @@ class Model:
     position: int = 100
     example: dict = field(default_factory=dict)
     ridgeless_example: dict = field(default_factory=dict)
+    cache_system: bool = False
 
     @property
     def scalar_keys(self) -> tuple:

@@ -32,9 +32,8 @@ from symcollapse.core import equations as eq
 from symcollapse.core.equations import System, tr
 from symcollapse.pencil.expr import add
 from symcollapse.pencil.linearization import Pencil, check
-from symcollapse.pencil.operator_valued import (ATOM_DIM, canonical_traces, differentiate_probe,
-                                                map_traces, opaque_traces, operator_valued,
-                                                proportional_limit)
+from symcollapse.pencil.operator_valued import (ATOM_DIM, differentiate_probe, map_traces, opaque_traces,
+                                                operator_valued, proportional_limit)
 
 __all__ = ["PairOutput", "with_probe", "derive_pair_system", "pull_scalars_out_of_traces"]
 
@@ -96,17 +95,17 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
                     note=f"operator-valued fixed point of a {pencil.size}-block pencil")
     if probe is not None:
         system = differentiate_probe(system, probe, deriv)
-    params = params or {}
-    eqs = tuple(canonical_traces(sp.sympify(e).subs(params)) for e in system.equations)
+    params = params or {}       # symbols → expressions (xreplace; the traces are cancelled below)
+    eqs = tuple(sp.sympify(e).xreplace(params) for e in system.equations)
     dens = {}
     for k, o in outputs.items():
         n_terms = len(o) if isinstance(o, (list, tuple)) else 1
-        dens[k] = sp.cancel(sp.Add(*[sp.sympify(system.densities[f"{k}#{i}"]).subs(params)
+        dens[k] = sp.cancel(sp.Add(*[sp.sympify(system.densities[f"{k}#{i}"]).xreplace(params)
                                      for i in range(n_terms)]))
     return pull_scalars_out_of_traces(System(
         name=name, unknowns=system.unknowns, equations=eqs, densities=dens,
         positive=system.positive,
-        guess={k: sp.sympify(v).subs(params) for k, v in system.guess.items()},
+        guess={k: sp.sympify(v).xreplace(params) for k, v in system.guess.items()},
         note="operator-valued Dyson equation of a linear pencil, pair outputs"))
 
 

@@ -1,0 +1,63 @@
+"""Derived systems kept on disk (symcollapse.core.system_cache): stored whole, read back,
+keyed by the sources' digest, off on request, never a crash on a bad file or directory."""
+import os
+
+import sympy as sp
+
+from symcollapse.core import system_cache
+from symcollapse.core.equations import System
+
+x = sp.Symbol("x")
+
+
+def _system(tag="a"):
+    return System(name=f"toy/{tag}", unknowns=(x,), equations=(x - 1,), densities={"out": x})
+
+
+def test_a_system_is_derived_once_and_read_back(tmp_path, monkeypatch):
+    monkeypatch.setenv(system_cache.ENV, str(tmp_path))
+    calls = []
+
+    def derive():
+        calls.append(1)
+        return _system()
+
+    first = system_cache.cached("toy", "plain", derive)
+    second = system_cache.cached("toy", "plain", derive)
+    assert calls == [1] and second.name == first.name and second.equations == first.equations
+    files = list((tmp_path / "systems").iterdir())
+    assert [f.name for f in files] == [f"toy-plain-{system_cache.source_digest()[:20]}.pickle"]
+    assert not [f for f in files if f.name.startswith(".tmp-")]
+
+
+def test_off_derives_every_time_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv(system_cache.ENV, "off")
+    calls = []
+    for _ in range(2):
+        system_cache.cached("toy", "plain", lambda: calls.append(1) or _system())
+    assert calls == [1, 1] and system_cache.path_of("toy", "plain") is None
+
+
+def test_an_unreadable_file_is_derived_again_and_replaced(tmp_path, monkeypatch):
+    monkeypatch.setenv(system_cache.ENV, str(tmp_path))
+    path = system_cache.path_of("toy", "plain")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a pickle")
+    out = system_cache.cached("toy", "plain", lambda: _system("fresh"))
+    assert out.name == "toy/fresh"
+    assert system_cache.cached("toy", "plain", lambda: _system("other")).name == "toy/fresh"
+
+
+def test_a_directory_that_cannot_be_written_leaves_the_cache_off(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("mine")
+    monkeypatch.setenv(system_cache.ENV, str(blocker))      # a file where a directory should be
+    assert system_cache.cached("toy", "plain", lambda: _system()).name == "toy/a"
+    assert blocker.read_text() == "mine"
+
+
+def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv(system_cache.ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert system_cache.directory() == tmp_path / "symcollapse"
+    assert os.fspath(system_cache.path_of("m", "s")).startswith(os.fspath(tmp_path))
