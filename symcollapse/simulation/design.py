@@ -9,6 +9,7 @@ theory.
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -137,3 +138,32 @@ def sz_m_invalid(spec, n) -> bool:
 def stats(values):
     a = np.asarray(values, dtype=float)
     return float(a.mean()), float(a.std(ddof=1) / math.sqrt(a.size))
+
+
+def run_trials(trial, trials: int, seed: int, desc: str, progress=None) -> np.ndarray:
+    """The rows ``trial(rng)`` of ``trials`` independent draws, draw t from
+    ``default_rng(SeedSequence(seed, spawn_key=(t,)))``; a progress bar on stderr when it is
+    a terminal (``progress``: force it on or off)."""
+    iterator = range(int(trials))
+    if sys.stderr.isatty() if progress is None else progress:
+        from tqdm import tqdm
+        iterator = tqdm(iterator, desc=desc, unit="trial", file=sys.stderr, leave=False)
+    rows = [trial(np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t,))))
+            for t in iterator]
+    return np.array(rows, dtype=float)
+
+
+def feature_summary(rows, sizes: dict, trials: int, seed: int) -> dict:
+    """A feature model's simulation in the shape of :func:`symcollapse.simulate` from rows
+    (sampled test expectation, Bias, Var, ζ given the draw, then the training errors
+    overall, real, synthetic — nan for a group without rows): ``mean``, ``se``, the
+    ``sizes``, ``trials``, ``seed``, ``conditional`` and the training errors."""
+    mean, se = stats(rows[:, 0])
+    parts = {"test_error": rows[:, 1] + rows[:, 2] + rows[:, 3], "bias": rows[:, 1],
+             "variance": rows[:, 2], "zeta": rows[:, 3]}
+    out = {"mean": mean, "se": se, **sizes, "trials": int(trials), "seed": int(seed),
+           "conditional": {k: dict(zip(("mean", "se"), stats(v))) for k, v in parts.items()}}
+    for k, name in enumerate(("train_error", "train_error_real", "train_error_synthetic"), 4):
+        col = rows[:, k]
+        out[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), stats(col)))
+    return out

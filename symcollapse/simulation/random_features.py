@@ -46,14 +46,14 @@ spawn_key=(t,))``: X, w1, δ, ε, then S.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.core.spec import parse
-from symcollapse.simulation.design import (check_sizes, coordinates, draw_design as _draw, fit_map,
-                                           row_weights, sizes, stats)
+from symcollapse.simulation.design import (check_sizes, coordinates, draw_design as _draw,
+                                           feature_summary, fit_map, row_weights, run_trials,
+                                           sizes)
 
 #: The relu centring constant 1/√(2π) (docs/setting.md).
 RELU_SHIFT = 1.0 / math.sqrt(2.0 * math.pi)
@@ -277,24 +277,6 @@ def simulate_rf(config, n: int, trials: int, seed: int = 0, *, progress: bool | 
         raise ConfigError(f"n = {n} gives m = round(psi*n) = 0: allowed n with m >= 1")
     check_sizes(spec, sz)
     cols = coordinates(spec, sz["d"])
-    show = sys.stderr.isatty() if progress is None else progress
-    iterator = range(int(trials))
-    if show:
-        from tqdm import tqdm
-        iterator = tqdm(iterator, desc="simulate_rf", unit="trial", file=sys.stderr, leave=False)
-    rows = []
-    for t in iterator:
-        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t,)))
-        rows.append(rf_trial(spec, cols, sz["n1"], sz["n2"], sz["m"], rng))
-    rows = np.array(rows)
-    mean, se = stats(rows[:, 0])
-    cond = {}
-    for name, col in (("test_error", rows[:, 1] + rows[:, 2] + rows[:, 3]), ("bias", rows[:, 1]),
-                      ("variance", rows[:, 2]), ("zeta", rows[:, 3])):
-        cond[name] = dict(zip(("mean", "se"), stats(col)))
-    out = {"mean": mean, "se": se, "d": sz["d"], "n": sz["n"], "m": sz["m"], "n1": sz["n1"],
-           "n2": sz["n2"], "trials": int(trials), "seed": int(seed), "conditional": cond}
-    for k, name in enumerate(("train_error", "train_error_real", "train_error_synthetic"), start=4):
-        col = rows[:, k]
-        out[name] = None if np.isnan(col).any() else dict(zip(("mean", "se"), stats(col)))
-    return out
+    rows = run_trials(lambda rng: rf_trial(spec, cols, sz["n1"], sz["n2"], sz["m"], rng),
+                      trials, seed, "simulate_rf", progress)
+    return feature_summary(rows, {k: sz[k] for k in ("d", "n", "m", "n1", "n2")}, trials, seed)
