@@ -27,7 +27,7 @@ def test_the_committed_matrix_is_the_computed_one():
 @pytest.mark.slow
 def test_every_cell_works_or_gives_one_line_reason():
     mat = cap.matrix()
-    assert set(mat) == {"linear", "random_projection", "random_features"}
+    assert set(mat) == {"linear", "random_projection", "random_features", "deep_random_features"}
     for model, cells in mat.items():
         assert set(cells) == set(cap.CAPABILITIES)
         for key, (works, reason) in cells.items():
@@ -42,6 +42,11 @@ def test_every_cell_works_or_gives_one_line_reason():
                 "sweep_float", "simulate",
                 "simulate_weighted"):
         assert mat["random_features"][key][0], key
+    deep = mat["deep_random_features"]
+    for key in ("predict", "weighted", "curve", "derivative", "sweep", "sweep_float", "simulate",
+                "simulate_weighted"):
+        assert deep[key][0], key
+    assert deep["ridgeless"][1] == "ridgeless: deep random features need lam > 0"
 
 
 def test_a_missing_branch_is_not_a_refusal(monkeypatch):

@@ -20,7 +20,7 @@ from symcollapse.core.spec import (MAX_ATOMS, Atom, Spec, load, loads, parse, re
 
 ATOM = {"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 2}
 BASE = {"phi": 0.25, "p2": 0.125, "lam": 0, "atoms": [ATOM]}
-ALL_KEYS = ("model, activation, strategy, design, phi, psi, p2, p2_schedule, lam, sigma1, "
+ALL_KEYS = ("model, activation, strategy, design, phi, psi, psi1, psi2, p2, p2_schedule, lam, sigma1, "
             "sigma2, alpha, generations, atoms, n, trials, seed")
 ATOM_LIST = "{weight, s1, s2, theta, delta}"
 
@@ -297,9 +297,9 @@ def test_symbolic_ranges_are_checked_where_sympy_can_decide():
 
 @pytest.mark.parametrize("key,value,text", [
     ("model", "quadratic", 'model = "quadratic" is not allowed: allowed values are "linear", '
-                           '"random_projection", "random_features"'),
+                           '"random_projection", "random_features", "deep_random_features"'),
     ("model", 1, 'model = 1 is not allowed: allowed values are "linear", "random_projection", '
-                 '"random_features"'),
+                 '"random_features", "deep_random_features"'),
     ("strategy", "greedy", 'strategy = "greedy" is not allowed: allowed values are "plain", '
                            '"weighted", "iterative", "replace", "accumulate"'),
     ("strategy", None, 'strategy = null is not allowed: allowed values are "plain", '
@@ -335,7 +335,7 @@ def test_model_and_strategy_specific_keys_are_refused_elsewhere():
     for model in ("linear", "random_projection"):
         assert refusal(cfg(model=model, psi=1, activation="relu")) == (
             f'activation is not allowed for model "{model}": it is the activation of the '
-            'features of "random_features"')
+            'features of "random_features" and "deep_random_features"')
     for model in ("random_projection", "random_features"):
         extra = {"activation": "tanh"} if model == "random_features" else {}
         assert refusal(cfg(model=model, **extra)) == "psi is missing: it is required (0 < psi)"
