@@ -107,6 +107,7 @@ THEORY_CODE = {
                         "symcollapse.core.equations.training_errors"],
     "theory/loops": ["symcollapse.core.loops", "symcollapse.analysis.loops",
                      "symcollapse.simulation.loops"],
+    "theory/deep-random-features": ["symcollapse.models.deep_random_features"],
 }
 _CODE_PATH = re.compile(r"`(symcollapse(?:/\w+)*)\.py`")
 _CODE_NAME = re.compile(r"`(symcollapse(?:\.\w+)+)`")

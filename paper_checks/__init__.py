@@ -26,4 +26,5 @@ CLAIMS = (
     "adaptive_mixing",
     "training_gap",
     "self_consuming_loops",
+    "depth",
 )

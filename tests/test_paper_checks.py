@@ -53,6 +53,8 @@ BROKEN = {
     "training_gap": {"c2": 0.0},
     # without label noise there is nothing to accumulate: replace no longer grows
     "self_consuming_loops": {"sigma": 0.0},
+    # without synthetic data there is no ζ: nothing collapses, nothing peaks in ζ
+    "depth": {"p2s": (0.0,)},
 }
 
 

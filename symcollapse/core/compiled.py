@@ -439,11 +439,10 @@ class _Tangent:
         if param not in c.params:
             raise KeyError(param)
         system = c.system
-        eqs = sp.Matrix(system.equations)
-        outs = sp.Matrix([system.outputs[k] for k in c.output_names])
-        Fp = [c.exact(e) for e in eqs.diff(param)]
-        Ox = [c.exact(e) for e in outs.jacobian(c.unknowns)]
-        Op = [c.exact(e) for e in outs.diff(param)]
+        outs = [system.outputs[k] for k in c.output_names]
+        Fp = [c.exact(e) for e in jacobian(system.equations, [param])]
+        Ox = [c.exact(e) for e in jacobian(outs, c.unknowns)]
+        Op = [c.exact(e) for e in jacobian(outs, [param])]
         traces = _ordered_traces(Fp + Ox + Op)
         self.group = _Group(traces, c.unknowns, c.arguments)
         m = dict(zip(traces, self.group.symbols))
@@ -504,12 +503,12 @@ def jacobian(equations, unknowns) -> sp.Matrix:
     expression once per trace and unknown."""
     traces = _ordered_traces(equations)
     if not traces:
-        return sp.Matrix(equations).jacobian(unknowns)
+        return sp.Matrix(list(equations)).jacobian(list(unknowns))
     T = sp.symbols(f"_trace0:{len(traces)}")
     outer = sp.Matrix([sp.sympify(e).xreplace(dict(zip(traces, T))) for e in equations])
     inner = sp.Matrix(len(traces), len(unknowns),
                       lambda i, k: tr(sp.diff(traces[i].args[0], unknowns[k])))
-    J = outer.jacobian(unknowns) + outer.jacobian(T) * inner
+    J = outer.jacobian(list(unknowns)) + outer.jacobian(T) * inner
     return J.xreplace(dict(zip(T, traces)))
 
 

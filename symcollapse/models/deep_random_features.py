@@ -1,7 +1,7 @@
 r"""Deep random features: h1 = σ(S1x), h2 = σ(S2h1), f(x) = v̂ᵀh2(x) with S1 ∈ R^{m1×d} iid
 N(0, 1/d), S2 ∈ R^{m2×m1} iid N(0, 1/m1), only v̂ trained (ridge, λ > 0), m_l = ψ_l n.
 
-**Theory** (derivations/deep_random_features.md): Gaussian equivalence layer by layer with
+**Theory** (docs/theory/deep-random-features.md): Gaussian equivalence layer by layer with
 each group's constants: layer 1 at variance r1_j = tr Σ_j gives slopes a_j and μ*² = k_j,
 layer 2 at r2_j = E σ(h)² = μ0² + a_j²r1_j + k_j gives b_j, l_j; group j's features are
 F_j = b_j(a_jX_jS1ᵀ + √k_j Z1_j)S2ᵀ + √l_j Z2_j.  With R_t = (Σ_j c_jF_jᵀF_j + λ + tQ)⁻¹,
