@@ -189,3 +189,13 @@ def test_theory_matches_the_simulated_network(case):
         m, se = mc["conditional"][part]["mean"], mc["conditional"][part]["se"]
         v = float(theory[part])
         assert abs(m - v) <= 3 * se + mc_size(0.02, 0.03) * abs(v) + 1e-12, (part, v, m, se)
+
+
+def test_an_absent_group_is_removed_exactly():
+    """p2 = 0: group 2's unknowns drop out (the family at p2 = 0), ζ = 0, and the value is the
+    limit p2 → 0⁺ (the full system's Jacobian is singular at p2 = 0: not confirmable)."""
+    at_zero = sc.predict(cfg(p2=0), dps=20)
+    near = sc.predict(cfg(p2=1e-9), dps=20)
+    with mp.workdps(20):
+        assert at_zero["zeta"] == 0
+        assert abs(at_zero["test_error"] - near["test_error"]) < 1e-7 * at_zero["test_error"]

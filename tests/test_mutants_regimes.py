@@ -49,14 +49,14 @@ def rp(**kw):
 # ----------------------------------------------------------------------------- parameters
 
 def test_fixed_parameters_and_weights():
-    assert rg._fixed_parameters(spec(p2=0)) == ((eq.p2, 0),)
-    assert rg._fixed_parameters(spec(p2=1)) == ((eq.p2, 1),)
-    assert rg._fixed_parameters(spec(p2=0, strategy="iterative", generations=2)) == ((eq.p2, 0),)
-    assert rg._fixed_parameters(spec(p2="1/2")) == ()
+    assert rg.fixed_parameters(spec(p2=0)) == ((eq.p2, 0),)
+    assert rg.fixed_parameters(spec(p2=1)) == ((eq.p2, 1),)
+    assert rg.fixed_parameters(spec(p2=0, strategy="iterative", generations=2)) == ((eq.p2, 0),)
+    assert rg.fixed_parameters(spec(p2="1/2")) == ()
     w = dict(strategy="weighted", p2="1/2")
-    assert rg._fixed_parameters(spec(alpha=0, **w)) == ((eq.alpha, 0),)
-    assert rg._fixed_parameters(spec(alpha=1, **w)) == ((eq.alpha, 1),)
-    assert rg._fixed_parameters(spec(alpha="1/3", **w)) == ()
+    assert rg.fixed_parameters(spec(alpha=0, **w)) == ((eq.alpha, 0),)
+    assert rg.fixed_parameters(spec(alpha=1, **w)) == ((eq.alpha, 1),)
+    assert rg.fixed_parameters(spec(alpha="1/3", **w)) == ()
     assert rg.group_weights(spec(alpha="1/3", **w)) == (F(1, 3), F(2, 3))
     assert rg.group_weights(spec(p2="1/3")) == (F(2, 3), F(1, 3))
     assert rg.parameter_values(spec(p2="1/3", lam="1/5", sigma1="1/7", sigma2=2)) == {

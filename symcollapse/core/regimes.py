@@ -139,8 +139,9 @@ def null_atom_densities(system: eq.System, present: tuple) -> dict:
     return out
 
 
-def _fixed_parameters(spec: Spec) -> tuple:
-    """Parameters whose value changes the structure (a group absent): fixed exactly."""
+def fixed_parameters(spec: Spec) -> tuple:
+    """Parameters whose value changes the structure (a group absent): fixed exactly, as
+    pairs ``(symbol, value)`` for :func:`model_family` (a group's unknowns then drop out)."""
     fixed = []
     if spec.strategy in ("plain", "iterative") and spec.p2 in (0, 1):
         fixed.append((eq.p2, int(spec.p2)))
@@ -406,7 +407,7 @@ def _split_null(spec: Spec, groups):
 
 def _linear(spec: Spec) -> Regime:
     groups = present_groups(spec)
-    fixed = _fixed_parameters(spec)
+    fixed = fixed_parameters(spec)
     visible, null = _split_null(spec, groups)
     if spec.lam > 0:
         side = interpolation_side(spec) if visible else "under"
@@ -487,7 +488,7 @@ def _weights_irrelevant(spec: Spec) -> bool:
 
 def _projection(spec: Spec) -> Regime:
     groups = present_groups(spec)
-    fixed = _fixed_parameters(spec)
+    fixed = fixed_parameters(spec)
     if spec.lam > 0:
         side = projection_side(spec) if _w(spec, lambda a: _visible(a, groups)) else "sketch"
         tiny = _lt(spec.lam, _spectral_scale(spec) / 1000)

@@ -137,8 +137,8 @@ def regime(spec):
         raise L.errors.UnsupportedError(
             "deep random features: relu with tr Sigma_j != 1 makes layer 2's constants vary "
             "from neuron to neuron, not carried by the equivalent (tanh, or tr Sigma_j = 1)")
-    return L.regimes.Regime(name=f"deep_random_features/ridge/{spec.strategy}",
-                            system=L.regimes.model_family(MODEL.name, spec.strategy, ()),
+    family = L.regimes.model_family(MODEL.name, spec.strategy, L.regimes.fixed_parameters(spec))
+    return L.regimes.Regime(name=f"{MODEL.name}/ridge/{spec.strategy}", system=family,
                             atoms=spec.atoms, description="ridge lam > 0: the engine's system")
 
 
