@@ -32,6 +32,7 @@ import numpy as np
 import matplotlib.pyplot as plt
 import symcollapse as sc
 from symcollapse.models import deep_random_features as deep
+from symcollapse.pencil import gaussian_equivalence as ge
 
 def iso(c2):
     return [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": c2}]
@@ -42,14 +43,18 @@ def config(p2, psi2=1.0, psi1=2.0, act="tanh", c2=1.0, lam=1e-2):
 
 # %% [markdown]
 # ## The constants of the two layers
-# Layer 2 sees the variance $\mu_0^2 + a^2r_1 + k$ of layer 1's output, not 1: for ReLU
-# (centred for a unit variance) $r_2 = 1/2 - 1/(2\pi) \approx 0.34$.
+# Layer 2 sees layer 1's output around its mean: neuron $i$ gets the offset
+# $\mu_0 c_i$, $c_i = (S_2\mathbf 1)_i \sim N(0, 1)$, plus a Gaussian of variance
+# $v = a^2r_1 + k$.  Tanh ($\mu_0 = 0$) and ReLU at $\operatorname{tr}\Sigma = 1$: every neuron
+# alike.  ReLU at $\operatorname{tr}\Sigma_1 = 1.5$: the slopes $\beta(c)$ spread over the neurons.
 
 # %%
-for act in ("tanh", "relu"):
-    (a, k), (b, l) = deep.layer_constants(act, 1)
-    print(f"{act}: layer 1 mu1 = {float(a):.6f}, mu*^2 = {float(k):.6f};  "
-          f"layer 2 mu1 = {float(b):.6f}, mu*^2 = {float(l):.6f}")
+for act, r1 in (("tanh", 1), ("relu", 1), ("relu", 1.5)):
+    (mu0, a, k), v = ge.layer_constants(act, r1)
+    spread = [float(ge.neuron_constants(act, r1, c)["mu1"]) for c in (-2, 0, 2)]
+    print(f"{act}, tr Sigma = {r1}: layer 1 mu0 = {float(mu0):+.4f}, mu1 = {float(a):.4f}, "
+          f"mu*^2 = {float(k):.4f}; layer 2 slope at c = -2, 0, 2: "
+          + ", ".join(f"{b:.4f}" for b in spread))
 
 # %% [markdown]
 # ## The peak sits where the trained layer interpolates
@@ -94,14 +99,16 @@ for q in (0.5, 4.0):
     print(f"psi1 = {q}:  E_test = {float(r['test_error']):.4f},  zeta = {float(r['zeta']):.4f}")
 
 # %% [markdown]
-# ## Where the homogeneous equivalent stops
+# ## Neurons that differ
 # With ReLU and $\operatorname{tr}\Sigma_j \ne 1$, layer 1's mean $\mu_{0,j} \ne 0$ reaches layer 2
-# as per-neuron offsets $\mu_{0,j}(S_2\mathbf 1)_i$: layer 2's constants vary from neuron to
-# neuron.  The toolkit refuses rather than print digits it cannot stand behind:
+# as per-neuron offsets $\mu_{0,j}(S_2\mathbf 1)_i$, of opposite signs in the two groups here
+# (tr Σ1 = 1.5, tr Σ2 = 0.75): layer 2's slopes and noise powers vary from neuron to neuron.
+# The equivalent carries them as diagonals on $m_2$ whose law is that of $c \sim N(0, 1)$
+# (Gauss–Hermite nodes); the paper check `depth` compares such a configuration with the
+# simulated network.
 
 # %%
-bad = dict(config(0.2, act="relu"), atoms=[{"weight": 1, "s1": 1.5, "s2": 0.75, "theta": 1, "delta": 1}])
-try:
-    sc.predict(bad)
-except sc.SymcollapseError as e:
-    print("refused:", e)
+shifted = dict(config(0.2, act="relu"), atoms=[{"weight": 1, "s1": 1.5, "s2": 0.75, "theta": 1, "delta": 1}])
+r = sc.predict(shifted, dps=15)
+print("neuron classes:", len(deep.neuron_law(sc.parse(shifted))))
+print({k: round(float(r[k]), 6) for k in ("test_error", "bias", "variance", "zeta")})

@@ -17,7 +17,7 @@ KIND = "numerics + Monte Carlo"
 METHOD = ("float64 curves of the engine-derived deep random features system over ψ2 and ψ1 "
           "(tanh and relu, λ = 10⁻³, isotropic, tr Σ = 1), compared with one random layer of "
           "the same trained width and of the same total width; Bias, Var, ζ against the "
-          "simulated two-layer network")
+          "simulated two-layer network, also where relu's layer-2 neurons differ (tr Σ_j ≠ 1)")
 
 PSI2 = np.array([0.5, 0.8, 0.9, 1.0, 1.1, 1.25, 2.0, 4.0])
 PSI1 = np.array([0.5, 0.9, 1.0, 1.1, 2.0, 4.0])
@@ -43,9 +43,13 @@ def one_layer(cfg, psi):
     return dict(out, model="random_features", psi=psi)
 
 
+#: tr Σ1 = 1.5, tr Σ2 = 0.75 in one coordinate class (relu: offsets of opposite signs).
+SHIFTED = [{"weight": 1, "s1": 1.5, "s2": 0.75, "theta": 1, "delta": 1}]
 #: The acceptance comparisons (activation, ψ1, ψ2, φ, p2, λ, atoms, n): both activations,
-#: ψ1 and ψ2 on both sides of 1, φ ∈ {0.5, 1, 1.5}, p2 ∈ {0, 0.2, 0.5}, tr Σ1 ≠ tr Σ2 (tanh).
-MC_CASES = [("tanh", 0.7, 0.6, 0.5, 0.2, 0.1, A, 600), ("tanh", 1.5, 0.5, 1, 0.5, 0.05, B, 600),
+#: ψ1 and ψ2 on both sides of 1, φ ∈ {0.5, 1, 1.5}, p2 ∈ {0, 0.2, 0.5}, tr Σ1 ≠ tr Σ2 (tanh, and
+#: relu, where layer 2's neurons differ).
+MC_CASES = [("tanh", 0.7, 0.6, 0.5, 0.2, 0.1, A, 600), ("relu", 0.8, 0.7, 0.5, 0.2, 0.1, SHIFTED, 600),
+            ("tanh", 1.5, 0.5, 1, 0.5, 0.05, B, 600), ("relu", 1.5, 0.5, 1, 0.5, 0.05, B, 600),
             ("tanh", 0.5, 1.5, 1.5, 0, 0.1, iso(1), 600), ("relu", 0.6, 1.4, 0.5, 0.2, 0.05, A, 600),
             ("relu", 1.5, 0.6, 1.5, 0.5, 0.1, iso(1), 500), ("relu", 0.5, 0.5, 1, 0.2, 0.02, A, 600),
             ("tanh", 2, 1.2, 0.5, 0.5, 0.1, B, 600), ("relu", 1.2, 0.9, 1, 0, 0.1, iso(1), 400)]

@@ -1,7 +1,8 @@
 """Deep random features (symcollapse/models/deep_random_features.py): the config, the probed
 pencil's blocks (exact identities at random values), the reductions (linear activation and
 ψ1 → ∞: random projections; linear second layer and ψ2 → ∞: one random layer), the
-refusal of relu with tr Σ_j ≠ 1, and the theory against the simulated two-layer network."""
+law of layer 2's neurons (relu with tr Σ_j ≠ 1: the Gauss–Hermite rule converged), and the
+theory against the simulated two-layer network."""
 import mpmath as mp
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from symcollapse import models
 from symcollapse.core import equations as eq
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.models import deep_random_features as deep
-from symcollapse.pencil import random_features as rfm, solve
+from symcollapse.pencil import gaussian_equivalence as ge, random_features as rfm, solve
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, dim_symbol, evaluate, inverse
 from symcollapse.pencil.linearization import FloatBackend, random_values
 from symcollapse.pencil.operator_valued import t_probe
@@ -66,24 +67,24 @@ def test_other_models_refuse_psi1():
 # ----------------------------------------------------------------------------- the pencil
 
 def test_probed_pencil_blocks_are_the_second_order_matrices():
-    """At random values: (L⁻¹)_{s_js_k} = (a_jb_ja_kb_k)/(c_jc_k) A_jᵀR_tA_k − δ_jk(...)
-    with A_1 = c_1F_1ᵀX_1 + t a_1b_1S2S1Σ1, and (L⁻¹)_{r_jr_j} = −1/c_j + F_jR_tF_jᵀ."""
+    """At random values: (L⁻¹)_{s_js_k} = (a_ja_k)/(c_jc_k) A_jᵀR_tA_k − δ_jk(...)
+    with A_1 = c_1F_1ᵀX_1 + t a_1B_1S2S1Σ1, and (L⁻¹)_{r_jr_j} = −1/c_j + F_jR_tF_jᵀ."""
     P, outputs = deep.sources()
     y = deep._symbols()
-    a, k, b, l = y["a"], y["k"], y["b"], y["l"]
+    a, k = y["a"], y["k"]
+    B, Lam = (Diag("B1", "m2"), Diag("B2", "m2")), (Diag("Lambda1", "m2"), Diag("Lambda2", "m2"))
     n = (dim_symbol("n1"), dim_symbol("n2"))
     Sig = (Diag("Sigma1", "d"), Diag("Sigma2", "d"))
     X = [Gaussian(f"X{j}", f"n{j}", "d", covariance=Sig[j - 1]) for j in (1, 2)]
     S1 = Gaussian("S1", "m1", "d", variance=1 / dim_symbol("d"))
     S2 = Gaussian("S2", "m2", "m1", variance=1 / dim_symbol("m1"))
-    F = [b[j] * (a[j] * X[j] @ S1.T + sp.sqrt(k[j]) * Gaussian(f"Z1_{j + 1}", f"n{j + 1}", "m1"))
-         @ S2.T + sp.sqrt(l[j]) * Gaussian(f"Z2_{j + 1}", f"n{j + 1}", "m2") for j in (0, 1)]
+    F = [(a[j] * X[j] @ S1.T + sp.sqrt(k[j]) * Gaussian(f"Z1_{j + 1}", f"n{j + 1}", "m1")) @ S2.T @ B[j]
+         + Gaussian(f"Z2_{j + 1}", f"n{j + 1}", "m2", covariance=Lam[j]) for j in (0, 1)]
     c = (eq.a1 / n[0], eq.a2 / n[1])
     t = t_probe
-    Q = ((a[0] * b[0]) ** 2 * S2 @ S1 @ Sig[0] @ S1.T @ S2.T + b[0] ** 2 * k[0] * S2 @ S2.T
-         + l[0] * Identity("m2"))
+    Q = B[0] @ S2 @ (a[0] ** 2 * S1 @ Sig[0] @ S1.T + k[0] * Identity("m1")) @ S2.T @ B[0] + Lam[0]
     Rt = inverse(F[0].T @ F[0] * c[0] + F[1].T @ F[1] * c[1] + eq.lam * Identity("m2") + t * Q)
-    Aj = [F[0].T @ X[0] * c[0] + t * a[0] * b[0] * S2 @ S1 @ Sig[0], F[1].T @ X[1] * c[1]]
+    Aj = [F[0].T @ X[0] * c[0] + t * a[0] * B[0] @ S2 @ S1 @ Sig[0], F[1].T @ X[1] * c[1]]
     sizes = {"n1": 6, "n2": 7, "d": 3, "m1": 4, "m2": 5}
     be = FloatBackend()
     exprs = [Rt] + Aj + [F[0] @ Rt @ F[0].T, X[0].T @ X[0], X[1].T @ X[1]]
@@ -100,9 +101,9 @@ def test_probed_pencil_blocks_are_the_second_order_matrices():
     s = [o.blocks[0] for o in outputs["bias"][::3]]              # (s1, s1) and (s2, s2)
     r = [o.blocks[0] for o in outputs["variance"]]
     R, Am = evaluate(Rt, vals, sizes, be), [evaluate(e, vals, sizes, be) for e in Aj]
-    ab = [num(a[j] * b[j]) for j in (0, 1)]
+    ab = [num(a[j]) for j in (0, 1)]
     cj = [num(c[j].subs({n[0]: sizes["n1"], n[1]: sizes["n2"]})) for j in (0, 1)]
-    alpha1 = num(t * (a[0] * b[0]) ** 2) * np.diag(evaluate(Sig[0], vals, sizes, be).diagonal())
+    alpha1 = num(t * a[0] ** 2) * np.diag(evaluate(Sig[0], vals, sizes, be).diagonal())
     for i in (0, 1):
         for j in (0, 1):
             expect = ab[i] * ab[j] / (cj[i] * cj[j]) * Am[i].T @ R @ Am[j]
@@ -116,9 +117,10 @@ def test_probed_pencil_blocks_are_the_second_order_matrices():
 
 # ----------------------------------------------------------------------------- reductions
 
-#: The layer constants of σ(h) = h at both layers (μ1 = 1, μ*² = 0).
-LINEAR = {"mu_a1": 1, "mu_a2": 1, "kappa_a1": 0, "kappa_a2": 0, "mu_b1": 1, "mu_b2": 1,
-          "kappa_b1": 0, "kappa_b2": 0}
+#: The layer constants of σ(h) = h at both layers (μ1 = 1, μ*² = 0): layer 1's parameters
+#: and layer 2's neurons, all alike.
+LINEAR = {"mu_a1": 1, "mu_a2": 1, "kappa_a1": 0, "kappa_a2": 0}
+LINEAR_NEURONS = [(1, {"beta_1": 1, "beta_2": 1, "ell_1": 0, "ell_2": 0})]
 
 
 def test_linear_activation_and_a_wide_first_layer_is_random_projections():
@@ -129,25 +131,24 @@ def test_linear_activation_and_a_wide_first_layer_is_random_projections():
     rp = sc.predict(dict(base, model="random_projection", psi=0.6), dps=20)
     gaps = []
     for psi1 in (100, 1000):
-        out = solve(system, cfg(psi1=psi1), dps=20, values=LINEAR)
+        out = solve(system, cfg(psi1=psi1), dps=20, values=LINEAR, law=LINEAR_NEURONS)
         with mp.workdps(20):
             gaps.append(abs(out["outputs"]["test_error"] / rp["test_error"] - 1))
     assert gaps[1] < 2e-3 and 5 < gaps[0] / gaps[1] < 20, gaps
 
 
 def test_a_linear_wide_second_layer_is_one_random_layer():
-    """Layer 2 linear (b = 1, l = 0) and ψ2 → ∞ at λ = λ0ψ2/ψ1: ridge λ0 on the first layer's
+    """Layer 2 linear (β = 1, ℓ = 0) and ψ2 → ∞ at λ = λ0ψ2/ψ1: ridge λ0 on the first layer's
     features, i.e. one random layer (μ1 = a_j, κ = k_j of the first layer)."""
     system = deep.system("plain")
     base = {k: v for k, v in cfg().items() if k not in ("psi1", "psi2")}
-    (a1, k1), _ = deep.layer_constants("tanh", sp.Rational(1))
+    (_mu0, a1, k1), _v = ge.layer_constants("tanh", sp.Rational(1))
     with mp.workdps(30):
         one = rfm.predict(dict(base, model="random_features", psi=0.7), dps=20,
                           constants={"mu1": (a1, a1), "kappa": (k1, k1)})
     gaps = []
     for psi2 in (70, 700):
-        values = {"mu_b1": 1, "mu_b2": 1, "kappa_b1": 0, "kappa_b2": 0}
-        out = solve(system, cfg(psi2=psi2, lam=0.1 * psi2 / 0.7), dps=20, values=values)
+        out = solve(system, cfg(psi2=psi2, lam=0.1 * psi2 / 0.7), dps=20, law=LINEAR_NEURONS)
         with mp.workdps(20):
             gaps.append(abs(out["outputs"]["test_error"] / one["test_error"] - 1))
     assert gaps[1] < 2e-3 and 5 < gaps[0] / gaps[1] < 20, gaps
@@ -155,12 +156,33 @@ def test_a_linear_wide_second_layer_is_one_random_layer():
 
 # ----------------------------------------------------------------------------- refusals
 
-def test_relu_with_a_group_off_unit_trace_is_refused_with_the_reason():
-    with pytest.raises(UnsupportedError, match="layer 2's constants vary from neuron to neuron"):
-        sc.predict(cfg(activation="relu", atoms=B), dps=15)
-    # the same spectrum is answered with tanh (layer 1 centred), and relu answers tr Σ_j = 1
-    assert sc.predict(cfg(atoms=B), dps=15)["test_error"] > 0
-    assert sc.predict(cfg(activation="relu"), dps=15)["test_error"] > 0
+def test_layer_two_neurons_differ_only_where_layer_one_has_a_mean():
+    """One class of neurons for tanh (odd) and for relu at tr Σ_j = 1; relu with tr Σ_j ≠ 1
+    gets the Gauss–Hermite law of c = (S2 1)_i, whose slopes spread around the mean slope."""
+    assert len(deep.neuron_law(sc.parse(cfg(atoms=B)))) == 1
+    assert len(deep.neuron_law(sc.parse(cfg(activation="relu")))) == 1
+    law = deep.neuron_law(sc.parse(cfg(activation="relu", atoms=B)))
+    assert len(law) == deep.NEURON_NODES
+    with mp.workdps(30):
+        assert abs(mp.fsum(mp.mpf(w) for w, _ in law) - 1) < mp.mpf(10) ** -28
+        slopes = [mp.mpf(v["beta_1"]) for _, v in law]
+        assert max(slopes) - min(slopes) > 0.05          # tr Σ1 = 1.5: layer 1's mean μ0 > 0
+        # the law's mean slope is E σ′ of layer 2's pre-activation N(0, μ0² + v)
+        (mu0, _a, _k), v = ge.layer_constants("relu", sp.Rational(3, 2))
+        mean = mp.fsum(mp.mpf(w) * b for (w, _), b in zip(law, slopes))
+        assert abs(mean - mp.ncdf(0)) < mp.mpf(10) ** -25          # relu: E 1{h > 0} = 1/2
+
+
+def test_the_neuron_law_is_converged(monkeypatch):
+    """relu with tr Σ1 = 1.5, tr Σ2 = 0.75 (offsets of opposite signs): the outputs with the
+    48-node rule agree with the 96-node rule to 25 digits (the integrands are analytic in c)."""
+    c = cfg(activation="relu", atoms=B, p2=0.5)
+    base = sc.predict(c, dps=30)
+    monkeypatch.setattr(deep, "NEURON_NODES", 96)
+    finer = sc.predict(c, dps=30)
+    with mp.workdps(30):
+        for part in ("test_error", "bias", "variance", "zeta"):
+            assert abs(base[part] - finer[part]) < mp.mpf(10) ** -25 * abs(base[part]), part
 
 
 def test_refused_capabilities_give_their_reasons():
@@ -176,6 +198,7 @@ def test_refused_capabilities_give_their_reasons():
     dict(activation="tanh", psi1=0.7, psi2=0.6, phi=0.5, p2=0.2, lam=0.1, atoms=A),
     dict(activation="tanh", psi1=1.5, psi2=0.5, phi=1, p2=0.5, lam=0.05, atoms=B),
     dict(activation="relu", psi1=0.6, psi2=1.4, phi=0.5, p2=0.2, lam=0.05, atoms=A),
+    dict(activation="relu", psi1=1.5, psi2=0.5, phi=1, p2=0.5, lam=0.05, atoms=B),
 ])
 def test_theory_matches_the_simulated_network(case):
     """Each part within 3 se + 3 % (CI: d = 150; the acceptance run at d ≥ 300 is the paper

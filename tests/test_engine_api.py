@@ -82,3 +82,33 @@ def test_parameters_beyond_the_config_go_in_values():
     assert abs(a - b) < mp.mpf(10) ** -24
     with pytest.raises(ConfigError, match="dps"):
         solve(system, cfg, dps=0)
+
+
+def test_a_spectrum_on_another_dimension_is_a_law_of_field_values():
+    """A Diag on m named after a Field is a spectrum on m: the resolvent of WᵀW/n1 + λ with
+    W's covariance Γ on m, Γ's law given to solve, equals the same resolvent posed on d
+    with Σ1 of the same law (ratio ψ = φ) to 30 digits; posed together (two sources), the
+    atoms are the product of d's atoms and m's law and each trace runs over its own space."""
+    gamma = eq.Field("Gamma", positive=True)
+    W = Gaussian("W", "n1", "m", covariance=Diag("Gamma", "m"))
+    n1 = sp.Symbol("n1", positive=True)
+    R_m = inverse(W.T @ W / n1 + eq.lam * Identity("m"))
+    law = [(a["weight"], {"Gamma": a["s1"]}) for a in A2]
+    cfg = {"phi": Fraction(1, 2), "p2": 0, "lam": Fraction(1, 3), "atoms": A2}
+    on_d = solve(derive(_resolvent(), {"trace": Output()}), cfg, dps=30)["outputs"]["trace"]
+    on_m = solve(derive(R_m, {"trace": Output()}, diags={"Gamma": gamma}), cfg, dps=30,
+                 values={"psi": Fraction(1, 2)}, law=law)
+    with mp.workdps(40):
+        assert abs(on_m["outputs"]["trace"] - on_d) < mp.mpf(10) ** -29
+    both = derive({"d": _resolvent(), "m": R_m},
+                  {"on_d": Output(source="d"), "on_m": Output(source="m")}, diags={"Gamma": gamma})
+    iso_law = [(Fraction(1, 4), {"Gamma": Fraction(1, 2)}), (Fraction(3, 4), {"Gamma": Fraction(7, 6)})]
+    wide = {"psi": Fraction(3, 2)}
+    out = solve(both, cfg, dps=30, values=wide, law=iso_law)["outputs"]
+    alone = solve(derive(R_m, {"trace": Output()}, diags={"Gamma": gamma}), cfg, dps=30, values=wide,
+                  law=iso_law)["outputs"]["trace"]
+    with mp.workdps(40):
+        assert abs(out["on_d"] - on_d) < mp.mpf(10) ** -29
+        assert abs(out["on_m"] - alone) < mp.mpf(10) ** -29
+    with pytest.raises(ConfigError, match="law: weights must be positive and sum to 1"):
+        solve(both, cfg, values=wide, law=[(Fraction(1, 2), {"Gamma": 1})])

@@ -371,8 +371,9 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
         sys_ = arb_system(c)
         p = [to_arb(params[s]) for s in c.params] + \
             [to_arb(1 - params[x_]) for _, x_ in c.complements]
-        A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
-             for a in atoms]
+        fields = [f for f in c.output_group.args[4:] if isinstance(f, eq.Field)]
+        A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta),
+              *[to_arb(mp.mpf(a.fields[f.name])) for f in fields]) for a in atoms]
         X = [arb(to_arb(v).mid(), to_arb(r).mid()) for v, r in zip(x, radii)]
         outs = sys_.outputs(X, p, A)
         return {k: (_exact_mpf(b.mid()), _exact_mpf(b.rad())) if b.is_finite()

@@ -18,6 +18,7 @@ Two backends share the same symbolic objects:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,27 +28,76 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
-from symcollapse.core.equations import ATOM, System, tr
+from symcollapse.core.equations import ATOM, ATOM_KEYS, Field, System, coordinate_symbols, tr
 
 
 @dataclass(frozen=True)
 class AtomArrays:
-    """Atoms as arrays (float64) or lists (mpf): weights and the four atom values."""
+    """Atoms as arrays (float64) or lists (mpf): weights, the four atom values and, when the
+    atoms carry them, the values of :class:`~symcollapse.core.equations.Field` symbols
+    (``extra``: field name → column)."""
 
     weight: object
     s1: object
     s2: object
     theta: object
     delta: object
+    extra: dict = dataclasses.field(default_factory=dict, compare=False)
+    _tables: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self):
         return len(self.weight)
+
+    def column(self, symbol):
+        """The values of an atom symbol or a field symbol over the atoms."""
+        if symbol in ATOM_KEYS:
+            return getattr(self, ATOM_KEYS[symbol])
+        try:
+            return self.extra[symbol.name]
+        except KeyError:
+            raise ValueError(f"the system needs the coordinate field {symbol.name}, which "
+                             f"these atoms do not carry (they carry: {sorted(self.extra) or 'none'})"
+                             ) from None
+
+    def table(self, fields: tuple, reduce: bool):
+        """(weights, columns) of ``fields``; with ``reduce``, atoms with equal values of
+        these fields merged into one (their weights added): a trace of a function of one
+        space's fields runs over that space's coordinate law only."""
+        key = (fields, reduce)
+        hit = self._tables.get(key)
+        if hit is None:
+            cols = [self.column(f) for f in fields]
+            hit = (self.weight, cols) if not reduce else _merged(self.weight, cols)
+            self._tables[key] = hit
+        return hit
+
+
+def _merged(weight, cols):
+    merged: dict = {}
+    for k, w in enumerate(weight):
+        row = tuple(c[k] for c in cols)
+        merged[row] = merged.get(row, 0) + w
+    rows = list(merged)
+    if isinstance(weight, np.ndarray):
+        return (np.array(list(merged.values()), dtype=float),
+                [np.array([r[i] for r in rows], dtype=float) for i in range(len(cols))])
+    return list(merged.values()), [[r[i] for r in rows] for i in range(len(cols))]
+
+
+def _extra_columns(atoms, convert) -> dict:
+    """The field columns the atoms carry (an atom's ``fields``: name → value)."""
+    names = [tuple(sorted(getattr(a, "fields", None) or {})) for a in atoms]
+    if not names or not names[0]:
+        return {}
+    if any(n != names[0] for n in names):
+        raise ValueError("every atom must carry the same coordinate fields")
+    return {k: convert([a.fields[k] for a in atoms]) for k in names[0]}
 
 
 def atoms_float(atoms) -> AtomArrays:
     cols = [np.array([float(getattr(a, k)) for a in atoms]) for k in
             ("weight", "s1", "s2", "theta", "delta")]
-    return AtomArrays(*cols)
+    return AtomArrays(*cols, extra=_extra_columns(atoms, lambda v: np.array([float(x) for x in v])))
 
 
 def atoms_mp(atoms) -> AtomArrays:
@@ -63,7 +113,8 @@ def atoms_mp(atoms) -> AtomArrays:
 
 def _atoms_mp(atoms) -> AtomArrays:
     return AtomArrays(*[[to_mpf(getattr(a, k)) for a in atoms] for k in
-                        ("weight", "s1", "s2", "theta", "delta")])
+                        ("weight", "s1", "s2", "theta", "delta")],
+                      extra=_extra_columns(atoms, lambda v: [to_mpf(x) for x in v]))
 
 
 @functools.lru_cache(maxsize=32)
@@ -83,36 +134,81 @@ def to_mpf(value):
     return mp.mpf(value)
 
 
+class _Part:
+    """Integrands that depend on the same coordinate symbols, lambdified in them, the
+    unknowns and the parameters; ``reduce``: their traces run over the atoms merged by
+    these symbols' values (a product of spaces collapses to one space's law)."""
+
+    def __init__(self, index, integrands, fields, unknowns, params, reduce):
+        self.index, self.integrands, self.fields, self.reduce = index, integrands, fields, reduce
+        self.args = (*fields, *unknowns, *params)
+
+    def table(self, atoms: AtomArrays):
+        return atoms.table(self.fields, self.reduce)
+
+    @functools.cached_property
+    def numpy(self):
+        return sp.lambdify(self.args, self.integrands, modules="numpy", cse=True)
+
+    @functools.cached_property
+    def mpmath(self):
+        return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
+
+    @functools.cached_property
+    def mpfr(self):
+        if not all(_rational(e) for e in self.integrands):
+            return None
+        return sp.lambdify(self.args, self.integrands, modules=[{"mpf": gmpy2.mpfr}, "mpmath"],
+                           cse=True)
+
+
 class _Group:
-    """One set of traces with its lambdified integrands."""
+    """One set of traces with its lambdified integrands.  Without
+    :class:`~symcollapse.core.equations.Field` symbols, one part in the four atom symbols
+    over the atoms as given; with them, the integrands free of fields and those with
+    fields are two parts, each summed over the atoms merged by the symbols it uses."""
 
     def __init__(self, traces, unknowns, params):
         self.traces = traces
         self.symbols = tuple(sp.Symbol(f"_T{i}") for i in range(len(traces)))
         self.integrands = [t.args[0] for t in traces]
-        self.args = (*ATOM, *unknowns, *params)
+        coords = [coordinate_symbols(e) for e in self.integrands]
+        fields = sorted({f for c in coords for f in c if isinstance(f, Field)}, key=str)
+        self.args = (*ATOM, *fields, *unknowns, *params)
+        self.parts = []
+        if not self.integrands:
+            return
+        if not fields:
+            self.parts = [_Part(list(range(len(traces))), self.integrands, ATOM, unknowns, params, False)]
+            return
+        with_fields = [any(isinstance(f, Field) for f in c) for c in coords]
+        for flag in (False, True):
+            index = [i for i, w in enumerate(with_fields) if w == flag]
+            if index:
+                used = tuple(x for x in (*ATOM, *fields) if any(x in coords[i] for i in index))
+                self.parts.append(_Part(index, [self.integrands[i] for i in index], used, unknowns,
+                                        params, True))
 
-    @functools.cached_property
+    @property
     def numpy(self):
-        if not self.integrands:
-            return None
-        return sp.lambdify(self.args, self.integrands, modules="numpy", cse=True)
+        return self.parts or None
 
-    @functools.cached_property
+    @property
     def mpmath(self):
-        if not self.integrands:
-            return None
-        return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
+        return self.parts or None
 
     @functools.cached_property
     def mpfr(self):
-        """The integrands for gmpy2's MPFR numbers (correctly rounded at the working
-        precision, several times faster than mpmath's), where they are rational
-        functions of the atoms, unknowns and parameters; else None."""
-        if not self.integrands or not all(_rational(e) for e in self.integrands):
-            return None
-        return sp.lambdify(self.args, self.integrands, modules=[{"mpf": gmpy2.mpfr}, "mpmath"],
-                           cse=True)
+        """Whether every integrand is rational (then evaluated in gmpy2's MPFR numbers,
+        correctly rounded at the working precision, several times faster than mpmath's)."""
+        return bool(self.parts) and all(part.mpfr is not None for part in self.parts)
+
+    def assemble(self, per_part) -> list:
+        out = [None] * len(self.integrands)
+        for part, vals in zip(self.parts, per_part):
+            for i, v in zip(part.index, vals):
+                out[i] = v
+        return out
 
 
 def _rational(expr) -> bool:
@@ -144,15 +240,15 @@ def _to_mpf(r):
 _MPFR_ATOMS: dict = {}
 
 
-def _atoms_mpfr(atoms: "AtomArrays", prec: int) -> list:
-    """The atoms as rows of MPFR numbers (weight, s1, s2, θ, δ), converted once per atoms
-    object and precision."""
-    key = (id(atoms), prec)
+def _atoms_mpfr(part: "_Part", atoms: "AtomArrays", prec: int) -> list:
+    """A part's atom table as rows of MPFR numbers (weight, then its coordinate symbols'
+    values), converted once per atoms object, part and precision."""
+    key = (id(atoms), part.fields, part.reduce, prec)
     hit = _MPFR_ATOMS.get(key)
     if hit is not None and hit[0] is atoms:
         return hit[1]
-    rows = [[_to_mpfr(mp.mpf(v)) for v in row] for row in
-            zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta)]
+    weight, cols = part.table(atoms)
+    rows = [[_to_mpfr(mp.mpf(v)) for v in row] for row in zip(weight, *cols)]
     if len(_MPFR_ATOMS) > 16:
         _MPFR_ATOMS.clear()
     _MPFR_ATOMS[key] = (atoms, rows)
@@ -186,12 +282,12 @@ class Compiled:
         self.complements = complements(self.params)
         self.arguments = self.params + tuple(a for a, _ in self.complements)
         self.output_names = tuple(system.densities)
-        eqs = sp.Matrix(system.equations)
-        jac = jacobian(system.equations, self.unknowns)
-        outs = [system.outputs[k] for k in self.output_names]
-        eqs, jac = [self.exact(e) for e in eqs], [self.exact(e) for e in jac]
-        outs = [self.exact(o) for o in outs]
-        solve_traces = _ordered_traces(list(eqs) + list(jac))
+        # the unknowns' Jacobian of the exact residuals (no complement is an unknown)
+        eqs = [self.exact(e) for e in system.equations]
+        found: set = set()
+        jac = list(jacobian(eqs, self.unknowns, traces_out=found))
+        outs = [self.exact(system.outputs[k]) for k in self.output_names]
+        solve_traces = sorted(found, key=sp.default_sort_key)
         out_traces = _ordered_traces(outs)
         self.solve_group = _Group(solve_traces, self.unknowns, self.arguments)
         self.output_group = _Group(out_traces, self.unknowns, self.arguments)
@@ -268,11 +364,11 @@ class Compiled:
         exactly in and out): a list of lists of mpf, or None where the integrands or the
         outer functions are not rational."""
         outer = self._mpfr_outer
-        if outer is None or (group.integrands and group.mpfr is None):
+        if outer is None or (group.integrands and not group.mpfr):
             return None
         with _mpfr_precision():
             args = [_to_mpfr(mp.mpf(v)) for v in (*x, *self._full(p))]
-            T = _sum_over_atoms(group.mpfr, args, atoms) if group.integrands else []
+            T = _sum_over_atoms(group, args, atoms) if group.integrands else []
             return [[_to_mpf(gmpy2.mpfr(v)) for v in outer[k](*args, *T)] for k in which]
 
     @functools.cached_property
@@ -292,18 +388,18 @@ class Compiled:
     def traces_np(self, group: _Group, x, p, atoms: AtomArrays):
         p = self._full(p)
         P = x.shape[0]
-        if group.numpy is None:
+        if not group.parts:
             return np.zeros((P, 0))
-        cols = [a[None, :] for a in (atoms.s1, atoms.s2, atoms.theta, atoms.delta)]
-        args = cols + [x[:, i, None] for i in range(x.shape[1])] + \
-            [p[:, i, None] for i in range(p.shape[1])]
-        with np.errstate(all="ignore"):
-            vals = group.numpy(*args)
-        out = np.empty((P, len(vals)))
-        shape = (P, len(atoms))
-        for k, v in enumerate(vals):
-            v = np.asarray(v)
-            out[:, k] = (v if v.shape == shape else np.broadcast_to(v, shape)) @ atoms.weight
+        rest = [x[:, i, None] for i in range(x.shape[1])] + [p[:, i, None] for i in range(p.shape[1])]
+        out = np.empty((P, len(group.integrands)))
+        for part in group.parts:
+            weight, cols = part.table(atoms)
+            with np.errstate(all="ignore"):
+                vals = part.numpy(*[c[None, :] for c in cols], *rest)
+            shape = (P, len(weight))
+            for k, v in zip(part.index, vals):
+                v = np.asarray(v)
+                out[:, k] = (v if v.shape == shape else np.broadcast_to(v, shape)) @ weight
         return out
 
     def residual_np(self, x, p, atoms):
@@ -335,13 +431,16 @@ class Compiled:
 
     # -- mpmath, one point: x, p lists of mpf
     def traces_mp(self, group: _Group, x, p, atoms: AtomArrays):
-        if group.mpmath is None:
+        if not group.parts:
             return []
         p = self._full(p)
-        if group.mpfr is not None:
-            return _traces_mpfr(group.mpfr, x, p, atoms)
-        rows = zip(atoms.weight, atoms.s1, atoms.s2, atoms.theta, atoms.delta)
-        return _weighted_sum(group.mpmath, rows, [*x, *p])
+        if group.mpfr:
+            return _traces_mpfr(group, x, p, atoms)
+        per_part = []
+        for part in group.parts:
+            weight, cols = part.table(atoms)
+            per_part.append(_weighted_sum(part.mpmath, zip(weight, *cols), [*x, *p]))
+        return group.assemble(per_part)
 
     def residual_mp(self, x, p, atoms):
         return mp.matrix(self.residual_list(x, p, atoms))
@@ -406,18 +505,19 @@ def _mpfr_precision():
         ctx.precision = saved
 
 
-def _sum_over_atoms(f, args: list, atoms: AtomArrays) -> list:
-    r""":math:`\sum_k w_k f(\text{atom}_k, \text{args})` in MPFR (inside
-    :func:`_mpfr_precision`)."""
-    return _weighted_sum(f, _atoms_mpfr(atoms, mp.mp.prec), args)
+def _sum_over_atoms(group: "_Group", args: list, atoms: AtomArrays) -> list:
+    r""":math:`\sum_k w_k f(\text{atom}_k, \text{args})` for each part of ``group``, in MPFR
+    (inside :func:`_mpfr_precision`)."""
+    return group.assemble([_weighted_sum(part.mpfr, _atoms_mpfr(part, atoms, mp.mp.prec), args)
+                           for part in group.parts])
 
 
 def _weighted_sum(f, rows, args: list) -> list:
-    r""":math:`\sum_k w_k f(s_{1,k}, s_{2,k}, \theta_k, \delta_k, \text{args})` over atom
-    rows (w, s1, s2, θ, δ), in whatever numbers the rows and args are (mpf or MPFR)."""
+    r""":math:`\sum_k w_k f(c_k, \text{args})` over atom rows (w, c) — c the values of the
+    coordinate symbols — in whatever numbers the rows and args are (mpf or MPFR)."""
     acc = None
-    for w, s1, s2, th, de in rows:
-        vals = f(s1, s2, th, de, *args)
+    for w, *coords in rows:
+        vals = f(*coords, *args)
         if acc is None:
             acc = [w * v for v in vals]
         else:
@@ -426,12 +526,12 @@ def _weighted_sum(f, rows, args: list) -> list:
     return acc
 
 
-def _traces_mpfr(f, x, p, atoms: AtomArrays) -> list:
+def _traces_mpfr(group: "_Group", x, p, atoms: AtomArrays) -> list:
     """The traces of :func:`_sum_over_atoms` as mpf (numbers converted exactly in and
     out)."""
     with _mpfr_precision():
         args = [_to_mpfr(mp.mpf(v)) for v in (*x, *p)]
-        return [_to_mpf(gmpy2.mpfr(v)) for v in _sum_over_atoms(f, args, atoms)]
+        return [_to_mpf(gmpy2.mpfr(v)) for v in _sum_over_atoms(group, args, atoms)]
 
 
 class _Tangent:
@@ -496,20 +596,28 @@ class _Tangent:
         return Op + np.einsum("pkj,pj->pk", Ox, dx)
 
 
-def jacobian(equations, unknowns) -> sp.Matrix:
+def jacobian(equations, unknowns, traces_out=None) -> sp.Matrix:
     r"""The Jacobian of ``equations`` in ``unknowns`` by the chain rule through the traces:
     with the traces T_i = tr f_i made symbols, J = ∂F/∂x + (∂F/∂T)(tr ∂f_i/∂x_k), the same
     matrix as differentiating through every trace, without re-walking the large outer
-    expression once per trace and unknown."""
+    expression once per trace and unknown (each equation differentiated only in the symbols
+    it holds).  ``traces_out``: a set that receives every trace of J."""
     traces = _ordered_traces(equations)
+    unknowns = list(unknowns)
     if not traces:
-        return sp.Matrix(list(equations)).jacobian(list(unknowns))
+        return sp.Matrix(list(equations)).jacobian(unknowns)
     T = sp.symbols(f"_trace0:{len(traces)}")
-    outer = sp.Matrix([sp.sympify(e).xreplace(dict(zip(traces, T))) for e in equations])
-    inner = sp.Matrix(len(traces), len(unknowns),
-                      lambda i, k: tr(sp.diff(traces[i].args[0], unknowns[k])))
-    J = outer.jacobian(list(unknowns)) + outer.jacobian(T) * inner
-    return J.xreplace(dict(zip(T, traces)))
+    inner = [[tr(sp.diff(t.args[0], x)) for x in unknowns] for t in traces]
+    rows = []
+    for e in equations:
+        outer = sp.sympify(e).xreplace(dict(zip(traces, T)))
+        held = outer.free_symbols
+        d_T = [(i, outer.diff(T[i])) for i in range(len(T)) if T[i] in held]
+        rows.append([(outer.diff(x) if x in held else sp.Integer(0))
+                     + sp.Add(*[dt * inner[i][k] for i, dt in d_T]) for k, x in enumerate(unknowns)])
+    if traces_out is not None:
+        traces_out |= set(traces) | {a for row in inner for t in row for a in sp.sympify(t).atoms(tr)}
+    return sp.Matrix(rows).xreplace(dict(zip(T, traces)))
 
 
 def _ordered_traces(exprs):

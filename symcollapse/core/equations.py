@@ -41,6 +41,28 @@ ATOM = (S1, S2, THETA, DELTA)
 #: The atom key of each atom symbol (docs/setting.md names).
 ATOM_KEYS = {S1: "s1", S2: "s2", THETA: "theta", DELTA: "delta"}
 
+
+class Field(sp.Symbol):
+    r"""A per-coordinate field of a space other than d (for example a neuron's slope on
+    the space m2): a symbol whose value comes with each atom, like the four atom symbols.
+
+    An atom is then a coordinate of every space at once (the product of the spaces'
+    coordinate laws): :math:`\operatorname{tr}` of a function of one space's fields is
+    that space's normalized trace, since the other spaces' weights sum to 1."""
+
+
+def coordinate_symbols(expr) -> tuple:
+    """The atom symbols and :class:`Field` symbols in ``expr`` (atom symbols first, fields
+    by name)."""
+    free = sp.sympify(expr).free_symbols
+    return tuple(a for a in ATOM if a in free) + tuple(
+        sorted((s for s in free if isinstance(s, Field)), key=str))
+
+
+def depends_on_coordinates(expr) -> bool:
+    """Whether ``expr`` varies from atom to atom (an atom symbol or a :class:`Field`)."""
+    return bool(coordinate_symbols(expr))
+
 # Problem parameters (docs/setting.md names; the toolkit's own symbols).
 phi = sp.Symbol("phi", positive=True)
 psi = sp.Symbol("psi", positive=True)
@@ -83,12 +105,13 @@ class tr(sp.Function):
 
     @classmethod
     def eval(cls, f):
-        if not f.has(*ATOM):
+        coords = coordinate_symbols(f)
+        if not coords:
             return f
         if f.is_Add:
             return sp.Add(*[cls(term) for term in f.args])
         if f.is_Mul:
-            const, dep = f.as_independent(*ATOM, as_Add=False)
+            const, dep = f.as_independent(*coords, as_Add=False)
             if const != 1:
                 return const * cls(dep)
         return None
@@ -159,7 +182,7 @@ class System:
         for d in self.densities.values():
             free |= sp.sympify(d).free_symbols
         free -= set(self.unknowns) | set(ATOM)
-        return tuple(sorted(free, key=str))
+        return tuple(sorted((s for s in free if not isinstance(s, Field)), key=str))
 
     def replace_name(self, name: str) -> "System":
         return dataclasses.replace(self, name=name)

@@ -34,6 +34,7 @@ direct system at λ = 0 they would be 0/0, and their contribution is the per-ato
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -93,7 +94,7 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
         system = (system_cache.cached(model, strategy, derive) if declared.cache_system
                   else derive())
     if fixed:
-        system = system.subs(dict(fixed))
+        system = without_vanished_unknowns(system.subs(dict(fixed)))
     name = f"{model}/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)
     if scaled:
         sub = {}
@@ -108,6 +109,36 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
     else:
         _FAMILY_ARGS[name] = (model, strategy, fixed, scaled)
     return system.replace_name(name)
+
+
+def without_vanished_unknowns(system: eq.System) -> eq.System:
+    """The system with the unknowns that vanish identically set to 0 and removed: those whose
+    first-order (large-ridge) guess is 0 and whose equations all hold when they are 0 — the
+    blocks of a group that a fixed parameter removed (p2 = 0), which the outputs may still
+    see through a trace; the remaining unknowns solve the remaining equations."""
+    candidates = [x for x in system.unknowns if sp.sympify(system.guess.get(x, 1)) == 0]
+    while candidates:
+        zero = {x: sp.Integer(0) for x in candidates}
+        held = [x for x, e in zip(system.unknowns, system.equations)
+                if x in zero and not _vanishes(sp.sympify(e).xreplace(zero))]
+        if not held:
+            break
+        candidates = [x for x in candidates if x not in held]
+    if not candidates:
+        return system
+    keep = [i for i, x in enumerate(system.unknowns) if x not in zero]
+    return dataclasses.replace(
+        system, unknowns=tuple(system.unknowns[i] for i in keep),
+        equations=tuple(sp.sympify(system.equations[i]).xreplace(zero) for i in keep),
+        densities={k: sp.sympify(v).xreplace(zero) for k, v in system.densities.items()},
+        positive=tuple(x for x in system.positive if x not in zero),
+        guess={k: v for k, v in system.guess.items() if k not in zero})
+
+
+def _vanishes(expr) -> bool:
+    traces = sorted(expr.atoms(eq.tr), key=sp.default_sort_key)
+    opaque = expr.xreplace({t: sp.Dummy() for t in traces}) if traces else expr
+    return sp.cancel(opaque) == 0
 
 
 def training_family(system: eq.System) -> eq.System:
@@ -131,7 +162,8 @@ def null_atom_densities(system: eq.System, present: tuple) -> dict:
     out = {}
     for k, d in system.densities.items():
         # constants (tr c = c) are accounted for once by the solved system, not per atom
-        _const, dependent = sp.expand(sp.sympify(d)).as_independent(*eq.ATOM, as_Add=True)
+        _const, dependent = sp.expand(sp.sympify(d)).as_independent(
+            *eq.coordinate_symbols(d), as_Add=True)
         expr = dependent.subs(zero)
         if expr.has(eq.lam):
             expr = sp.limit(expr, eq.lam, 0, "+")

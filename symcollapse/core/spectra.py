@@ -10,7 +10,14 @@ Fraction(1, 1)
 """
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from fractions import Fraction
+
+import mpmath as mp
+import numpy as np
+
+from symcollapse.core.compiled import to_mpf
 
 
 def isotropic(r2=1, c2=1, s=1) -> list[dict]:
@@ -39,3 +46,95 @@ def power_law(d: int, beta: float, *, beta2: float | None = None, gamma: float |
     w = Fraction(1, d)
     return [{"weight": w, "s1": a, "s2": b, "theta": t, "delta": x}
             for a, b, t, x in zip(s1, s2, th, de)]
+
+
+@dataclass(frozen=True)
+class CoordinateAtom:
+    """An atom of a product of spaces: a fraction ``weight`` of the coordinates of d with the
+    values ``s1, s2, theta, delta`` (an atom of the spec) jointly with one coordinate class
+    of other spaces, whose :class:`~symcollapse.core.equations.Field` symbols take the
+    values ``field_values`` (pairs name → value).  The weight is the product of the two
+    laws' weights, so a normalized trace over either space is a sum over these atoms."""
+
+    weight: object
+    s1: object
+    s2: object
+    theta: object
+    delta: object
+    field_values: tuple = ()
+
+    @property
+    def fields(self) -> dict:
+        return dict(self.field_values)
+
+
+def with_fields(atoms, law) -> tuple:
+    """The product of spec ``atoms`` (on d) with a ``law`` of field values on other spaces,
+    a list of ``(weight, {field name: value})`` with weights summing to 1."""
+    def weight(a, w):
+        if len(law) == 1:
+            return a.weight
+        exact = all(isinstance(x, (int, Fraction)) for x in (a.weight, w))
+        return a.weight * w if exact else _Product(a.weight, w)
+    return tuple(CoordinateAtom(weight(a, w), a.s1, a.s2, a.theta, a.delta, tuple(sorted(values.items())))
+                 for a in atoms for w, values in law)
+
+
+class _Product:
+    """The product of two numbers (exact or evaluated at the working precision when read,
+    like the law's weights), as mpmath reads it (``_mpf_``) or as a float."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    @property
+    def _mpf_(self):
+        return (to_mpf(self.a) * to_mpf(self.b))._mpf_
+
+    def __float__(self):
+        return float(self.a) * float(self.b)
+
+    def __abs__(self):
+        return abs(mp.mpf(self))
+
+    def __bool__(self):
+        return bool(self.a) and bool(self.b)
+
+
+def normal_law(nodes: int):
+    r"""The K-point Gauss–Hermite rule of the standard normal law at the working precision:
+    ``[(w_k, c_k)]`` with :math:`\sum_k w_k f(c_k) = E f(c)` exactly for polynomials f of
+    degree < 2K: the roots c_k of the Hermite polynomial He_K (float64 roots refined by
+    Newton's method on the recurrence He_{k+1} = xHe_k − kHe_{k−1}, He_K′ = KHe_{K−1})
+    and :math:`w_k \propto 1/He_{K-1}(c_k)^2`, normalized to sum 1."""
+    return _normal_law(int(nodes), mp.mp.prec)
+
+
+def _hermite_pair(K: int, x):
+    """(He_K(x), He_{K−1}(x))."""
+    prev, cur = mp.mpf(1), x
+    for k in range(1, K):
+        prev, cur = cur, x * cur - k * prev
+    return cur, prev
+
+
+@functools.lru_cache(maxsize=16)
+def _normal_law(nodes: int, prec: int):
+    guesses = np.polynomial.hermite_e.hermegauss(nodes)[0]
+    with mp.workprec(prec + 30):
+        tol = mp.mpf(2) ** (-(prec + 20))
+        roots = []
+        for g in guesses:
+            x = mp.mpf(float(g))
+            for _ in range(60):
+                he, he1 = _hermite_pair(nodes, x)
+                step = he / (nodes * he1)
+                x -= step
+                if abs(step) <= tol * (1 + abs(x)):
+                    break
+            roots.append(x)
+        raw = [1 / _hermite_pair(nodes, x)[1] ** 2 for x in roots]
+        total = mp.fsum(raw)
+        return [(+(w / total), +x) for w, x in zip(raw, roots)]

@@ -1,15 +1,11 @@
 r"""Deep random features: h1 = σ(S1x), h2 = σ(S2h1), f(x) = v̂ᵀh2(x) with S1 ∈ R^{m1×d} iid
 N(0, 1/d), S2 ∈ R^{m2×m1} iid N(0, 1/m1), only v̂ trained (ridge, λ > 0), m_l = ψ_l n.
 
-**Theory** (docs/theory/deep-random-features.md): Gaussian equivalence layer by layer with
-each group's constants: layer 1 at variance r1_j = tr Σ_j gives slopes a_j and μ*² = k_j,
-layer 2 at r2_j = E σ(h)² = μ0² + a_j²r1_j + k_j gives b_j, l_j; group j's features are
-F_j = b_j(a_jX_jS1ᵀ + √k_j Z1_j)S2ᵀ + √l_j Z2_j.  With R_t = (Σ_j c_jF_jᵀF_j + λ + tQ)⁻¹,
-Q = (a_1b_1)²S2S1Σ1S1ᵀS2ᵀ + b_1²k_1S2S2ᵀ + l_1, the pencil of R_t carries Bias, Var and ζ
-on the blocks of one random layer with μ1_j → a_jb_j and S → S2S1.  Exact as n → ∞ when
-layer 1 is centred (tanh; relu with tr Σ_j = 1); relu with tr Σ_j ≠ 1 is refused: layer 1's
-mean reaches layer 2 as offsets μ0_j(S2 1)_i: layer 2's constants vary from neuron to neuron.
-"""
+**Theory** (docs/theory/deep-random-features.md): Gaussian equivalence layer by layer, per
+group; neuron i of layer 2 sees layer 1's mean as an offset μ0_j(S2 1)_i, so its slope β_j and
+noise power ℓ_j are diagonals B_j, Λ_j on m2 (Fields, over the Gauss–Hermite law of
+(S2 1)_i ~ N(0, 1)); F_j = (a_jX_jS1ᵀ + √k_j Z1_j)S2ᵀB_j + Z2_jΛ_j^{1/2}, and the pencil of
+R_t = (Σ_j c_jF_jᵀF_j + λ + tQ)⁻¹ (Q: the test covariance of h2) carries Bias, Var and ζ."""
 import functools
 import types
 from fractions import Fraction as F
@@ -57,72 +53,80 @@ def _lib():
     import numpy as np
     import sympy as sp
 
-    from symcollapse.core import equations as eq, errors, regimes
-    from symcollapse.pencil import expr, gaussian_equivalence as ge, linearization, operator_valued
-    from symcollapse.pencil import rf_support
+    from symcollapse.core import equations as eq, errors, regimes, spectra, system_cache
+    from symcollapse.pencil import (expr, gaussian_equivalence as ge, linearization, operator_valued,
+                                    rf_support)
     from symcollapse.simulation import design as ds, random_features as rf
-    return types.SimpleNamespace(mp=mp, np=np, sp=sp, eq=eq, errors=errors, regimes=regimes, expr=expr,
-                                 ge=ge, linearization=linearization, rf_support=rf_support,
-                                 operator_valued=operator_valued, ds=ds, rf=rf)
+    return types.SimpleNamespace(mp=mp, np=np, sp=sp, eq=eq, errors=errors, regimes=regimes, spectra=spectra,
+                                 system_cache=system_cache, expr=expr, ge=ge, linearization=linearization,
+                                 rf_support=rf_support, operator_valued=operator_valued, ds=ds, rf=rf)
 
 
 def _symbols():
-    sp = _lib().sp
+    sp, Field = _lib().sp, _lib().eq.Field
     pos, nonneg = dict(positive=True), dict(nonnegative=True)
     return {"psi1": sp.Symbol("psi1", **pos), "psi2": sp.Symbol("psi2", **pos),
             "a": sp.symbols("mu_a1 mu_a2", **pos), "k": sp.symbols("kappa_a1 kappa_a2", **nonneg),
-            "b": sp.symbols("mu_b1 mu_b2", **pos), "l": sp.symbols("kappa_b1 kappa_b2", **nonneg)}
+            "beta": (Field("beta_1", **pos), Field("beta_2", **pos)),
+            "ell": (Field("ell_1", **nonneg), Field("ell_2", **nonneg))}
 
 
 def sources():
-    r"""The probed pencil of R_t and its outputs: Bias = −∂_t Σ_jk c_jc_k/(a_jb_ja_kb_k)
+    r"""The probed pencil of R_t and its outputs: Bias = −∂_t Σ_jk c_jc_k/(a_ja_k)
     tr Θ(L⁻¹)_{s_js_k}, Var = −Σ_j σ_j²c_j²n_j ∂_t tr(L⁻¹)_{r_jr_j},
-    ζ = −c_2²/(a_2b_2)² ∂_t tr Δ(L⁻¹)_{s_2s_2} (s_j: the d-block of S1ᵀ next to X_jᵀ)."""
+    ζ = −c_2²/a_2² ∂_t tr Δ(L⁻¹)_{s_2s_2} (s_j: the d-block of S1ᵀ next to X_jᵀ)."""
     L = _lib()
     sp, eq, t, PairOutput = L.sp, L.eq, L.operator_valued.t_probe, L.rf_support.PairOutput
     Diag, Gaussian, Identity, dim_symbol = L.expr.Diag, L.expr.Gaussian, L.expr.Identity, L.expr.dim_symbol
     y = _symbols()
-    a, k, b, l = y["a"], y["k"], y["b"], y["l"]
+    a, k = y["a"], y["k"]
     n = (dim_symbol("n1"), dim_symbol("n2"))
     Sig = (Diag("Sigma1", "d"), Diag("Sigma2", "d"))
+    B, Lam = (Diag("B1", "m2"), Diag("B2", "m2")), (Diag("Lambda1", "m2"), Diag("Lambda2", "m2"))
     X = [Gaussian(f"X{j}", f"n{j}", "d", covariance=Sig[j - 1]) for j in (1, 2)]
     S1 = Gaussian("S1", "m1", "d", variance=1 / dim_symbol("d"))
     S2 = Gaussian("S2", "m2", "m1", variance=1 / dim_symbol("m1"))
-    Fj = [b[j] * (a[j] * X[j] @ S1.T + sp.sqrt(k[j]) * Gaussian(f"Z1_{j + 1}", f"n{j + 1}", "m1"))
-          @ S2.T + sp.sqrt(l[j]) * Gaussian(f"Z2_{j + 1}", f"n{j + 1}", "m2") for j in (0, 1)]
+    Fj = [(a[j] * X[j] @ S1.T + sp.sqrt(k[j]) * Gaussian(f"Z1_{j + 1}", f"n{j + 1}", "m1")) @ S2.T @ B[j]
+          + Gaussian(f"Z2_{j + 1}", f"n{j + 1}", "m2", covariance=Lam[j]) for j in (0, 1)]
     c = (eq.a1 / n[0], eq.a2 / n[1])
     gram = Fj[0].T @ Fj[0] * c[0] + Fj[1].T @ Fj[1] * c[1] + eq.lam * Identity("m2")
-    Q = ((a[0] * b[0]) ** 2 * S2 @ S1 @ Sig[0] @ S1.T @ S2.T
-         + b[0] ** 2 * k[0] * S2 @ S2.T + l[0] * Identity("m2"))
+    Q = B[0] @ S2 @ (a[0] ** 2 * S1 @ Sig[0] @ S1.T + k[0] * Identity("m1")) @ S2.T @ B[0] + Lam[0]
     P0 = L.linearization.linearize(L.expr.inverse(gram))
     pos, linked = P0.positions, dict(P0.entries)
     u = [next(i for i, _, _, tp in pos[f"X{j}"] if tp) for j in (1, 2)]     # X_jᵀ in row u_j
     s = [next(i for i, _, _, tp in pos["S1"] if tp and (u[j], i) in linked) for j in (0, 1)]
     m1 = [next(kk for i, kk, _, tp in pos["S1"] if tp and i == s[j]) for j in (0, 1)]
     r = [P0.blocks.index(f"n{j}") for j in (1, 2)]
-    P = L.rf_support.with_probe(P0, {P0.row: t * l[0] * Identity("m2"),
-                        m1[0]: t * b[0] ** 2 * k[0] * Identity("m1"),
-                               u[0]: t * (a[0] * b[0]) ** 2 * Sig[0]},
-                         expr=L.expr.inverse(gram + t * Q))
-    ab = (a[0] * b[0], a[1] * b[1])
-    bias = [PairOutput((s[i], s[j]), eq.THETA, -c[i] * c[j] / (ab[i] * ab[j]), True)
+    P = L.rf_support.with_probe(P0, {P0.row: t * Lam[0], m1[0]: t * k[0] * Identity("m1"),
+                                     u[0]: t * a[0] ** 2 * Sig[0]}, expr=L.expr.inverse(gram + t * Q))
+    bias = [PairOutput((s[i], s[j]), eq.THETA, -c[i] * c[j] / (a[i] * a[j]), True)
             for i in (0, 1) for j in (0, 1)]
     var = [PairOutput((r[j], r[j]), 1, -sig ** 2 * c[j] ** 2 * n[j], True)
            for j, sig in ((0, eq.sigma1), (1, eq.sigma2))]
-    zeta = PairOutput((s[1], s[1]), eq.DELTA, -c[1] ** 2 / ab[1] ** 2, True)
+    zeta = PairOutput((s[1], s[1]), eq.DELTA, -c[1] ** 2 / a[1] ** 2, True)
     return P, {"bias": bias, "variance": var, "zeta": zeta, "test_error": bias + var + [zeta]}
 
 
 @functools.lru_cache(maxsize=None)
 def system(strategy: str = "plain"):
-    """The System the pencil engine derives for a mixing strategy (cached per strategy)."""
+    """The System the pencil engine derives, with a mixing strategy's weights substituted and
+    differentiated along the probe (every output is a probe derivative)."""
+    L, raw = _lib(), _unsubstituted()
+    return L.rf_support.with_parameters(raw, L.eq.mixture_weights(strategy), probe=L.operator_valued.t_probe,
+                                        derivative=tuple(raw.densities), name=f"{MODEL.name}/{strategy}")
+
+
+@functools.lru_cache(maxsize=1)
+def _unsubstituted():
+    """The fixed point of the probed pencil before the group weights a_j are substituted
+    (derived once for every strategy; kept with the derived systems)."""
     L, y = _lib(), _symbols()
-    ratios = {"n1": 1 - L.eq.p2, "n2": L.eq.p2, "d": L.eq.phi, "m1": y["psi1"], "m2": y["psi2"],
-              "n": 1}
-    P, outputs = sources()
-    return L.rf_support.derive_pair_system(P, outputs, params=L.eq.mixture_weights(strategy),
-                                           probe=L.operator_valued.t_probe, ratios=ratios,
-                                           name=f"{MODEL.name}/{strategy}")
+    ratios = {"n1": 1 - L.eq.p2, "n2": L.eq.p2, "d": L.eq.phi, "m1": y["psi1"], "m2": y["psi2"], "n": 1}
+    fields = {"B1": y["beta"][0], "B2": y["beta"][1], "Lambda1": y["ell"][0], "Lambda2": y["ell"][1]}
+    P, outputs = sources()            # the Diags B_j, Λ_j on m2 are the neurons' fields β_j, ℓ_j
+    derive = functools.partial(L.rf_support.pair_system, P, outputs, ratios=ratios, name=MODEL.name,
+                               diag_symbols=fields)
+    return L.system_cache.cached(MODEL.name, "unsubstituted", derive)
 
 
 def _variances(spec):
@@ -130,41 +134,37 @@ def _variances(spec):
     return [sum(F(a.weight) * F(getattr(a, key)) for a in spec.atoms) for key in ("s1", "s2")]
 
 
+NEURON_NODES = 48      #: Gauss–Hermite nodes of the law of c = (S2 1)_i where layer 1 has a mean
+
+
 def regime(spec):
-    """The engine's system at λ > 0; relu with a group of tr Σ_j ≠ 1 is refused (module text)."""
-    L, r1 = _lib(), _variances(spec)
-    if spec.activation == "relu" and any(r1[j] != 1 for j in L.regimes.present_groups(spec)):
-        raise L.errors.UnsupportedError(
-            "deep random features: relu with tr Sigma_j != 1 makes layer 2's constants vary "
-            "from neuron to neuron, not carried by the equivalent (tanh, or tr Sigma_j = 1)")
+    """The engine's system at λ > 0, the atoms of d times the law of layer 2's neurons."""
+    L = _lib()
     family = L.regimes.model_family(MODEL.name, spec.strategy, L.regimes.fixed_parameters(spec))
     return L.regimes.Regime(name=f"{MODEL.name}/ridge/{spec.strategy}", system=family,
-                            atoms=spec.atoms, description="ridge lam > 0: the engine's system")
+                            atoms=L.spectra.with_fields(spec.atoms, neuron_law(spec)),
+                            description="ridge lam > 0: the engine's system")
 
 
-def layer_constants(activation: str, r1):
-    """((a, k), (b, l)): μ1 and μ*² of layer 1 at variance r1, of layer 2 at r2 = μ0² + a²r1 + k."""
-    return _constants(activation, F(r1), _lib().mp.mp.prec)
-
-
-@functools.lru_cache(maxsize=256)
-def _constants(activation: str, r1: F, prec: int):
-    mp, equivalent = _lib().mp, _lib().ge.gaussian_equivalence
-    one = equivalent(activation, r1)
-    two = equivalent(activation, one["mu0"] ** 2 + one["mu1"] ** 2 * mp.mpf(r1.numerator) / r1.denominator
-                     + one["mustar2"])
-    return (one["mu1"], one["mustar2"]), (two["mu1"], two["mustar2"])
+def neuron_law(spec) -> list:
+    """[(weight, {β_j, ℓ_j field name: value})]: layer 2's constants over the law of c = (S2 1)_i
+    (:func:`~symcollapse.pencil.gaussian_equivalence.neuron_law`; one node where layer 1 has
+    no mean: μ0 = 0 for tanh, odd, and for the centred relu at r1_j = 1)."""
+    L, y, r1 = _lib(), _symbols(), _variances(spec)
+    offset = spec.activation == "relu" and any(r1[j] != 1 for j in L.regimes.present_groups(spec))
+    law = L.ge.neuron_law(spec.activation, r1, NEURON_NODES if offset else 1, MODEL.refusals["certify"])
+    return [(w, {y[key][j].name: per_group[j][i] for j in (0, 1) for i, key in enumerate(("beta", "ell"))})
+            for w, per_group in law]
 
 
 def parameters(spec) -> dict:
-    """The layer constants of both groups, at the precision where they are used (no balls)."""
+    """Layer 1's constants of both groups, at the precision where they are used (no balls)."""
     L, y, out = _lib(), _symbols(), {}
     for j, r1 in enumerate(_variances(spec)):
-        def value(layer, which, r1=r1):
-            return lambda: layer_constants(spec.activation, r1)[layer][which] * L.mp.mpf(1)
-        for key, layer, which in (("a", 0, 0), ("k", 0, 1), ("b", 1, 0), ("l", 1, 1)):
-            out[y[key][j]] = L.ge.AtWorkingPrecision(value(layer, which), None,
-                                                     MODEL.refusals["certify"])
+        for key, which in (("a", 1), ("k", 2)):
+            out[y[key][j]] = L.ge.AtWorkingPrecision(
+                lambda r1=r1, which=which: L.ge.layer_constants(spec.activation, r1)[0][which] * L.mp.mpf(1),
+                None, MODEL.refusals["certify"])
     return out
 
 

@@ -5,7 +5,9 @@ A model is posed as rational expressions in Gaussian blocks (:mod:`symcollapse.p
 on the dimensions ``n1``, ``n2``, ``d``, ``m``, ``n`` (their ratios to n:
 :data:`~symcollapse.pencil.operator_valued.DEFAULT_RATIOS`, or your own ``ratios``), with
 diagonal matrices on ``d`` named after the atom fields (``Sigma1``, ``Sigma2``, ``Theta``,
-``Delta``: :data:`~symcollapse.pencil.operator_valued.DEFAULT_DIAGS`).  :func:`derive`
+``Delta``: :data:`~symcollapse.pencil.operator_valued.DEFAULT_DIAGS`), and diagonal matrices
+on any other dimension named after :class:`~symcollapse.core.equations.Field` symbols
+(``diags``), whose values per coordinate :func:`solve` takes as a ``law``.  :func:`derive`
 returns its :class:`~symcollapse.core.equations.System` (duplicate unknowns shared by
 several sources merged), :func:`solve` its outputs at a config.  The conventions of an
 :class:`~symcollapse.pencil.operator_valued.Output` are in ``docs/engine.md``.
@@ -33,11 +35,13 @@ import mpmath as mp
 import sympy as sp
 
 from symcollapse.core.compiled import atoms_mp, compile_system
+from symcollapse.core.equations import Field
 from symcollapse.core.errors import ConfigError, SymcollapseError
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import Atom, parse, to_number
-from symcollapse.pencil.operator_valued import derive_system, merge_duplicates
+from symcollapse.core.spectra import with_fields
+from symcollapse.pencil.operator_valued import DEFAULT_DIAGS, derive_system, merge_duplicates
 
 #: Distinct rationals in (0, 1) for the free parameters of the point where duplicate
 #: unknowns are detected (every parameter of the toolkit is allowed there: shares,
@@ -56,7 +60,9 @@ def derive(source, outputs=None, *, params=None, probe=None, ratios=None, diags=
     sources each Output names its ``source``); ``params``: a substitution applied to
     everything (e.g. :func:`~symcollapse.core.equations.mixture_weights`); ``probe``: a
     scalar symbol the outputs are differentiated along at 0; ``ratios``: dimension name →
-    its ratio to n; ``diags``: Diag name → atom symbol.  With several sources, unknowns
+    its ratio to n; ``diags``: Diag name → atom symbol, or → a
+    :class:`~symcollapse.core.equations.Field` for a Diag on another dimension (added to the
+    defaults).  With several sources, unknowns
     that are the same block trace in two pencils are merged (``merge=True``) when it is
     proved: candidates equal at a generic rational point, kept only when their equations
     coincide symbolically after renaming
@@ -64,24 +70,27 @@ def derive(source, outputs=None, *, params=None, probe=None, ratios=None, diags=
     is kept (same answer, larger system).
     """
     system = derive_system(source, outputs=outputs, params=params, probe=probe, ratios=ratios,
-                           diag_symbols=diags, name=name)
+                           diag_symbols={**DEFAULT_DIAGS, **(diags or {})}, name=name)
     if merge and isinstance(source, dict) and len(source) > 1:
         free = sorted(system.parameters, key=str)
         if len(free) <= len(_MERGE_VALUES):
             point = dict(zip(free, _MERGE_VALUES))
             try:
-                system = merge_duplicates(system, point, _MERGE_ATOMS)
+                system = merge_duplicates(system, point, _merge_atoms(system))
             except SymcollapseError:  # no solution at the generic point: keep every unknown
                 pass
     return system
 
 
-def solve(system, config, dps: int = 30, values=None) -> dict:
+def solve(system, config, dps: int = 30, values=None, law=None) -> dict:
     r"""A System's outputs and unknowns at a config, to ``dps`` digits.
 
     ``config`` (docs/contract.md) gives the scalars (φ, p2, λ, σ_j, ψ, α) and the atoms;
-    ``values`` maps the system's other parameters (by symbol or name) to numbers.  Returns
-    ``outputs`` (name → mpf), ``unknowns`` (name → mpf) and ``residual``.
+    ``values`` maps the system's other parameters (by symbol or name) to numbers; ``law``
+    gives the system's :class:`~symcollapse.core.equations.Field` values on their own
+    dimension, a list of ``(weight, {field name: value})`` with weights summing to 1 (one
+    class of coordinates per entry; a field constant over its dimension is one entry of
+    weight 1).  Returns ``outputs`` (name → mpf), ``unknowns`` (name → mpf) and ``residual``.
     """
     if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= 10_000:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
@@ -99,10 +108,35 @@ def solve(system, config, dps: int = 30, values=None) -> dict:
     if missing:
         raise ConfigError("values: the system's parameters " + ", ".join(missing)
                           + " are not given (not config keys: pass them in values)")
+    atoms = spec.atoms if law is None else with_fields(spec.atoms, _law(law))
     with mp.workdps(dps + 15):
-        sol = solve_point(c, params, spec.atoms, dps=dps)
-        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(spec.atoms))
+        sol = solve_point(c, params, atoms, dps=dps)
+        outs = c.outputs_mp(sol.x, c.values_mp(params), atoms_mp(atoms))
     with mp.workdps(dps):
         return {"outputs": {k: +v for k, v in outs.items()},
                 "unknowns": {str(x): +v for x, v in zip(c.unknowns, sol.x)},
                 "residual": +sol.residual}
+
+
+def _law(law) -> list:
+    """A law of field values, checked: weights positive, summing to 1, the same fields in
+    every entry."""
+    rows = [(Fraction(to_number("law weight", w)), {str(k): v for k, v in values.items()})
+            for w, values in law]
+    if not rows or any(w <= 0 for w, _ in rows) or sum(w for w, _ in rows) != 1:
+        raise ConfigError("law: weights must be positive and sum to 1")
+    if any(set(v) != set(rows[0][1]) for _, v in rows):
+        raise ConfigError("law: every entry must give the same fields")
+    return [(w, {k: to_number(k, x) for k, x in v.items()}) for w, v in rows]
+
+
+def _merge_atoms(system) -> tuple:
+    """The generic atoms of the merge point, with two generic classes of coordinates for
+    the system's fields (distinct rational values) when it has any."""
+    fields = sorted({s.name for e in (*system.equations, *system.densities.values())
+                     for s in sp.sympify(e).free_symbols if isinstance(s, Field)})
+    if not fields:
+        return _MERGE_ATOMS
+    law = [(Fraction(1, 3), {f: Fraction(2 + i, 5 + i) for i, f in enumerate(fields)}),
+           (Fraction(2, 3), {f: Fraction(7 + i, 4 + i) for i, f in enumerate(fields)})]
+    return with_fields(_MERGE_ATOMS, law)

@@ -23,6 +23,7 @@ import sympy as sp
 from symcollapse.core import determinism as sym
 from symcollapse.core.compiled import to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError
+from symcollapse.core.spectra import normal_law
 
 #: Gaussian-equivalence constants of each group, as parameters of the system.
 mu1_1, mu1_2 = sp.symbols("mu1_1 mu1_2", positive=True)
@@ -44,6 +45,97 @@ def _relu_constants():
     second = sp.integrate((tau * g - c0) ** 2 * phi, (g, 0, sp.oo)) + c0 ** 2 * half
     mustar2 = sym.simplify(second - mu0 ** 2 - tau ** 2 * mu1 ** 2)
     return tau, sym.simplify(mu0), sym.simplify(mu1), mustar2
+
+
+@functools.lru_cache(maxsize=None)
+def _relu_shifted_constants():
+    r"""(E σ(h), E σ′(h), Var σ(h) − s²(E σ′(h))²) of the centred relu for h = m + s g
+    (mean m, standard deviation s > 0), as SymPy expressions in (m, s): the integrals over
+    g > −m/s, where σ(h) = h − c0, and below it, where σ = −c0."""
+    g, m = sp.symbols("g m", real=True)
+    s = sp.Symbol("s", positive=True)
+    c0 = 1 / sp.sqrt(2 * sp.pi)
+    phi = sp.exp(-g ** 2 / 2) / sp.sqrt(2 * sp.pi)
+    cut = -m / s
+    above = sp.integrate(phi, (g, cut, sp.oo))
+    mean = sp.integrate((m + s * g) * phi, (g, cut, sp.oo)) - c0
+    second = sp.integrate((m + s * g) ** 2 * phi, (g, cut, sp.oo))
+    variance = (second - (mean + c0) ** 2) - s ** 2 * above ** 2
+    return m, s, sym.simplify(mean), sym.simplify(above), sym.simplify(variance)
+
+
+@functools.lru_cache(maxsize=None)
+def _relu_shifted_functions():
+    ms, ss, *exprs = _relu_shifted_constants()
+    return tuple(sp.lambdify((ms, ss), e, modules="mpmath") for e in exprs)
+
+
+def shifted_constants(activation: str, mean, variance) -> dict:
+    r"""μ0 = E σ(h), μ1 = E σ′(h) and μ*² = Var σ(h) − s²μ1² for a pre-activation
+    h = m + s g with a mean m (``mean``) and s² = ``variance``, at the working precision:
+    the constants of a neuron whose input carries a constant offset m (relu: SymPy
+    integrals; tanh: quadrature).  ``mean = 0`` gives :func:`gaussian_equivalence`."""
+    m, var = mp.mpf(mean), mp.mpf(variance)
+    sd = mp.sqrt(var)
+    if activation == "relu":
+        mu0, mu1, mustar2 = (mp.mpf(f(m, sd)) for f in _relu_shifted_functions())
+        return {"mu0": mu0, "mu1": mu1, "mustar2": mustar2}
+    if activation == "tanh":
+        mu0 = _gauss(lambda x: mp.tanh(m + sd * x))
+        mu1 = _gauss(lambda x: mp.sech(m + sd * x) ** 2)
+        second = _gauss(lambda x: mp.tanh(m + sd * x) ** 2)
+        return {"mu0": mu0, "mu1": mu1, "mustar2": second - mu0 * mu0 - var * mu1 * mu1}
+    raise ConfigError(f"activation = {activation!r} is not allowed: allowed \"relu\", \"tanh\"")
+
+
+def layer_constants(activation: str, r1):
+    """((μ0, μ1, μ*²), v) of a random layer whose pre-activation is N(0, r1), and the variance
+    v = μ1²r1 + μ*² of the next layer's pre-activation around its offset μ0(S1)_i (S iid
+    N(0, 1/width)), at the working precision."""
+    return _layer_constants(activation, Fraction(r1), mp.mp.prec)
+
+
+@functools.lru_cache(maxsize=256)
+def _layer_constants(activation: str, r1: Fraction, prec: int):
+    with mp.workprec(prec):
+        one = gaussian_equivalence(activation, r1)
+        v = one["mu1"] ** 2 * to_mpf(r1) + one["mustar2"]
+        return (one["mu0"], one["mu1"], one["mustar2"]), v
+
+
+def neuron_constants(activation: str, r1, c) -> dict:
+    """The constants μ0, μ1, μ*² (:func:`shifted_constants`) of a neuron of the next layer with
+    c = (S1)_i ~ N(0, 1): its pre-activation is μ0c + N(0, v) (:func:`layer_constants`)."""
+    (mu0, _mu1, _k), v = layer_constants(activation, r1)
+    return shifted_constants(activation, mu0 * c, v)
+
+
+def neuron_law(activation: str, variances, nodes: int, unproven=None) -> list:
+    """The next layer's neurons over the K-point Gauss–Hermite law of c (K = ``nodes``; one
+    node at c = 0 when K = 1): ``[(weight, [(μ1, μ*²) for each group's r1 in variances])]``,
+    each number an :class:`AtWorkingPrecision` (``unproven``: why it has no ball)."""
+    law = []
+    for k in range(nodes):
+        per_group = [tuple(AtWorkingPrecision(functools.partial(_node_value, activation, Fraction(r1), nodes,
+                                                                k, which), None, unproven)
+                           for which in ("mu1", "mustar2")) for r1 in variances]
+        law.append((AtWorkingPrecision(functools.partial(_node_weight, nodes, k)), per_group))
+    return law
+
+
+def _node_weight(nodes: int, k: int):
+    return normal_law(nodes)[k][0] if nodes > 1 else mp.mpf(1)
+
+
+def _node_value(activation, r1, nodes, k, which):
+    return _node_constants(activation, r1, nodes, k, mp.mp.prec)[which]
+
+
+@functools.lru_cache(maxsize=4096)
+def _node_constants(activation, r1, nodes, k, prec):
+    with mp.workprec(prec):
+        c = normal_law(nodes)[k][1] if nodes > 1 else mp.mpf(0)
+        return neuron_constants(activation, r1, c)
 
 
 def _gauss(f):

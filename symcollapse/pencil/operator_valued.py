@@ -84,6 +84,8 @@ __all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differ
 DEFAULT_RATIOS = {"n1": 1 - eq.p2, "n2": eq.p2, "d": eq.phi, "m": eq.psi, "n": sp.Integer(1)}
 #: Diag name → atom symbol (all diagonal in the atoms' basis on the space d).
 DEFAULT_DIAGS = {"Sigma1": eq.S1, "Sigma2": eq.S2, "Theta": eq.THETA, "Delta": eq.DELTA}
+#: The space whose coordinates the atoms always describe; a pencil's other spaces carry
+#: atoms when a Diag or a covariance lives on them (their values: Field symbols).
 ATOM_DIM = "d"
 _N = sp.Symbol("n_limit", positive=True)
 
@@ -146,14 +148,25 @@ def _split(t):
     return (t.coeff, t.arg) if isinstance(t, Scaled) else (sp.Integer(1), t)
 
 
+def atom_dims(P: Pencil) -> frozenset:
+    """The spaces of a pencil whose blocks are per-atom expressions: d, and every space
+    on which a Diag or a Gaussian's covariance lives."""
+    dims = {ATOM_DIM}
+    for _, E in P.entries:
+        for t in _terms(E):
+            _c, core = _split(t)
+            if t.is_deterministic:
+                factors = core.factors if isinstance(core, MatMul) else (core,)
+                dims |= {f.dim for f in factors if isinstance(f, Diag)}
+    dims |= {G.cols for G in P.gaussians.values() if G.covariance is not None}
+    return frozenset(dims)
+
+
 def _det_value(core, diag_symbols, dim):
     """Per-atom value of a deterministic (diagonal) factor."""
     if isinstance(core, Identity):
         return sp.Integer(1)
     if isinstance(core, Diag):
-        if dim != ATOM_DIM:
-            raise ValueError(f"Diag {core.name} lives on {dim}; only the space {ATOM_DIM} "
-                             "carries the atoms")
         if core.name not in diag_symbols:
             raise ValueError(f"Diag {core.name} has no atom symbol: allowed "
                              + ", ".join(diag_symbols))
@@ -235,11 +248,13 @@ class OVFixedPoint:
     guess: dict
     ratios: dict
     diag_symbols: dict
+    atom_dims: frozenset = frozenset({ATOM_DIM})
 
     def block_value(self, a, b):
-        """:math:`G'_{ab}` (per-atom expression on d, scalar elsewhere)."""
+        """:math:`G'_{ab}` (per-atom expression on d and the spaces with atoms, scalar
+        elsewhere)."""
         a, b = min(a, b), max(a, b)
-        if self.pencil.blocks[a] == ATOM_DIM:
+        if self.pencil.blocks[a] in self.atom_dims:
             return self.G_d[(a, b)]
         if (a, b) in self.unknowns:
             return self.sign[(a, b)] * self.unknowns[(a, b)]
@@ -250,7 +265,7 @@ class OVFixedPoint:
         b = self.pencil.row if out.block is None else out.block
         factor = proportional_limit(sp.sympify(out.scale) * self.scale[b] ** 2, self.ratios)
         w = sp.sympify(out.weight)
-        if self.pencil.blocks[b] != ATOM_DIM and w.has(*eq.ATOM):
+        if self.pencil.blocks[b] not in self.atom_dims and eq.depends_on_coordinates(w):
             raise ValueError(f"output on block {b} ({self.pencil.blocks[b]}): the weight "
                              f"{w} must not depend on the atoms")
         return sp.cancel(factor * w * self.block_value(b, b))
@@ -267,12 +282,11 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
         if dim not in ratios:
             raise ValueError(f"dimension {dim} has no ratio to n: give ratios[{dim!r}]")
     gauss = P.gaussians
+    spaces = atom_dims(P)
     for G in gauss.values():
-        if G.rows == ATOM_DIM and G.cols == ATOM_DIM:
-            raise ValueError(f"Gaussian {G.name} is {ATOM_DIM} x {ATOM_DIM}: not supported")
-        if G.covariance is not None and G.cols != ATOM_DIM:
-            raise ValueError(f"Gaussian {G.name} has a covariance on {G.cols}; covariances "
-                             f"live on {ATOM_DIM}")
+        if G.rows in spaces and G.cols in spaces:
+            raise ValueError(f"Gaussian {G.name} is {G.rows} x {G.cols}, two spaces with atoms: "
+                             "not supported (one of them must be isotropic)")
 
     # -- entries: deterministic terms and Gaussian positions
     det_terms, gpos = {}, []
@@ -346,7 +360,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
     # scalar unknowns (symmetric pairs on each isotropic dimension)
     raw = {}
     for dim, idx in by_dim.items():
-        if dim == ATOM_DIM:
+        if dim in spaces:
             continue
         for x in idx:
             for y in idx:
@@ -358,7 +372,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
     guess_g, sign = {}, {}
     sample = {s: sp.Rational(1, 3) for s in (eq.p2, eq.alpha)}
     for dim, idx in by_dim.items():
-        if dim == ATOM_DIM:
+        if dim in spaces:
             continue
         M0 = sp.Matrix(len(idx), len(idx), lambda u, v: L0.get((idx[u], idx[v]), 0))
         try:
@@ -378,7 +392,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
         """Ω per dimension and G_d, with the scalar blocks in ``zero`` set to 0."""
         def G(a, b):
             a, b = min(a, b), max(a, b)
-            if P.blocks[a] == ATOM_DIM:
+            if P.blocks[a] in spaces:
                 return Gd[(a, b)]
             if (a, b) in zero:
                 return sp.Integer(0)
@@ -405,18 +419,19 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
 
         def ctrace(weight, j, i2, dim):
             val = G(j, i2)
-            if dim == ATOM_DIM:
+            if dim in spaces:
                 return tr(sp.cancel(weight * val))
             return weight * val
 
         Gd = {}
-        idx = by_dim.get(ATOM_DIM, [])
-        if idx:
+        for dim in sorted(spaces & set(by_dim)):
+            idx = by_dim[dim]
             Om = sp.Matrix(len(idx), len(idx),
                            lambda u, v: L0.get((idx[u], idx[v]), 0)
                            - eta(idx[u], idx[v], ctrace))
             if Om.has(tr):
-                raise ValueError("the d-blocks depend on traces over d: not supported")
+                raise ValueError(f"the {dim}-blocks depend on traces over a space with atoms: "
+                                 "not supported")
             det = _factored_det(Om)
             adj = Om.adjugate(method="berkowitz")
             for u, x in enumerate(idx):
@@ -425,7 +440,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
                         Gd[(x, y)] = sp.cancel(adj[u, v] / det)
         Omega = {}
         for dim, idx in by_dim.items():
-            if dim == ATOM_DIM:
+            if dim in spaces:
                 continue
             Omega[dim] = sp.Matrix(len(idx), len(idx),
                                    lambda u, v: L0.get((idx[u], idx[v]), 0)
@@ -438,7 +453,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
         Gd, Omega, G = build(zero)
         keep = set()
         for dim, idx in by_dim.items():
-            if dim == ATOM_DIM:
+            if dim in spaces:
                 continue
             Om = Omega[dim]
             det = Om.det(method="berkowitz")
@@ -454,7 +469,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
     # -- residuals
     unknowns, eqs, guess = {}, [], {}
     for dim, idx in by_dim.items():
-        if dim == ATOM_DIM:
+        if dim in spaces:
             continue
         Om = Omega[dim]
         if len(idx) == 1:
@@ -474,7 +489,7 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
                     eqs.append(canonical_traces(det * sign[(x, y)] * raw[(x, y)] - adj[u, v]))
                     guess[raw[(x, y)]] = sign[(x, y)] * guess_g[(x, y)]
     return OVFixedPoint(P, tau, scale, unknowns, sign, tuple(sorted(zero)), Gd, tuple(eqs), guess,
-                        ratios, diag_symbols)
+                        ratios, diag_symbols, spaces)
 
 
 # ----------------------------------------------------------------------------- systems

@@ -23,6 +23,7 @@ diagonal output is the pair (b, b)).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,10 +33,13 @@ from symcollapse.core import equations as eq
 from symcollapse.core.equations import System, tr
 from symcollapse.pencil.expr import add
 from symcollapse.pencil.linearization import Pencil, check
-from symcollapse.pencil.operator_valued import (ATOM_DIM, differentiate_probe, map_traces, opaque_traces,
-                                                operator_valued, proportional_limit)
+from symcollapse.pencil.operator_valued import (DEFAULT_DIAGS, canonical_traces, differentiate_probe,
+                                                map_traces, opaque_traces, operator_valued,
+                                                proportional_limit)
 
-__all__ = ["PairOutput", "with_probe", "derive_pair_system", "pull_scalars_out_of_traces"]
+__all__ = ["PairOutput", "with_probe", "derive_pair_system", "pair_system", "with_parameters",
+           "derivative_terms",
+           "pull_scalars_out_of_traces"]
 
 
 @dataclass(frozen=True)
@@ -68,33 +72,18 @@ def with_probe(pencil: Pencil, extra: dict, expr, sizes=None, seed=0) -> Pencil:
 
 
 def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
-                       name="pencil", ratios=None) -> System:
+                       name="pencil", ratios=None, diag_symbols=None) -> System:
     r"""The fixed point of ``pencil`` (:func:`~symcollapse.pencil.operator_valued.operator_valued`)
     as a System with densities ``{name: PairOutput or [PairOutput, ...]}`` (a sum),
     differentiated along ``probe`` at 0 (:func:`~symcollapse.pencil.operator_valued.differentiate_probe`)
     and with ``params`` substituted (``ratios``: dimension name → its ratio to n, default
-    :data:`~symcollapse.pencil.operator_valued.DEFAULT_RATIOS`)."""
-    fp = operator_valued(pencil, ratios=ratios)
-    parts, deriv = {}, []
-    for k, o in outputs.items():
-        for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
-            a, b = part.blocks
-            if ATOM_DIM not in (fp.pencil.blocks[a], fp.pencil.blocks[b]) and a != b:
-                raise ValueError(f"pair output {part.blocks}: off-diagonal pairs live on "
-                                 f"{ATOM_DIM}")
-            factor = proportional_limit(sp.sympify(part.scale) * fp.scale[a] * fp.scale[b], fp.ratios)
-            parts[f"{k}#{n_}"] = sp.cancel(factor * sp.sympify(part.weight)
-                                           * fp.block_value(a, b))
-            if part.derivative:
-                deriv.append(f"{k}#{n_}")
-    xs = tuple(fp.unknowns.values())
-    positive = tuple(x for x in xs if fp.guess.get(x, 0) != 0
-                     and sp.sympify(fp.guess[x]).is_positive is not False)
-    system = System(name=name, unknowns=xs, equations=fp.equations, densities=parts,
-                    positive=positive, guess=dict(fp.guess),
-                    note=f"operator-valued fixed point of a {pencil.size}-block pencil")
+    :data:`~symcollapse.pencil.operator_valued.DEFAULT_RATIOS`; ``diag_symbols``: Diag name →
+    its per-atom symbol, added to :data:`~symcollapse.pencil.operator_valued.DEFAULT_DIAGS`,
+    a :class:`~symcollapse.core.equations.Field` for a Diag on a space other than d).
+    A large system is faster through :func:`pair_system` and :func:`with_parameters`."""
+    system = pair_system(pencil, outputs, name=name, ratios=ratios, diag_symbols=diag_symbols)
     if probe is not None:
-        system = differentiate_probe(system, probe, deriv)
+        system = differentiate_probe(system, probe, derivative_terms(outputs))
     params = params or {}       # symbols → expressions (xreplace; the traces are cancelled below)
     eqs = tuple(sp.sympify(e).xreplace(params) for e in system.equations)
     dens = {}
@@ -109,22 +98,89 @@ def derive_pair_system(pencil: Pencil, outputs: dict, params=None, probe=None,
         note="operator-valued Dyson equation of a linear pencil, pair outputs"))
 
 
+def pair_system(pencil: Pencil, outputs: dict, name="pencil", ratios=None,
+                diag_symbols=None) -> System:
+    """The fixed point of :func:`derive_pair_system` before any parameter is substituted
+    and before the probe derivative: each output's terms are the densities ``"name#i"``
+    (what a model derives once for all its mixing strategies, which differ only in the
+    parameters substituted; :func:`with_parameters` finishes it)."""
+    fp = operator_valued(pencil, ratios=ratios, diag_symbols={**DEFAULT_DIAGS, **(diag_symbols or {})})
+    parts = {}
+    for k, o in outputs.items():
+        for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
+            a, b = part.blocks
+            if fp.pencil.blocks[a] not in fp.atom_dims and a != b:
+                raise ValueError(f"pair output {part.blocks}: off-diagonal pairs live on a "
+                                 f"space with atoms ({', '.join(sorted(fp.atom_dims))})")
+            factor = proportional_limit(sp.sympify(part.scale) * fp.scale[a] * fp.scale[b], fp.ratios)
+            parts[f"{k}#{n_}"] = sp.cancel(factor * sp.sympify(part.weight)
+                                           * fp.block_value(a, b))
+    xs = tuple(fp.unknowns.values())
+    positive = tuple(x for x in xs if fp.guess.get(x, 0) != 0
+                     and sp.sympify(fp.guess[x]).is_positive is not False)
+    return System(name=name, unknowns=xs, equations=fp.equations, densities=parts,
+                  positive=positive, guess=dict(fp.guess),
+                  note=f"operator-valued fixed point of a {pencil.size}-block pencil")
+
+
+def derivative_terms(outputs: dict) -> tuple:
+    """The density names ``"name#i"`` of the :class:`PairOutput` terms taken along the probe."""
+    return tuple(f"{k}#{i}" for k, o in outputs.items()
+                 for i, part in enumerate(o if isinstance(o, (list, tuple)) else [o]) if part.derivative)
+
+
+def with_parameters(system: System, params=None, probe=None, derivative=(), name=None) -> System:
+    r"""A :func:`pair_system` with ``params`` substituted (symbols → expressions, e.g. a
+    strategy's :func:`~symcollapse.core.equations.mixture_weights`) and its scalars pulled
+    out of the traces (:func:`pull_scalars_out_of_traces`), then differentiated along
+    ``probe`` at 0 (the terms named in ``derivative``), the terms ``"k#i"`` of each output
+    summed into ``k``.  An equation F = N/D = 0 (cancelled) gives its rates by
+    :math:`\partial_t N = 0` (the same linear equations for ẋ where D ≠ 0, without the
+    quotient rule: the rate equations of a large system stay small)."""
+    params = params or {}
+    base = pull_scalars_out_of_traces(System(
+        name=name or system.name, unknowns=system.unknowns,
+        equations=tuple(sp.sympify(e).xreplace(params) for e in system.equations),
+        densities={k: sp.sympify(v).xreplace(params) for k, v in system.densities.items()},
+        positive=system.positive, guess={k: sp.sympify(v).xreplace(params) for k, v in system.guess.items()},
+        note=system.note))
+    n = len(system.equations)
+    if probe is not None:
+        numerators = dataclasses.replace(base, equations=tuple(sp.fraction(e)[0] for e in base.equations))
+        rates = differentiate_probe(numerators, probe, derivative)
+        at_zero = tuple(canonical_traces(sp.sympify(e).subs(probe, 0)) for e in base.equations)
+        base = dataclasses.replace(rates, equations=at_zero + rates.equations[n:])
+    terms: dict = {}
+    for key, v in base.densities.items():
+        terms.setdefault(key.rsplit("#", 1)[0], []).append(v)
+    return System(name=base.name, unknowns=base.unknowns,
+                  equations=tuple(_pull(e) for e in base.equations[:n])
+                  + tuple(_pull(e, outer=False) for e in base.equations[n:]),
+                  densities={k: _pull(sp.Add(*v)) for k, v in terms.items()},
+                  positive=base.positive, guess=base.guess,
+                  note="operator-valued Dyson equation of a linear pencil, pair outputs; "
+                       "scalars pulled out of the traces")
+
+
 def _atom_free_content(poly_expr):
     """(c, q) with poly_expr = c·q, c the content of the polynomial in the atom symbols (the
     gcd of its coefficients, free of the atoms) and q its primitive part."""
-    atoms = [a for a in eq.ATOM if poly_expr.has(a)]
+    atoms = list(eq.coordinate_symbols(poly_expr))
     if not atoms:
         return poly_expr, sp.Integer(1)
     content, primitive = sp.Poly(poly_expr, *atoms).primitive()
     return content, primitive.as_expr()
 
 
-def _pull(expr):
+def _pull(expr, outer=True):
     def split(f):
         num, den = sp.fraction(sp.cancel(f))
         (cn, qn), (cd, qd) = _atom_free_content(num), _atom_free_content(den)
         return cn / cd * tr(qn / qd)
-    e, back = opaque_traces(map_traces(expr, split))
+    e = map_traces(expr, split)
+    if not outer:
+        return e
+    e, back = opaque_traces(e)
     return sp.cancel(e).xreplace(back)
 
 
