@@ -222,3 +222,21 @@ def test_an_absent_group_is_removed_exactly():
     with mp.workdps(20):
         assert at_zero["zeta"] == 0
         assert abs(at_zero["test_error"] - near["test_error"]) < 1e-7 * at_zero["test_error"]
+
+
+def test_weighted_mixing_at_the_plain_weights_and_at_the_ends():
+    """The weighted system (per-sample weights c_1 = α/(1 − p2), c_2 = (1 − α)/p2) is the plain
+    one at α = 1 − p2 (25 digits); at α = 1 the real rows alone, the plain mixture at p2 = 0
+    with φ, ψ1, ψ2 divided by 1 − p2 (an exact identity: the delegate), which α = 1 − 1e-12
+    approaches through the weighted system itself; likewise α = 0 (the synthetic rows)."""
+    with mp.workdps(25):
+        plain, same = sc.predict(cfg(), dps=25), sc.predict(cfg(strategy="weighted", alpha=0.8), dps=25)
+        assert all(abs(plain[k] - same[k]) <= mp.mpf(10) ** -24 for k in ("test_error", "bias", "variance", "zeta"))
+    for alpha, near, p in ((1, 1 - 1e-12, 0.8), (0, 1e-12, 0.2)):
+        end = sc.predict(cfg(strategy="weighted", alpha=alpha), dps=20)
+        alone = sc.predict(cfg(p2=1 - alpha, phi=0.5 / p, psi1=0.7 / p, psi2=0.6 / p), dps=20)
+        inside = sc.predict(cfg(strategy="weighted", alpha=near), dps=20)
+        assert end["regime"].endswith(f"alpha={alpha}")
+        for k in ("test_error", "bias", "variance"):
+            assert abs(end[k] - alone[k]) <= 1e-18 * alone[k]
+            assert abs(end[k] - inside[k]) <= 1e-9 * alone[k], (alpha, k)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import symcollapse as sc
+from symcollapse.core.decomposition import derivative
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.linearization import FloatBackend, random_values
@@ -225,3 +227,30 @@ def test_relu_balls_come_from_the_derived_closed_forms():
         ctx.prec = old
     with pytest.raises(TypeError, match="cannot enclose"):
         G.arb_value(sp.exp(sp.Symbol("x")), {})
+
+
+@pytest.mark.parametrize("alpha,near", [(1, 1 - 1e-12), (0, 1e-12)])
+def test_weighted_ends_are_one_group_alone_with_chained_derivatives(alpha, near):
+    """α ∈ {0, 1}: one group's rows alone (the plain mixture with φ, ψ divided by p_j); the
+    weighted system at α 1e-12 inside agrees, and so do the derivatives in φ, ψ, p2, λ that
+    the ends take by the chain rule through φ/p_j, ψ/p_j (with p2 = 1 − α fixed there);
+    d/dα at an end is refused with its reason."""
+    cfg = dict(bench.random_configs("relu", 7, 1)[0], strategy="weighted", alpha=alpha, p2=0.3)
+    end, inside = sc.predict(cfg), sc.predict(dict(cfg, alpha=near))
+    assert end["regime"].endswith(f"alpha={alpha}")
+    for k in ("test_error", "bias", "variance", "zeta"):
+        assert abs(end[k] - inside[k]) <= 1e-9 * end["test_error"], k
+    for key in ("phi", "psi", "p2", "lam"):
+        d_end, d_in = derivative(cfg, key), derivative(dict(cfg, alpha=near), key)
+        assert abs(d_end["test_error"] - d_in["test_error"]) <= 1e-8 * (1 + abs(d_in["test_error"])), key
+    with pytest.raises(UnsupportedError, match="taken at 0 < alpha < 1"):
+        derivative(cfg, "alpha")
+
+
+def test_all_real_or_all_synthetic_plain_mixtures():
+    """p2 ∈ {0, 1} with plain mixing: the absent group's unknowns drop out; the values are the
+    limits from inside."""
+    cfg = bench.random_configs("tanh", 8, 1)[0]
+    for p2, near in ((0, 1e-12), (1, 1 - 1e-12)):
+        at, inside = sc.predict(dict(cfg, p2=p2)), sc.predict(dict(cfg, p2=near))
+        assert abs(at["test_error"] - inside["test_error"]) <= 1e-9 * at["test_error"], p2

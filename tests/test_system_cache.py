@@ -61,3 +61,44 @@ def test_the_default_directory_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert system_cache.directory() == tmp_path / "symcollapse"
     assert os.fspath(system_cache.path_of("m", "s")).startswith(os.fspath(tmp_path))
+
+
+def test_a_large_system_is_compiled_once_per_machine(tmp_path, monkeypatch):
+    """A large system's Compiled (its Jacobian) and lambdified code are stored under a digest
+    of its content and read back by a fresh compile: same values, no new file; a stored
+    file that cannot be read is rebuilt; a small system is compiled afresh (nothing stored)."""
+    import mpmath as mp
+    import numpy as np
+
+    from symcollapse.core import codegen, compiled
+    from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
+    from symcollapse.pencil import random_features as rfm
+    monkeypatch.setenv(system_cache.ENV, str(tmp_path))
+    system = rfm.system("weighted")
+    key = codegen.content_key(system)
+    assert key is not None and codegen.content_key(_system()) is None
+    cfg = {"model": "random_features", "activation": "relu", "strategy": "weighted", "alpha": 0.3,
+           "phi": 0.5, "psi": 0.7, "p2": 0.2, "lam": 0.1, "sigma1": 0.5, "sigma2": 0.5,
+           "atoms": [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]}
+    params = {s: to_mpf(v) for s, v in rfm.parameters(rfm.parse(cfg)).items()}
+    spec_atoms = rfm.parse(cfg).atoms
+
+    def evaluate():
+        compile_system.cache_clear()
+        codegen._shared_cse.cache_clear()
+        c = compile_system(system)
+        x = [mp.mpf(1) / (i + 2) for i in range(len(c.unknowns))]
+        p = [params[s] for s in c.params]
+        F, J = c.residual_jacobian_mp(x, p, atoms_mp(spec_atoms))
+        Fn = c.residual_np(np.array([[float(v) for v in x]]), np.array([[float(v) for v in p]]),
+                           atoms_float(spec_atoms))
+        return [float(v) for v in F] + [float(v) for v in J] + list(Fn.ravel())
+
+    first = evaluate()
+    stored = sorted(f.name for f in (tmp_path / "compiled").iterdir())
+    assert any(name.startswith(key[:40]) for name in stored) and len(stored) > 2
+    assert evaluate() == first and sorted(f.name for f in (tmp_path / "compiled").iterdir()) == stored
+    for f in (tmp_path / "compiled").iterdir():
+        f.write_bytes(b"not a pickle")
+    assert evaluate() == first
+    compiled.compile_system.cache_clear()

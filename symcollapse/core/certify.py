@@ -32,6 +32,7 @@ import sympy as sp
 from sympy.printing.lambdarepr import LambdaPrinter
 
 from symcollapse.core import equations as eq
+from symcollapse.core.codegen import lambdify
 from symcollapse.core.errors import ConvergenceError, RegimeError, UnsupportedError
 from symcollapse.core.precision import max_guard
 from symcollapse.core.regimes import parameter_values
@@ -75,8 +76,8 @@ def _namespace():
     return {"arb": arb}
 
 
-def _lambdify(args, exprs):
-    return sp.lambdify(args, exprs, modules=[_namespace()], printer=ArbPrinter, cse=True)
+def _lambdify(args, exprs, store=None):
+    return lambdify(args, exprs, [_namespace()], store, printer=ArbPrinter)
 
 
 class ArbSystem:
@@ -86,14 +87,13 @@ class ArbSystem:
         self.c = c
         self.n = len(c.unknowns)
         sg, og = c.solve_group, c.output_group
-        self.solve_traces = _lambdify(sg.args, sg.integrands) if sg.integrands else None
-        self.out_traces = _lambdify(og.args, og.integrands) if og.integrands else None
-        self.F = _lambdify(c._outer_args_solve, c._F)
-        self.J = _lambdify(c._outer_args_solve, c._J)
-        self.O = _lambdify(c._outer_args_out, c._O)
+        self.solve_traces = _lambdify(sg.args, sg.integrands, c.store_key("solve")) if sg.integrands else None
+        self.out_traces = _lambdify(og.args, og.integrands, c.store_key("outputs")) if og.integrands else None
+        self.F = _lambdify(c._outer_args_solve, c._F, c.store_key("F"))
+        self.J = _lambdify(c._outer_args_solve, c._J, c.store_key("J"))
+        self.O = _lambdify(c._outer_args_out, c._O, c.store_key("O"))
 
     def _traces(self, f, x, p, atoms):
-        from flint import arb
         if f is None:
             return []
         acc = None

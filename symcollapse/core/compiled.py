@@ -28,7 +28,12 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
+from symcollapse.core import system_cache
+from symcollapse.core.codegen import content_key, lambdify
 from symcollapse.core.equations import ATOM, ATOM_KEYS, Field, System, coordinate_symbols, tr
+
+#: The lambdify modules of the MPFR backend (gmpy2's correctly rounded numbers).
+MPFR_MODULES = [{"mpf": gmpy2.mpfr}, "mpmath"]
 
 
 @dataclass(frozen=True)
@@ -139,27 +144,27 @@ class _Part:
     unknowns and the parameters; ``reduce``: their traces run over the atoms merged by
     these symbols' values (a product of spaces collapses to one space's law)."""
 
-    def __init__(self, index, integrands, fields, unknowns, params, reduce):
+    def __init__(self, index, integrands, fields, unknowns, params, reduce, store=None):
         self.index, self.integrands, self.fields, self.reduce = index, integrands, fields, reduce
         self.args = (*fields, *unknowns, *params)
+        self.store = store
 
     def table(self, atoms: AtomArrays):
         return atoms.table(self.fields, self.reduce)
 
     @functools.cached_property
     def numpy(self):
-        return sp.lambdify(self.args, self.integrands, modules="numpy", cse=True)
+        return lambdify(self.args, self.integrands, "numpy", self.store)
 
     @functools.cached_property
     def mpmath(self):
-        return sp.lambdify(self.args, self.integrands, modules="mpmath", cse=True)
+        return lambdify(self.args, self.integrands, "mpmath", self.store)
 
     @functools.cached_property
     def mpfr(self):
         if not all(_rational(e) for e in self.integrands):
             return None
-        return sp.lambdify(self.args, self.integrands, modules=[{"mpf": gmpy2.mpfr}, "mpmath"],
-                           cse=True)
+        return lambdify(self.args, self.integrands, MPFR_MODULES, self.store)
 
 
 class _Group:
@@ -168,7 +173,7 @@ class _Group:
     over the atoms as given; with them, the integrands free of fields and those with
     fields are two parts, each summed over the atoms merged by the symbols it uses."""
 
-    def __init__(self, traces, unknowns, params):
+    def __init__(self, traces, unknowns, params, store=None):
         self.traces = traces
         self.symbols = tuple(sp.Symbol(f"_T{i}") for i in range(len(traces)))
         self.integrands = [t.args[0] for t in traces]
@@ -179,7 +184,8 @@ class _Group:
         if not self.integrands:
             return
         if not fields:
-            self.parts = [_Part(list(range(len(traces))), self.integrands, ATOM, unknowns, params, False)]
+            self.parts = [_Part(list(range(len(traces))), self.integrands, ATOM, unknowns, params, False,
+                                store and f"{store}:all")]
             return
         with_fields = [any(isinstance(f, Field) for f in c) for c in coords]
         for flag in (False, True):
@@ -187,7 +193,7 @@ class _Group:
             if index:
                 used = tuple(x for x in (*ATOM, *fields) if any(x in coords[i] for i in index))
                 self.parts.append(_Part(index, [self.integrands[i] for i in index], used, unknowns,
-                                        params, True))
+                                        params, True, store and f"{store}:{flag}"))
 
     @property
     def numpy(self):
@@ -275,8 +281,8 @@ class Compiled:
     of ``params`` followed by those of the complements; a list of the parameters
     alone gets its complements in the arithmetic of its entries."""
 
-    def __init__(self, system: System):
-        self.system = system
+    def __init__(self, system: System, store: str | None = None):
+        self.system, self.store = system, store
         self.unknowns = tuple(system.unknowns)
         self.params = tuple(system.parameters)
         self.complements = complements(self.params)
@@ -289,8 +295,8 @@ class Compiled:
         outs = [self.exact(system.outputs[k]) for k in self.output_names]
         solve_traces = sorted(found, key=sp.default_sort_key)
         out_traces = _ordered_traces(outs)
-        self.solve_group = _Group(solve_traces, self.unknowns, self.arguments)
-        self.output_group = _Group(out_traces, self.unknowns, self.arguments)
+        self.solve_group = _Group(solve_traces, self.unknowns, self.arguments, self.store_key("solve"))
+        self.output_group = _Group(out_traces, self.unknowns, self.arguments, self.store_key("outputs"))
         ms = dict(zip(solve_traces, self.solve_group.symbols))
         mo = dict(zip(out_traces, self.output_group.symbols))
         self._F = [e.xreplace(ms) for e in eqs]
@@ -298,6 +304,16 @@ class Compiled:
         self._O = [o.xreplace(mo) for o in outs]
         self._outer_args_solve = (*self.unknowns, *self.arguments, *self.solve_group.symbols)
         self._outer_args_out = (*self.unknowns, *self.arguments, *self.output_group.symbols)
+
+    def store_key(self, name):
+        """The store key of one lambdified function (None: not kept)."""
+        return self.store and f"{self.store}:{name}"
+
+    def _outer(self, modules):
+        """F, J and the outputs lambdified for ``modules``."""
+        return (lambdify(self._outer_args_solve, self._F, modules, self.store_key("F")),
+                lambdify(self._outer_args_solve, self._J, modules, self.store_key("J")),
+                lambdify(self._outer_args_out, self._O, modules, self.store_key("O")))
 
     def exact(self, expr):
         """``expr`` with each complement 1 − x replaced by its own argument."""
@@ -335,17 +351,11 @@ class Compiled:
     # -- lambdified outer functions (lazily, per backend)
     @functools.cached_property
     def _np_outer(self):
-        F = sp.lambdify(self._outer_args_solve, self._F, modules="numpy", cse=True)
-        J = sp.lambdify(self._outer_args_solve, self._J, modules="numpy", cse=True)
-        O = sp.lambdify(self._outer_args_out, self._O, modules="numpy", cse=True)
-        return F, J, O
+        return self._outer("numpy")
 
     @functools.cached_property
     def _mp_outer(self):
-        F = sp.lambdify(self._outer_args_solve, self._F, modules="mpmath", cse=True)
-        J = sp.lambdify(self._outer_args_solve, self._J, modules="mpmath", cse=True)
-        O = sp.lambdify(self._outer_args_out, self._O, modules="mpmath", cse=True)
-        return F, J, O
+        return self._outer("mpmath")
 
     @functools.cached_property
     def _mpfr_outer(self):
@@ -353,10 +363,7 @@ class Compiled:
         parameters and traces (None otherwise)."""
         if not all(_rational(e) for e in self._F + self._J + self._O):
             return None
-        mods = [{"mpf": gmpy2.mpfr}, "mpmath"]
-        return tuple(sp.lambdify(args, exprs, modules=mods, cse=True) for args, exprs in (
-            (self._outer_args_solve, self._F), (self._outer_args_solve, self._J),
-            (self._outer_args_out, self._O)))
+        return self._outer(MPFR_MODULES)
 
     def _in_mpfr(self, which: tuple, group: _Group, x, p, atoms):
         """The outer functions ``which`` (0: F, 1: J, 2: outputs) at (x, p) with ``group``'s
@@ -544,7 +551,8 @@ class _Tangent:
         Ox = [c.exact(e) for e in jacobian(outs, c.unknowns)]
         Op = [c.exact(e) for e in jacobian(outs, [param])]
         traces = _ordered_traces(Fp + Ox + Op)
-        self.group = _Group(traces, c.unknowns, c.arguments)
+        self.store = c.store_key(f"tangent:{param}")
+        self.group = _Group(traces, c.unknowns, c.arguments, self.store)
         m = dict(zip(traces, self.group.symbols))
         args = (*c.unknowns, *c.arguments, *self.group.symbols)
         self.shapes = (len(Fp), len(c.output_names), len(c.unknowns))
@@ -554,11 +562,11 @@ class _Tangent:
 
     @functools.cached_property
     def numpy(self):
-        return sp.lambdify(self._args, self._exprs, modules="numpy", cse=True)
+        return lambdify(self._args, self._exprs, "numpy", self.store)
 
     @functools.cached_property
     def mpmath(self):
-        return sp.lambdify(self._args, self._exprs, modules="mpmath", cse=True)
+        return lambdify(self._args, self._exprs, "mpmath", self.store)
 
     def split(self, flat):
         nF, nO, nx = self.shapes
@@ -575,7 +583,7 @@ class _Tangent:
         Fp, Ox, Op = self.split(self.mpmath(*x, *p, *T))
         _F, J = c.residual_jacobian_mp(x, p, atoms)
         dx = -mp.lu_solve(J, mp.matrix(Fp))
-        nO, nx = self.shapes[1], self.shapes[2]
+        nx = self.shapes[2]
         out = {}
         for k, name in enumerate(c.output_names):
             out[name] = Op[k] + sum(Ox[k * nx + j] * dx[j] for j in range(nx))
@@ -629,5 +637,11 @@ def _ordered_traces(exprs):
 
 @functools.lru_cache(maxsize=64)
 def compile_system(system: System) -> Compiled:
-    """The (cached) numeric evaluators of a system."""
-    return Compiled(system)
+    """The (cached) numeric evaluators of a system; a large system's (its Jacobian and
+    lambdified code) are also kept in the system cache (:mod:`symcollapse.core.codegen`)."""
+    key = content_key(system)
+    if key is None:
+        return Compiled(system)
+    compiled = system_cache.cached_by_key("compiled", key, lambda: Compiled(system, store=key))
+    compiled.system = system           # the caller's object (the stored one is equal)
+    return compiled

@@ -34,7 +34,7 @@ from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confir
 from symcollapse.core.regimes import (Regime, parameter_values, select, signatures, threshold_parts,
                                       training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
-from symcollapse.core.spec import LOOPS, SCALAR_KEYS, parse, screen
+from symcollapse.core.spec import LOOPS, MODEL_SCALAR_KEYS, SCALAR_KEYS, parse, screen
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD
@@ -295,9 +295,7 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
     spec = parse(config)
     regime = regime_of(spec)
     if regime.delegate is not None:
-        if wrt == "alpha" and regime.delegate.strategy != "weighted":
-            return {k: mp.mpf(0) for k in PARTS}   # the delegated value ignores the weights
-        return derivative(regime.delegate, wrt, dps)
+        return _delegated_derivative(spec, regime.delegate, wrt, dps)
     sym = _param_symbol(wrt)
     if regime.system is None or regime.null_atoms or regime.exact_zero:
         raise UnsupportedError(f"derivative: not available in regime {regime.name!r}")
@@ -312,6 +310,35 @@ def derivative(config, wrt: str, dps: int = 30) -> dict:
         d = c.tangent(sym).derivative_mp(sol.x, p_mp, atoms_mp(regime.atoms))
     with mp.workdps(dps):
         return {k: +d[k] for k in PARTS}
+
+
+def _delegated_derivative(spec, delegate, wrt: str, dps: int) -> dict:
+    """The derivative of a delegated answer.  Same sizes (a weighting that does not change
+    the answer): the delegate's.  One group alone (α ∈ {0, 1}, sizes s' = s/p_j of
+    :func:`~symcollapse.core.regimes.weight_zero_regime`): d/ds = (1/p_j) d/ds' for φ and
+    the model sizes; d/dp_2 = Σ_s (∂E/∂s')(−s'/p_j)(dp_j/dp_2), p_2' = 1 − α being fixed."""
+    if delegate.phi == spec.phi:
+        if wrt == "alpha" and delegate.strategy != "weighted":
+            return {k: mp.mpf(0) for k in PARTS}   # the delegated value ignores the weights
+        return derivative(delegate, wrt, dps)
+    if wrt == "alpha":
+        raise UnsupportedError(f"derivative with respect to alpha: at alpha = {spec.alpha} one group has "
+                               "weight 0 (an end of 0 <= alpha <= 1); taken at 0 < alpha < 1")
+    sizes = ["phi"] + [k for k in SCALAR_KEYS if k in MODEL_SCALAR_KEYS and spec.size(k) is not None]
+    p = spec.phi / delegate.phi
+    with mp.workdps(dps + GUARD):
+        if wrt in sizes:
+            d = derivative(delegate, wrt, dps + GUARD)
+            out = {k: d[k] / to_mpf(p) for k in PARTS}
+        elif wrt == "p2":
+            dp = -1 if spec.alpha == 1 else 1
+            terms = [(derivative(delegate, k, dps + GUARD), getattr(delegate, k) if k == "phi"
+                      else delegate.size(k)) for k in sizes]
+            out = {k: mp.fsum(d[k] * to_mpf(-s * dp / p) for d, s in terms) for k in PARTS}
+        else:
+            out = derivative(delegate, wrt, dps + GUARD)
+    with mp.workdps(dps):
+        return {k: +out[k] for k in PARTS}
 
 
 SCALAR_KEYS_ORDER = SCALAR_KEYS

@@ -182,6 +182,24 @@ def fixed_parameters(spec: Spec) -> tuple:
     return tuple(fixed)
 
 
+def weight_zero_regime(spec: Spec, name: str) -> Regime | None:
+    r"""At α ∈ {0, 1} of strategy "weighted" one group has weight 0 in the loss, which is
+    then the plain loss of the other group's n_j = p_j n rows alone: the regime that
+    delegates to that plain mixture (p_2 = 1 − α, φ and every model size ψ divided by p_j),
+    an exact identity; None elsewhere.  (A system posed with a group's weight 0 has that
+    group's blocks degenerate.)"""
+    if spec.strategy != "weighted" or spec.alpha not in (0, 1):
+        return None
+    p = spec.p1 if spec.alpha == 1 else spec.p2
+    sizes = {k: v / p for k, v in spec.sizes}
+    alone = spec.replace(strategy="plain", alpha=None, p2=1 - spec.alpha, phi=spec.phi / p,
+                         psi=None if spec.psi is None else spec.psi / p, **sizes)
+    group = "real" if spec.alpha == 1 else "synthetic"
+    return Regime(f"{name}/weighted/alpha={spec.alpha}", None, spec.atoms, delegate=alone,
+                  description=f"alpha = {spec.alpha}: the {group} rows alone, the plain mixture "
+                              f"of n_j = p_j n rows (phi and the model sizes divided by p_j = {p})")
+
+
 def group_weights(spec: Spec):
     """(a1, a2): the weights of the groups in the loss (plain: p_j; weighted: α, 1−α)."""
     if spec.strategy == "weighted":

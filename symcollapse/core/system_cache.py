@@ -3,7 +3,9 @@ r"""Derived systems kept on disk between sessions.
 Deriving a model's :class:`~symcollapse.core.equations.System` through the pencil engine
 can take minutes (the deep random features pencil: 11 blocks, 26 unknowns).  A model that
 declares ``cache_system=True`` has its system stored once per strategy in a cache
-directory and read back in later sessions.  The file name carries a digest of every source
+directory and read back in later sessions; a large system's compiled evaluators (its
+Jacobian, the generated code of its lambdified functions: :mod:`symcollapse.core.codegen`)
+are kept beside, under a digest of the system's content (sub-folder ``compiled``).  The file name carries a digest of every source
 file of the package and of the SymPy and Python versions, so a change to the toolkit or to
 SymPy derives afresh (old files are left in place, never deleted or overwritten by another
 digest's).
@@ -61,7 +63,18 @@ def path_of(model: str, strategy: str) -> Path | None:
 
 def cached(model: str, strategy: str, derive):
     """``derive()`` read from the cache when present, else derived and stored."""
-    path = path_of(model, strategy)
+    return _cached_at(path_of(model, strategy), derive)
+
+
+def cached_by_key(folder: str, key: str, build):
+    """``build()`` kept under a content key (a digest the caller computed from everything
+    the result depends on) in a sub-folder of the cache, with this source digest."""
+    root = directory()
+    path = None if root is None else root / folder / f"{key[:40]}-{source_digest()[:20]}.pickle"
+    return _cached_at(path, build)
+
+
+def _cached_at(path, derive):
     if path is not None and path.is_file():
         try:
             with path.open("rb") as f:

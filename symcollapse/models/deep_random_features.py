@@ -41,8 +41,8 @@ MODEL = register(Model(
         "training": "training error: the training-error probe is not posed for deep random features",
         "certify": "certify: the layer-2 constants of deep random features have no proven balls",
     },
-    hooks={k: f"{_HERE}:{f}" for k, f in (("system", "system"), ("regime", "regime"),
-           ("parameters", "parameters"), ("pair_sources", "sources"), ("simulate", "simulate"))},
+    hooks={k: f"{_HERE}:{f}" for k, f in (("system", "system"), ("regime", "regime"), ("simulate", "simulate"),
+                                           ("parameters", "parameters"), ("pair_sources", "sources"))},
 ))
 
 
@@ -109,24 +109,24 @@ def sources():
 
 @functools.lru_cache(maxsize=None)
 def system(strategy: str = "plain"):
-    """The System the pencil engine derives, with a mixing strategy's weights substituted and
-    differentiated along the probe (every output is a probe derivative)."""
-    L, raw = _lib(), _unsubstituted()
-    return L.rf_support.with_parameters(raw, L.eq.mixture_weights(strategy), probe=L.operator_valued.t_probe,
-                                        derivative=tuple(raw.densities), name=f"{MODEL.name}/{strategy}")
+    """The System the pencil engine derives, at a mixing strategy's per-sample weights."""
+    return _lib().rf_support.at_sample_weights(_per_sample(), strategy, name=f"{MODEL.name}/{strategy}")
 
 
 @functools.lru_cache(maxsize=1)
-def _unsubstituted():
-    """The fixed point of the probed pencil before the group weights a_j are substituted
-    (derived once for every strategy; kept with the derived systems)."""
+def _per_sample():
+    """The probed pencil's fixed point with the groups' per-sample weights c_j as symbols,
+    differentiated along the probe; derived once for every strategy, kept in the cache."""
     L, y = _lib(), _symbols()
     ratios = {"n1": 1 - L.eq.p2, "n2": L.eq.p2, "d": L.eq.phi, "m1": y["psi1"], "m2": y["psi2"], "n": 1}
     fields = {"B1": y["beta"][0], "B2": y["beta"][1], "Lambda1": y["ell"][0], "Lambda2": y["ell"][1]}
-    P, outputs = sources()            # the Diags B_j, Λ_j on m2 are the neurons' fields β_j, ℓ_j
-    derive = functools.partial(L.rf_support.pair_system, P, outputs, ratios=ratios, name=MODEL.name,
-                               diag_symbols=fields)
-    return L.system_cache.cached(MODEL.name, "unsubstituted", derive)
+
+    def derive():
+        P, outputs = sources()            # the Diags B_j, Λ_j on m2 are the neurons' fields β_j, ℓ_j
+        raw = L.rf_support.pair_system(P, outputs, ratios=ratios, name=MODEL.name, diag_symbols=fields)
+        return L.rf_support.with_parameters(raw, L.rf_support.GROUP_WEIGHTS_BY_SAMPLE,
+                                            probe=L.operator_valued.t_probe, derivative=tuple(raw.densities))
+    return L.system_cache.cached(MODEL.name, "per-sample", derive)
 
 
 def _variances(spec):
@@ -139,11 +139,11 @@ NEURON_NODES = 48      #: Gauss–Hermite nodes of the law of c = (S2 1)_i where
 
 def regime(spec):
     """The engine's system at λ > 0, the atoms of d times the law of layer 2's neurons."""
-    L = _lib()
-    family = L.regimes.model_family(MODEL.name, spec.strategy, L.regimes.fixed_parameters(spec))
-    return L.regimes.Regime(name=f"{MODEL.name}/ridge/{spec.strategy}", system=family,
-                            atoms=L.spectra.with_fields(spec.atoms, neuron_law(spec)),
-                            description="ridge lam > 0: the engine's system")
+    R = _lib().regimes
+    return R.weight_zero_regime(spec, MODEL.name) or R.Regime(
+        name=f"{MODEL.name}/ridge/{spec.strategy}", description="ridge lam > 0: the engine's system",
+        system=R.model_family(MODEL.name, spec.strategy, R.fixed_parameters(spec)),
+        atoms=_lib().spectra.with_fields(spec.atoms, neuron_law(spec)))
 
 
 def neuron_law(spec) -> list:

@@ -30,7 +30,7 @@ import sympy as sp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
-from symcollapse.core.regimes import Regime, model_family, parameter_values
+from symcollapse.core.regimes import Regime, fixed_parameters, model_family, parameter_values, weight_zero_regime
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
@@ -92,10 +92,13 @@ def _derived(strategy: str):
 
 def regime(spec) -> Regime:
     """The regime of a random-features spec: the engine's system at λ > 0 (the ridgeless
-    limit is refused by the model)."""
+    limit is refused by the model; α ∈ {0, 1}: :func:`~symcollapse.core.regimes.weight_zero_regime`)."""
+    alone = weight_zero_regime(spec, "random_features")
+    if alone is not None:
+        return alone
     weighted = spec.strategy == "weighted"
-    return Regime(name="random_features/ridge" + ("/weighted" if weighted else ""),
-                  system=model_family("random_features", spec.strategy, ()), atoms=spec.atoms,
+    return Regime(name="random_features/ridge" + ("/weighted" if weighted else ""), atoms=spec.atoms,
+                  system=model_family("random_features", spec.strategy, fixed_parameters(spec)),
                   description="ridge lam > 0: the system the pencil engine derives")
 
 

@@ -162,6 +162,37 @@ def with_parameters(system: System, params=None, probe=None, derivative=(), name
                        "scalars pulled out of the traces")
 
 
+#: The per-sample weights c_j = a_j/p_j of the two groups (a_j: the group weights of
+#: :func:`~symcollapse.core.equations.mixture_weights`, p_1 = 1 − p_2).
+SAMPLE_WEIGHTS = sp.symbols("c_w1 c_w2", nonnegative=True)
+
+#: The group weights written by the per-sample weights: a_1 = c_1(1 − p_2), a_2 = c_2p_2.
+GROUP_WEIGHTS_BY_SAMPLE = {eq.a1: SAMPLE_WEIGHTS[0] * (1 - eq.p2), eq.a2: SAMPLE_WEIGHTS[1] * eq.p2}
+
+
+def sample_weights(strategy: str) -> dict:
+    r"""{c_j: a_j/p_j} of a mixing strategy: c_1 = c_2 = 1 (plain); c_1 = α/(1 − p_2),
+    c_2 = (1 − α)/p_2 (weighted, 0 < p_2 < 1)."""
+    w = eq.mixture_weights(strategy)
+    return {SAMPLE_WEIGHTS[0]: w[eq.a1] / (1 - eq.p2), SAMPLE_WEIGHTS[1]: w[eq.a2] / eq.p2}
+
+
+def at_sample_weights(system: System, strategy: str, name=None) -> System:
+    r"""A System posed with the per-sample weights c_j (:data:`GROUP_WEIGHTS_BY_SAMPLE`)
+    at a strategy's values (:func:`sample_weights`), substituted without cancelling: one
+    derivation serves every strategy, and α/(1 − p_2) stays one subexpression instead of
+    being cancelled into the rational functions (which multiplies their size)."""
+    w = sample_weights(strategy)
+
+    def at(e):
+        return sp.sympify(e).xreplace(w)
+    return System(name=name or system.name, unknowns=system.unknowns,
+                  equations=tuple(at(e) for e in system.equations),
+                  densities={k: at(v) for k, v in system.densities.items()},
+                  positive=system.positive, guess={k: at(v) for k, v in system.guess.items()},
+                  note=system.note + "; per-sample weights of strategy " + strategy)
+
+
 def _atom_free_content(poly_expr):
     """(c, q) with poly_expr = c·q, c the content of the polynomial in the atom symbols (the
     gcd of its coefficients, free of the atoms) and q its primitive part."""
