@@ -3,6 +3,8 @@ pencil's blocks (exact identities at random values), the reductions (linear acti
 ψ1 → ∞: random projections; linear second layer and ψ2 → ∞: one random layer), the
 law of layer 2's neurons (relu with tr Σ_j ≠ 1: the Gauss–Hermite rule converged), and the
 theory against the simulated two-layer network."""
+from fractions import Fraction
+
 import mpmath as mp
 import numpy as np
 import pytest
@@ -232,9 +234,10 @@ def test_weighted_mixing_at_the_plain_weights_and_at_the_ends():
     with mp.workdps(25):
         plain, same = sc.predict(cfg(), dps=25), sc.predict(cfg(strategy="weighted", alpha=0.8), dps=25)
         assert all(abs(plain[k] - same[k]) <= mp.mpf(10) ** -24 for k in ("test_error", "bias", "variance", "zeta"))
-    for alpha, near, p in ((1, 1 - 1e-12, 0.8), (0, 1e-12, 0.2)):
+    for alpha, near, p in ((1, 1 - 1e-12, Fraction(4, 5)), (0, 1e-12, Fraction(1, 5))):
         end = sc.predict(cfg(strategy="weighted", alpha=alpha), dps=20)
-        alone = sc.predict(cfg(p2=1 - alpha, phi=0.5 / p, psi1=0.7 / p, psi2=0.6 / p), dps=20)
+        alone = sc.predict(cfg(p2=1 - alpha, phi=Fraction(1, 2) / p, psi1=Fraction(7, 10) / p,
+                               psi2=Fraction(3, 5) / p), dps=20)
         inside = sc.predict(cfg(strategy="weighted", alpha=near), dps=20)
         assert end["regime"].endswith(f"alpha={alpha}")
         for k in ("test_error", "bias", "variance"):
