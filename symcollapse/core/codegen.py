@@ -1,6 +1,6 @@
 r"""Lambdified functions of large systems, built once per machine.
 
-:func:`lambdify` is :func:`sympy.lambdify` with common-subexpression elimination, where
+:func:`lambdify` is SymPy's ``lambdify`` with common-subexpression elimination, where
 
 * the CSE of an expression list is computed once and shared by every backend (numpy,
   mpmath, MPFR) that lambdifies the same list;
@@ -46,6 +46,9 @@ def _shared_cse(exprs: tuple):
 
 
 def _cse(exprs):
+    if isinstance(exprs, sp.Basic):                 # one expression, not a list
+        replacements, reduced = _shared_cse((exprs,))
+        return list(replacements), reduced[0]
     replacements, reduced = _shared_cse(tuple(exprs))
     return list(replacements), list(reduced)
 
@@ -60,7 +63,8 @@ def lambdify(args, exprs, modules, store: str | None = None, printer=None):
     """``sympy.lambdify(args, exprs, modules, printer=printer, cse=...)`` with the CSE shared
     across backends; ``store``: the key under which the generated source is kept in the
     system cache."""
-    args, exprs = list(args), list(exprs)
+    args = list(args)
+    exprs = exprs if isinstance(exprs, sp.Basic) else list(exprs)
 
     def build():
         return sp.lambdify(args, exprs, modules=modules, printer=printer, cse=_cse)

@@ -195,14 +195,6 @@ class _Group:
                 self.parts.append(_Part(index, [self.integrands[i] for i in index], used, unknowns,
                                         params, True, store and f"{store}:{flag}"))
 
-    @property
-    def numpy(self):
-        return self.parts or None
-
-    @property
-    def mpmath(self):
-        return self.parts or None
-
     @functools.cached_property
     def mpfr(self):
         """Whether every integrand is rational (then evaluated in gmpy2's MPFR numbers,

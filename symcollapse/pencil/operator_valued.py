@@ -494,13 +494,15 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
 
 # ----------------------------------------------------------------------------- systems
 
-def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_dot") -> System:
+def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_dot",
+                        at_zero=None) -> System:
     r"""Differentiate a fixed point along a probe parameter t at t = 0.
 
     Unknowns x(t) = x + tẋ: the equations F(x, 0) = 0 and :math:`\partial_t F(x + t\dot x,
     t)|_{t=0} = J\dot x + \partial_tF = 0` (linear in the rates ẋ).  Outputs named in
     ``derivative_outputs`` become :math:`\partial_t` of their density (through x(t) and
-    t), the others their value at t = 0."""
+    t), the others their value at t = 0.  ``at_zero``: the equations F(x, 0) = 0 when the
+    caller poses them in another (equivalent) form."""
     rates = tuple(sp.Symbol(f"{x.name}{suffix}") for x in system.unknowns)
     moved = {x: x + probe * r for x, r in zip(system.unknowns, rates)}
 
@@ -509,7 +511,8 @@ def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_d
         out = sp.diff(expr, probe).subs(probe, 0)
         return canonical_traces(out)
 
-    eqs0 = tuple(canonical_traces(sp.sympify(e).subs(probe, 0)) for e in system.equations)
+    eqs0 = tuple(canonical_traces(sp.sympify(e).subs(probe, 0)) for e in system.equations) \
+        if at_zero is None else tuple(at_zero)
     eqs1 = tuple(d_at_zero(e) for e in system.equations)
     dens = {}
     for k, v in system.densities.items():

@@ -147,9 +147,8 @@ def with_parameters(system: System, params=None, probe=None, derivative=(), name
     n = len(system.equations)
     if probe is not None:
         numerators = dataclasses.replace(base, equations=tuple(sp.fraction(e)[0] for e in base.equations))
-        rates = differentiate_probe(numerators, probe, derivative)
-        at_zero = tuple(canonical_traces(sp.sympify(e).subs(probe, 0)) for e in base.equations)
-        base = dataclasses.replace(rates, equations=at_zero + rates.equations[n:])
+        base = differentiate_probe(numerators, probe, derivative, at_zero=(
+            canonical_traces(sp.sympify(e).subs(probe, 0)) for e in base.equations))
     terms: dict = {}
     for key, v in base.densities.items():
         terms.setdefault(key.rsplit("#", 1)[0], []).append(v)
