@@ -1,6 +1,7 @@
 """Derived systems kept on disk (symcollapse.core.system_cache): stored whole, read back,
 keyed by the sources' digest, off on request, never a crash on a bad file or directory."""
 import os
+import pickle
 
 import sympy as sp
 
@@ -93,6 +94,12 @@ def test_a_large_system_is_compiled_once_per_machine(tmp_path, monkeypatch):
         Fn = c.residual_np(np.array([[float(v) for v in x]]), np.array([[float(v) for v in p]]),
                            atoms_float(spec_atoms))
         return [float(v) for v in F] + [float(v) for v in J] + list(Fn.ravel())
+
+    rfm._derived.cache_clear()
+    sp.core.cache.clear_cache()
+    again = rfm.system("weighted")          # derived afresh: other objects, the same trees
+    assert again is not system and codegen.content_key(again) == key
+    assert codegen.content_key(pickle.loads(pickle.dumps(system))) == key
 
     first = evaluate()
     stored = sorted(f.name for f in (tmp_path / "compiled").iterdir())

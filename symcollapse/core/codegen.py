@@ -28,15 +28,34 @@ from symcollapse.core import system_cache
 LARGE_SYSTEM_BYTES = 20_000
 
 
+class _Digest:
+    """A file-like sink that hashes what is written to it."""
+
+    def __init__(self):
+        self.sha = hashlib.sha256()
+
+    def write(self, data):
+        self.sha.update(data)
+
+
 def content_key(system) -> str | None:
-    """A digest of a system's content when it is large (None otherwise or when unpicklable)."""
+    """A digest of a system's content when it is large (None otherwise or when unpicklable).
+
+    The digest is of the pickle without its memo (``Pickler.fast``): a function of the
+    expression trees alone, not of which subexpressions happen to be shared objects (which
+    depends on SymPy's cache, so a system derived afresh and the same system read back
+    would otherwise pickle differently)."""
     try:
-        blob = pickle.dumps(system, protocol=pickle.HIGHEST_PROTOCOL)
+        size = len(pickle.dumps(system, protocol=pickle.HIGHEST_PROTOCOL))
     except Exception:  # a system holding objects that do not pickle: compiled afresh
         return None
-    if len(blob) < LARGE_SYSTEM_BYTES:
+    if size < LARGE_SYSTEM_BYTES:
         return None
-    return hashlib.sha256(blob).hexdigest()
+    sink = _Digest()
+    pickler = pickle.Pickler(sink, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(system)
+    return sink.sha.hexdigest()
 
 
 @functools.lru_cache(maxsize=32)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -337,8 +338,14 @@ class Compiled:
     @functools.lru_cache(maxsize=16)
     def tangent(self, param) -> "_Tangent":
         """Lambdified ∂F/∂p, ∂O/∂x and ∂O/∂p for a parameter p, so that
-        dO/dp = ∂O/∂p − ∂O/∂x · J⁻¹ ∂F/∂p on the solution."""
-        return _Tangent(self, param)
+        dO/dp = ∂O/∂p − ∂O/∂x · J⁻¹ ∂F/∂p on the solution (kept in the system cache with
+        the rest of a large system's evaluators)."""
+        if self.store is None:
+            return _Tangent(self, param)
+        tangent = system_cache.cached_by_key("compiled", hashlib.sha256(
+            f"{self.store}:tangent:{param}".encode()).hexdigest(), lambda: _Tangent(self, param))
+        tangent.c = self
+        return tangent
 
     # -- lambdified outer functions (lazily, per backend)
     @functools.cached_property
@@ -551,6 +558,11 @@ class _Tangent:
         self._exprs = [e.xreplace(m) for e in Fp + Ox + Op]
         self._args = args
         self.c = c
+
+    def __getstate__(self):
+        """Pickled without its Compiled (re-attached by :meth:`Compiled.tangent`) and
+        without lambdified functions."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("c", "numpy", "mpmath")}
 
     @functools.cached_property
     def numpy(self):
