@@ -362,11 +362,14 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
     least 10^-(digits-8) of itself (the Newton tolerance): name → (mid, rad) as mpf.
     The radius bounds the rounding of the evaluation, cancellations included, and the
     outputs' sensitivity to the unknowns' own error (see
-    :func:`symcollapse.core.precision.check_balls`)."""
-    from flint import arb
+    :func:`symcollapse.core.precision.check_balls`).  Without python-flint, in mpmath's
+    interval arithmetic (:func:`_output_intervals`)."""
     tol = mp.mpf(10) ** (-(digits - 8))
     correction = correction or [mp.mpf(0)] * len(x)
     radii = [max(tol * abs(v), 2 * d) for v, d in zip(x, correction)]
+    if not has_flint():
+        return _output_intervals(c, x, radii, params, atoms, digits)
+    from flint import arb
     with ball_precision(digits, 0):
         sys_ = arb_system(c)
         p = [to_arb(params[s]) for s in c.params] + \
@@ -378,6 +381,74 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
         outs = sys_.outputs(X, p, A)
         return {k: (_exact_mpf(b.mid()), _exact_mpf(b.rad())) if b.is_finite()
                 else (mp.nan, mp.inf) for k, b in outs.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def has_flint() -> bool:
+    """Whether python-flint (arb ball arithmetic) is importable."""
+    import importlib
+    try:
+        importlib.import_module("flint")
+    except ImportError:
+        return False
+    return True
+
+
+#: mpmath's interval context as lambdify modules (numbers and sqrt as intervals).
+_IV_MODULES = [{"mpf": mp.iv.mpf, "sqrt": mp.iv.sqrt}, "mpmath"]
+
+
+def _interval_ready(exprs) -> bool:
+    """Built from symbols and rationals by +, ×, integer powers and square roots only (what
+    the interval evaluation encloses)."""
+    return all(not e.atoms(sp.Function) and not e.has(sp.Float) and all(
+        p.exp.is_Integer or abs(p.exp) == sp.S.Half for p in e.atoms(sp.Pow)) for e in exprs)
+
+
+@functools.lru_cache(maxsize=64)
+def _iv_outputs(c):
+    og = c.output_group
+    if not _interval_ready(list(og.integrands) + list(c._O)):
+        raise UnsupportedError("the digit check of these outputs needs python-flint "
+                               "(pip install python-flint): they hold functions that mpmath's "
+                               "intervals do not enclose")
+    traces = lambdify(og.args, og.integrands, _IV_MODULES, c.store_key("outputs")) if og.integrands else None
+    return traces, lambdify(c._outer_args_out, c._O, _IV_MODULES, c.store_key("O"))
+
+
+def _to_iv(value):
+    if isinstance(value, Fraction):
+        return mp.iv.mpf(int(value.numerator)) / int(value.denominator)
+    if isinstance(value, sp.Rational):
+        return mp.iv.mpf(int(value.p)) / int(value.q)
+    return mp.iv.mpf(mp.mpf(value))
+
+
+def _output_intervals(c, x, radii, params: dict, atoms, digits: int) -> dict:
+    """:func:`output_balls` in mpmath's interval arithmetic at ``digits`` digits: name →
+    (midpoint, radius) of each output's interval (rounded outward)."""
+    traces, outer = _iv_outputs(c)
+    fields = [f for f in c.output_group.args[4:] if isinstance(f, eq.Field)]
+    saved, mp.iv.dps = mp.iv.dps, digits
+    try:
+        p = [_to_iv(params[s]) for s in c.params] + [_to_iv(1 - params[x_]) for _, x_ in c.complements]
+        X = [mp.iv.mpf([v - r, v + r]) for v, r in zip(x, radii)]
+        T = []
+        if traces is not None:
+            for a in atoms:
+                vals = traces(*[_to_iv(v) for v in (a.s1, a.s2, a.theta, a.delta)],
+                              *[_to_iv(a.fields[f.name]) for f in fields], *X, *p)
+                w = _to_iv(a.weight)
+                T = [w * v for v in vals] if not T else [t + w * v for t, v in zip(T, vals)]
+        outs = outer(*X, *p, *T)
+        out = {}
+        for k, v in zip(c.output_names, outs):
+            lo, hi = (mp.make_mpf(end) for end in mp.iv.mpf(v)._mpi_)
+            out[k] = ((lo + hi) / 2, (hi - lo) / 2 * (1 + mp.mpf(2) ** (8 - mp.mp.prec))) \
+                if mp.isfinite(lo) and mp.isfinite(hi) else (mp.nan, mp.inf)
+        return out
+    finally:
+        mp.iv.dps = saved
 
 
 def certified_parts(balls: dict, dps: int) -> dict:

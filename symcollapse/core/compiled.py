@@ -24,7 +24,6 @@ import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
 
-import gmpy2
 import mpmath as mp
 import numpy as np
 import sympy as sp
@@ -33,8 +32,13 @@ from symcollapse.core import system_cache
 from symcollapse.core.codegen import content_key, lambdify
 from symcollapse.core.equations import ATOM, ATOM_KEYS, Field, System, coordinate_symbols, tr
 
+try:        # gmpy2's MPFR numbers: a faster exact backend for rational systems, optional
+    import gmpy2
+except ImportError:  # without it every evaluation at working precision runs in mpmath
+    gmpy2 = None
+
 #: The lambdify modules of the MPFR backend (gmpy2's correctly rounded numbers).
-MPFR_MODULES = [{"mpf": gmpy2.mpfr}, "mpmath"]
+MPFR_MODULES = None if gmpy2 is None else [{"mpf": gmpy2.mpfr}, "mpmath"]
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ class _Part:
 
     @functools.cached_property
     def mpfr(self):
-        if not all(_rational(e) for e in self.integrands):
+        if gmpy2 is None or not all(_rational(e) for e in self.integrands):
             return None
         return lambdify(self.args, self.integrands, MPFR_MODULES, self.store)
 
@@ -359,8 +363,8 @@ class Compiled:
     @functools.cached_property
     def _mpfr_outer(self):
         """F, J and the outputs for MPFR numbers when they are rational in the unknowns,
-        parameters and traces (None otherwise)."""
-        if not all(_rational(e) for e in self._F + self._J + self._O):
+        parameters and traces (None otherwise, or without gmpy2)."""
+        if gmpy2 is None or not all(_rational(e) for e in self._F + self._J + self._O):
             return None
         return self._outer(MPFR_MODULES)
 

@@ -265,6 +265,9 @@ def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
 def _certify(regime, spec, dps, x_mid):
     """Balls for the four parts (see :mod:`symcollapse.core.certify`) and the proof's name;
     ``x_mid`` is the solution at the working precision (not rounded to ``dps``)."""
+    if not cert.has_flint():
+        raise UnsupportedError("certify: the proof runs in ball arithmetic, which needs "
+                               "python-flint (pip install python-flint)")
     from flint import arb
 
     extra = cert.null_atom_extra(regime, spec) if regime.null_atoms else None
