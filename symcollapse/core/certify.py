@@ -363,7 +363,7 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
     The radius bounds the rounding of the evaluation, cancellations included, and the
     outputs' sensitivity to the unknowns' own error (see
     :func:`symcollapse.core.precision.check_balls`).  Without python-flint, in mpmath's
-    interval arithmetic (:func:`_output_intervals`)."""
+    interval arithmetic (``_output_intervals``)."""
     tol = mp.mpf(10) ** (-(digits - 8))
     correction = correction or [mp.mpf(0)] * len(x)
     radii = [max(tol * abs(v), 2 * d) for v, d in zip(x, correction)]
