@@ -80,7 +80,7 @@ def evaluate(fast=False, p2s=(0.0, 0.1, 0.5)):
     for act in ("tanh", "relu"):
         for c2 in (0.1, 1.0):
             for p2 in p2s:
-                curves[act, c2, p2] = sc.curve(deep(act, p2, c2), wrt="psi2", psi2=PSI2)
+                curves[act, c2, p2] = sc.curve(deep(act, p2, c2), psi2=PSI2)
     at_one = int(np.argmin(abs(PSI2 - 1)))
     synthetic = [k for k in curves if k[2] > 0]
     collapse = bool(synthetic) and all(np.all(curves[k]["zeta"] > 0) for k in synthetic)
@@ -91,11 +91,11 @@ def evaluate(fast=False, p2s=(0.0, 0.1, 0.5)):
     peak = all(near[int(np.argmax(curves[k]["test_error"]))] for k in curves) and all(
         near[int(np.argmax(curves[k]["zeta"]))] for k in synthetic)
     p2_top = max(p2s)
-    along1 = sc.curve(deep("tanh", p2_top, psi2=2.0), wrt="psi1", psi1=PSI1)
+    along1 = sc.curve(deep("tanh", p2_top, psi2=2.0), psi1=PSI1)
     smooth_in_psi1 = bool(np.all(np.diff(along1["test_error"]) < 0))
     base = deep("tanh", p2_top)
-    same_trained = sc.curve(one_layer(base, 1.0), wrt="psi", psi=PSI2)
-    same_total = sc.curve(one_layer(base, 3.0), wrt="psi", psi=PSI2 + 2.0)
+    same_trained = sc.curve(one_layer(base, 1.0), psi=PSI2)
+    same_total = sc.curve(one_layer(base, 3.0), psi=PSI2 + 2.0)
     d0 = curves["tanh", 1.0, p2_top]
     damped = bool(d0["zeta"][at_one] < same_trained["zeta"][at_one])
     halved = bool(d0["zeta"][at_one] >= 1.5 * same_total["zeta"][at_one]) and p2_top > 0

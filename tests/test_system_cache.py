@@ -109,3 +109,35 @@ def test_a_large_system_is_compiled_once_per_machine(tmp_path, monkeypatch):
         f.write_bytes(b"not a pickle")
     assert evaluate() == first
     compiled.compile_system.cache_clear()
+
+
+_CONCURRENT = """
+import sys, time
+from symcollapse.core import system_cache
+log = sys.argv[1]
+
+def build():
+    with open(log, "a") as f:
+        f.write("derived\\n")
+    time.sleep(1.5)           # long enough for the other process to ask meanwhile
+    return [1, 2, 3]
+
+print(system_cache.cached_by_key("toy", "k" * 40, build))
+"""
+
+
+def test_two_processes_asking_at_once_derive_once(tmp_path):
+    """The second process waits on the lock while the first derives, then reads its file."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root), **{system_cache.ENV: str(tmp_path / "c")})
+    log = tmp_path / "log"
+    procs = [subprocess.Popen([sys.executable, "-c", _CONCURRENT, str(log)], env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0] and outs == ["[1, 2, 3]\n"] * 2
+    assert log.read_text() == "derived\n"
+    assert [f.name for f in (tmp_path / "c" / "locks").iterdir()] == [
+        f"toy-{'k' * 40}-{system_cache.source_digest()[:20]}.lock"]

@@ -52,15 +52,16 @@ def _positive_index(c: Compiled):
     return np.array([c.unknowns.index(x) for x in c.system.positive], dtype=int)
 
 
-def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
+def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40, halvings=30):
     """Damped Newton for P points at once.  Returns ``(x, converged, residual)``.
 
     Steps are damped by the natural monotonicity test (Deuflhard): with the Newton
     correction Δ = J(x)⁻¹F(x), a step x − tΔ is accepted when the simplified correction
     J(x)⁻¹F(x − tΔ) is smaller than (1 − t/4)‖Δ‖ — affine invariant, so badly scaled
     equations do not stall it.  A point is done when ‖Δ‖∞ ≤ tol·(1 + ‖x‖∞), or when the
-    correction stops shrinking at float64 resolution; it has converged if its correction
-    is then below 1e-7·(1 + ‖x‖∞) (an mpmath polish takes it from there).
+    correction stops shrinking at float64 resolution, or when no damped step passes the
+    test (it would repeat the same iteration); it has converged if its correction is then
+    below 1e-7·(1 + ‖x‖∞) (an mpmath polish takes it from there).
     """
     x = np.array(x0, dtype=float, copy=True)
     P, n = x.shape
@@ -92,7 +93,7 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
             inside = np.all(x_new[:, pos] > 0, axis=1)
             accepted &= inside
             x_new = np.where(accepted[:, None], x_new, x[idx])
-        for _half in range(30):
+        for _half in range(halvings):
             if accepted.all():
                 break
             trial = x[idx] - t[:, None] * step
@@ -106,7 +107,8 @@ def newton_np(c: Compiled, x0, p, atoms: AtomArrays, *, tol=1e-12, maxiter=40):
             t = np.where(accepted, t, t / 2)
         x[idx] = np.where(accepted[:, None], x_new, x[idx])
         resolution = norm < 1e-7 * scale
-        done[idx] |= tiny | bad | (resolution & ((stall[idx] >= 2) | ~accepted))
+        # a point that took no step would repeat this iteration exactly: it stops here
+        done[idx] |= tiny | bad | ~accepted | (resolution & (stall[idx] >= 2))
     F = c.residual_np(x, p, atoms)
     residual = np.max(np.abs(F), axis=1)
     scale = 1 + np.max(np.abs(x), axis=1)
@@ -184,7 +186,8 @@ def continuation_np(c: Compiled, p, atoms: AtomArrays, *, lam_start=None, tol=1e
                 keep &= np.all(pred[:, pos] > 0, axis=1)
             start = np.where(keep[:, None], pred, start)
         # intermediate ridges only guide the path: a looser tolerance there
-        x_try, ok_try, res_try = newton_np(c, start, p_try, atoms, tol=1e-9, maxiter=25)
+        x_try, ok_try, res_try = newton_np(c, start, p_try, atoms, tol=1e-9, maxiter=12,
+                                           halvings=6)
         good, bad = walk[ok_try], walk[~ok_try]
         x_prev[good], tau_prev[good] = x[good], tau[good]
         x[good], res[good], tau[good] = x_try[ok_try], res_try[ok_try], nxt[ok_try]

@@ -5,19 +5,22 @@ can take minutes (the deep random features pencil: 11 blocks, 26 unknowns).  A m
 declares ``cache_system=True`` has its system stored once per strategy in a cache
 directory and read back in later sessions; a large system's compiled evaluators (its
 Jacobian, the generated code of its lambdified functions: :mod:`symcollapse.core.codegen`)
-are kept beside, under a digest of the system's content (sub-folder ``compiled``).  The file name carries a digest of every source
-file of the package and of the SymPy and Python versions, so a change to the toolkit or to
-SymPy derives afresh (old files are left in place, never deleted or overwritten by another
-digest's).
+are kept beside, under a digest of the system's content (sub-folder ``compiled``).  The
+file name carries a digest of every source file of the package and of the SymPy and Python
+versions, so a change to the toolkit or to SymPy derives afresh (old files are left in
+place, never deleted or overwritten by another digest's).
 
 The directory is ``$SYMCOLLAPSE_CACHE`` when set (``off`` disables the cache), else
-``$XDG_CACHE_HOME/symcollapse`` or ``~/.cache/symcollapse``.  Files are written whole
-(a temporary file renamed into place); a file that cannot be read is derived again, and a
-directory that cannot be written leaves the cache off for that call.  The files are Python
-pickles: like any cache of this kind, trust the directory you point it to.
+``$XDG_CACHE_HOME/symcollapse`` or ``~/.cache/symcollapse``.  Files are written whole (a
+temporary file renamed into place); a file that cannot be read is derived again, and a
+directory that cannot be written leaves the cache off for that call.  While a file is
+derived, other processes asking for it wait for it (a lock file under ``locks``).  The
+files are Python pickles: like any cache of this kind, trust the directory you point it
+to.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -27,6 +30,11 @@ import tempfile
 from pathlib import Path
 
 import sympy as sp
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks
+    fcntl = None
 
 ENV = "SYMCOLLAPSE_CACHE"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -74,17 +82,56 @@ def cached_by_key(folder: str, key: str, build):
     return _cached_at(path, build)
 
 
-def _cached_at(path, derive):
+_MISSING = object()
+
+
+def _read(path):
     if path is not None and path.is_file():
         try:
             with path.open("rb") as f:
                 return pickle.load(f)
         except Exception:  # an unreadable file (a partial copy, another pickle format)
             pass
-    system = derive()
-    if path is not None:
-        _store(path, system)
+    return _MISSING
+
+
+def _cached_at(path, derive):
+    found = _read(path)
+    if found is not _MISSING:
+        return found
+    with _exclusive(path):  # another process deriving the same file: wait, then read it
+        found = _read(path)
+        if found is not _MISSING:
+            return found
+        system = derive()
+        if path is not None:
+            _store(path, system)
     return system
+
+
+@contextlib.contextmanager
+def _exclusive(path):
+    """An advisory lock (``fcntl.flock``) on ``locks/<file name>`` beside the cache's
+    sub-folders while ``path`` is derived, so that two processes (test workers, a sweep's
+    workers) derive it once.  Released by the system if the process dies.  Without
+    ``fcntl`` (Windows) or a writable directory, no lock: each derives on its own."""
+    handle = None
+    if path is not None and fcntl is not None:
+        try:
+            folder = path.parent.parent / "locks"
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = open(folder / f"{path.parent.name}-{path.stem}.lock", "a")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:
+            if handle is not None:
+                handle.close()
+            handle = None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
 
 def _store(path: Path, system) -> None:
