@@ -141,3 +141,55 @@ def test_two_processes_asking_at_once_derive_once(tmp_path):
     assert log.read_text() == "derived\n"
     assert [f.name for f in (tmp_path / "c" / "locks").iterdir()] == [
         f"toy-{'k' * 40}-{system_cache.source_digest()[:20]}.lock"]
+
+
+def _per_sample_toy():
+    """Two unknowns, a trace over the atoms, the per-sample weights c_j and p2."""
+    import sympy as sp
+
+    from symcollapse.core import equations as eq
+    from symcollapse.pencil import rf_support
+    c1, c2 = rf_support.SAMPLE_WEIGHTS
+    u, v = sp.symbols("u v", positive=True)
+    K = c1 * (1 - eq.p2) * u * eq.S1 + c2 * eq.p2 * v * eq.S2 + eq.lam
+    eqs = (u - 1 / (1 + eq.phi * eq.tr(eq.S1 / K)), v - 1 / (1 + eq.phi * eq.tr(eq.S2 / K)) ** 2)
+    return System(name="toy/per-sample", unknowns=(u, v), equations=eqs,
+                  densities={"out": eq.THETA * eq.S1 / K}, positive=(u, v),
+                  guess={u: 1, v: 1})
+
+
+def test_a_substituted_system_takes_its_parents_jacobian(monkeypatch):
+    """Each strategy's system names the per-sample system as its parent: the parent's
+    Jacobian is derived once and substituted, and equals the strategy's own Jacobian
+    (random points, 1e-12); a parent that does not give the equations is not used."""
+    import dataclasses
+
+    import numpy as np
+
+    from symcollapse.core import compiled
+    from symcollapse.core.compiled import Compiled, atoms_float
+    from symcollapse.pencil import rf_support
+    base = _per_sample_toy()
+    calls = []
+    real = compiled.jacobian
+    monkeypatch.setattr(compiled, "jacobian", lambda *a, **k: calls.append(1) or real(*a, **k))
+    compiled.base_jacobian.cache_clear()
+    from symcollapse.core.spec import Atom
+    atoms = atoms_float([Atom(0.5, 1.5, 0.5, 1, 0.5), Atom(0.5, 0.5, 2.0, 2, 1)])
+    rng = np.random.default_rng(0)
+    for strategy in ("plain", "weighted"):
+        child = rf_support.at_sample_weights(base, strategy)
+        via_parent = Compiled(child)
+        direct = Compiled(dataclasses.replace(child, parent=()))
+        assert via_parent.params == direct.params and via_parent.arguments == direct.arguments
+        x = rng.uniform(0.2, 2, (5, 2))
+        p = rng.uniform(0.1, 0.9, (5, len(direct.params)))
+        J1 = via_parent.residual_jacobian_np(x, p, atoms)[1]
+        J2 = direct.residual_jacobian_np(x, p, atoms)[1]
+        assert np.allclose(J1, J2, rtol=1e-12, atol=0)
+    assert len(calls) == 3        # the parent once, each strategy once on its own
+    wrong = dataclasses.replace(rf_support.at_sample_weights(base, "plain"),
+                                parent=(base, rf_support.sample_weights("weighted")))
+    calls.clear()
+    Compiled(wrong)
+    assert calls == [1]           # the claim does not hold: differentiated on its own

@@ -288,7 +288,11 @@ class Compiled:
         # the unknowns' Jacobian of the exact residuals (no complement is an unknown)
         eqs = [self.exact(e) for e in system.equations]
         found: set = set()
-        jac = list(jacobian(eqs, self.unknowns, traces_out=found))
+        jac = self._substituted_jacobian(system)
+        if jac is None:
+            jac = list(jacobian(eqs, self.unknowns, traces_out=found))
+        else:
+            found |= nodes_shared(eqs, tr) | nodes_shared(jac, tr)
         outs = [self.exact(system.outputs[k]) for k in self.output_names]
         solve_traces = sorted(found, key=sp.default_sort_key)
         out_traces = _ordered_traces(outs)
@@ -301,6 +305,32 @@ class Compiled:
         self._O = [o.xreplace(mo) for o in outs]
         self._outer_args_solve = (*self.unknowns, *self.arguments, *self.solve_group.symbols)
         self._outer_args_out = (*self.unknowns, *self.arguments, *self.output_group.symbols)
+
+    def _substituted_jacobian(self, system):
+        """The Jacobian of a system whose ``parent`` is ``(base, mapping)``: ``base``'s
+        (:func:`base_jacobian`, kept in the system cache) with ``mapping`` substituted — the
+        same matrix, since the mapping's values do not hold the unknowns.  A complement of
+        ``base`` whose parameter the substitution cancelled is written 1 − x again (and
+        cancels).  None when there is no parent, or the claim does not hold (other unknowns,
+        equations that are not ``base``'s under the mapping, a symbol left over that the
+        system does not have)."""
+        if not system.parent:
+            return None
+        base, mapping = system.parent
+        if tuple(base.unknowns) != self.unknowns or any(
+                sp.sympify(v).free_symbols & set(self.unknowns) for v in mapping.values()):
+            return None
+        if tuple(replace_shared(base.equations, mapping)) != tuple(system.equations):
+            return None
+        values = {k: self.exact(v) for k, v in mapping.items()}
+        values.update({a: 1 - x for a, x in complements(base.parameters)
+                       if x not in mapping and x not in self.params})
+        J = replace_shared(base_jacobian(base, frozenset(mapping)), values)
+        J = replace_shared(J, {1 - x: a for a, x in self.complements})
+        allowed = set(self.unknowns) | set(self.arguments) | set(ATOM)
+        if any(not isinstance(s, Field) and s not in allowed for s in nodes_shared(J, sp.Symbol)):
+            return None
+        return J
 
     def store_key(self, name):
         """The store key of one lambdified function (None: not kept)."""
@@ -634,6 +664,62 @@ def jacobian(equations, unknowns, traces_out=None) -> sp.Matrix:
     if traces_out is not None:
         traces_out |= set(traces) | {a for row in inner for t in row for a in sp.sympify(t).atoms(tr)}
     return sp.Matrix(rows).xreplace(dict(zip(T, traces)))
+
+
+@functools.lru_cache(maxsize=8)
+def base_jacobian(base: System, substituted: frozenset) -> tuple:
+    """The Jacobian of ``base``'s equations in its unknowns (row-major), each complement
+    1 − x of a parameter x that is not ``substituted`` made its own symbol first (as
+    :meth:`Compiled.exact` does).  A large system's is kept in the system cache."""
+    pairs = [(a, x) for a, x in complements(base.parameters) if x not in substituted]
+    eqs = [sp.sympify(e).xreplace({1 - x: a for a, x in pairs}) for e in base.equations]
+
+    def build():
+        return tuple(jacobian(eqs, base.unknowns))
+    key = content_key(base)
+    if key is None:
+        return build()
+    names = ",".join(sorted(str(x) for x in substituted))
+    return system_cache.cached_by_key("jacobian", hashlib.sha256(
+        f"{key}|{names}".encode()).hexdigest(), build)
+
+
+def replace_shared(exprs, mapping: dict) -> list:
+    """``[e.xreplace(mapping) for e in exprs]``, each distinct subexpression rebuilt once
+    (SymPy's ``xreplace`` walks a subexpression again wherever it is shared, which for a
+    large Jacobian is millions of visits of the same nodes)."""
+    memo: dict = {}
+
+    def walk(e):
+        found = memo.get(e)
+        if found is not None:
+            return found
+        if e in mapping:
+            out = mapping[e]
+        elif not e.args:
+            out = e
+        else:
+            args = [walk(a) for a in e.args]
+            out = e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
+        memo[e] = out
+        return out
+    return [walk(sp.sympify(e)) for e in exprs]
+
+
+def nodes_shared(exprs, kind) -> set:
+    """Every subexpression of type ``kind`` in ``exprs`` (nested ones included), each
+    distinct subexpression visited once."""
+    seen, found = set(), set()
+    stack = [sp.sympify(e) for e in exprs]
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
+        if isinstance(e, kind):
+            found.add(e)
+        stack.extend(e.args)
+    return found
 
 
 def _ordered_traces(exprs):

@@ -142,6 +142,10 @@ class System:
     ``unique_root``: at λ > 0 the equations have one solution with the ``positive``
     unknowns > 0 (so a solve may start anywhere in that domain rather than follow λ down
     from a large ridge); set by :func:`mixture_system`, not kept by :func:`rescale`.
+    ``parent``: ``(base, mapping)`` when the equations are ``base``'s with parameters
+    substituted by ``mapping`` (values free of the unknowns), so that the Jacobian is
+    ``base``'s under the same substitution (:func:`~symcollapse.core.compiled.compile_system`
+    checks the claim before it uses it).
     """
 
     name: str
@@ -153,6 +157,7 @@ class System:
     guess: dict = field(default_factory=dict)
     note: str = ""
     unique_root: bool = False
+    parent: tuple = field(default=(), compare=False, repr=False)
 
     def __hash__(self):
         return hash((self.name, self.unknowns, self.equations, tuple(self.densities.items()),

@@ -180,7 +180,8 @@ def at_sample_weights(system: System, strategy: str, name=None) -> System:
     r"""A System posed with the per-sample weights c_j (:data:`GROUP_WEIGHTS_BY_SAMPLE`)
     at a strategy's values (:func:`sample_weights`), substituted without cancelling: one
     derivation serves every strategy, and α/(1 − p_2) stays one subexpression instead of
-    being cancelled into the rational functions (which multiplies their size)."""
+    being cancelled into the rational functions (which multiplies their size).  The
+    result names ``system`` as its parent: its Jacobian is ``system``'s, substituted."""
     w = sample_weights(strategy)
 
     def at(e):
@@ -189,7 +190,8 @@ def at_sample_weights(system: System, strategy: str, name=None) -> System:
                   equations=tuple(at(e) for e in system.equations),
                   densities={k: at(v) for k, v in system.densities.items()},
                   positive=system.positive, guess={k: at(v) for k, v in system.guess.items()},
-                  note=system.note + "; per-sample weights of strategy " + strategy)
+                  note=system.note + "; per-sample weights of strategy " + strategy,
+                  parent=(system, w))
 
 
 def _atom_free_content(poly_expr):
