@@ -193,3 +193,33 @@ def test_a_substituted_system_takes_its_parents_jacobian(monkeypatch):
     calls.clear()
     Compiled(wrong)
     assert calls == [1]           # the claim does not hold: differentiated on its own
+
+
+def test_forward_differentiation_gives_the_jacobian_of_diff():
+    """The forward-mode Jacobian (large systems) equals SymPy's ``diff`` entry by entry at
+    random points (1e-25 at 30 digits): sums, products, powers with symbolic exponents free
+    of the unknowns, a square root, an exponential in an unknown, traces inside traces."""
+    import random
+
+    import sympy as sp
+
+    from symcollapse.core import equations as eq
+    from symcollapse.core.compiled import gradients, jacobian
+    u, v, w = sp.symbols("u v w", positive=True)
+    K = u * eq.S1 + v ** 2 * eq.S2 + eq.lam
+    inner = eq.tr(eq.S1 / (K + w * eq.tr(eq.S2 / K)))
+    eqs = [u - 1 / (1 + eq.phi * inner) + sp.sqrt(v * w) * eq.p2 ** eq.phi,
+           v * sp.exp(-u * w) - eq.tr(eq.THETA * eq.S1 / K ** 2) * (u + v) ** 3,
+           w ** eq.lam - u * v * w + eq.tr(eq.DELTA / K) ** 2]
+    forward = jacobian(eqs, [u, v, w], forward=True)
+    plain = jacobian(eqs, [u, v, w])
+    random.seed(5)
+    point = {s: sp.Float(random.uniform(0.2, 1.5), 40) for s in
+             (u, v, w, eq.lam, eq.phi, eq.p2, *eq.ATOM)}
+
+    def value(e):
+        return sp.N(e.replace(eq.tr, lambda f: f).xreplace(point), 30)
+    for a, b in zip(forward, plain):
+        assert abs(value(a) - value(b)) <= 1e-25 * (1 + abs(value(b)))
+    g = gradients([u * v ** 2 + sp.sin(w)], [u, w])
+    assert g == [{u: v ** 2, w: sp.cos(w)}]

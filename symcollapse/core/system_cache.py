@@ -5,7 +5,8 @@ can take minutes (the deep random features pencil: 11 blocks, 26 unknowns).  A m
 declares ``cache_system=True`` has its system stored once per strategy in a cache
 directory and read back in later sessions; a large system's compiled evaluators (its
 Jacobian, the generated code of its lambdified functions: :mod:`symcollapse.core.codegen`)
-are kept beside, under a digest of the system's content (sub-folder ``compiled``).  The
+are kept beside, under a digest of the system's content (sub-folder ``compiled``; the
+Jacobian of a system that others are derived from by substitution, ``jacobian``).  The
 file name carries a digest of every source file of the package and of the SymPy and Python
 versions, so a change to the toolkit or to SymPy derives afresh (old files are left in
 place, never deleted or overwritten by another digest's).
