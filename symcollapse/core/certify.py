@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import functools
+import importlib
 import math
 from fractions import Fraction
 
@@ -386,7 +387,6 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
 @functools.lru_cache(maxsize=1)
 def has_flint() -> bool:
     """Whether python-flint (arb ball arithmetic) is importable."""
-    import importlib
     try:
         importlib.import_module("flint")
     except ImportError:
