@@ -30,7 +30,8 @@ import sympy as sp
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
-from symcollapse.core.regimes import Regime, fixed_parameters, model_family, parameter_values, weight_zero_regime
+from symcollapse.core.regimes import (Regime, fixed_parameters, model_family, parameter_values,
+                                      weight_zero_regime)
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
