@@ -686,29 +686,22 @@ def gradients(exprs, variables) -> list:
     large system's equations this is tens of times faster than ``diff`` once per variable,
     which walks shared subexpressions again for every variable and every occurrence."""
     wrt = set(variables)
-    memo: dict = {}
 
-    def grad(e):
-        found = memo.get(e)
-        if found is not None:
-            return found
+    def grad(e, of):
         if e in wrt:
-            g = {e: sp.Integer(1)}
-        elif not e.args:
-            g = {}
-        elif e.is_Add:
-            g = _collect((v, d) for a in e.args for v, d in grad(a).items())
-        elif e.is_Mul:
-            g = _collect((v, sp.Mul(*e.args[:i], *e.args[i + 1:]) * d)
-                         for i, a in enumerate(e.args) for v, d in grad(a).items())
-        elif e.is_Pow and not e.exp.free_symbols & wrt:
+            return {e: sp.Integer(1)}
+        if not e.args:
+            return {}
+        if e.is_Add:
+            return _collect((v, d) for a in e.args for v, d in of(a).items())
+        if e.is_Mul:
+            return _collect((v, sp.Mul(*e.args[:i], *e.args[i + 1:]) * d)
+                            for i, a in enumerate(e.args) for v, d in of(a).items())
+        if e.is_Pow and not e.exp.free_symbols & wrt:
             b, n = e.args
-            g = {v: n * b ** (n - 1) * d for v, d in grad(b).items()}
-        else:
-            g = {v: e.diff(v) for v in e.free_symbols & wrt}
-        memo[e] = g
-        return g
-    return [grad(sp.sympify(e)) for e in exprs]
+            return {v: n * b ** (n - 1) * d for v, d in of(b).items()}
+        return {v: e.diff(v) for v in e.free_symbols & wrt}
+    return fold_shared(exprs, grad)
 
 
 def _collect(pairs) -> dict:
@@ -727,9 +720,10 @@ def base_jacobian(base: System, substituted: frozenset) -> tuple:
     pairs = [(a, x) for a, x in complements(base.parameters) if x not in substituted]
     eqs = [sp.sympify(e).xreplace({1 - x: a for a, x in pairs}) for e in base.equations]
 
-    def build():
-        return tuple(jacobian(eqs, base.unknowns, forward=content_key(base) is not None))
     key = content_key(base)
+
+    def build():
+        return tuple(jacobian(eqs, base.unknowns, forward=key is not None))
     if key is None:
         return build()
     names = ",".join(sorted(str(x) for x in substituted))
@@ -741,22 +735,28 @@ def replace_shared(exprs, mapping: dict) -> list:
     """``[e.xreplace(mapping) for e in exprs]``, each distinct subexpression rebuilt once
     (SymPy's ``xreplace`` walks a subexpression again wherever it is shared, which for a
     large Jacobian is millions of visits of the same nodes)."""
+    def walk(e, of):
+        if e in mapping:
+            return mapping[e]
+        if not e.args:
+            return e
+        args = [of(a) for a in e.args]
+        return e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
+    return fold_shared(exprs, walk)
+
+
+def fold_shared(exprs, visit) -> list:
+    """``visit(e, recurse)`` of each expression, where ``recurse`` is the same fold on a
+    subexpression, memoized: each distinct subexpression is visited once however often it
+    is shared (a DAG walk, where SymPy's tree walks repeat shared subtrees)."""
     memo: dict = {}
 
-    def walk(e):
+    def recurse(e):
         found = memo.get(e)
-        if found is not None:
-            return found
-        if e in mapping:
-            out = mapping[e]
-        elif not e.args:
-            out = e
-        else:
-            args = [walk(a) for a in e.args]
-            out = e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e
-        memo[e] = out
-        return out
-    return [walk(sp.sympify(e)) for e in exprs]
+        if found is None:
+            found = memo[e] = visit(e, recurse)
+        return found
+    return [recurse(sp.sympify(e)) for e in exprs]
 
 
 def nodes_shared(exprs, kind) -> set:
