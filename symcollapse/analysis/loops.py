@@ -6,7 +6,7 @@ r"""Closed forms and limits of the self-consuming loops, derived by SymPy
   the loop's recursion at a = 1 (replace: 1; accumulate: 1/(k + 1), proved by substitution)
   and summed; its t → ∞ limit.
 * :func:`loop_closed_form` — E_test(t), Bias_t or Var_t of a ridgeless loop on an isotropic
-  spectrum (fixed design; fresh design for φ < 1) as one SymPy expression in t.
+  spectrum (fixed design; fresh design where no fit interpolates) as one SymPy expression in t.
 * :func:`fresh_accumulate_ols` — accumulate with a fresh design and no ridge, in digamma
   functions, and its limit.
 * :func:`replace_limit_isotropic` — E_test(∞) of fixed-design replace at λ > 0 on an
@@ -20,11 +20,12 @@ import functools
 
 import sympy as sp
 
+from symcollapse import models
 from symcollapse.analysis.limits import closed_form, r2, s_iso
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.decomposition import predict
 from symcollapse.core.errors import UnsupportedError
-from symcollapse.core.loops import plain
+from symcollapse.core.loops import plain, rank_condition
 from symcollapse.core.spec import LOOPS, parse
 
 #: The generation (a non-negative integer) and a summation index.
@@ -63,18 +64,20 @@ def kappa(strategy: str):
     return sp.summation(q2, (i, 1, t + 1)), sp.summation(q2, (i, 1, sp.oo))
 
 
-def fresh_accumulate_ols():
-    r"""E_test(t)/σ² of accumulate with a fresh design and no ridge (φ < 1), any spectrum:
-    :math:`\sum_{k\le t}\varphi/((k+1)(k+1-\varphi)) = \psi(t+2-\varphi) - \psi(1-\varphi)
+def fresh_accumulate_ols(rank=eq.phi):
+    r"""Var_t/σ² of accumulate with a fresh design and no ridge where no fit interpolates
+    (rank ratio r < 1: r = φ for the linear model, min(φ, ψ) for random projections), any
+    spectrum: :math:`\sum_{k\le t}r/((k+1)(k+1-r)) = \psi(t+2-r) - \psi(1-r)
     - \psi(t+2) + \psi(1)` (ψ the digamma function), checked by SymPy against the
     recursion (it is 0 at t = −1 and grows by the k = t term), and its limit
-    :math:`\psi(1) - \psi(1-\varphi)`.  Returns ``(expression in t, limit)``."""
+    :math:`\psi(1) - \psi(1-r)`.  Returns ``(expression in t, limit)``."""
+    r = sp.Dummy("r", positive=True)
     psi0 = functools.partial(sp.polygamma, 0)
-    expr = psi0(t + 2 - eq.phi) - psi0(1 - eq.phi) - psi0(t + 2) + psi0(1)
-    step = sp.expand_func(expr - expr.subs(t, t - 1)) - eq.phi / ((t + 1) * (t + 1 - eq.phi))
+    expr = psi0(t + 2 - r) - psi0(1 - r) - psi0(t + 2) + psi0(1)
+    step = sp.expand_func(expr - expr.subs(t, t - 1)) - r / ((t + 1) * (t + 1 - r))
     if sym.simplify(step) != 0 or sym.simplify(expr.subs(t, -1)) != 0:
         raise AssertionError("the digamma form does not solve the fresh accumulate recursion")
-    return expr, sp.limit(expr, t, sp.oo)
+    return expr.subs(r, rank), sp.limit(expr, t, sp.oo).subs(r, rank)
 
 
 def _isotropic_plain(spec, part):
@@ -87,9 +90,10 @@ def _isotropic_plain(spec, part):
 def loop_closed_form(config, part: str = "test_error"):
     r"""E_test(t) (or ``part`` = ``bias``, ``variance``) of a ridgeless loop on one isotropic
     atom, as an expression in the generation :data:`t`: Bias_0 + κ_t Var_0 with the plain
-    ridgeless closed forms (a ``Piecewise`` in the sides φ < 1, φ > 1).  Fixed design, and
-    a fresh design for φ < 1: ``replace`` adds the noises alike, ``accumulate`` is
-    :func:`fresh_accumulate_ols` (any spectrum).
+    ridgeless closed forms (a ``Piecewise`` in the sides of the limit).  Fixed design, and
+    a fresh design where no fit interpolates (rank ratio φ, or min(φ, ψ) for random
+    projections, below 1): ``replace`` adds the noises alike, ``accumulate`` is Bias_0 plus
+    σ² times :func:`fresh_accumulate_ols` (any spectrum).
     Other loops have no closed form here (:class:`~symcollapse.core.errors.UnsupportedError`; use ``predict``)."""
     spec = parse(config, symbolic=True)
     if spec.strategy not in LOOPS:
@@ -97,13 +101,22 @@ def loop_closed_form(config, part: str = "test_error"):
     if spec.lam != 0:
         raise UnsupportedError("loop_closed_form: available at lam = 0 (ridge loops: "
                                "replace_limit_isotropic, or predict)")
-    if spec.design == "fresh" and not _below_one(spec.phi):
-        raise UnsupportedError("loop_closed_form: a fresh design is in closed form for phi < 1 "
-                               "only (use predict)")
+    model = models.get(spec.model)
+    model.require(spec.strategy)
+    rank = sp.sympify(spec.phi)                       # the rank ratio (core.loops.rank_ratio)
+    if model.rank_limited:
+        rank = sp.Min(rank, sp.sympify(spec.size(model.size_key)))
+    if spec.design == "fresh" and not _below_one(rank):
+        raise UnsupportedError(f"loop_closed_form: a fresh design is in closed form where the "
+                               f"fits do not interpolate ({rank_condition(model)}) only "
+                               "(use predict)")
     if spec.design == "fresh" and spec.strategy == "accumulate":
-        expr, _limit = fresh_accumulate_ols()
-        var = sp.sympify(spec.sigma1) ** 2 * expr.subs(eq.phi, sp.sympify(spec.phi))
-        return {"bias": sp.Integer(0), "variance": var, "test_error": var}[part]
+        # Without interpolation a model that is not rank-limited fits its teacher exactly
+        # (Bias_0 = 0, any spectrum); a projection keeps the bias of what it cannot see.
+        bias0 = _isotropic_plain(spec, "bias") if model.rank_limited else sp.Integer(0)
+        expr, _limit = fresh_accumulate_ols(rank)
+        var = sp.sympify(spec.sigma1) ** 2 * expr
+        return {"bias": bias0, "variance": var, "test_error": bias0 + var}[part]
     bias0 = _isotropic_plain(spec, "bias")
     var0 = _isotropic_plain(spec, "variance")
     kap, _limit = kappa(spec.strategy)

@@ -75,14 +75,15 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         raise ConfigError(f"dps = {dps!r} is out of range: allowed integers 1 <= dps <= 10000")
     spec = parse(config)
     if spec.strategy in LOOPS:
-        models.get(spec.model).require(spec.strategy)
+        model = models.get(spec.model)
+        model.require(spec.strategy)
         if certify:
             raise UnsupportedError(f'certify: not available for strategy "{spec.strategy}" '
                                    '(available: "plain", "weighted")')
         base = None
-        if spec.design == "fixed" and spec.lam == 0:
+        if loops.needs_plain_answer(spec, model):
             base = predict(loops.plain(spec), dps + 10)
-        return loops.predict_loop(spec, dps, base)
+        return loops.predict_loop(spec, dps, base, model)
     if certify and spec.strategy == "iterative":
         raise UnsupportedError('certify: not available for strategy "iterative" '
                                '(available: "plain", "weighted")')

@@ -39,6 +39,25 @@ or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I �
   :math:`E_{\rm test}(\infty) = \sigma^2(\psi(1) - \psi(1-\varphi))` (digamma ψ).  With a
   ridge the products of resolvents of nested partial sums are not derived in this version
   (refused with that reason).
+
+**Models of rank r < d without a ridge** (random projections: features F = XSᵀ, ŵ = Sᵀv̂,
+S kept for every generation; a model without the ridge theory of the loops declares the
+refusal ``"loop_ridge"`` and answers λ = 0 only).  The min-norm fit v̂ = F⁺y keeps its
+iterates in the row space of F, where labels F v̂_{t−1} are reproduced exactly:
+
+* fixed design, any side of the ridgeless limit: v̂_t = b + Σ_kQ_{t,k}(1)F⁺ε_k with
+  b = F⁺X_0w* (a stacked copy of F has pseudo-inverse [F⁺, …, F⁺]/(t + 1)), so
+  E_test(t) = Bias₀ + κ_tVar₀ as for the linear model;
+* fresh design where no fit interpolates (rank ratio r = min(φ, ψ) < 1): every F_t has the
+  same row space (R^m, or the range of S when d < m), so replace gives v̂_t = v̂_{t−1} +
+  F_t⁺ε_t (the same E_test(t) = Bias₀ + (t+1)Var₀) and accumulate telescopes as above,
+  :math:`\hat v_t = \hat v_{t-1} + S_t^+F_t^\top\varepsilon_t`, whose k-th noise adds
+  :math:`\sigma^2E\operatorname{tr}(S\Sigma S^\top S_k^+)/(k+1) \to
+  \sigma^2r/((k+1)(k+1-r))` (given S the features are Gaussian with covariance SΣSᵀ of rank
+  min(m, d): the inverse-Wishart mean).  Hence Var₀ = σ²r/(1 − r) and
+  :math:`E_{\rm test}(t) = \mathrm{Bias}_0 + \sigma^2\sum_{k\le t}r/((k+1)(k+1-r))`:
+  the linear model's formula with φ replaced by the rank ratio, above the bias floor of the
+  projection.
 """
 from __future__ import annotations
 
@@ -273,7 +292,8 @@ def _fixed_limit(spec, c, dps):
 
 
 def fixed_ridgeless(spec, base: dict) -> dict:
-    """A fixed-design loop at λ = 0: E_test(t) = Bias_0 + κ_t·Var_0 (module docstring), from
+    """A fixed-design loop at λ = 0, or a fresh-design replace loop of a model without the
+    ridge theory where no fit interpolates: E_test(t) = Bias_0 + κ_t·Var_0 (module docstring), from
     ``base``, the plain ridgeless answer of generation 0 (Bias_0, Var_0, more digits than are
     reported); the limit is Bias_0 + κ_∞Var_0 (κ_∞ = ∞ for replace, π²/6 for accumulate)."""
     kappa = noise_factor(spec.strategy, spec.generations)
@@ -303,41 +323,80 @@ def fresh_replace(spec, dps: int) -> dict:
     return out
 
 
-def fresh_accumulate_ols(spec) -> dict:
-    """A fresh-design accumulate loop without a ridge, φ < 1 (module docstring): exact
-    rational sums, the limit through the digamma function, at the working precision."""
-    phi = spec.phi
+def rank_ratio(spec, model) -> Fraction:
+    """r = rank/n of a generation's features: φ, or min(φ, m/n) for a model that sees the
+    inputs through an m-dimensional projection (``Model.rank_limited``)."""
+    if model.rank_limited:
+        return min(spec.phi, spec.size(model.size_key))
+    return spec.phi
+
+
+def rank_condition(model) -> str:
+    """The condition that no fit interpolates, as a config reads it (``phi < 1``, or
+    ``min(phi, psi) < 1``)."""
+    ratio = f"min(phi, {model.size_key})" if model.rank_limited else "phi"
+    return f"{ratio} < 1"
+
+
+def fresh_accumulate_ridgeless(spec, rank: Fraction, bias0) -> dict:
+    r"""A fresh-design accumulate loop without a ridge, rank ratio r < 1 (module docstring):
+    Bias₀ (generation 0's, from the plain model) plus the exact rational sums
+    :math:`\sigma^2\sum_{k\le t}r/((k+1)(k+1-r))`, the limit through the digamma function,
+    at the working precision."""
     sigma2 = spec.sigma1 ** 2
     var, total = [], Fraction(0)
     for k in range(spec.generations + 1):
-        total += sigma2 * phi / ((k + 1) * (k + 1 - phi))
+        total += sigma2 * rank / ((k + 1) * (k + 1 - rank))
         var.append(mp.mpf(total.numerator) / total.denominator)
-    phi_mp = mp.mpf(phi.numerator) / phi.denominator
-    limit = mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - phi_mp))
-    return {"bias": [mp.mpf(0)] * len(var), "variance": var, "test_error": list(var),
-            "limit": limit, "residual": mp.mpf(0)}
+    r_mp = mp.mpf(rank.numerator) / rank.denominator
+    limit = bias0 + mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - r_mp))
+    return {"bias": [bias0] * len(var), "variance": var,
+            "test_error": [bias0 + v for v in var], "limit": limit, "residual": mp.mpf(0)}
 
 
-def predict_loop(spec, dps: int, base: dict | None = None) -> dict:
+def needs_plain_answer(spec, model) -> bool:
+    """Whether :func:`predict_loop` reads generation 0's plain answer (``base``): the loops
+    without a ridge that reduce to it."""
+    return spec.lam == 0 and (spec.design == "fixed" or spec.strategy == "accumulate"
+                              or not model.answers("loop_ridge"))
+
+
+def _refuse_underived(spec, model, rank):
+    """The loops this version does not derive, each with its reason."""
+    if spec.lam > 0:
+        model.require("loop_ridge")
+    if spec.design != "fresh" or (model.answers("loop_ridge") and spec.strategy == "replace"):
+        return
+    if spec.lam == 0 and rank < 1:
+        return
+    condition = rank_condition(model)
+    if spec.lam > 0:
+        raise UnsupportedError('strategy "accumulate" with design "fresh": derived without a '
+                               f"ridge (lam = 0, {condition}); with a ridge the nested resolvents "
+                               "of partial sums are not derived in this version")
+    raise UnsupportedError(f'strategy "{spec.strategy}" with design "fresh" at lam = 0: derived '
+                           f"where the fits do not interpolate ({condition}); when they do, each "
+                           "generation's row space moves and that is not derived in this version")
+
+
+def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
     """The deterministic equivalent of a self-consuming loop to ``dps`` digits: lists over
     generations 0..T of ``test_error``, ``bias``, ``variance``, and ``limit`` (E_test as
     t → ∞, ``mp.inf`` where the loop diverges).  Each number is confirmed at two working
-    precisions (:func:`~symcollapse.core.precision.confirmed`); a fixed design at λ = 0
-    is exact arithmetic on ``base`` (the plain answer of :func:`plain`, confirmed to
-    dps + 10 digits by the caller)."""
-    fresh_ols = spec.design == "fresh" and spec.strategy == "accumulate"
-    if fresh_ols and not (spec.lam == 0 and spec.phi < 1):
-        raise UnsupportedError('strategy "accumulate" with design "fresh": derived without a '
-                               "ridge (lam = 0, phi < 1); with a ridge the nested resolvents of "
-                               "partial sums are not derived in this version")
+    precisions (:func:`~symcollapse.core.precision.confirmed`); a loop without a ridge that
+    reduces to generation 0 (:func:`needs_plain_answer`) is exact arithmetic on ``base`` (the
+    plain answer of :func:`plain`, confirmed to dps + 10 digits by the caller).  ``model``:
+    the :class:`~symcollapse.models.base.Model` (its refusal ``"loop_ridge"``, its rank)."""
+    rank = rank_ratio(spec, model)
+    _refuse_underived(spec, model, rank)
     if spec.design == "fixed" and spec.generations > MAX_FIXED_GENERATIONS:
         raise UnsupportedError(f"generations = {spec.generations}: a fixed-design loop is "
                                f"derived up to {MAX_FIXED_GENERATIONS} generations (its moments "
                                "have order 2T + 2 in the resolvent)")
-    if fresh_ols:
+    if spec.design == "fresh" and spec.strategy == "accumulate":
         with mp.workdps(dps + 10):
-            values = round_values(fresh_accumulate_ols(spec), dps)
-    elif spec.design == "fixed" and spec.lam == 0:
+            values = round_values(fresh_accumulate_ridgeless(spec, rank, base["bias"]), dps)
+    elif needs_plain_answer(spec, model):
         with mp.workdps(dps + 10):
             values = round_values(fixed_ridgeless(spec, base), dps)
     else:

@@ -30,10 +30,9 @@ MODEL = register(Model(
                              '"linear" only (floor_weights solves the random projections floor)',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
-        "replace": 'strategy "replace": the self-consuming loop is derived for model "linear" '
-                   "only (not for random projections)",
-        "accumulate": 'strategy "accumulate": the self-consuming loop is derived for model '
-                      '"linear" only (not for random projections)',
+        "loop_ridge": "self-consuming loops of random projections: derived without a ridge "
+                      "(lam = 0); with a ridge they need two-point moments of the projected "
+                      "design, not derived in this version",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random projections is not simulated)",
     },

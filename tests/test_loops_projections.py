@@ -1,0 +1,147 @@
+"""Self-consuming loops of the random projections model without a ridge
+(symcollapse.core.loops, docs/theory/loops.md "Models of rank r < d"): the reductions to
+generation 0 as exact identities, the refusals with their reasons, and the theory against a
+Monte Carlo of the actual loop (S drawn once and kept)."""
+from fractions import Fraction as F
+
+import mpmath as mp
+import pytest
+
+import symcollapse as sc
+from symcollapse.core import loops as L
+from symcollapse.core.errors import UnsupportedError
+
+THREE = [{"weight": F(1, 4), "s1": 3, "theta": 2}, {"weight": F(1, 2), "s1": 1, "theta": 1},
+         {"weight": F(1, 4), "s1": F(1, 3), "theta": F(1, 2)}]
+#: (φ, ψ) on the three sides of the ridgeless limit: m < min(n, d), d < min(n, m), n < min(d, m).
+SIDES = [(F(1, 2), F(3, 10)), (F(3, 10), F(1, 2)), (F(3, 2), F(2))]
+
+
+def loop(strategy, design, phi, psi, lam=0, sigma=F(3, 2), T=4, atoms=THREE):
+    return {"model": "random_projection", "strategy": strategy, "design": design, "phi": phi,
+            "psi": psi, "lam": lam, "sigma1": sigma, "generations": T, "atoms": atoms}
+
+
+def plain(phi, psi, sigma=F(3, 2)):
+    return sc.predict({"model": "random_projection", "phi": phi, "psi": psi, "p2": 0, "lam": 0,
+                       "sigma1": sigma, "atoms": [dict(a, s2=a["s1"], delta=0) for a in THREE]},
+                      dps=40)
+
+
+def mpq(q):
+    return mp.mpf(q.numerator) / q.denominator
+
+
+@pytest.mark.parametrize("phi, psi", SIDES)
+@pytest.mark.parametrize("strategy", ["replace", "accumulate"])
+def test_fixed_design_is_generation_zero_plus_kappa_noises(strategy, phi, psi):
+    """Fixed design, every side: E_test(t) = Bias₀ + κ_t·Var₀ with Bias₀, Var₀ the plain
+    ridgeless model at p2 = 0 (30 digits), κ_t = t + 1 or Σ_{i≤t+1} 1/i²."""
+    r = sc.predict(loop(strategy, "fixed", phi, psi), dps=30)
+    base = plain(phi, psi)
+    kappa = L.noise_factor(strategy, 4)
+    with mp.workdps(30):
+        for t in range(5):
+            exact = base["bias"] + mpq(kappa[t]) * base["variance"]
+            assert mp.nstr(r["test_error"][t], 30) == mp.nstr(exact, 30)
+            assert mp.nstr(r["bias"][t], 30) == mp.nstr(base["bias"], 30)
+    assert r["regime"] == f"{strategy}, fixed design"
+
+
+@pytest.mark.parametrize("phi, psi", SIDES[:2])
+def test_without_interpolation_the_variance_is_the_inverse_wishart_mean(phi, psi):
+    """Where min(φ, ψ) = r < 1 the plain ridgeless variance is σ²r/(1 − r) exactly, for any
+    spectrum (given S, the features are Gaussian of rank min(m, d) < n)."""
+    r = min(phi, psi)
+    with mp.workdps(40):
+        assert abs(plain(phi, psi)["variance"] - mpq(F(9, 4) * r / (1 - r))) < mp.mpf(10) ** -35
+
+
+@pytest.mark.parametrize("phi, psi", SIDES[:2])
+def test_fresh_design_without_interpolation(phi, psi):
+    """replace: the fresh design equals the fixed one (v̂_t = v̂_{t−1} + F_t⁺ε_t); accumulate:
+    Bias₀ + σ²Σ_{k≤t} r/((k+1)(k+1−r)), limit Bias₀ + σ²(ψ(1) − ψ(1 − r)), below the fixed
+    design from generation 1 on."""
+    r = min(phi, psi)
+    fresh = sc.predict(loop("replace", "fresh", phi, psi), dps=30)
+    fixed = sc.predict(loop("replace", "fixed", phi, psi), dps=30)
+    assert [mp.nstr(v, 30) for v in fresh["test_error"]] == \
+        [mp.nstr(v, 30) for v in fixed["test_error"]]
+    acc = sc.predict(loop("accumulate", "fresh", phi, psi), dps=30)
+    bias0 = plain(phi, psi)["bias"]
+    total = F(0)
+    with mp.workdps(40):
+        for t in range(5):
+            total += F(9, 4) * r / ((t + 1) * (t + 1 - r))
+            assert abs(acc["test_error"][t] - (bias0 + mpq(total))) < mp.mpf(10) ** -29
+        limit = bias0 + mp.mpf(9) / 4 * (mp.digamma(1) - mp.digamma(1 - mpq(r)))
+        assert abs(acc["limit"] / limit - 1) < mp.mpf(10) ** -28
+    acc_fixed = sc.predict(loop("accumulate", "fixed", phi, psi), dps=30)
+    assert all(a < b for a, b in zip(acc["test_error"][1:], acc_fixed["test_error"][1:]))
+
+
+def test_the_loops_refuse_what_is_not_derived_with_the_reason():
+    with pytest.raises(UnsupportedError, match="two-point moments of the projected design"):
+        sc.predict(loop("replace", "fixed", F(1, 2), F(3, 10), lam=F(1, 10)))
+    with pytest.raises(UnsupportedError, match="two-point moments of the projected design"):
+        sc.predict(loop("accumulate", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
+    for strategy in ("replace", "accumulate"):
+        with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
+            sc.predict(loop(strategy, "fresh", F(3, 2), F(2)))
+
+
+@pytest.mark.parametrize("strategy, design, phi, psi", [
+    ("replace", "fixed", F(1, 2), F(3, 10)),
+    ("accumulate", "fixed", F(3, 2), F(2)),
+    ("replace", "fresh", F(3, 2), F(1, 2)),
+    ("accumulate", "fresh", F(1, 2), F(3, 10)),
+    ("accumulate", "fresh", F(3, 10), F(1, 2)),
+])
+def test_theory_matches_the_simulated_projections_loop(strategy, design, phi, psi):
+    """Every part, generation t ≤ 3, within 3 se + 3 % at min(d, m) = 120 (the O(1/d) bias of
+    the deterministic equivalents; paper_checks/self_consuming_loops.py runs
+    min(d, m) ≥ 300 at 1.5 %)."""
+    cfg = loop(strategy, design, phi, psi, T=3)
+    theory = sc.predict(cfg, dps=15)
+    n = round(120 / min(phi, psi))
+    mc = sc.simulate(cfg, n=n, trials=6, seed=3)
+    assert min(mc["d"], mc["m"]) == 120
+    for part in ("test_error", "bias", "variance"):
+        for t in range(4):
+            a = float(theory[part][t])
+            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
+            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+
+
+def test_the_simulated_fresh_loop_sees_a_new_design_each_generation():
+    """Fresh accumulate averages new designs: its simulated variance at t = 3 is below the
+    fixed design's by more than 5 se (a simulation that reused X_0 would tie)."""
+    kw = dict(n=400, trials=6, seed=5)
+    fresh = sc.simulate(loop("accumulate", "fresh", F(1, 2), F(3, 10), T=3), **kw)
+    fixed = sc.simulate(loop("accumulate", "fixed", F(1, 2), F(3, 10), T=3), **kw)
+    a, b = fresh["conditional"]["variance"], fixed["conditional"]["variance"]
+    assert b["mean"][3] - a["mean"][3] > 5 * (a["se"][3] + b["se"][3])
+
+
+@pytest.mark.parametrize("phi, psi", SIDES + [(F(3, 2), F(1, 2))])
+def test_the_isotropic_closed_forms_are_predicts(phi, psi):
+    """sc.closed_form of every ridgeless projections loop it answers (one isotropic atom) is
+    an expression in t equal to predict to 28 digits for t ≤ 3; a fresh design on the
+    interpolating side is refused with its condition."""
+    import sympy as sp
+    from symcollapse.analysis.loops import t
+    iso = [{"weight": 1, "s1": 2, "theta": F(1, 2)}]
+    for strategy in ("replace", "accumulate"):
+        for design in ("fixed", "fresh"):
+            cfg = loop(strategy, design, phi, psi, T=3, atoms=iso)
+            if design == "fresh" and min(phi, psi) >= 1:
+                with pytest.raises(UnsupportedError, match=r"min\(phi, psi\) < 1"):
+                    sc.closed_form(cfg)
+                continue
+            expr = sc.closed_form(cfg)
+            assert expr.free_symbols <= {t}
+            r = sc.predict(cfg, dps=30)
+            with mp.workdps(40):
+                for g in range(4):
+                    value = mp.mpf(str(sp.N(expr.subs(t, g), 45)))
+                    assert abs(value - r["test_error"][g]) < mp.mpf(10) ** -28, (strategy, design, g)
