@@ -1,4 +1,4 @@
-"""Self-consuming loops (linear model): replacing the data makes the error grow without bound,
+"""Self-consuming loops (linear and random projections models): replacing the data makes the error grow without bound,
 accumulating it keeps the error bounded — the deterministic equivalents against the actual loop."""
 import mpmath as mp
 import numpy as np
@@ -10,8 +10,8 @@ from .common import Outcome, pyplot, save
 CLAIM = ("Retrained on its own labels, a model collapses when each generation replaces the "
          "data: OLS gains σ²φ/(1−φ) per generation, E(t) = (t+1)σ²φ/(1−φ); accumulating the "
          "data keeps it bounded, E(t) = σ²φ/(1−φ)·Σ_{i≤t+1} 1/i² < (π²/6)σ²φ/(1−φ).  The toolkit's "
-         "deterministic equivalents (ridge, any spectrum, fixed or fresh design) match the "
-         "simulated loop generation by generation.")
+         "deterministic equivalents (ridge, any spectrum, fixed or fresh design; random "
+         "projections too) match the simulated loop generation by generation.")
 KIND = "numerics + Monte Carlo"
 METHOD = ("predict at 30 digits against the OLS anchors; the theory of replace/accumulate, "
           "fixed/fresh design, against the exact conditional expectation of the simulated loop")
@@ -21,15 +21,19 @@ THREE = [{"weight": 0.25, "s1": 3, "theta": 2}, {"weight": 0.5, "s1": 1, "theta"
 ISO = [{"weight": 1, "s1": 1, "theta": 1}]
 
 
-def _loop(strategy, design, lam, phi, sigma, T, atoms):
-    return {"strategy": strategy, "design": design, "phi": phi, "lam": lam, "sigma1": sigma,
-            "generations": T, "atoms": atoms}
+def _loop(strategy, design, lam, phi, sigma, T, atoms, psi=None):
+    cfg = {"strategy": strategy, "design": design, "phi": phi, "lam": lam, "sigma1": sigma,
+           "generations": T, "atoms": atoms}
+    if psi is not None:
+        cfg.update(model="random_projection", psi=psi)
+    return cfg
 
 
 def cases(sigma, fast=True):
     """The loops compared with the simulation: (label, config).  The full run covers both
     loops, both designs (accumulate fresh: λ = 0), λ = 0 and λ > 0, φ on both sides of 1, an
-    isotropic and a 3-atom spectrum: 13 configs; the fast run 5 of them."""
+    isotropic and a 3-atom spectrum: 13 linear configs and 6 of random projections (fixed
+    design with a ridge, both designs without); the fast run 7 of them."""
     grid = [("replace", "fixed", 0, 0.5, THREE), ("accumulate", "fixed", 0, 0.5, THREE),
             ("replace", "fresh", 0.1, 1.5, ISO), ("accumulate", "fixed", 0.2, 1.5, THREE),
             ("accumulate", "fresh", 0, 0.5, THREE)]
@@ -38,11 +42,18 @@ def cases(sigma, fast=True):
                  ("replace", "fixed", 0.2, 1.5, THREE), ("replace", "fresh", 0, 0.5, ISO),
                  ("replace", "fresh", 0, 1.5, THREE), ("replace", "fresh", 0.2, 0.5, THREE),
                  ("accumulate", "fixed", 0, 1.5, ISO), ("accumulate", "fixed", 0.1, 0.5, ISO)]
+    grid = [row + (None,) for row in grid]
+    # random projections (ψ = m/n): fixed design with a ridge, and without one on both designs
+    grid += [("replace", "fixed", 0.1, 0.5, THREE, 0.3), ("accumulate", "fresh", 0, 0.5, THREE, 0.3)]
+    if not fast:
+        grid += [("accumulate", "fixed", 0.1, 1.5, THREE, 2), ("replace", "fixed", 1 / 3, 1.5, ISO, 0.5),
+                 ("replace", "fresh", 0, 1.5, ISO, 0.5), ("accumulate", "fixed", 0, 1.5, ISO, 2)]
     out = []
-    for strategy, design, lam, phi, atoms in grid:
+    for strategy, design, lam, phi, atoms, psi in grid:
         spectrum = "isotropic" if atoms is ISO else "3 atoms"
-        label = f"{strategy}, {design}, λ = {lam}, φ = {phi}, {spectrum}"
-        out.append((label, _loop(strategy, design, lam, phi, sigma, 4, atoms)))
+        model = "linear" if psi is None else f"projections ψ = {psi}"
+        label = f"{model}, {strategy}, {design}, λ = {lam:.3g}, φ = {phi}, {spectrum}"
+        out.append((label, _loop(strategy, design, lam, phi, sigma, 4, atoms, psi)))
     return out
 
 
@@ -62,7 +73,8 @@ def evaluate(fast=False, sigma=1.0, phi=0.5, T=6):
     rows, fits, worst, runs = [], [], 0.0, []
     for label, cfg in cases(sigma, fast):
         theory = sc.predict(cfg, dps=15)
-        mc = sc.simulate(cfg, n=int(round(n_d / cfg["phi"])), trials=trials, seed=7)
+        smallest = min(cfg["phi"], cfg.get("psi", cfg["phi"]))     # d ≥ n_d, min(d, m) ≥ n_d
+        mc = sc.simulate(cfg, n=int(round(n_d / smallest)), trials=trials, seed=7)
         runs.append((label, theory, mc))
         for t in range(cfg["generations"] + 1):
             a = float(theory["test_error"][t])
@@ -79,7 +91,7 @@ def evaluate(fast=False, sigma=1.0, phi=0.5, T=6):
              f"= {T + 1}·σ²φ/(1−φ); accumulate E({T}) = {mp.nstr(acc['test_error'][T], 10)}, "
              f"limit (π²/6)σ²φ/(1−φ) = {mp.nstr(acc['limit'], 10)} (anchors to "
              f"{mp.nstr(anchors, 2)})",
-             f"theory vs the simulated loop (d = {n_d}, {trials} trials): every generation within "
+             f"theory vs the simulated loop (min(d, m) = {n_d}, {trials} trials): every generation within "
              f"3 se + {100 * tol:g} %: {matches} (largest gap {100 * worst:.2f} %)",
              "| loop | t | theory | Monte Carlo | gap | |", "|---|---|---|---|---|---|"] + rows
     key = (f"replace E({T})/E(0) = {float(rep['test_error'][T] / rep['test_error'][0]):.2f}, "

@@ -1,7 +1,8 @@
-"""Self-consuming loops of the random projections model without a ridge
-(symcollapse.core.loops, docs/theory/loops.md "Models of rank r < d"): the reductions to
-generation 0 as exact identities, the refusals with their reasons, and the theory against a
-Monte Carlo of the actual loop (S drawn once and kept)."""
+"""Self-consuming loops of the random projections model (symcollapse.core.loops,
+symcollapse.core.projection_loops; docs/theory/loops.md): without a ridge the reductions to
+generation 0 as exact identities; with a ridge on a fixed design the two-point moments
+against a simulation and the plain model, the limit; the refusals with their reasons; the
+theory against a Monte Carlo of the actual loop (S drawn once and kept)."""
 from fractions import Fraction as F
 
 import mpmath as mp
@@ -81,9 +82,10 @@ def test_fresh_design_without_interpolation(phi, psi):
 
 
 def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    with pytest.raises(UnsupportedError, match="two-point moments of the projected design"):
-        sc.predict(loop("replace", "fixed", F(1, 2), F(3, 10), lam=F(1, 10)))
-    with pytest.raises(UnsupportedError, match="two-point moments of the projected design"):
+    with pytest.raises(UnsupportedError, match='"fresh" and a ridge: derived for random '
+                                               'projections on a fixed design'):
+        sc.predict(loop("replace", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
+    with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
         sc.predict(loop("accumulate", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
     for strategy in ("replace", "accumulate"):
         with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
@@ -145,3 +147,85 @@ def test_the_isotropic_closed_forms_are_predicts(phi, psi):
                 for g in range(4):
                     value = mp.mpf(str(sp.N(expr.subs(t, g), 45)))
                     assert abs(value - r["test_error"][g]) < mp.mpf(10) ** -28, (strategy, design, g)
+
+
+# ----------------------------------------------------------------------------- with a ridge
+
+RIDGE_SIDES = [(F(1, 2), F(3, 10), F(1, 10)), (F(3, 2), F(2), F(1, 10)), (F(3, 2), F(1, 2), F(1, 3))]
+
+
+@pytest.mark.parametrize("phi, psi, lam", RIDGE_SIDES)
+def test_generation_zero_of_a_ridge_loop_is_the_plain_model(phi, psi, lam):
+    """The two-point moments at z1 = z2 = λ give the plain model's Bias and Var (p2 = 0), which
+    is solved from another system (the engine's), to 30 digits on three sides."""
+    base = sc.predict({"model": "random_projection", "phi": phi, "psi": psi, "p2": 0, "lam": lam,
+                       "sigma1": F(3, 2), "atoms": [dict(a, s2=a["s1"], delta=0) for a in THREE]},
+                      dps=30)
+    for strategy in ("replace", "accumulate"):
+        r = sc.predict(loop(strategy, "fixed", phi, psi, lam=lam, T=1), dps=30)
+        for part in ("test_error", "bias", "variance"):
+            assert mp.nstr(r[part][0], 30) == mp.nstr(base[part], 30), (strategy, part)
+
+
+def test_the_two_point_function_against_a_simulation():
+    """γ(z1, z2) = tr(ΘΣ̂SᵀR(z1)ΩR(z2)SΣ̂) and β(z) = tr(ΘΣSᵀR(z)SΣ̂) at z1 ≠ z2 (no
+    loop involved) within 4 se + 1 % of their average over 6 draws at d = 400, m = 240."""
+    import numpy as np
+    from symcollapse.core import projection_loops as PL
+    atoms = [(mp.mpf(1) / 2, mp.mpf(2), mp.mpf(1)), (mp.mpf(1) / 2, mp.mpf(1) / 2, mp.mpf(1) / 2)]
+    phi, psi, z1, z2 = mp.mpf(1) / 2, mp.mpf(3) / 10, mp.mpf(1) / 10, mp.mpf(3) / 10
+    with mp.workdps(30):
+        P1 = PL.point(phi, psi, atoms, z1, PL.real_q(phi, psi, atoms, z1))
+        P2 = PL.point(phi, psi, atoms, z2, PL.real_q(phi, psi, atoms, z2))
+        U0 = PL._tr(atoms, lambda s, th: th * s * s / (s + PL.sketch_q0(phi, psi, atoms)))
+        energy = PL._tr(atoms, lambda s, th: th * s)
+        gamma = float(PL.two_point(P1, P2, psi, U0, energy))
+        beta = float(P1["U"])
+    assert abs(gamma - float(PL.two_point(P2, P1, psi, U0, energy))) < 1e-25   # symmetric
+    n, d, m = 800, 400, 240
+    s = np.repeat([2.0, 0.5], d // 2)
+    th = np.repeat([1.0, 0.5], d // 2)
+    rng = np.random.default_rng(7)
+    draws = []
+    for _ in range(6):
+        X = rng.standard_normal((n, d)) * np.sqrt(s)
+        S = rng.standard_normal((m, d)) / np.sqrt(d)
+        Sh = X.T @ X / n
+        G = S @ Sh @ S.T
+        R1, R2 = (np.linalg.inv(G + z * np.eye(m)) for z in (0.1, 0.3))
+        L = Sh @ S.T
+        draws.append((np.sum(th * np.einsum("ij,jk,ki->i", L, R1 @ ((S * s) @ S.T) @ R2, L.T)) / d,
+                      np.sum(th * s * np.einsum("ij,jk,ki->i", S.T, R1, S @ Sh)) / d))
+    mean, se = np.mean(draws, axis=0), np.std(draws, axis=0) / np.sqrt(len(draws))
+    for theory, m_, e in zip((gamma, beta), mean, se):
+        assert abs(m_ - theory) <= 4 * e + 0.01 * theory, (theory, m_, e)
+
+
+def test_replace_with_a_ridge_reaches_its_limit():
+    """At λ = 20 (A's eigenvalues small) generation 30 equals the stationary limit
+    tr(ΘΣ) + σ²ψ/(2λ)(tr Σ − (λ/2)τ(λ/2)) to 18 digits; accumulate forgets the target,
+    its limit is tr(ΘΣ)."""
+    r = sc.predict(loop("replace", "fixed", F(1, 2), F(3, 10), lam=20, T=30), dps=25)
+    with mp.workdps(30):
+        assert abs(r["test_error"][30] / r["limit"] - 1) < mp.mpf(10) ** -18
+    acc = sc.predict(loop("accumulate", "fixed", F(1, 2), F(3, 10), lam=F(1, 10), T=2), dps=20)
+    energy = sum(F(a["weight"]) * a["theta"] * a["s1"] for a in THREE)
+    with mp.workdps(30):
+        assert abs(acc["limit"] - mp.mpf(energy.numerator) / energy.denominator) < mp.mpf(10) ** -19
+
+
+@pytest.mark.parametrize("strategy, phi, psi, lam, atoms", [
+    ("replace", F(1, 2), F(3, 10), F(1, 10), THREE),
+    ("accumulate", F(3, 2), F(2), F(1, 10), THREE),
+    ("replace", F(3, 2), F(1, 2), F(1, 3), [{"weight": 1, "s1": 1, "theta": 1}]),
+])
+def test_theory_matches_the_simulated_ridge_loop(strategy, phi, psi, lam, atoms):
+    """Fixed design with a ridge, every part, t ≤ 3, within 3 se + 3 % at min(d, m) = 120."""
+    cfg = loop(strategy, "fixed", phi, psi, lam=lam, T=3, atoms=atoms)
+    theory = sc.predict(cfg, dps=15)
+    mc = sc.simulate(cfg, n=round(120 / min(phi, psi)), trials=6, seed=3)
+    for part in ("test_error", "bias", "variance"):
+        for t in range(4):
+            a = float(theory[part][t])
+            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
+            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)

@@ -146,6 +146,17 @@ def in_resolvent(poly_a, lam) -> list:
     return out
 
 
+def variance_polynomial(Qt, lam) -> list:
+    r"""The coefficients in r of :math:`g_t(r) = \sum_kQ_{t,k}(1-\lambda r)^2(r - \lambda r^2)`:
+    the noises' share of generation t in powers of the resolvent (E[ν_kν_kᵀ] ∝ RΣ̂R, a
+    function of R: Σ̂R² = R − λR²)."""
+    g = [Fraction(0)]
+    for qk in Qt:
+        r = in_resolvent(qk, lam)
+        g = _poly_add(g, _poly_mul(_poly_mul(r, r), [Fraction(0), Fraction(1), -lam]))
+    return g
+
+
 def noise_factor(strategy: str, T: int) -> list:
     r""":math:`\kappa_t = \sum_kQ_{t,k}(1)^2` for t = 0..T: the factor of the variance at
     λ = 0 (fixed design), where A is the projection on the row space."""
@@ -261,10 +272,7 @@ def fixed_design(spec, dps: int) -> dict:
         for a in range(1, len(u)):
             ut[a - 1] = (-1) ** (a - 1) * mp.mpf(u[a].numerator) / u[a].denominator
         bias = mp.fsum(ut[i] * ut[j] * Phi[i][j] for i in range(len(ut)) for j in range(len(ut)))
-        g = [Fraction(0)]
-        for qk in Q[t]:
-            r = in_resolvent(qk, lam)
-            g = _poly_add(g, _poly_mul(_poly_mul(r, r), [Fraction(0), Fraction(1), -lam]))
+        g = variance_polynomial(Q[t], lam)
         var = sigma2phi * mp.fsum((-1) ** (j - 1) * mp.mpf(g[j].numerator) / g[j].denominator
                                   * S[j - 1] for j in range(1, len(g)))
         out["bias"].append(bias)
@@ -354,18 +362,28 @@ def fresh_accumulate_ridgeless(spec, rank: Fraction, bias0) -> dict:
             "test_error": [bias0 + v for v in var], "limit": limit, "residual": mp.mpf(0)}
 
 
+def _has(model, hook: str) -> bool:
+    return hook in model.hooks
+
+
 def needs_plain_answer(spec, model) -> bool:
     """Whether :func:`predict_loop` reads generation 0's plain answer (``base``): the loops
-    without a ridge that reduce to it."""
+    without a ridge that reduce to it (every one but the fresh-design replace loop of a model
+    with its own recursion, hook ``loop_fresh_replace``)."""
     return spec.lam == 0 and (spec.design == "fixed" or spec.strategy == "accumulate"
-                              or not model.answers("loop_ridge"))
+                              or not _has(model, "loop_fresh_replace"))
 
 
 def _refuse_underived(spec, model, rank):
-    """The loops this version does not derive, each with its reason."""
-    if spec.lam > 0:
-        model.require("loop_ridge")
-    if spec.design != "fresh" or (model.answers("loop_ridge") and spec.strategy == "replace"):
+    """The loops this version does not derive, each with its reason: with a ridge, a model's
+    loop is its hooks ``loop_fixed`` and ``loop_fresh_replace`` (refused with the model's
+    reason where it has none); a fresh design without a ridge reduces to generation 0 where
+    no fit interpolates; accumulate on a fresh design with a ridge is not derived."""
+    if spec.lam > 0 and spec.design == "fixed":
+        model.hook("loop_fixed")
+    if spec.lam > 0 and spec.design == "fresh" and spec.strategy == "replace":
+        model.hook("loop_fresh_replace")
+    if spec.design != "fresh" or (spec.strategy == "replace" and _has(model, "loop_fresh_replace")):
         return
     if spec.lam == 0 and rank < 1:
         return
@@ -386,7 +404,7 @@ def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
     precisions (:func:`~symcollapse.core.precision.confirmed`); a loop without a ridge that
     reduces to generation 0 (:func:`needs_plain_answer`) is exact arithmetic on ``base`` (the
     plain answer of :func:`plain`, confirmed to dps + 10 digits by the caller).  ``model``:
-    the :class:`~symcollapse.models.base.Model` (its refusal ``"loop_ridge"``, its rank)."""
+    the :class:`~symcollapse.models.base.Model` (its loop hooks and refusals, its rank)."""
     rank = rank_ratio(spec, model)
     _refuse_underived(spec, model, rank)
     if spec.design == "fixed" and spec.generations > MAX_FIXED_GENERATIONS:
@@ -400,7 +418,7 @@ def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
         with mp.workdps(dps + 10):
             values = round_values(fixed_ridgeless(spec, base), dps)
     else:
-        run = fresh_replace if spec.design == "fresh" else fixed_design
+        run = model.hook("loop_fixed" if spec.design == "fixed" else "loop_fresh_replace")
         values, _w, _warm = confirmed(lambda warm: (run(spec, dps), None), dps,
                                       what=f"{spec.strategy} loop", unchecked=("residual",))
     values["dps"] = dps

@@ -20,7 +20,11 @@ Hooks (each optional; a capability without its hook is refused with the model's 
   the working precision where they are used), beside the config's scalars;
 * ``sources()`` — the expressions in Gaussian blocks posed to the pencil engine, with the
   outputs Bias, Var, ζ (``pair_sources()``: a probed pencil with pair outputs);
-* ``simulate(spec, n, trials, seed, progress=...)`` — Monte Carlo of the finite model.
+* ``simulate(spec, n, trials, seed, progress=...)`` — Monte Carlo of the finite model;
+* ``loop_fixed(spec, dps)``, ``loop_fresh_replace(spec, dps)`` — a self-consuming loop with a
+  ridge on a fixed design, and replace on a fresh design: the lists over generations of
+  E_test, Bias, Var and the limit (without a ridge the loops reduce to generation 0,
+  :mod:`symcollapse.core.loops`).
 
 >>> from symcollapse import models
 >>> models.get("random_projection").size_key

@@ -29,5 +29,7 @@ MODEL = register(Model(
         "regime": "symcollapse.core.regimes:linear_regime",
         "sources": "symcollapse.pencil.operator_valued:linear_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
+        "loop_fixed": "symcollapse.core.loops:fixed_design",
+        "loop_fresh_replace": "symcollapse.core.loops:fresh_replace",
     },
 ))

@@ -30,9 +30,9 @@ MODEL = register(Model(
                              '"linear" only (floor_weights solves the random projections floor)',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
-        "loop_ridge": "self-consuming loops of random projections: derived without a ridge "
-                      "(lam = 0); with a ridge they need two-point moments of the projected "
-                      "design, not derived in this version",
+        "loop_fresh_replace": 'strategy "replace" with design "fresh" and a ridge: derived '
+                              "for random projections on a fixed design, or without a ridge "
+                              "(lam = 0) where no fit interpolates",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random projections is not simulated)",
     },
@@ -42,5 +42,6 @@ MODEL = register(Model(
         "regime": "symcollapse.core.regimes:projection_regime",
         "sources": "symcollapse.pencil.operator_valued:projection_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
+        "loop_fixed": "symcollapse.core.projection_loops:fixed_design",
     },
 ))
