@@ -183,7 +183,70 @@ assert all(abs(mc["mean"][t] - float(fr["test_error"][t])) <= 3 * mc["se"][t] + 
            for t in range(4))
 
 # %% [markdown]
+# ## Model size: the loops of random projections
+#
+# Ridge on $m = \psi n$ random projections $Sx$, with $S$ drawn once and kept.  From generation 1
+# on the labels $X\hat w_{t-1} = F\hat v_{t-1}$ lie in the model's own feature space.
+#
+# *Without a ridge* the loops reduce to generation 0: a fixed design gives
+# $\mathrm{Bias}_0 + \kappa_t\mathrm{Var}_0$ on every side of the limit; a fresh design where no fit
+# interpolates ($r = \min(\varphi,\psi) < 1$) gives the same for replace, and for accumulate
+# $\mathrm{Bias}_0 + \sigma^2\sum_{k\le t} r/((k+1)(k+1-r))$ — the linear model's formula with
+# $\varphi$ replaced by the rank ratio, on top of the bias floor of what the projection cannot see.
+
+# %%
+def proj(strategy, design, lam, psi, phi=0.5, T=8, atoms=THREE):
+    return dict(loop(strategy, design, lam, phi=phi, T=T, atoms=atoms), model="random_projection", psi=psi)
+
+display(Math(r"\text{fresh accumulate, } \psi = 0.3:\quad E(t) = "
+             + sp.latex(sc.closed_form(proj("accumulate", "fresh", 0, 0.3, atoms=ISO)))))
+for psi in (0.3, 0.7):
+    r = sc.predict(proj("accumulate", "fresh", 0, psi, T=4), dps=20)
+    print(f"psi = {psi}: Bias_0 = {mp.nstr(r['bias'][0], 8)}, Var_t =",
+          [mp.nstr(v, 6) for v in r["variance"]], " limit", mp.nstr(r["limit"], 8))
+
+# %% [markdown]
+# *With a ridge, on a fixed design* the loop needs the two-point moments of the projected
+# design, $\operatorname{tr}(\Theta\hat\Sigma S^\top R^i\Omega R^jS\hat\Sigma)$ with $\Omega = S\Sigma S^\top$,
+# derived in two stages (given $S$ the features are Gaussian with covariance $\Omega$; then the
+# sketch) and read off as Taylor coefficients at $z = \lambda$ (docs/theory/loops.md).  Below,
+# the error over generations for several model sizes, with the simulated loop as points: a
+# narrow model ($\psi < \varphi$) starts from a high bias floor but its variance grows slowly;
+# the wider the model, the more noise each generation adds.  A very wide model is the linear
+# model at the smaller ridge $\lambda\varphi/\psi$ (a ridge on $v$ is a ridge on $w = S^\top v$,
+# $S^\top S \approx (\psi/\varphi)I$), so as $\psi \to \infty$ its loop tends to the OLS loop.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+psis = (0.3, 0.7, 1.5, 4.0)
+for ax, strategy in zip(axes, ("replace", "accumulate")):
+    for psi in psis:
+        th = sc.predict(proj(strategy, "fixed", 0.1, psi), dps=15)
+        line, = ax.plot(range(9), [float(v) for v in th["test_error"]], "-", label=f"ψ = {psi}")
+        if psi in (0.7, 4.0):
+            mc = sc.simulate(proj(strategy, "fixed", 0.1, psi, T=4), n=round(120 / min(0.5, psi)),
+                             trials=4, seed=2)
+            ax.errorbar(range(5), mc["mean"], yerr=mc["se"], fmt="o", color=line.get_color(), ms=4)
+            assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
+                       <= 3 * mc["se"][t] + 0.03 * float(th["test_error"][t]) for t in range(5))
+    ols = sc.predict(loop(strategy, "fixed", 0, T=8, atoms=THREE), dps=15)
+    ax.plot(range(9), [float(v) for v in ols["test_error"]], "k--", label="linear OLS (ψ → ∞)")
+    ax.set_title(f"{strategy}, fixed design, λ = 0.1, φ = 0.5, 3 atoms")
+    ax.set_xlabel("generation t")
+    ax.set_ylabel("E_test(t)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+plt.show()
+for psi in (20.0, 200.0, 2000.0):
+    wide = sc.predict(proj("replace", "fixed", 0.1, psi, T=3), dps=15)["test_error"][3]
+    lin = sc.predict(loop("replace", "fixed", 0.1 * 0.5 / psi, T=3, atoms=THREE), dps=15)["test_error"][3]
+    print(f"psi = {psi:>6}: projections E(3) = {mp.nstr(wide, 10)}, linear at lam*phi/psi {mp.nstr(lin, 10)},"
+          f" relative gap {mp.nstr(abs(wide / lin - 1), 2)}")
+assert abs(wide / lin - 1) < 1e-5
+
+# %% [markdown]
 # What is not derived here: accumulate with a fresh design *and* a ridge (products of the
-# resolvents of nested partial sums), and the loops of the projections and random features
-# models (the width $\psi$): `predict` refuses them with that reason, and the capability
-# matrix (`docs/capabilities.md`) records it.
+# resolvents of nested partial sums); for random projections, replace with a fresh design and a
+# ridge (the sketch is shared by generations whose inputs are new) and a fresh design where the
+# fits interpolate; the loops of the random features models.  `predict` refuses them with the
+# reason, and the capability matrix (`docs/capabilities.md`) records it.

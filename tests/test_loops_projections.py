@@ -229,3 +229,15 @@ def test_theory_matches_the_simulated_ridge_loop(strategy, phi, psi, lam, atoms)
             a = float(theory[part][t])
             m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
             assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+
+
+def test_a_very_wide_projection_is_the_linear_loop_at_a_smaller_ridge():
+    """ψ → ∞: a ridge λ on v is the ridge λφ/ψ on w = Sᵀv (SᵀS ≈ (ψ/φ)I), so the loop tends to
+    the linear model's loop at λφ/ψ; the relative gap at generation 2 falls like 1/ψ²."""
+    gaps = []
+    for psi in (200, 2000):
+        wide = sc.predict(loop("replace", "fixed", F(1, 2), F(psi), lam=F(1, 10), T=2), dps=20)
+        linear = {k: v for k, v in loop("replace", "fixed", F(1, 2), None, lam=F(1, 20) / psi,
+                                        T=2).items() if k not in ("model", "psi")}
+        gaps.append(abs(wide["test_error"][2] / sc.predict(linear, dps=20)["test_error"][2] - 1))
+    assert gaps[1] < 1e-6 and gaps[1] < gaps[0] / 50, gaps
