@@ -246,7 +246,6 @@ assert abs(wide / lin - 1) < 1e-5
 
 # %% [markdown]
 # What is not derived here: accumulate with a fresh design *and* a ridge (products of the
-# resolvents of nested partial sums); for random projections, replace with a fresh design and a
-# ridge (the sketch is shared by generations whose inputs are new) and a fresh design where the
-# fits interpolate; the loops of the random features models.  `predict` refuses them with the
+# resolvents of nested partial sums); for random projections, a fresh design without a ridge
+# where the fits interpolate; the loops of the random features models.  `predict` refuses them with the
 # reason, and the capability matrix (`docs/capabilities.md`) records it.

@@ -32,8 +32,8 @@ def _loop(strategy, design, lam, phi, sigma, T, atoms, psi=None):
 def cases(sigma, fast=True):
     """The loops compared with the simulation: (label, config).  The full run covers both
     loops, both designs (accumulate fresh: λ = 0), λ = 0 and λ > 0, φ on both sides of 1, an
-    isotropic and a 3-atom spectrum: 13 linear configs and 6 of random projections (fixed
-    design with a ridge, both designs without); the fast run 7 of them."""
+    isotropic and a 3-atom spectrum: 13 linear configs and 8 of random projections (both
+    designs with and without a ridge); the fast run 7 of them."""
     grid = [("replace", "fixed", 0, 0.5, THREE), ("accumulate", "fixed", 0, 0.5, THREE),
             ("replace", "fresh", 0.1, 1.5, ISO), ("accumulate", "fixed", 0.2, 1.5, THREE),
             ("accumulate", "fresh", 0, 0.5, THREE)]
@@ -46,7 +46,8 @@ def cases(sigma, fast=True):
     # random projections (ψ = m/n): fixed design with a ridge, and without one on both designs
     grid += [("replace", "fixed", 0.1, 0.5, THREE, 0.3), ("accumulate", "fresh", 0, 0.5, THREE, 0.3)]
     if not fast:
-        grid += [("accumulate", "fixed", 0.1, 1.5, THREE, 2), ("replace", "fixed", 1 / 3, 1.5, ISO, 0.5),
+        grid += [("replace", "fresh", 0.1, 0.5, THREE, 0.3), ("replace", "fresh", 0.1, 1.5, THREE, 2),
+                 ("accumulate", "fixed", 0.1, 1.5, THREE, 2), ("replace", "fixed", 1 / 3, 1.5, ISO, 0.5),
                  ("replace", "fresh", 0, 1.5, ISO, 0.5), ("accumulate", "fixed", 0, 1.5, ISO, 2)]
     out = []
     for strategy, design, lam, phi, atoms, psi in grid:

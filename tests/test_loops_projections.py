@@ -82,9 +82,6 @@ def test_fresh_design_without_interpolation(phi, psi):
 
 
 def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    with pytest.raises(UnsupportedError, match='"fresh" and a ridge: derived for random '
-                                               'projections on a fixed design'):
-        sc.predict(loop("replace", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
     with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
         sc.predict(loop("accumulate", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
     for strategy in ("replace", "accumulate"):
@@ -241,3 +238,43 @@ def test_a_very_wide_projection_is_the_linear_loop_at_a_smaller_ridge():
                                         T=2).items() if k not in ("model", "psi")}
         gaps.append(abs(wide["test_error"][2] / sc.predict(linear, dps=20)["test_error"][2] - 1))
     assert gaps[1] < 1e-6 and gaps[1] < gaps[0] / 50, gaps
+
+
+# ----------------------------------------------------------------------------- fresh, ridge
+
+@pytest.mark.parametrize("phi, psi, lam", RIDGE_SIDES)
+def test_generation_zero_of_a_fresh_ridge_loop_is_the_plain_model(phi, psi, lam):
+    """The fresh replace recursion starts from V_0 (γ with B = Ω, the noise): generation 0
+    equals the fixed design's, hence the plain model's, to 30 digits."""
+    fresh = sc.predict(loop("replace", "fresh", phi, psi, lam=lam, T=1), dps=30)
+    fixed = sc.predict(loop("replace", "fixed", phi, psi, lam=lam, T=1), dps=30)
+    for part in ("test_error", "bias", "variance"):
+        assert mp.nstr(fresh[part][0], 30) == mp.nstr(fixed[part][0], 30), part
+
+
+def test_the_fresh_ridge_loop_reaches_its_limit():
+    """At λ = 5 the recursion contracts fast: generation 40 equals the closed-form limit
+    tr(ΘΣ) + (λ²c_∞ + σ²ψη)·tr_m(ω²/(e²μ(2ω + μ))) (a sketch at μ/2) to 13 digits."""
+    r = sc.predict(loop("replace", "fresh", F(1, 2), F(3, 10), lam=5, T=40), dps=20)
+    with mp.workdps(30):
+        assert abs(r["test_error"][40] / r["limit"] - 1) < mp.mpf(10) ** -13
+
+
+@pytest.mark.parametrize("phi, psi, lam, atoms", [
+    (F(1, 2), F(3, 10), F(1, 10), THREE),
+    (F(3, 2), F(2), F(1, 10), THREE),
+    (F(3, 2), F(1, 2), F(1, 3), [{"weight": 1, "s1": 1, "theta": 1}]),
+])
+def test_theory_matches_the_simulated_fresh_ridge_loop(phi, psi, lam, atoms):
+    """Fresh design with a ridge (new X_t, S kept), every part, t ≤ 3, within 3 se + 3 % at
+    min(d, m) = 120; a fresh design collapses faster than the fixed one from generation 1."""
+    cfg = loop("replace", "fresh", phi, psi, lam=lam, T=3, atoms=atoms)
+    theory = sc.predict(cfg, dps=15)
+    mc = sc.simulate(cfg, n=round(120 / min(phi, psi)), trials=6, seed=3)
+    for part in ("test_error", "bias", "variance"):
+        for t in range(4):
+            a = float(theory[part][t])
+            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
+            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+    fixed = sc.predict(dict(cfg, design="fixed"), dps=15)
+    assert all(a > b for a, b in zip(theory["test_error"][1:], fixed["test_error"][1:]))

@@ -362,16 +362,20 @@ def fresh_accumulate_ridgeless(spec, rank: Fraction, bias0) -> dict:
             "test_error": [bias0 + v for v in var], "limit": limit, "residual": mp.mpf(0)}
 
 
-def _has(model, hook: str) -> bool:
-    return hook in model.hooks
+def _recursion(spec, model) -> bool:
+    """Whether a fresh-design replace loop runs the model's own recursion (hook
+    ``loop_fresh_replace``; without a ridge only if the model does not refuse
+    ``loop_fresh_replace_ridgeless``)."""
+    return (spec.design == "fresh" and spec.strategy == "replace"
+            and "loop_fresh_replace" in model.hooks
+            and (spec.lam > 0 or model.answers("loop_fresh_replace_ridgeless")))
 
 
 def needs_plain_answer(spec, model) -> bool:
     """Whether :func:`predict_loop` reads generation 0's plain answer (``base``): the loops
-    without a ridge that reduce to it (every one but the fresh-design replace loop of a model
-    with its own recursion, hook ``loop_fresh_replace``)."""
-    return spec.lam == 0 and (spec.design == "fixed" or spec.strategy == "accumulate"
-                              or not _has(model, "loop_fresh_replace"))
+    without a ridge that reduce to it (every one but a fresh-design replace loop that runs
+    the model's recursion)."""
+    return spec.lam == 0 and not _recursion(spec, model)
 
 
 def _refuse_underived(spec, model, rank):
@@ -383,7 +387,7 @@ def _refuse_underived(spec, model, rank):
         model.hook("loop_fixed")
     if spec.lam > 0 and spec.design == "fresh" and spec.strategy == "replace":
         model.hook("loop_fresh_replace")
-    if spec.design != "fresh" or (spec.strategy == "replace" and _has(model, "loop_fresh_replace")):
+    if spec.design != "fresh" or _recursion(spec, model):
         return
     if spec.lam == 0 and rank < 1:
         return

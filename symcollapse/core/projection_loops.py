@@ -35,6 +35,20 @@ Gaussian with covariance Ω; then the sketch S):
   \operatorname{tr}_m(\Omega^2K_1^{-1}K_2^{-1})` (partial fractions of ρ) and U_0 = U(q_0),
   q_0 the sketch's q at μ = 0 (0 when d ≤ m, else φ tr(Σ(Σ + q_0)⁻¹) = ψ).
 
+**Fresh design, replace** (:func:`fresh_replace`).  Given S, generation t ≥ 1 is ridge on new
+Gaussian features of covariance Ω with the teacher v̂_{t−1}: v̂_t = A_tv̂_{t−1} + ν_t, A_t
+independent of the past, E[A_t] ≍ a(Ω), a(ω) = ω/(ω + μ), μ = λ/e, and
+:math:`E[A_tBA_t] \asymp a(\Omega)Ba(\Omega) + \lambda^2c(B)\Omega K^{-2}`,
+:math:`E[RGR] \asymp \eta\Omega K^{-2}`, η = e − λc(I),
+c(B) = ψe²tr_m(ΩK⁻²B)/(1 − ψe²tr_m(Ω²K⁻²)).  So V_t = E[v̂_tv̂_tᵀ] = a^tV_0a^t + w_t(Ω)/m with
+w_t = Σ_{r≤t} a^{2(t−r)}(ω/k²)(λ²m c(V_{r−1}) + σ²ψη): every quantity is a functional of a
+rational function of Ω — tr_m(h(Ω)) and tr(ΘΣSᵀh(Ω)SΣ), in partial fractions the Taylor
+coefficients in μ of ρ(μ) and U(q(μ)) (the sketch alone) — or of V_0, whose clean part is
+γ with B = h(Ω).  E_test(t) = Tr(ΩV_t) − 2tr(ΘΣSᵀa(Ω)^t(Ω + μ)⁻¹SΣ) + tr(ΘΣ).  As
+t → ∞ the bias tends to tr(ΘΣ) and the variance to (λ²c_∞ + σ²ψη)·tr_m(ω²/(e²μ(2ω + μ))),
+c_∞ = gσ²ψη/(1 − λ²g), g = ψ/(D e²μ)·tr_m(ω²/((ω + μ)²(2ω + μ))) (a sketch at μ/2), when
+λ²g < 1; otherwise the loop diverges.
+
 At z₁ = z₂ = λ these give the plain model's Bias and Var (p2 = 0) to 30 digits; γ at
 z₁ ≠ z₂ agrees with a simulation (tests/test_projection_loops.py).  The Taylor
 coefficients are Cauchy integrals on circles around λ (the functions are analytic for
@@ -44,6 +58,7 @@ aliased terms are below the working precision.
 from __future__ import annotations
 
 from fractions import Fraction
+from math import comb
 
 import mpmath as mp
 
@@ -210,3 +225,133 @@ def fixed_design(spec, dps: int) -> dict:
         out["limit"] += sigma2 * psi / (2 * lam_mp) * (M["trace"] - lam_mp / 2 * M["tau_half"])
     out["residual"] = mp.mpf(0)
     return out
+
+
+# ----------------------------------------------------------------------------- fresh design
+
+def sketch_q(phi, psi, atoms, mu, q):
+    """q(μ) of the sketch alone, ψ − φ tr(Σ(Σ + q)⁻¹) = μφ/q, near a known ``q`` (Newton)."""
+    tol = mp.mpf(2) ** (-mp.mp.prec + 8)
+    for _ in range(100):
+        a, da = _share(atoms, q)
+        step = ((psi - phi * a) * q - mu * phi) / (-phi * da * q + psi - phi * a)
+        q -= step
+        if abs(step) <= tol * abs(q):
+            return q
+    raise ArithmeticError(f"the sketch's fixed point did not converge at mu = {mu}")
+
+
+def _rational(h, g=None, c=1):
+    """A function of ω as {(i, j): coefficient} for Σ coefficient·ω^i/(ω + μ)^j (i ≥ −1):
+    h·g (or h times the constant c)."""
+    if g is None:
+        return {k: v * c for k, v in h.items()}
+    out = {}
+    for (i1, j1), c1 in h.items():
+        for (i2, j2), c2 in g.items():
+            key = (i1 + i2, j1 + j2)
+            out[key] = out.get(key, 0) + c1 * c2
+    return out
+
+
+def _functional(h, mu, pole, const, at_zero=None):
+    """L[h] of a linear functional given on 1/(ω + μ)^l (``pole(l)``), on 1 (``const``) and
+    on 1/ω (``at_zero``), by partial fractions: ω^i = Σ_k C(i, k)(−μ)^{i−k}(ω + μ)^k and
+    1/(ω(ω + μ)^j) = μ^{−j}/ω − Σ_{l≤j} μ^{−(j−l+1)}/(ω + μ)^l."""
+    out = mp.mpf(0)
+    for (i, j), c in h.items():
+        if i == -1:
+            out += c * (at_zero / mu ** j - mp.fsum(pole(l) / mu ** (j - l + 1)
+                                                    for l in range(1, j + 1)))
+            continue
+        for k in range(i + 1):
+            term = c * comb(i, k) * (-mu) ** (i - k)
+            if k < j:
+                out += term * pole(j - k)
+            elif k == j:
+                out += term * const
+            else:
+                raise ValueError("a polynomial part of degree > 0 (not needed by the loop)")
+    return out
+
+
+def fresh_replace(spec, dps: int) -> dict:
+    """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop of random
+    projections at λ > 0, and the limit t → ∞ (module docstring), at the working precision."""
+    T = spec.generations
+    phi, psi, lam = (to_mpf(x) for x in (spec.phi, spec.psi, spec.lam))
+    atoms = [(to_mpf(a.weight), to_mpf(a.s1), to_mpf(a.theta)) for a in spec.atoms]
+    sigma2 = to_mpf(spec.sigma1) ** 2
+    digits = mp.mp.dps
+    with mp.workdps(3 * digits + 20 + 2 * T):
+        q_lam = real_q(phi, psi, atoms, lam)
+        e = 1 - phi * _share(atoms, q_lam)[0]
+        mu = lam / e
+        energy = _tr(atoms, lambda s, th: th * s)
+        U0 = _tr(atoms, lambda s, th: th * s * s / (s + sketch_q0(phi, psi, atoms)))
+        order = 2 * T + 4
+        N = 2 * (order + 1)
+        radius = mu * mp.mpf(10) ** (-mp.mpf(digits + 10) / N)
+        U, rho, q = [], [], mp.mpc(q_lam)
+        for k in range(N):
+            m = mu + radius * mp.expjpi(mp.mpf(2 * k) / N)
+            q = sketch_q(phi, psi, atoms, m, q)
+            U.append(_tr(atoms, lambda s, th: th * s * s / (s + q)))
+            rho.append((1 - phi / psi * _share(atoms, q)[0]) / m)
+        cU = [mp.re(c) for c in _coefficients(U, radius, N, order)]
+        cR = [mp.re(c) for c in _coefficients(rho, radius, N, order)]
+        sketch = lambda h: _functional(h, mu, lambda l: (-1) ** (l - 1) * cU[l - 1],  # noqa: E731
+                                       psi / phi * _tr(atoms, lambda s, th: th * s * s), U0)
+        tr_m = lambda h: _functional(h, mu, lambda l: (-1) ** (l - 1) * cR[l - 1], 1)  # noqa: E731
+        D = 1 - psi * tr_m({(2, 2): 1})
+        eta = e - lam * psi * tr_m({(1, 2): 1}) / D          # E[RGR] ≍ ηΩK⁻²
+        wk2 = {(1, 2): 1 / e ** 2}                            # ω/k², k = e(ω + μ)
+
+        def v0(h, signal, noise):
+            """Tr(h(Ω)V_0): γ with B = h(Ω) for the signal, the noise of generation 0."""
+            hw = _rational(h, wk2)
+            out = sigma2 * psi * eta * tr_m(hw) if noise else mp.mpf(0)
+            if signal:
+                c_h = psi * e ** 2 * tr_m(hw) / D
+                seen = _rational(h, {(0, 2): 1})
+                seen[(-1, 2)] = seen.get((-1, 2), 0) + lam ** 2 * c_h / e ** 2
+                out += sketch(seen) + (energy - U0) * psi * eta * tr_m(hw)
+            return out
+
+        out = {}
+        for part, signal, noise in (("bias", True, False), ("variance", False, True)):
+            gains, errors = [], []                            # m·c(V_{t−1}) per generation
+            for t in range(T + 1):
+                def moment(h, t=t, signal=signal, noise=noise, gains=gains):
+                    value = v0(_rational(h, {(2 * t, 2 * t): 1}), signal, noise)
+                    for r in range(1, t + 1):
+                        source = lam ** 2 * gains[r - 1] + (sigma2 * psi * eta if noise else 0)
+                        value += source * tr_m(_rational(_rational(h, {(2 * (t - r), 2 * (t - r)): 1}), wk2))
+                    return value
+                error = moment({(1, 0): 1})
+                if signal:
+                    error += energy - 2 * sketch({(t, t + 1): 1})
+                errors.append(error)
+                gains.append(psi * e ** 2 / D * moment(wk2))
+            out[part] = errors
+        out["test_error"] = [b + v for b, v in zip(out["bias"], out["variance"])]
+        out["limit"] = _fresh_limit(phi, psi, atoms, mu, e, D, eta, lam, sigma2, energy,
+                                    (-1) * cR[1], q_lam)
+    out["residual"] = mp.mpf(0)
+    return out
+
+
+def _fresh_limit(phi, psi, atoms, mu, e, D, eta, lam, sigma2, energy, pole2, q_lam):
+    """E_test(∞) of the fresh replace loop (module docstring): the sketch at μ/2 gives
+    v(μ/2) and ρ(μ/2); ``pole2`` = tr_m((Ω + μ)⁻²)."""
+    lo = sketch_q0(phi, psi, atoms)
+    q_half = mp.findroot(lambda q: (psi - phi * _share(atoms, q)[0]) * q - mu / 2 * phi,
+                         (lo, q_lam), solver="anderson")
+    v_half = phi / psi * _share(atoms, q_half)[0]
+    rho_half = (1 - v_half) / (mu / 2)
+    g = psi / (D * e ** 2 * mu) * (-mu * pole2 + rho_half / 2)
+    if lam ** 2 * g >= 1:
+        return mp.inf
+    c_inf = g * sigma2 * psi * eta / (1 - lam ** 2 * g)
+    spread = (_tr(atoms, lambda s, th: s) - mu / 2 * v_half) / (2 * e ** 2 * mu)
+    return energy + (lam ** 2 * c_inf + sigma2 * psi * eta) * spread

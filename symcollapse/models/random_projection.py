@@ -30,9 +30,8 @@ MODEL = register(Model(
                              '"linear" only (floor_weights solves the random projections floor)',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
-        "loop_fresh_replace": 'strategy "replace" with design "fresh" and a ridge: derived '
-                              "for random projections on a fixed design, or without a ridge "
-                              "(lam = 0) where no fit interpolates",
+        "loop_fresh_replace_ridgeless": 'strategy "replace" with design "fresh" at lam = 0: '
+                                        "reduced to generation 0 where no fit interpolates",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random projections is not simulated)",
     },
@@ -43,5 +42,6 @@ MODEL = register(Model(
         "sources": "symcollapse.pencil.operator_valued:projection_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
         "loop_fixed": "symcollapse.core.projection_loops:fixed_design",
+        "loop_fresh_replace": "symcollapse.core.projection_loops:fresh_replace",
     },
 ))
