@@ -245,7 +245,36 @@ for psi in (20.0, 200.0, 2000.0):
 assert abs(wide / lin - 1) < 1e-5
 
 # %% [markdown]
+# ## Random features: the network retrained on its own outputs
+#
+# Generation $t$ labels its batch with the previous network, $\sigma(X_tS^\top)\hat v_{t-1} + \varepsilon_t$.
+# Through the Gaussian equivalent $\sigma(XS^\top) \approx \mu_1XS^\top + \mu_*Z$ the loop is the
+# projections loop with $\Omega = \mu_1^2S\Sigma S^\top + \mu_*^2I$ (the feature covariance and the test
+# kernel).  The points retrain the actual relu network (test expectation exact given the network).
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 4))
+for design, mark in (("fixed", "o"), ("fresh", "s")):
+    for strategy in ("replace", "accumulate") if design == "fixed" else ("replace",):
+        cfg = dict(loop(strategy, design, 0.1, T=6, atoms=THREE), model="random_features",
+                   activation="relu", psi=1.5)
+        th = sc.predict(cfg, dps=15)
+        line, = ax.plot(range(7), [float(v) for v in th["test_error"]], "-", label=f"{strategy}, {design}")
+        mc = sc.simulate(dict(cfg, generations=3), n=240, trials=4, seed=4)
+        ax.errorbar(range(4), mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)
+        assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
+                   <= 3 * mc["se"][t] + 0.04 * float(th["test_error"][t]) for t in range(4))
+        print(f"{strategy:>10}, {design:>5}: E(0..6) =", [mp.nstr(v, 5) for v in th["test_error"]],
+              " limit", mp.nstr(th["limit"], 5))
+ax.set_title("random features (relu), ψ = 1.5, φ = 0.5, λ = 0.1, 3 atoms")
+ax.set_xlabel("generation t")
+ax.set_ylabel("E_test(t)")
+ax.legend(fontsize=8)
+ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
 # What is not derived here: accumulate with a fresh design *and* a ridge (products of the
 # resolvents of nested partial sums); for random projections, a fresh design without a ridge
-# where the fits interpolate; the loops of the random features models.  `predict` refuses them with the
+# where the fits interpolate; random features without a ridge; deep random features.  `predict` refuses them with the
 # reason, and the capability matrix (`docs/capabilities.md`) records it.

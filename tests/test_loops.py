@@ -7,6 +7,7 @@ import mpmath as mp
 import pytest
 
 import symcollapse as sc
+from loop_checks import assert_loop_matches
 from symcollapse.core import loops as L
 from symcollapse.core.errors import ConfigError, UnsupportedError
 
@@ -86,9 +87,10 @@ def test_fresh_accumulate_closed_form_in_digamma():
             assert abs(mp.mpf(str(value)) - r["test_error"][t]) < mp.mpf(10) ** -22
 
 
-def test_random_features_refuse_the_loops():
-    extra = {"model": "random_features", "psi": F(7, 10), "activation": "relu"}
-    with pytest.raises(UnsupportedError, match='derived for model "linear" only'):
+def test_deep_random_features_refuse_the_loops():
+    extra = {"model": "deep_random_features", "psi1": F(7, 10), "psi2": F(1, 2),
+             "activation": "relu"}
+    with pytest.raises(UnsupportedError, match="derived for the one-layer models"):
         sc.predict(dict(loop("replace", "fixed", F(1, 10)), **extra))
 
 
@@ -186,11 +188,7 @@ def test_theory_matches_the_simulated_loop(strategy, design, lam, phi, atoms):
     theory = sc.predict(cfg, dps=15)
     n = round(120 / phi)
     mc = sc.simulate(cfg, n=n, trials=6, seed=3)
-    for part in ("test_error", "bias", "variance"):
-        for t in range(4):
-            a = float(theory[part][t])
-            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
-            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+    assert_loop_matches(theory, mc, 3, 0.03)
 
 
 def test_the_simulated_ols_loop_grows_linearly():

@@ -1,5 +1,5 @@
 """Self-consuming loops of the random projections model (symcollapse.core.loops,
-symcollapse.core.projection_loops; docs/theory/loops.md): without a ridge the reductions to
+symcollapse.core.feature_loops; docs/theory/loops.md): without a ridge the reductions to
 generation 0 as exact identities; with a ridge on a fixed design the two-point moments
 against a simulation and the plain model, the limit; the refusals with their reasons; the
 theory against a Monte Carlo of the actual loop (S drawn once and kept)."""
@@ -9,6 +9,7 @@ import mpmath as mp
 import pytest
 
 import symcollapse as sc
+from loop_checks import assert_loop_matches
 from symcollapse.core import loops as L
 from symcollapse.core.errors import UnsupportedError
 
@@ -105,11 +106,7 @@ def test_theory_matches_the_simulated_projections_loop(strategy, design, phi, ps
     n = round(120 / min(phi, psi))
     mc = sc.simulate(cfg, n=n, trials=6, seed=3)
     assert min(mc["d"], mc["m"]) == 120
-    for part in ("test_error", "bias", "variance"):
-        for t in range(4):
-            a = float(theory[part][t])
-            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
-            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+    assert_loop_matches(theory, mc, 3, 0.03)
 
 
 def test_the_simulated_fresh_loop_sees_a_new_design_each_generation():
@@ -168,17 +165,16 @@ def test_the_two_point_function_against_a_simulation():
     """γ(z1, z2) = tr(ΘΣ̂SᵀR(z1)ΩR(z2)SΣ̂) and β(z) = tr(ΘΣSᵀR(z)SΣ̂) at z1 ≠ z2 (no
     loop involved) within 4 se + 1 % of their average over 6 draws at d = 400, m = 240."""
     import numpy as np
-    from symcollapse.core import projection_loops as PL
+    from symcollapse.core import feature_loops as FL
     atoms = [(mp.mpf(1) / 2, mp.mpf(2), mp.mpf(1)), (mp.mpf(1) / 2, mp.mpf(1) / 2, mp.mpf(1) / 2)]
-    phi, psi, z1, z2 = mp.mpf(1) / 2, mp.mpf(3) / 10, mp.mpf(1) / 10, mp.mpf(3) / 10
+    z1, z2 = mp.mpf(1) / 10, mp.mpf(3) / 10
     with mp.workdps(30):
-        P1 = PL.point(phi, psi, atoms, z1, PL.real_q(phi, psi, atoms, z1))
-        P2 = PL.point(phi, psi, atoms, z2, PL.real_q(phi, psi, atoms, z2))
-        U0 = PL._tr(atoms, lambda s, th: th * s * s / (s + PL.sketch_q0(phi, psi, atoms)))
-        energy = PL._tr(atoms, lambda s, th: th * s)
-        gamma = float(PL.two_point(P1, P2, psi, U0, energy))
-        beta = float(P1["U"])
-    assert abs(gamma - float(PL.two_point(P2, P1, psi, U0, energy))) < 1e-25   # symmetric
+        st = FL.Setting(mp.mpf(1) / 2, mp.mpf(3) / 10, atoms)
+        P1, P2 = (st.point(z, st.real_q(z)) for z in (z1, z2))
+        psi, U0, energy = st.psi, st.U0, st.energy
+        exact = FL.two_point(P1, P2, psi, U0, energy)
+        assert abs(exact - FL.two_point(P2, P1, psi, U0, energy)) < mp.mpf(10) ** -25  # symmetric
+        gamma, beta = float(exact), float(P1["U"])
     n, d, m = 800, 400, 240
     s = np.repeat([2.0, 0.5], d // 2)
     th = np.repeat([1.0, 0.5], d // 2)
@@ -221,11 +217,7 @@ def test_theory_matches_the_simulated_ridge_loop(strategy, phi, psi, lam, atoms)
     cfg = loop(strategy, "fixed", phi, psi, lam=lam, T=3, atoms=atoms)
     theory = sc.predict(cfg, dps=15)
     mc = sc.simulate(cfg, n=round(120 / min(phi, psi)), trials=6, seed=3)
-    for part in ("test_error", "bias", "variance"):
-        for t in range(4):
-            a = float(theory[part][t])
-            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
-            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+    assert_loop_matches(theory, mc, 3, 0.03)
 
 
 def test_a_very_wide_projection_is_the_linear_loop_at_a_smaller_ridge():
@@ -271,10 +263,6 @@ def test_theory_matches_the_simulated_fresh_ridge_loop(phi, psi, lam, atoms):
     cfg = loop("replace", "fresh", phi, psi, lam=lam, T=3, atoms=atoms)
     theory = sc.predict(cfg, dps=15)
     mc = sc.simulate(cfg, n=round(120 / min(phi, psi)), trials=6, seed=3)
-    for part in ("test_error", "bias", "variance"):
-        for t in range(4):
-            a = float(theory[part][t])
-            m, se = mc["conditional"][part]["mean"][t], mc["conditional"][part]["se"][t]
-            assert abs(m - a) <= 3 * se + 0.03 * abs(a) + 1e-12, (part, t, a, m, se)
+    assert_loop_matches(theory, mc, 3, 0.03)
     fixed = sc.predict(dict(cfg, design="fixed"), dps=15)
     assert all(a > b for a, b in zip(theory["test_error"][1:], fixed["test_error"][1:]))

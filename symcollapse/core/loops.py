@@ -40,10 +40,12 @@ or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I �
   ridge the products of resolvents of nested partial sums are not derived in this version
   (refused with that reason).
 
-**Models of rank r < d without a ridge** (random projections: features F = XSᵀ, ŵ = Sᵀv̂,
-S kept for every generation; a model without the ridge theory of the loops declares the
-refusal ``"loop_ridge"`` and answers λ = 0 only).  The min-norm fit v̂ = F⁺y keeps its
-iterates in the row space of F, where labels F v̂_{t−1} are reproduced exactly:
+**Other models.**  With a ridge a model's loops are its hooks ``loop_fixed`` and
+``loop_fresh_replace`` (random projections and random features:
+:mod:`symcollapse.core.feature_loops`).  **Models of rank r < d without a ridge** (random
+projections: features F = XSᵀ, ŵ = Sᵀv̂, S kept for every generation).  The min-norm fit
+v̂ = F⁺y keeps its iterates in the row space of F, where labels F v̂_{t−1} are reproduced
+exactly:
 
 * fixed design, any side of the ridgeless limit: v̂_t = b + Σ_kQ_{t,k}(1)F⁺ε_k with
   b = F⁺X_0w* (a stacked copy of F has pseudo-inverse [F⁺, …, F⁺]/(t + 1)), so
@@ -392,6 +394,10 @@ def _refuse_underived(spec, model, rank):
     if spec.lam == 0 and rank < 1:
         return
     condition = rank_condition(model)
+    if spec.lam > 0 and not model.answers("ridgeless"):
+        raise UnsupportedError('strategy "accumulate" with design "fresh": the nested resolvents '
+                               "of partial sums (with a ridge) are not derived in this version, "
+                               f"and there is no ridgeless case ({model.reason('ridgeless')})")
     if spec.lam > 0:
         raise UnsupportedError('strategy "accumulate" with design "fresh": derived without a '
                                f"ridge (lam = 0, {condition}); with a ridge the nested resolvents "

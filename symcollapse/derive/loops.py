@@ -233,8 +233,9 @@ digamma functions (`analysis.loops.fresh_accumulate_ols`):
 ## 9. Not derived here
 
 accumulate with a fresh design and a ridge (products of resolvents of nested partial sums);
-for random projections, a fresh design without a ridge where the fits interpolate; the
-loops of the random features models: `predict` refuses them with that reason.
+for random projections, a fresh design without a ridge where the fits interpolate; random
+features without a ridge; the loops of deep random features: `predict` refuses them with
+that reason.
 """)
     return doc.render()
 
@@ -347,3 +348,23 @@ functional of rational functions of Ω (partial fractions in μ; docs/theory/loo
         gap = abs(r["test_error"][40] / r["limit"] - 1)
     doc.check(gap < mp.mpf(10) ** -13, f"at λ = 5 generation 40 equals the closed-form limit "
                                        f"(a sketch at μ/2) (gap {mp.nstr(gap, 3)})")
+    doc.text("""
+**Random features.**  Through the Gaussian equivalent σ(XSᵀ) ≈ μ1XSᵀ + √κZ (κ = μ*², the
+activation's constants at τ² = tr Σ) the network's loop is the loop above with S → μ1S and
+Ω = μ1²SΣSᵀ + κ (the feature covariance and the test kernel): the sketch is evaluated at
+ν = (κ + μ)/μ1², ρ = (1 − v)/(κ + μ), e = 1 − ψ + ψμρ.  Generation 0 must be the plain model,
+whose system the pencil engine derives from the same equivalent:
+""")
+    worst = 0
+    for act, atoms in (("relu", THREE), ("tanh", [{"weight": 1, "s1": 1, "theta": 1}])):
+        for strategy, design in (("replace", "fixed"), ("replace", "fresh")):
+            cfg = {"model": "random_features", "activation": act, "strategy": strategy,
+                   "design": design, "phi": Fraction(1, 2), "psi": Fraction(3, 10),
+                   "lam": Fraction(1, 10), "sigma1": 1, "generations": 1, "atoms": atoms}
+            loop = predict(cfg, dps=30)
+            plain = predict(L.plain(parse(cfg)).to_config(), dps=30)
+            worst = max(worst, max(abs(loop[k][0] - plain[k]) / plain[k]
+                                   for k in ("test_error", "bias", "variance")))
+    doc.check(worst < mp.mpf(10) ** -28, "random features: generation 0 of the fixed and fresh "
+                                         "loops equals the engine's plain model to 28 digits "
+                                         "(relu at tr Σ = 4/3, tanh at tr Σ = 1)")

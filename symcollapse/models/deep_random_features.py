@@ -33,11 +33,11 @@ MODEL = register(Model(
         "ridgeless": "ridgeless: deep random features need lam > 0",
         "floor_closed_form": 'the n -> oo floor weights are in closed form for model "linear" only',
         "iterative": 'strategy "iterative":' + _ONLY_LINEAR.format("recursion"),
-        **{k: f'strategy "{k}":' + _ONLY_LINEAR.format("self-consuming loop")
-           for k in ("replace", "accumulate")},
+        **{k: f'strategy "{k}": the self-consuming loop is derived for the one-layer models '
+              "(not for deep random features)" for k in ("replace", "accumulate")},
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear"',
         **dict.fromkeys(("simulate:replace", "simulate:accumulate"), 'simulate: the '
-                        'self-consuming loops are simulated for models "linear" and "random_projection"'),
+                        "self-consuming loops are simulated for the one-layer models"),
         "training": "training error: the training-error probe is not posed for deep random features",
         "certify": "certify: the layer-2 constants of deep random features have no proven balls",
     },

@@ -31,16 +31,8 @@ MODEL = register(Model(
         "ridgeless": "ridgeless: random features need lam > 0",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random features)",
-        "replace": 'strategy "replace": the self-consuming loop is derived for model "linear" '
-                   "only (not for random features)",
-        "accumulate": 'strategy "accumulate": the self-consuming loop is derived for model '
-                      '"linear" only (not for random features)',
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random features is not simulated)",
-        "simulate:replace": 'simulate: the self-consuming loops are simulated for models '
-                            '"linear" and "random_projection" (not for random features)',
-        "simulate:accumulate": 'simulate: the self-consuming loops are simulated for models '
-                               '"linear" and "random_projection" (not for random features)',
         "training": "training error: the training-error probe is not posed for random features "
                     "(predict gives the test error and its parts)",
     },
@@ -50,5 +42,8 @@ MODEL = register(Model(
         "system": "symcollapse.pencil.random_features:system",
         "pair_sources": "symcollapse.pencil.random_features:sources",
         "simulate": "symcollapse.simulation.random_features:simulate_rf",
+        "loop_constants": "symcollapse.pencil.random_features:loop_constants",
+        "loop_fixed": "symcollapse.core.feature_loops:fixed_design",
+        "loop_fresh_replace": "symcollapse.core.feature_loops:fresh_replace",
     },
 ))

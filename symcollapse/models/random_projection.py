@@ -41,7 +41,7 @@ MODEL = register(Model(
         "regime": "symcollapse.core.regimes:projection_regime",
         "sources": "symcollapse.pencil.operator_valued:projection_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
-        "loop_fixed": "symcollapse.core.projection_loops:fixed_design",
-        "loop_fresh_replace": "symcollapse.core.projection_loops:fresh_replace",
+        "loop_fixed": "symcollapse.core.feature_loops:fixed_design",
+        "loop_fresh_replace": "symcollapse.core.feature_loops:fresh_replace",
     },
 ))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import time
+from fractions import Fraction
 
 import mpmath as mp
 import sympy as sp
@@ -35,7 +36,8 @@ from symcollapse.core.regimes import (Regime, fixed_parameters, model_family, pa
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse
 from symcollapse.pencil.expr import Diag, Gaussian, Identity, inverse
-from symcollapse.pencil.gaussian_equivalence import group_parameters, kappa1, kappa2, mu1_1, mu1_2
+from symcollapse.pencil.gaussian_equivalence import (gaussian_equivalence, group_parameters, kappa1,
+                                                     kappa2, mu1_1, mu1_2)
 from symcollapse.pencil.linearization import linearize
 from symcollapse.pencil.operator_valued import d_dim, n1_dim, n2_dim, t_probe as t
 from symcollapse.pencil.rf_support import PairOutput, derive_pair_system, with_probe
@@ -108,6 +110,14 @@ def constants(spec) -> dict:
     evaluated at the working precision where they are used
     (:func:`~symcollapse.pencil.gaussian_equivalence.group_parameters`)."""
     return group_parameters(spec)
+
+
+def loop_constants(spec):
+    """(μ1², κ) of the self-consuming loops' one distribution (τ² = tr Σ), at the working
+    precision: the features are μ1XSᵀ + √κZ (:mod:`symcollapse.core.feature_loops`)."""
+    tau2 = sum(Fraction(a.weight) * Fraction(a.s1) for a in spec.atoms)
+    c = gaussian_equivalence(spec.activation, tau2)
+    return c["mu1"] ** 2, c["mustar2"]
 
 
 def parameters(spec, constants=None) -> dict:

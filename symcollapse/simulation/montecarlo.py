@@ -223,6 +223,9 @@ def simulate(config, n: int | None = None, trials: int | None = None, seed: int 
     check_work(spec, sizes(spec, int(n)), int(trials))
     model = models.get(spec.model)
     model.require(f"simulate:{spec.strategy}")
+    if spec.strategy in LOOPS:                  # every model's loop: simulation/loops.py
+        show = sys.stderr.isatty() if progress is None else progress
+        return simulate_loop(spec, n, trials, seed, progress=show)
     return model.hook("simulate")(spec, n, trials, seed, progress=progress)
 
 

@@ -1,8 +1,12 @@
-r"""The fixed-design self-consuming loops of the random projections model with a ridge
-(docs/theory/loops.md, "Random projections with a ridge").
+r"""The self-consuming loops with a ridge of the models that see the inputs through random
+features: random projections, and random features through their Gaussian equivalent
+(docs/theory/loops.md, "Random projections" and "Random features").
 
-Features F = XSᵀ (S ∈ R^{m×d} drawn once and kept), G = FᵀF/n = SΣ̂Sᵀ, R = (G + λ)⁻¹,
-A = GR = I − λR, Ω = SΣSᵀ.  On a fixed design generation 0's fit is
+Features F = μ1XSᵀ + √κ Z (S ∈ R^{m×d} drawn once and kept; Z iid N(0, 1) noise features;
+random projections: μ1 = 1, κ = 0; random features: the activation's μ1 and κ = μ*² at
+τ² = tr Σ, :func:`setting`), G = FᵀF/n, R = (G + λ)⁻¹, A = GR = I − λR, and Ω = μ1²SΣSᵀ + κ
+the covariance of a feature row, which is also the test kernel; the test cross term is
+E[f(x)xᵀ] = μ1SΣ.  Below, S stands for μ1S (so Ω = SΣSᵀ + κ).  On a fixed design generation 0's fit is
 v̂_0 = b + ν_0 with b = RSΣ̂w*, ν_k = RFᵀε_k/n, and the labels of generation t ≥ 1 are
 Fv̂_{t−1} + ε_t, so v̂_t = p_t(A)b + Σ_kQ_{t,k}(A)ν_k with the exact polynomials of the
 linear model's loop (p_t = P_t/a: b takes the place of Aw*).  With ŵ_t = Sᵀv̂_t:
@@ -19,12 +23,13 @@ one-point functions β(z), τ(z) and of the two-point function γ(z₁, z₂) of
 R(z) = (G + z)⁻¹.  Their deterministic equivalents, in two stages (given S the features are
 Gaussian with covariance Ω; then the sketch S):
 
-* per point z, unknowns (e, q): :math:`e = 1 - \varphi\operatorname{tr}(\Sigma(\Sigma +
-  q)^{-1})` and :math:`z\varphi = eq(e - 1 + \psi)`; μ = z/e, and
-  :math:`S^\top(\Omega + \mu)^{-1}S \asymp (\Sigma + q)^{-1}`;
-* :math:`v = \operatorname{tr}_m(\Omega(\Omega+\mu)^{-1}) = \frac\varphi\psi
-  \operatorname{tr}(\Sigma(\Sigma + q)^{-1})`, τ(z) = v/e, ρ(z) = tr_m((Ω + μ)⁻¹) = (1 − v)/μ,
-  β(z) = U(q) = tr(ΘΣ²(Σ + q)⁻¹);
+* per point z, μ = z/e: the sketch at ν = (κ + μ)/μ1², :math:`(\psi - \varphi a)q = \nu\varphi`,
+  a = tr(Σ(Σ + q)⁻¹), gives :math:`S^\top(\Omega + \mu)^{-1}S \asymp (\Sigma + q)^{-1}` and
+  :math:`\rho = \operatorname{tr}_m((\Omega+\mu)^{-1}) = (1 - v)/(\kappa + \mu)`, v = φa/ψ;
+  the features' equation :math:`e = 1 - \psi\operatorname{tr}_m(\Omega(\Omega+\mu)^{-1})
+  = 1 - \psi + \psi\mu\rho` closes the pair (e, q) (for projections e = 1 − φa and
+  zφ = eq(e − 1 + ψ));
+* τ(z) = (1 − μρ)/e, β(z) = U(q) = tr(ΘΣ²(Σ + q)⁻¹);
 * γ(z₁, z₂): X = Ω⁻¹SΣ-part + X_⊥ (X_⊥ independent of F, covariance Σ_⊥ = Σ − ΣSᵀΩ⁻¹SΣ)
   and the two-point equivalent of the linear model with covariance Ω,
   :math:`E[R_1BR_2] \asymp K_1^{-1}(B + c(B)\Omega)K_2^{-1}`, K = eΩ + z, give
@@ -32,8 +37,9 @@ Gaussian with covariance Ω; then the sketch S):
   \mu_2U_1}{\mu_2 - \mu_1}\Bigr) + (\operatorname{tr}(\Theta\Sigma) - U_0)\,\psi\,(\tau_2 -
   z_1(1+c)T_1)`, with :math:`T_1 = \operatorname{tr}_m(\Omega K_1^{-1}K_2^{-1})`,
   :math:`c = \psi e_1e_2T_2/(1 - \psi e_1e_2T_2)`, :math:`T_2 =
-  \operatorname{tr}_m(\Omega^2K_1^{-1}K_2^{-1})` (partial fractions of ρ) and U_0 = U(q_0),
-  q_0 the sketch's q at μ = 0 (0 when d ≤ m, else φ tr(Σ(Σ + q_0)⁻¹) = ψ).
+  \operatorname{tr}_m(\Omega^2K_1^{-1}K_2^{-1})` (partial fractions of ρ) and
+  U_0 = tr(ΘΣSᵀΩ⁻¹SΣ) = U(q_0), q_0 the sketch's q at μ = 0 (ν = κ/μ1²; for projections 0
+  when d ≤ m, else φ tr(Σ(Σ + q_0)⁻¹) = ψ).
 
 **Fresh design, replace** (:func:`fresh_replace`).  Given S, generation t ≥ 1 is ridge on new
 Gaussian features of covariance Ω with the teacher v̂_{t−1}: v̂_t = A_tv̂_{t−1} + ν_t, A_t
@@ -49,43 +55,133 @@ t → ∞ the bias tends to tr(ΘΣ) and the variance to (λ²c_∞ + σ²ψη)�
 c_∞ = gσ²ψη/(1 − λ²g), g = ψ/(D e²μ)·tr_m(ω²/((ω + μ)²(2ω + μ))) (a sketch at μ/2), when
 λ²g < 1; otherwise the loop diverges.
 
-At z₁ = z₂ = λ these give the plain model's Bias and Var (p2 = 0) to 30 digits; γ at
-z₁ ≠ z₂ agrees with a simulation (tests/test_projection_loops.py).  The Taylor
+At z₁ = z₂ = λ these give the plain model's Bias and Var (p2 = 0) to 30 digits (random
+projections; random features: the engine's system of the same Gaussian equivalent); γ at
+z₁ ≠ z₂ agrees with a simulation (tests/test_loops_projections.py).  The Taylor
 coefficients are Cauchy integrals on circles around λ (the functions are analytic for
 Re z > 0: G ⪰ 0), the trapezoidal rule on N points with the radius chosen so that the
 aliased terms are below the working precision.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
 
 import mpmath as mp
 
+from symcollapse import models
 from symcollapse.core.compiled import to_mpf
 from symcollapse.core.loops import in_resolvent, loop_polynomials, variance_polynomial
 
 
-def _tr(atoms, f):
-    """The normalized trace Σ_k w_k f(s_k, θ_k) over the atoms [(w, s, θ)]."""
-    return mp.fsum(w * f(s, th) for w, s, th in atoms)
+@dataclass
+class Setting:
+    """φ, ψ, the atoms [(w, s, θ)] of Σ and w*, and the features' μ1², κ (mpmath numbers)."""
 
+    phi: object
+    psi: object
+    atoms: list
+    mu1sq: object = 1
+    kappa: object = 0
 
-def _share(atoms, q):
-    """tr(Σ(Σ + q)⁻¹) and its derivative in q."""
-    return (_tr(atoms, lambda s, th: s / (s + q)), -_tr(atoms, lambda s, th: s / (s + q) ** 2))
+    def tr(self, f):
+        """The normalized trace Σ_k w_k f(s_k, θ_k) over the atoms."""
+        return mp.fsum(w * f(s, th) for w, s, th in self.atoms)
 
+    def share(self, q):
+        """a = tr(Σ(Σ + q)⁻¹) and its derivative in q."""
+        return (self.tr(lambda s, th: s / (s + q)), -self.tr(lambda s, th: s / (s + q) ** 2))
 
-def sketch_q0(phi, psi, atoms):
-    """q_0: the sketch's q at μ = 0 — 0 when φ ≤ ψ (d ≤ m: SᵀΩ⁻¹SΣ = I on the range), else
-    the root of φ tr(Σ(Σ + q)⁻¹) = ψ."""
-    if phi <= psi:
-        return mp.mpf(0)
-    return _bisect(lambda q: phi * _share(atoms, q)[0] - psi, mp.mpf(0), decreasing=True)
+    def U(self, q):
+        """U(q) = tr(ΘΣ²(Σ + q)⁻¹) = tr(ΘΣSᵀ(Ω + μ)⁻¹SΣ) at the sketch's q."""
+        return self.tr(lambda s, th: th * s * s / (s + q))
+
+    # -- the sketch alone: (ψ − φa(q))q = νφ
+    def sketch_floor(self):
+        """The smallest q of the sketch's branch (ν = 0): 0 when φ ≤ ψ, else φa(q) = ψ."""
+        if self.phi <= self.psi:
+            return mp.mpf(0)
+        return _bisect(lambda q: self.phi * self.share(q)[0] - self.psi, mp.mpf(0), decreasing=True)
+
+    def sketch_real(self, nu):
+        """q of the sketch at a real ν ≥ 0 (its left side rises from 0 on the branch)."""
+        lo = self.sketch_floor()
+        if nu == 0:
+            return lo
+        return _bisect(lambda q: (self.psi - self.phi * self.share(q)[0]) * q - nu * self.phi, lo)
+
+    def sketch_newton(self, nu, q):
+        """q of the sketch at a complex ν near a known ``q`` (Newton)."""
+        tol = mp.mpf(2) ** (-mp.mp.prec + 8)
+        for _ in range(100):
+            a, da = self.share(q)
+            step = ((self.psi - self.phi * a) * q - nu * self.phi) / (
+                -self.phi * da * q + self.psi - self.phi * a)
+            q -= step
+            if abs(step) <= tol * abs(q):
+                return q
+        raise ArithmeticError(f"the sketch's fixed point did not converge at nu = {nu}")
+
+    # -- the features' point z: H(q) = e(q)μ(q) − z
+    def _pair(self, q):
+        """(μ, e, ρ, dμ/dq, de/dq) on the curve of the sketch parametrized by q
+        (e = 1 − ψ + ψμρ, ρ = (1 − v)/(κ + μ))."""
+        a, da = self.share(q)
+        A = self.psi - self.phi * a
+        mu = self.mu1sq * A * q / self.phi - self.kappa
+        dmu = self.mu1sq * (A - self.phi * da * q) / self.phi
+        v, dv = self.phi * a / self.psi, self.phi * da / self.psi
+        if self.kappa == 0:              # μρ = 1 − v, also at μ = 0
+            seen, dseen, rho = 1 - v, -dv, (1 - v) / mu if mu != 0 else mp.inf
+        else:
+            seen = (1 - v) * mu / (self.kappa + mu)
+            dseen = -dv * mu / (self.kappa + mu) + (1 - v) * self.kappa * dmu / (self.kappa + mu) ** 2
+            rho = (1 - v) / (self.kappa + mu)
+        return mu, 1 - self.psi + self.psi * seen, rho, dmu, self.psi * dseen
+
+    def real_q(self, z):
+        """q at a real z > 0: on the branch where μ ≥ 0 and e ≥ 0, H = eμ rises from 0."""
+        lo = self.sketch_real(self.kappa / self.mu1sq)              # μ = 0
+        if self._pair(lo)[1] < 0:
+            lo = _bisect(lambda q: self._pair(q)[1], lo)              # e = 0
+        return _bisect(lambda q: self._pair(q)[0] * self._pair(q)[1] - z, lo)
+
+    def newton_q(self, z, q):
+        """q at a complex z near a known solution ``q`` (Newton on H)."""
+        tol = mp.mpf(2) ** (-mp.mp.prec + 8)
+        for _ in range(100):
+            mu, e, _rho, dmu, de = self._pair(q)
+            step = (e * mu - z) / (de * mu + e * dmu)
+            q -= step
+            if abs(step) <= tol * abs(q):
+                return q
+        raise ArithmeticError(f"the loop's fixed point did not converge at z = {z}")
+
+    def point(self, z, q) -> dict:
+        """The one-point quantities at z from its q (module docstring)."""
+        mu, e, rho, _dmu, _de = self._pair(q)
+        return {"z": z, "e": e, "mu": mu, "tau": (1 - mu * rho) / e, "rho": rho, "U": self.U(q)}
+
+    @property
+    def energy(self):
+        """tr(ΘΣ) = ‖w*‖²_Σ."""
+        return self.tr(lambda s, th: th * s)
+
+    @property
+    def U0(self):
+        """tr(ΘΣSᵀΩ⁻¹SΣ): the part of the signal the features see (the sketch at μ = 0)."""
+        return self.U(self.sketch_real(self.kappa / self.mu1sq))
+
+    @property
+    def trace(self):
+        """tr_m(Ω) = μ1² tr Σ + κ."""
+        return self.mu1sq * self.tr(lambda s, th: s) + self.kappa
 
 
 def _bisect(f, lo, decreasing=False):
-    """The root above ``lo`` of a monotone f (bracketed by doubling, refined by secant)."""
+    """The root above ``lo`` of a monotone f (bracketed by doubling, refined by a bracketing
+    secant)."""
     sign = -1 if decreasing else 1
     hi = lo + 1
     while sign * f(hi) < 0:
@@ -93,43 +189,21 @@ def _bisect(f, lo, decreasing=False):
     return mp.findroot(f, (lo, hi), solver="anderson")
 
 
-def _residual(phi, psi, atoms, z, q):
-    """H(q) = (1 − φa)·q·(ψ − φa) − zφ, a = tr(Σ(Σ + q)⁻¹), and H'(q)."""
-    a, da = _share(atoms, q)
-    e, f = 1 - phi * a, psi - phi * a
-    return e * q * f - z * phi, -phi * da * q * f + e * f - e * q * phi * da
+def feature_constants(spec):
+    """(μ1², κ): the model's feature constants (hook ``loop_constants``), or those of a
+    projection (1, 0).  Computed at the caller's working precision: an error in them moves
+    every value on the Cauchy circles alike (the same analytic function of z at slightly
+    other constants), so the raised precision of the coefficients is not needed here."""
+    model = models.get(spec.model)
+    if "loop_constants" in model.hooks:
+        return model.hook("loop_constants")(spec)
+    return mp.mpf(1), mp.mpf(0)
 
 
-def real_q(phi, psi, atoms, z):
-    """q at a real z > 0: the root of H on q > q_min, where both e and ψ − φa are positive
-    (H rises there from −zφ)."""
-    cap = min(mp.mpf(1), psi)
-    lo = mp.mpf(0)
-    if phi * _share(atoms, lo)[0] > cap:
-        lo = _bisect(lambda q: phi * _share(atoms, q)[0] - cap, lo, decreasing=True)
-    return _bisect(lambda q: _residual(phi, psi, atoms, z, q)[0], lo)
-
-
-def newton_q(phi, psi, atoms, z, q):
-    """q at a complex z near a known solution ``q`` (Newton on H)."""
-    tol = mp.mpf(2) ** (-mp.mp.prec + 8)
-    for _ in range(100):
-        value, slope = _residual(phi, psi, atoms, z, q)
-        step = value / slope
-        q -= step
-        if abs(step) <= tol * abs(q):
-            return q
-    raise ArithmeticError(f"the projections loop's fixed point did not converge at z = {z}")
-
-
-def point(phi, psi, atoms, z, q) -> dict:
-    """The one-point quantities at z from its q (module docstring)."""
-    a = _share(atoms, q)[0]
-    e = 1 - phi * a
-    mu = z / e
-    v = phi / psi * a
-    return {"z": z, "e": e, "mu": mu, "tau": v / e, "rho": (1 - v) / mu,
-            "U": _tr(atoms, lambda s, th: th * s * s / (s + q))}
+def setting(spec, constants) -> Setting:
+    """The loop's :class:`Setting` at the working precision, with ``constants`` = (μ1², κ)."""
+    atoms = [(to_mpf(a.weight), to_mpf(a.s1), to_mpf(a.theta)) for a in spec.atoms]
+    return Setting(to_mpf(spec.phi), to_mpf(spec.psi), atoms, *constants)
 
 
 def two_point(P1, P2, psi, U0, energy):
@@ -144,13 +218,13 @@ def two_point(P1, P2, psi, U0, energy):
     return seen + (energy - U0) * psi * (P2["tau"] - P1["z"] * (1 + c) * T1)
 
 
-def _circle(phi, psi, atoms, lam, q_lam, radius, N):
+def _circle(st, lam, q_lam, radius, N):
     """The points λ + radius·ω^k, k < N (ω = e^{2πi/N}), each solved from its neighbour."""
     out, q = [], mp.mpc(q_lam)
     for k in range(N):
         z = lam + radius * mp.expjpi(mp.mpf(2 * k) / N)
-        q = newton_q(phi, psi, atoms, z, q)
-        out.append(point(phi, psi, atoms, z, q))
+        q = st.newton_q(z, q)
+        out.append(st.point(z, q))
     return out
 
 
@@ -165,29 +239,29 @@ def moments(spec, T: int) -> dict:
     r"""The moments of generations 0..T at the working precision: ``energy`` = tr(ΘΣ),
     ``B[i]`` (i = 1..T+1), ``Gamma[i][j]`` (i, j = 1..T+1), ``tau[j]`` = tr_m(ΩR^j)
     (j = 1..2T+2), and ``tau_half`` = τ(λ/2) for the limit (module docstring)."""
-    phi, psi, lam = (to_mpf(x) for x in (spec.phi, spec.psi, spec.lam))
-    atoms = [(to_mpf(a.weight), to_mpf(a.s1), to_mpf(a.theta)) for a in spec.atoms]
+    lam = to_mpf(spec.lam)
     digits = mp.mp.dps
+    constants = feature_constants(spec)
     with mp.workdps(3 * digits + 20 + T):       # the Cauchy coefficients' cancellations
-        energy = _tr(atoms, lambda s, th: th * s)
-        q_lam = real_q(phi, psi, atoms, lam)
-        U0 = _tr(atoms, lambda s, th: th * s * s / (s + sketch_q0(phi, psi, atoms)))
+        st = setting(spec, constants)
+        psi, energy, U0 = st.psi, st.energy, st.U0
+        q_lam = st.real_q(lam)
         order1, order2 = 2 * T + 1, T
         N1, N2 = 2 * (order1 + 1), 2 * (order2 + 1)
         # radii: the aliased coefficients ([h^{j+N}]·radius^N, radius of convergence ≥ λ)
         # fall below 10^−(digits+10); the two circles of γ differ, so that μ1 ≠ μ2
         r1 = lam * mp.mpf(10) ** (-mp.mpf(digits + 10) / N1)
         r2 = lam * mp.mpf(10) ** (-mp.mpf(digits + 10) / N2) / 2
-        one = _circle(phi, psi, atoms, lam, q_lam, r1, N1)
-        inner = _circle(phi, psi, atoms, lam, q_lam, r2, N2)
-        outer = _circle(phi, psi, atoms, lam, q_lam, 2 * r2, N2)
+        one = _circle(st, lam, q_lam, r1, N1)
+        inner = _circle(st, lam, q_lam, r2, N2)
+        outer = _circle(st, lam, q_lam, 2 * r2, N2)
         tau = [mp.re(c) for c in _coefficients([P["tau"] for P in one], r1, N1, order1)]
         beta = [mp.re(c) for c in _coefficients([P["U"] for P in inner], r2, N2, order2)]
         rows = [_coefficients([two_point(P1, P2, psi, U0, energy) for P2 in outer], 2 * r2, N2,
                               order2) for P1 in inner]
         gamma = [[mp.re(c) for c in _coefficients([row[j] for row in rows], r2, N2, order2)]
                  for j in range(order2 + 1)]
-        half = point(phi, psi, atoms, lam / 2, real_q(phi, psi, atoms, lam / 2))["tau"]
+        half = st.point(lam / 2, st.real_q(lam / 2))["tau"]
         sign = lambda k: 1 if k % 2 == 0 else -1  # noqa: E731   R^{k+1} ↔ (−1)^k [h^k]
         return {"energy": +energy,
                 "B": [None] + [sign(i) * beta[i] for i in range(order2 + 1)],
@@ -195,7 +269,7 @@ def moments(spec, T: int) -> dict:
                     [None] + [sign(i + j) * gamma[j][i] for j in range(order2 + 1)]
                     for i in range(order2 + 1)],
                 "tau": [None] + [sign(j) * tau[j] for j in range(order1 + 1)],
-                "tau_half": half, "trace": _tr(atoms, lambda s, th: s)}
+                "tau_half": half, "trace": st.trace}
 
 
 def fixed_design(spec, dps: int) -> dict:
@@ -228,18 +302,6 @@ def fixed_design(spec, dps: int) -> dict:
 
 
 # ----------------------------------------------------------------------------- fresh design
-
-def sketch_q(phi, psi, atoms, mu, q):
-    """q(μ) of the sketch alone, ψ − φ tr(Σ(Σ + q)⁻¹) = μφ/q, near a known ``q`` (Newton)."""
-    tol = mp.mpf(2) ** (-mp.mp.prec + 8)
-    for _ in range(100):
-        a, da = _share(atoms, q)
-        step = ((psi - phi * a) * q - mu * phi) / (-phi * da * q + psi - phi * a)
-        q -= step
-        if abs(step) <= tol * abs(q):
-            return q
-    raise ArithmeticError(f"the sketch's fixed point did not converge at mu = {mu}")
-
 
 def _rational(h, g=None, c=1):
     """A function of ω as {(i, j): coefficient} for Σ coefficient·ω^i/(ω + μ)^j (i ≥ −1):
@@ -279,29 +341,28 @@ def fresh_replace(spec, dps: int) -> dict:
     """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop of random
     projections at λ > 0, and the limit t → ∞ (module docstring), at the working precision."""
     T = spec.generations
-    phi, psi, lam = (to_mpf(x) for x in (spec.phi, spec.psi, spec.lam))
-    atoms = [(to_mpf(a.weight), to_mpf(a.s1), to_mpf(a.theta)) for a in spec.atoms]
+    lam = to_mpf(spec.lam)
     sigma2 = to_mpf(spec.sigma1) ** 2
     digits = mp.mp.dps
+    constants = feature_constants(spec)
     with mp.workdps(3 * digits + 20 + 2 * T):
-        q_lam = real_q(phi, psi, atoms, lam)
-        e = 1 - phi * _share(atoms, q_lam)[0]
-        mu = lam / e
-        energy = _tr(atoms, lambda s, th: th * s)
-        U0 = _tr(atoms, lambda s, th: th * s * s / (s + sketch_q0(phi, psi, atoms)))
+        st = setting(spec, constants)
+        phi, psi, energy, U0 = st.phi, st.psi, st.energy, st.U0
+        q_lam = st.real_q(lam)
+        mu, e = st._pair(q_lam)[:2]
         order = 2 * T + 4
         N = 2 * (order + 1)
         radius = mu * mp.mpf(10) ** (-mp.mpf(digits + 10) / N)
         U, rho, q = [], [], mp.mpc(q_lam)
         for k in range(N):
             m = mu + radius * mp.expjpi(mp.mpf(2 * k) / N)
-            q = sketch_q(phi, psi, atoms, m, q)
-            U.append(_tr(atoms, lambda s, th: th * s * s / (s + q)))
-            rho.append((1 - phi / psi * _share(atoms, q)[0]) / m)
+            q = st.sketch_newton((st.kappa + m) / st.mu1sq, q)
+            U.append(st.U(q))
+            rho.append((1 - phi / psi * st.share(q)[0]) / (st.kappa + m))
         cU = [mp.re(c) for c in _coefficients(U, radius, N, order)]
         cR = [mp.re(c) for c in _coefficients(rho, radius, N, order)]
         sketch = lambda h: _functional(h, mu, lambda l: (-1) ** (l - 1) * cU[l - 1],  # noqa: E731
-                                       psi / phi * _tr(atoms, lambda s, th: th * s * s), U0)
+                                       st.mu1sq * psi / phi * st.tr(lambda s, th: th * s * s), U0)
         tr_m = lambda h: _functional(h, mu, lambda l: (-1) ** (l - 1) * cR[l - 1], 1)  # noqa: E731
         D = 1 - psi * tr_m({(2, 2): 1})
         eta = e - lam * psi * tr_m({(1, 2): 1}) / D          # E[RGR] ≍ ηΩK⁻²
@@ -335,23 +396,19 @@ def fresh_replace(spec, dps: int) -> dict:
                 gains.append(psi * e ** 2 / D * moment(wk2))
             out[part] = errors
         out["test_error"] = [b + v for b, v in zip(out["bias"], out["variance"])]
-        out["limit"] = _fresh_limit(phi, psi, atoms, mu, e, D, eta, lam, sigma2, energy,
-                                    (-1) * cR[1], q_lam)
+        out["limit"] = _fresh_limit(st, mu, e, D, eta, lam, sigma2, -cR[1])
     out["residual"] = mp.mpf(0)
     return out
 
 
-def _fresh_limit(phi, psi, atoms, mu, e, D, eta, lam, sigma2, energy, pole2, q_lam):
+def _fresh_limit(st, mu, e, D, eta, lam, sigma2, pole2):
     """E_test(∞) of the fresh replace loop (module docstring): the sketch at μ/2 gives
-    v(μ/2) and ρ(μ/2); ``pole2`` = tr_m((Ω + μ)⁻²)."""
-    lo = sketch_q0(phi, psi, atoms)
-    q_half = mp.findroot(lambda q: (psi - phi * _share(atoms, q)[0]) * q - mu / 2 * phi,
-                         (lo, q_lam), solver="anderson")
-    v_half = phi / psi * _share(atoms, q_half)[0]
-    rho_half = (1 - v_half) / (mu / 2)
-    g = psi / (D * e ** 2 * mu) * (-mu * pole2 + rho_half / 2)
+    ρ(μ/2) and tr_m(Ω(Ω + μ/2)⁻¹); ``pole2`` = tr_m((Ω + μ)⁻²)."""
+    q_half = st.sketch_real((st.kappa + mu / 2) / st.mu1sq)
+    rho_half = (1 - st.phi / st.psi * st.share(q_half)[0]) / (st.kappa + mu / 2)
+    g = st.psi / (D * e ** 2 * mu) * (-mu * pole2 + rho_half / 2)
     if lam ** 2 * g >= 1:
         return mp.inf
-    c_inf = g * sigma2 * psi * eta / (1 - lam ** 2 * g)
-    spread = (_tr(atoms, lambda s, th: s) - mu / 2 * v_half) / (2 * e ** 2 * mu)
-    return energy + (lam ** 2 * c_inf + sigma2 * psi * eta) * spread
+    c_inf = g * sigma2 * st.psi * eta / (1 - lam ** 2 * g)
+    spread = (st.trace - mu / 2 * (1 - mu / 2 * rho_half)) / (2 * e ** 2 * mu)
+    return st.energy + (lam ** 2 * c_inf + sigma2 * st.psi * eta) * spread
