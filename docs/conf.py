@@ -105,8 +105,8 @@ THEORY_CODE = {
                                "symcollapse.pencil.gaussian_equivalence"],
     "theory/training": ["symcollapse.core.equations.training_system_of",
                         "symcollapse.core.equations.training_errors"],
-    "theory/loops": ["symcollapse.core.loops", "symcollapse.analysis.loops",
-                     "symcollapse.simulation.loops"],
+    "theory/loops": ["symcollapse.core.loops", "symcollapse.core.feature_loops",
+                     "symcollapse.analysis.loops", "symcollapse.simulation.loops"],
     "theory/deep-random-features": ["symcollapse.models.deep_random_features"],
 }
 _CODE_PATH = re.compile(r"`(symcollapse(?:/\w+)*)\.py`")
