@@ -195,12 +195,12 @@ def test_the_two_point_function_against_a_simulation():
 
 
 def test_replace_with_a_ridge_reaches_its_limit():
-    """At λ = 20 (A's eigenvalues small) generation 30 equals the stationary limit
-    tr(ΘΣ) + σ²ψ/(2λ)(tr Σ − (λ/2)τ(λ/2)) to 18 digits; accumulate forgets the target,
-    its limit is tr(ΘΣ)."""
-    r = sc.predict(loop("replace", "fixed", F(1, 2), F(3, 10), lam=20, T=30), dps=25)
+    """At λ = 20 (A's eigenvalues small) generation 20 equals the stationary limit
+    tr(ΘΣ) + σ²ψ/(2λ)(tr Σ − (λ/2)τ(λ/2)) to 12 digits (derivations/loops.md: 3e-21 at
+    generation 30); accumulate forgets the target, its limit is tr(ΘΣ)."""
+    r = sc.predict(loop("replace", "fixed", F(1, 2), F(3, 10), lam=20, T=20), dps=25)
     with mp.workdps(30):
-        assert abs(r["test_error"][30] / r["limit"] - 1) < mp.mpf(10) ** -18
+        assert abs(r["test_error"][20] / r["limit"] - 1) < mp.mpf(10) ** -12
     acc = sc.predict(loop("accumulate", "fixed", F(1, 2), F(3, 10), lam=F(1, 10), T=2), dps=20)
     energy = sum(F(a["weight"]) * a["theta"] * a["s1"] for a in THREE)
     with mp.workdps(30):

@@ -228,6 +228,13 @@ def _circle(st, lam, q_lam, radius, N):
     return out
 
 
+def _residual(st, z, q):
+    """|e(q)μ(q) − z|: the residual of the features' fixed point at z (the answer's
+    ``residual``)."""
+    mu, e = st._pair(q)[:2]
+    return abs(e * mu - z)
+
+
 def _coefficients(values, radius, N, order):
     """[h^j] of f(λ + h), j ≤ order, from f on the circle (trapezoidal Cauchy integral;
     complex: f may be a function of another complex variable)."""
@@ -269,12 +276,14 @@ def moments(spec, T: int) -> dict:
                     [None] + [sign(i + j) * gamma[j][i] for j in range(order2 + 1)]
                     for i in range(order2 + 1)],
                 "tau": [None] + [sign(j) * tau[j] for j in range(order1 + 1)],
-                "tau_half": half, "trace": st.trace}
+                "tau_half": half, "trace": st.trace, "residual": _residual(st, lam, q_lam)}
 
 
 def fixed_design(spec, dps: int) -> dict:
-    """E_test(t), Bias_t, Var_t for t = 0..T of a fixed-design loop of random projections at
-    λ > 0, and the limit t → ∞, at the working precision (``dps``: the caller's target)."""
+    """E_test(t), Bias_t, Var_t for t = 0..T of a fixed-design loop with a ridge (random
+    projections, or random features through their Gaussian equivalent), the limit t → ∞ and
+    the ``residual`` of the fixed point at λ, at the working precision (``dps``: the caller's
+    target)."""
     T = spec.generations
     M = moments(spec, T)
     lam = spec.lam
@@ -297,7 +306,7 @@ def fixed_design(spec, dps: int) -> dict:
     out["limit"] = M["energy"]
     if spec.strategy == "replace" and sigma2 != 0:
         out["limit"] += sigma2 * psi / (2 * lam_mp) * (M["trace"] - lam_mp / 2 * M["tau_half"])
-    out["residual"] = mp.mpf(0)
+    out["residual"] = M["residual"]
     return out
 
 
@@ -338,8 +347,10 @@ def _functional(h, mu, pole, const, at_zero=None):
 
 
 def fresh_replace(spec, dps: int) -> dict:
-    """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop of random
-    projections at λ > 0, and the limit t → ∞ (module docstring), at the working precision."""
+    """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop with a ridge
+    (random projections, or random features through their Gaussian equivalent), the limit
+    t → ∞ (module docstring) and the ``residual`` of the fixed point at λ, at the working
+    precision."""
     T = spec.generations
     lam = to_mpf(spec.lam)
     sigma2 = to_mpf(spec.sigma1) ** 2
@@ -397,7 +408,7 @@ def fresh_replace(spec, dps: int) -> dict:
             out[part] = errors
         out["test_error"] = [b + v for b, v in zip(out["bias"], out["variance"])]
         out["limit"] = _fresh_limit(st, mu, e, D, eta, lam, sigma2, -cR[1])
-    out["residual"] = mp.mpf(0)
+        out["residual"] = _residual(st, lam, q_lam)
     return out
 
 
