@@ -302,8 +302,8 @@ def _fixed_limit(spec, c, dps):
 
 
 def fixed_ridgeless(spec, base: dict) -> dict:
-    """A fixed-design loop at λ = 0, or a fresh-design replace loop of a model without the
-    ridge theory where no fit interpolates: E_test(t) = Bias_0 + κ_t·Var_0 (module docstring), from
+    """A fixed-design loop at λ = 0, or a fresh-design replace loop at λ = 0 reduced to
+    generation 0 (where no fit interpolates): E_test(t) = Bias_0 + κ_t·Var_0 (module docstring), from
     ``base``, the plain ridgeless answer of generation 0 (Bias_0, Var_0, more digits than are
     reported); the limit is Bias_0 + κ_∞Var_0 (κ_∞ = ∞ for replace, π²/6 for accumulate)."""
     kappa = noise_factor(spec.strategy, spec.generations)
@@ -348,12 +348,13 @@ def rank_condition(model) -> str:
     return f"{ratio} < 1"
 
 
-def fresh_accumulate_ridgeless(spec, rank: Fraction, bias0) -> dict:
+def fresh_accumulate_ridgeless(spec, rank: Fraction, base: dict) -> dict:
     r"""A fresh-design accumulate loop without a ridge, rank ratio r < 1 (module docstring):
-    Bias₀ (generation 0's, from the plain model) plus the exact rational sums
+    Bias₀ (generation 0's, from ``base``, the plain answer, whose residual it reports) plus
+    the exact rational sums
     :math:`\sigma^2\sum_{k\le t}r/((k+1)(k+1-r))`, the limit through the digamma function,
     at the working precision."""
-    sigma2 = spec.sigma1 ** 2
+    sigma2, bias0 = spec.sigma1 ** 2, base["bias"]
     var, total = [], Fraction(0)
     for k in range(spec.generations + 1):
         total += sigma2 * rank / ((k + 1) * (k + 1 - rank))
@@ -361,7 +362,7 @@ def fresh_accumulate_ridgeless(spec, rank: Fraction, bias0) -> dict:
     r_mp = mp.mpf(rank.numerator) / rank.denominator
     limit = bias0 + mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - r_mp))
     return {"bias": [bias0] * len(var), "variance": var,
-            "test_error": [bias0 + v for v in var], "limit": limit, "residual": mp.mpf(0)}
+            "test_error": [bias0 + v for v in var], "limit": limit, "residual": base["residual"]}
 
 
 def _recursion(spec, model) -> bool:
@@ -423,7 +424,7 @@ def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
                                "have order 2T + 2 in the resolvent)")
     if spec.design == "fresh" and spec.strategy == "accumulate":
         with mp.workdps(dps + 10):
-            values = round_values(fresh_accumulate_ridgeless(spec, rank, base["bias"]), dps)
+            values = round_values(fresh_accumulate_ridgeless(spec, rank, base), dps)
     elif needs_plain_answer(spec, model):
         with mp.workdps(dps + 10):
             values = round_values(fixed_ridgeless(spec, base), dps)
