@@ -145,7 +145,7 @@ class Setting:
         lo = self.sketch_real(self.kappa / self.mu1sq)              # μ = 0
         if self._pair(lo)[1] < 0:
             lo = _bisect(lambda q: self._pair(q)[1], lo)              # e = 0
-        return _bisect(lambda q: self._pair(q)[0] * self._pair(q)[1] - z, lo)
+        return _bisect(lambda q: _product(self._pair(q)) - z, lo)
 
     def newton_q(self, z, q):
         """q at a complex z near a known solution ``q`` (Newton on H)."""
@@ -177,6 +177,11 @@ class Setting:
     def trace(self):
         """tr_m(Ω) = μ1² tr Σ + κ."""
         return self.mu1sq * self.tr(lambda s, th: s) + self.kappa
+
+
+def _product(pair):
+    """eμ of a :meth:`Setting._pair` (the features' point z)."""
+    return pair[0] * pair[1]
 
 
 def _bisect(f, lo, decreasing=False):

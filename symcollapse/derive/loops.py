@@ -30,6 +30,11 @@ def _loop(strategy, design, lam, phi=Fraction(1, 2), sigma=1, T=4, atoms=THREE):
             "generations": T, "atoms": atoms}
 
 
+def _projection_loop(strategy, design, phi, psi, lam, T, atoms=THREE):
+    return {"model": "random_projection", "strategy": strategy, "design": design, "phi": phi,
+            "psi": psi, "lam": lam, "sigma1": 1, "generations": T, "atoms": atoms}
+
+
 def _two_point_identity(dps=40):
     """max over a few (z1, z2) of |c(I) − (e(z2) − e(z1))/(z2 − z1)| for a 3-atom spectrum."""
     spec = parse(_loop("replace", "fixed", Fraction(1, 3), phi=Fraction(3, 2)))
@@ -45,6 +50,19 @@ def _two_point_identity(dps=40):
             num = c1.phi * e1 * e2 * c1.tr(c1.s1 / (K1 * K2))
             den = 1 - c1.phi * e1 * e2 * c1.tr(c1.s1 ** 2 / (K1 * K2))
             worst = max(worst, abs(num / den - (e2 - e1) / (c2_.lam - c1.lam)))
+    return worst
+
+
+def _generation_zero_gap(configs, reference=None):
+    """The largest relative gap, over E_test, Bias, Var, between generation 0 of each loop
+    config and its reference answer (default: the plain model of :func:`loops.plain`)."""
+    worst = 0
+    for cfg in configs:
+        loop = predict(cfg, dps=30)
+        ref = predict(L.plain(parse(cfg)).to_config(), dps=30) if reference is None else \
+            {k: v[0] for k, v in reference(cfg).items() if isinstance(v, list)}
+        worst = max(worst, max(abs(loop[k][0] - ref[k]) / ref[k]
+                               for k in ("test_error", "bias", "variance")))
     return worst
 
 
@@ -98,13 +116,9 @@ The Taylor coefficients of e(λ + h) follow order by order (the k-th enters line
 1 + φtr(ΣK⁻¹) − eφtr(Σ²K⁻²)); the two-point series is a bivariate division
 (`loops.moments`).  Generation 0 must be the plain ridge model:
 """)
-    worst = 0
-    for strategy, design in (("replace", "fixed"), ("accumulate", "fixed"), ("replace", "fresh")):
-        cfg = _loop(strategy, design, Fraction(1, 10), phi=Fraction(3, 2), T=1)
-        loop = predict(cfg, dps=30)
-        plain = predict(L.plain(parse(cfg)).to_config(), dps=30)
-        worst = max(worst, max(abs(loop[k][0] - plain[k]) / plain[k]
-                               for k in ("test_error", "bias", "variance")))
+    worst = _generation_zero_gap(_loop(strategy, design, Fraction(1, 10), phi=Fraction(3, 2), T=1)
+                                 for strategy, design in (("replace", "fixed"), ("accumulate", "fixed"),
+                                                          ("replace", "fresh")))
     doc.check(worst < mp.mpf(10) ** -28, "generation 0 of every derived loop equals plain ridge "
                                          "(p2 = 0) to 28 digits (3-atom spectrum, φ = 3/2, λ = 1/10)")
 
@@ -301,17 +315,11 @@ rational function of ω ∈ spec Ω; in partial fractions (μ = z/e, k = eω + z
               sp.simplify(sp.solve(sketch, z)[0] - e * q * (e - 1 + psi) / phi) == 0,
               "with a = tr(Σ(Σ + q)⁻¹): e = 1 − φa solves the features' equation, and the "
               "sketch's equation at μ = z/e is zφ = eq(e − 1 + ψ) (SymPy)")
-    worst = 0
-    for phi_, psi_, lam_ in ((Fraction(1, 2), Fraction(3, 10), Fraction(1, 10)),
-                             (Fraction(3, 2), Fraction(2), Fraction(1, 10)),
-                             (Fraction(3, 2), Fraction(1, 2), Fraction(1, 3))):
-        cfg = {"model": "random_projection", "strategy": "replace", "design": "fixed",
-               "phi": phi_, "psi": psi_, "lam": lam_, "sigma1": 1, "generations": 1,
-               "atoms": THREE}
-        loop = predict(cfg, dps=30)
-        plain = predict(L.plain(parse(cfg)).to_config(), dps=30)
-        worst = max(worst, max(abs(loop[k][0] - plain[k]) / plain[k]
-                               for k in ("test_error", "bias", "variance")))
+    worst = _generation_zero_gap(
+        _projection_loop("replace", "fixed", phi_, psi_, lam_, 1)
+        for phi_, psi_, lam_ in ((Fraction(1, 2), Fraction(3, 10), Fraction(1, 10)),
+                                 (Fraction(3, 2), Fraction(2), Fraction(1, 10)),
+                                 (Fraction(3, 2), Fraction(1, 2), Fraction(1, 3))))
     doc.check(worst < mp.mpf(10) ** -28,
               "at z₁ = z₂ = λ the moments give the plain model's Bias and Var (p2 = 0; the "
               "engine's system) to 28 digits on the sides m < d < n, n < d < m, m < n < d")
@@ -329,18 +337,21 @@ covariance Ω: E[A_t] ≍ a(Ω) = Ω(Ω + μ)⁻¹ and E[A_tBA_t] ≍ a(Ω)Ba(Ω
 second moment of v̂_t is a^tV_0a^t plus a rational function of Ω, and every term is a
 functional of rational functions of Ω (partial fractions in μ; docs/theory/loops.md):
 """)
-    worst = 0
-    for phi_, psi_, lam_ in ((Fraction(1, 2), Fraction(3, 10), Fraction(1, 10)),
-                             (Fraction(3, 2), Fraction(2), Fraction(1, 10))):
-        cfg = {"model": "random_projection", "strategy": "replace", "design": "fresh",
-               "phi": phi_, "psi": psi_, "lam": lam_, "sigma1": 1, "generations": 1,
-               "atoms": THREE}
-        fresh = predict(cfg, dps=30)
-        fixed = predict(dict(cfg, design="fixed"), dps=30)
-        worst = max(worst, max(abs(fresh[k][0] - fixed[k][0]) / fixed[k][0]
-                               for k in ("test_error", "bias", "variance")))
+    worst = _generation_zero_gap(
+        (_projection_loop("replace", "fresh", phi_, psi_, lam_, 1)
+         for phi_, psi_, lam_ in ((Fraction(1, 2), Fraction(3, 10), Fraction(1, 10)),
+                                  (Fraction(3, 2), Fraction(2), Fraction(1, 10)))),
+        reference=lambda cfg: predict(dict(cfg, design="fixed"), dps=30))
     doc.check(worst < mp.mpf(10) ** -28, "generation 0 of the fresh recursion (V_0 as γ with "
                                          "B = Ω) equals the fixed design's to 28 digits")
+    w, m1 = sp.symbols("omega mu", positive=True)
+    pole = [sp.apart(1 / (w * (w + m1) ** j), w) - (1 / (m1 ** j * w) - sum(
+        1 / (m1 ** (j - l + 1) * (w + m1) ** l) for l in range(1, j + 1))) for j in range(1, 6)]
+    half = sp.apart(w ** 2 / ((w + m1) ** 2 * (2 * w + m1)), w) - (-m1 / (w + m1) ** 2 + 1 / (2 * w + m1))
+    doc.check(all(sp.simplify(x) == 0 for x in pole + [half]),
+              "the partial fractions the recursion uses (`feature_loops._functional`, the limit): "
+              "1/(ω(ω+μ)^j) = μ^−j/ω − Σ_{l≤j} μ^−(j−l+1)/(ω+μ)^l for j ≤ 5 and "
+              "ω²/((ω+μ)²(2ω+μ)) = −μ/(ω+μ)² + 1/(2ω+μ) (SymPy's apart)")
     r = predict({"model": "random_projection", "strategy": "replace", "design": "fresh",
                  "phi": Fraction(1, 2), "psi": Fraction(3, 10), "lam": 5, "sigma1": 1,
                  "generations": 40, "atoms": THREE}, dps=20)
@@ -355,16 +366,11 @@ activation's constants at τ² = tr Σ) the network's loop is the loop above wit
 ν = (κ + μ)/μ1², ρ = (1 − v)/(κ + μ), e = 1 − ψ + ψμρ.  Generation 0 must be the plain model,
 whose system the pencil engine derives from the same equivalent:
 """)
-    worst = 0
-    for act, atoms in (("relu", THREE), ("tanh", [{"weight": 1, "s1": 1, "theta": 1}])):
-        for strategy, design in (("replace", "fixed"), ("replace", "fresh")):
-            cfg = {"model": "random_features", "activation": act, "strategy": strategy,
-                   "design": design, "phi": Fraction(1, 2), "psi": Fraction(3, 10),
-                   "lam": Fraction(1, 10), "sigma1": 1, "generations": 1, "atoms": atoms}
-            loop = predict(cfg, dps=30)
-            plain = predict(L.plain(parse(cfg)).to_config(), dps=30)
-            worst = max(worst, max(abs(loop[k][0] - plain[k]) / plain[k]
-                                   for k in ("test_error", "bias", "variance")))
+    worst = _generation_zero_gap(
+        dict(_projection_loop("replace", design, Fraction(1, 2), Fraction(3, 10), Fraction(1, 10),
+                              1, atoms), model="random_features", activation=act)
+        for act, atoms in (("relu", THREE), ("tanh", [{"weight": 1, "s1": 1, "theta": 1}]))
+        for design in ("fixed", "fresh"))
     doc.check(worst < mp.mpf(10) ** -28, "random features: generation 0 of the fixed and fresh "
                                          "loops equals the engine's plain model to 28 digits "
                                          "(relu at tr Σ = 4/3, tanh at tr Σ = 1)")

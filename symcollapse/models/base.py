@@ -24,7 +24,9 @@ Hooks (each optional; a capability without its hook is refused with the model's 
 * ``loop_fixed(spec, dps)``, ``loop_fresh_replace(spec, dps)`` — a self-consuming loop with a
   ridge on a fixed design, and replace on a fresh design: the lists over generations of
   E_test, Bias, Var and the limit (without a ridge the loops reduce to generation 0,
-  :mod:`symcollapse.core.loops`).
+  :mod:`symcollapse.core.loops`); ``loop_trial(spec, cols, n, m, rng)`` — one simulated
+  loop of a model whose fit is not a linear map into R^d (default: the linear and
+  projections trial of :mod:`symcollapse.simulation.loops`).
 
 >>> from symcollapse import models
 >>> models.get("random_projection").size_key

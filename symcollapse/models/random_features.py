@@ -45,5 +45,6 @@ MODEL = register(Model(
         "loop_constants": "symcollapse.pencil.random_features:loop_constants",
         "loop_fixed": "symcollapse.core.feature_loops:fixed_design",
         "loop_fresh_replace": "symcollapse.core.feature_loops:fresh_replace",
+        "loop_trial": "symcollapse.simulation.loops:rf_loop_trial",
     },
 ))

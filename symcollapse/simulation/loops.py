@@ -25,6 +25,7 @@ import sys
 
 import numpy as np
 
+from symcollapse import models
 from symcollapse.simulation.design import coordinates, fit_map, sizes, stats
 from symcollapse.simulation.random_features import activation_function, feature_kernel
 
@@ -110,6 +111,8 @@ def simulate_loop(spec, n: int, trials: int, seed: int = 0, *, progress: bool | 
     sizes and ``generations``."""
     sz = sizes(spec, int(n))
     cols = coordinates(spec, sz["d"])
+    model = models.get(spec.model)           # a model's own trial (hook ``loop_trial``)
+    trial = model.hook("loop_trial") if "loop_trial" in model.hooks else loop_trial
     show = sys.stderr.isatty() if progress is None else progress
     iterator = range(int(trials))
     if show:
@@ -119,10 +122,7 @@ def simulate_loop(spec, n: int, trials: int, seed: int = 0, *, progress: bool | 
     runs = []
     for t in iterator:
         rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(t,)))
-        if spec.activation is not None:
-            runs.append(rf_loop_trial(spec, cols, sz["n"], sz["m"], rng))
-        else:
-            runs.append(loop_trial(spec, cols, sz["n"], sz["m"], rng))
+        runs.append(trial(spec, cols, sz["n"], sz["m"], rng))
     runs = np.array(runs)                                    # trials × (T + 1) × 2
     parts = {"bias": runs[:, :, 0], "variance": runs[:, :, 1],
              "test_error": runs[:, :, 0] + runs[:, :, 1]}
