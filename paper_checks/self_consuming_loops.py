@@ -34,18 +34,18 @@ def _loop(strategy, design, lam, phi, sigma, T, atoms, psi=None, activation=None
 
 def cases(sigma, fast=True):
     """The loops compared with the simulation: (label, config).  The full run covers both
-    loops, both designs (accumulate fresh: λ = 0), λ = 0 and λ > 0, φ on both sides of 1, an
-    isotropic and a 3-atom spectrum: 13 linear configs, 8 of random projections (both
-    designs with and without a ridge) and 3 of random features (relu, tanh; both designs);
-    the fast run 8 of them."""
+    loops, both designs, λ = 0 and λ > 0, φ on both sides of 1, an isotropic and a 3-atom
+    spectrum: 16 linear configs, 8 of random projections (both designs with and without a
+    ridge) and 3 of random features (relu, tanh; both designs); the fast run 9 of them."""
     grid = [("replace", "fixed", 0, 0.5, THREE), ("accumulate", "fixed", 0, 0.5, THREE),
             ("replace", "fresh", 0.1, 1.5, ISO), ("accumulate", "fixed", 0.2, 1.5, THREE),
-            ("accumulate", "fresh", 0, 0.5, THREE)]
+            ("accumulate", "fresh", 0, 0.5, THREE), ("accumulate", "fresh", 0.1, 1.5, THREE)]
     if not fast:
         grid += [("replace", "fixed", 0, 1.5, ISO), ("replace", "fixed", 0.1, 0.5, ISO),
                  ("replace", "fixed", 0.2, 1.5, THREE), ("replace", "fresh", 0, 0.5, ISO),
                  ("replace", "fresh", 0, 1.5, THREE), ("replace", "fresh", 0.2, 0.5, THREE),
-                 ("accumulate", "fixed", 0, 1.5, ISO), ("accumulate", "fixed", 0.1, 0.5, ISO)]
+                 ("accumulate", "fixed", 0, 1.5, ISO), ("accumulate", "fixed", 0.1, 0.5, ISO),
+                 ("accumulate", "fresh", 0.05, 0.5, ISO), ("accumulate", "fresh", 0.5, 1.5, ISO)]
     grid = [row + (None,) for row in grid]
     # random projections (ψ = m/n): fixed design with a ridge, and without one on both designs
     grid += [("replace", "fixed", 0.1, 0.5, THREE, 0.3), ("accumulate", "fresh", 0, 0.5, THREE, 0.3)]

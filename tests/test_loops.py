@@ -48,9 +48,7 @@ def test_the_loop_spec_round_trips_through_its_config():
     assert all(a.s2 == a.s1 and a.delta == 0 for a in spec.atoms)
 
 
-def test_fresh_accumulate_with_a_ridge_is_refused_with_its_reason():
-    with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
-        sc.predict(loop("accumulate", "fresh", F(1, 10)))
+def test_fresh_ridgeless_loops_that_interpolate_are_refused_with_their_reason():
     with pytest.raises(UnsupportedError, match=r"do not interpolate \(phi < 1\)"):
         sc.predict(loop("accumulate", "fresh", 0, phi=F(3, 2)))
 
@@ -177,6 +175,8 @@ CASES = [
     ("replace", "fresh", F(1, 10), F(3, 2), ISO),
     ("accumulate", "fixed", F(1, 5), F(3, 2), THREE),
     ("accumulate", "fixed", 0, F(1, 2), ISO),
+    ("accumulate", "fresh", F(1, 10), F(3, 2), THREE),
+    ("accumulate", "fresh", F(1, 20), F(1, 2), ISO),
 ]
 
 

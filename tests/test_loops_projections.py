@@ -83,7 +83,7 @@ def test_fresh_design_without_interpolation(phi, psi):
 
 
 def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
+    with pytest.raises(UnsupportedError, match=r"derived for model \"linear\" only \(the covariance"):
         sc.predict(loop("accumulate", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
     for strategy in ("replace", "accumulate"):
         with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):

@@ -39,7 +39,7 @@ def test_generation_zero_is_the_plain_model(activation, phi, psi, lam, atoms):
 
 
 def test_the_loops_of_random_features_refuse_with_their_reasons():
-    with pytest.raises(UnsupportedError, match="nested resolvents of partial sums"):
+    with pytest.raises(UnsupportedError, match=r"derived for model \"linear\" only \(the covariance"):
         sc.predict(loop("accumulate", "fresh", "relu", F(1, 2), F(3, 10), F(1, 10)))
     with pytest.raises(UnsupportedError, match="random features need lam > 0"):
         sc.predict(loop("replace", "fixed", "relu", F(1, 2), F(3, 10), 0))

@@ -37,8 +37,9 @@ or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I �
   exchangeable) :math:`\to \sigma^2\varphi/((k+1)(k+1-\varphi))`, so
   :math:`E_{\rm test}(t) = \sigma^2\sum_{k\le t}\varphi/((k+1)(k+1-\varphi))` and
   :math:`E_{\rm test}(\infty) = \sigma^2(\psi(1) - \psi(1-\varphi))` (digamma ψ).  With a
-  ridge the products of resolvents of nested partial sums are not derived in this version
-  (refused with that reason).
+  ridge the products of resolvents of nested partial sums are one block-bidiagonal system
+  in the batches' Gaussian blocks (:mod:`symcollapse.core.accumulate`, the model's hook
+  ``loop_fresh_accumulate``).
 
 **Other models.**  With a ridge a model's loops are its hooks ``loop_fixed`` and
 ``loop_fresh_replace`` (random projections and random features:
@@ -385,7 +386,8 @@ def _refuse_underived(spec, model, rank):
     """The loops this version does not derive, each with its reason: with a ridge, a model's
     loop is its hooks ``loop_fixed`` and ``loop_fresh_replace`` (refused with the model's
     reason where it has none); a fresh design without a ridge reduces to generation 0 where
-    no fit interpolates; accumulate on a fresh design with a ridge is not derived."""
+    no fit interpolates; accumulate on a fresh design with a ridge is the model's hook
+    ``loop_fresh_accumulate`` (the linear model: :mod:`symcollapse.core.accumulate`)."""
     if spec.lam > 0 and spec.design == "fixed":
         model.hook("loop_fixed")
     if spec.lam > 0 and spec.design == "fresh" and spec.strategy == "replace":
@@ -394,15 +396,10 @@ def _refuse_underived(spec, model, rank):
         return
     if spec.lam == 0 and rank < 1:
         return
+    if spec.lam > 0:                    # accumulate: the model's nested-resolvent equivalent
+        model.hook("loop_fresh_accumulate")
+        return
     condition = rank_condition(model)
-    if spec.lam > 0 and not model.answers("ridgeless"):
-        raise UnsupportedError('strategy "accumulate" with design "fresh": the nested resolvents '
-                               "of partial sums (with a ridge) are not derived in this version, "
-                               f"and there is no ridgeless case ({model.reason('ridgeless')})")
-    if spec.lam > 0:
-        raise UnsupportedError('strategy "accumulate" with design "fresh": derived without a '
-                               f"ridge (lam = 0, {condition}); with a ridge the nested resolvents "
-                               "of partial sums are not derived in this version")
     raise UnsupportedError(f'strategy "{spec.strategy}" with design "fresh" at lam = 0: derived '
                            f"where the fits do not interpolate ({condition}); when they do, each "
                            "generation's row space moves and that is not derived in this version")
@@ -422,7 +419,11 @@ def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
         raise UnsupportedError(f"generations = {spec.generations}: a fixed-design loop is "
                                f"derived up to {MAX_FIXED_GENERATIONS} generations (its moments "
                                "have order 2T + 2 in the resolvent)")
-    if spec.design == "fresh" and spec.strategy == "accumulate":
+    if spec.design == "fresh" and spec.strategy == "accumulate" and spec.lam > 0:
+        run = model.hook("loop_fresh_accumulate")
+        values, _w, _warm = confirmed(lambda warm: (run(spec, dps), None), dps,
+                                      what="accumulate loop", unchecked=("residual",))
+    elif spec.design == "fresh" and spec.strategy == "accumulate":
         with mp.workdps(dps + 10):
             values = round_values(fresh_accumulate_ridgeless(spec, rank, base), dps)
     elif needs_plain_answer(spec, model):

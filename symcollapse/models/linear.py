@@ -31,5 +31,6 @@ MODEL = register(Model(
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
         "loop_fixed": "symcollapse.core.loops:fixed_design",
         "loop_fresh_replace": "symcollapse.core.loops:fresh_replace",
+        "loop_fresh_accumulate": "symcollapse.core.accumulate:fresh_accumulate",
     },
 ))

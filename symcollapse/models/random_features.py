@@ -29,6 +29,9 @@ MODEL = register(Model(
         "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
                              '"linear" only (floor_weights solves the random features floor)',
         "ridgeless": "ridgeless: random features need lam > 0",
+        "loop_fresh_accumulate": 'strategy "accumulate" with design "fresh" and lam > 0: derived '
+                                 'for model "linear" only (the covariance mu1^2 S Sigma S^T + kappa I of the features '
+                                 "is not diagonal in the atoms' basis)",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random features)",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '

@@ -28,6 +28,9 @@ MODEL = register(Model(
     refusals={
         "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
                              '"linear" only (floor_weights solves the random projections floor)',
+        "loop_fresh_accumulate": 'strategy "accumulate" with design "fresh" and lam > 0: derived '
+                                 'for model "linear" only (the covariance S Sigma S^T of the features '
+                                 "is not diagonal in the atoms' basis)",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
         "loop_fresh_replace_ridgeless": 'strategy "replace" with design "fresh" at lam = 0: '
