@@ -1,14 +1,15 @@
 """Accumulate on a fresh design with a ridge (symcollapse.core.accumulate): generation 0 is
-the plain model, the first-order equivalent agrees with free subordination, the φ → 0 limit
-is the deterministic recursion, and the loop agrees with its simulation (tests/test_loops.py
-and paper_checks/self_consuming_loops.py)."""
+the plain model, the first-order equivalent agrees with free subordination and with an
+independent eigen-decomposition, the φ → 0 limit is the deterministic recursion, the
+sketch's spectrum has the right derivatives; the loop against its simulation is in
+tests/test_loops*.py and paper_checks/self_consuming_loops.py."""
 from fractions import Fraction as F
 
 import mpmath as mp
 import pytest
 
 import symcollapse as sc
-from symcollapse.core import accumulate as acc
+from symcollapse.core import accumulate as acc, feature_loops as FL
 from symcollapse.core.errors import UnsupportedError
 
 ISO = [{"weight": 1, "s1": 1, "theta": 1}]
@@ -55,7 +56,7 @@ def test_the_first_subdiagonal_is_free_subordination(phi, lam):
     derivation that does not use the pencil's patterns."""
     with mp.workdps(40):
         phi_m, lam_m = mp.mpf(phi.numerator) / phi.denominator, mp.mpf(lam.numerator) / lam.denominator
-        fp = acc.fixed_point(phi_m, lam_m, mpf_atoms(ISO), 2)
+        fp = acc.fixed_point(acc.AtomSpectrum(phi_m, mpf_atoms(ISO)), lam_m, 2)
         # Ŝ_1/2 is white with ratio φ/2: τ((Ŝ_1 + 2λ)⁻¹) = g_{φ/2}(λ)/2
         tau_R1 = _mp_stieltjes(phi_m / 2, lam_m) / 2
         omega = 2 * lam_m + 1 / (1 + phi_m * tau_R1)
@@ -84,16 +85,44 @@ def lam_frac(lam):
     return mp.mpf(lam.numerator) / lam.denominator
 
 
-def test_the_subdiagonal_solve_is_the_lu_fixed_point():
-    """The entry-by-entry solve of Δ satisfies Δ = φΣ_aw_as_a(s_aK + Λ)⁻¹ with K and the
-    inverse recomputed by LU (``residual``), at L = 6, 3 atoms, φ > 1."""
+def feature_spectrum(phi, psi, atoms, activation=None):
+    cfg = {"model": "random_projection", "strategy": "accumulate", "design": "fresh", "phi": phi,
+           "psi": psi, "lam": F(1, 10), "sigma1": 1, "generations": 1, "atoms": atoms}
+    if activation:
+        cfg.update(model="random_features", activation=activation)
+    spec = sc.parse(cfg)
+    return acc.FeatureSpectrum(FL.setting(spec, FL.feature_constants(spec)))
+
+
+@pytest.mark.parametrize("which", ["atoms", "projections", "relu"])
+def test_the_subdiagonal_solve_is_the_eigen_decomposition_fixed_point(which):
+    """The entry-by-entry solve of Δ satisfies Δ = r∫ωQ̄dν with K by LU and the partial
+    fractions from mpmath's eigen-decomposition (``independent_residual``), at L = 6, φ > 1;
+    a perturbed entry is seen; the reported ``consistency`` is at the rounding floor."""
     with mp.workdps(40):
-        atoms = mpf_atoms(THREE)
-        fp = acc.fixed_point(mp.mpf(3) / 2, mp.mpf(1) / 7, atoms, 6)
-        assert acc.residual(mp.mpf(3) / 2, mp.mpf(1) / 7, atoms, fp) < mp.mpf(10) ** -36
+        spec_ = {"atoms": lambda: acc.AtomSpectrum(mp.mpf(3) / 2, mpf_atoms(THREE)),
+                 "projections": lambda: feature_spectrum(F(3, 2), F(2), THREE),
+                 "relu": lambda: feature_spectrum(F(3, 2), F(1, 2), THREE, "relu")}[which]()
+        lam = mp.mpf(1) / 7
+        fp = acc.fixed_point(spec_, lam, 6)
+        assert acc.independent_residual(spec_, lam, fp) < mp.mpf(10) ** -30
+        assert acc.consistency(fp, spec_.ratio, lam) < mp.mpf(10) ** -30
         wrong = [row[:] for row in fp["Delta"]]
         wrong[4][1] *= 1 + mp.mpf(10) ** -6
-        assert acc.residual(mp.mpf(3) / 2, mp.mpf(1) / 7, atoms, dict(fp, Delta=wrong)) > mp.mpf(10) ** -9
+        assert acc.independent_residual(spec_, lam, dict(fp, Delta=wrong)) > mp.mpf(10) ** -12
+
+
+@pytest.mark.parametrize("activation", [None, "tanh"])
+def test_the_sketch_spectrum_has_the_derivatives_it_reports(activation):
+    """(ρ', U') of FeatureSpectrum.at (the sketch's implicit derivative) equal mpmath's
+    numerical derivatives of ρ and U, and ρ(μ) = tr_m((Ω + μ)⁻¹) decreases from above."""
+    with mp.workdps(40):
+        sp_ = feature_spectrum(F(1, 2), F(3, 10), THREE, activation)
+        for mu in (mp.mpf(1) / 10, mp.mpf(3)):
+            rho, drho, U, dU = sp_.at(mu)
+            assert abs(drho - mp.diff(lambda x: sp_.at(x)[0], mu)) < mp.mpf(10) ** -25
+            assert abs(dU - mp.diff(lambda x: sp_.at(x)[2], mu)) < mp.mpf(10) ** -25
+            assert drho < 0 < rho and dU < 0 < U
 
 
 def test_the_loop_tends_to_the_energy_and_accumulating_beats_replacing():

@@ -83,8 +83,6 @@ def test_fresh_design_without_interpolation(phi, psi):
 
 
 def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    with pytest.raises(UnsupportedError, match=r"derived for model \"linear\" only \(the covariance"):
-        sc.predict(loop("accumulate", "fresh", F(1, 2), F(3, 10), lam=F(1, 10)))
     for strategy in ("replace", "accumulate"):
         with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
             sc.predict(loop(strategy, "fresh", F(3, 2), F(2)))
@@ -266,3 +264,42 @@ def test_theory_matches_the_simulated_fresh_ridge_loop(phi, psi, lam, atoms):
     assert_loop_matches(theory, mc, 3, 0.03)
     fixed = sc.predict(dict(cfg, design="fixed"), dps=15)
     assert all(a > b for a, b in zip(theory["test_error"][1:], fixed["test_error"][1:]))
+
+
+# ----------------------------------------------------------------------------- fresh accumulate, ridge
+
+@pytest.mark.parametrize("phi, psi, lam", RIDGE_SIDES)
+def test_generation_zero_of_a_fresh_accumulate_ridge_loop_is_the_plain_model(phi, psi, lam):
+    """The nested-resolvent equivalent (core.accumulate, the sketch's spectrum) at generation
+    0 equals the fixed design's, hence the plain model's, to 30 digits."""
+    fresh = sc.predict(loop("accumulate", "fresh", phi, psi, lam=lam, T=1), dps=30)
+    fixed = sc.predict(loop("accumulate", "fixed", phi, psi, lam=lam, T=1), dps=30)
+    for part in ("test_error", "bias", "variance"):
+        assert mp.nstr(fresh[part][0], 30) == mp.nstr(fixed[part][0], 30), part
+
+
+def test_a_very_wide_projection_accumulates_like_the_linear_loop_at_a_smaller_ridge():
+    """ψ → ∞ (ridge λ on v = ridge λφ/ψ on w = Sᵀv): the fresh accumulate loop tends to the
+    linear model's at λφ/ψ at every generation; the gap falls by more than 50 from ψ = 200 to
+    2000."""
+    gaps = []
+    for psi in (200, 2000):
+        wide = sc.predict(loop("accumulate", "fresh", F(1, 2), F(psi), lam=F(1, 10), T=3), dps=20)
+        linear = {k: v for k, v in loop("accumulate", "fresh", F(1, 2), None, lam=F(1, 20) / psi,
+                                        T=3).items() if k not in ("model", "psi")}
+        narrow = sc.predict(linear, dps=20)
+        gaps.append(max(abs(a / b - 1) for a, b in zip(wide["test_error"], narrow["test_error"])))
+    assert gaps[1] < 1e-6 and gaps[1] < gaps[0] / 50, gaps
+
+
+@pytest.mark.parametrize("phi, psi, lam, atoms", [
+    (F(1, 2), F(3, 10), F(1, 10), THREE),
+    (F(3, 2), F(2), F(1, 5), [{"weight": 1, "s1": 1, "theta": 1}]),
+])
+def test_theory_matches_the_simulated_fresh_accumulate_ridge_loop(phi, psi, lam, atoms):
+    """Fresh design, accumulate, with a ridge (new X_t, S kept), every part, t ≤ 3, within
+    3 se + 3 % at min(d, m) = 120."""
+    cfg = loop("accumulate", "fresh", phi, psi, lam=lam, T=3, atoms=atoms)
+    theory = sc.predict(cfg, dps=15)
+    mc = sc.simulate(cfg, n=round(120 / min(phi, psi)), trials=6, seed=3)
+    assert_loop_matches(theory, mc, 3, 0.03)

@@ -32,15 +32,14 @@ def test_generation_zero_is_the_plain_model(activation, phi, psi, lam, atoms):
     plain = sc.predict({"model": "random_features", "activation": activation, "phi": phi,
                         "psi": psi, "p2": 0, "lam": lam, "sigma1": 1,
                         "atoms": [dict(a, s2=a["s1"], delta=0) for a in atoms]}, dps=30)
-    for strategy, design in (("replace", "fixed"), ("replace", "fresh"), ("accumulate", "fixed")):
+    for strategy, design in (("replace", "fixed"), ("replace", "fresh"), ("accumulate", "fixed"),
+                             ("accumulate", "fresh")):
         r = sc.predict(loop(strategy, design, activation, phi, psi, lam, T=1, atoms=atoms), dps=30)
         for part in ("test_error", "bias", "variance"):
             assert mp.nstr(r[part][0], 30) == mp.nstr(plain[part], 30), (strategy, design, part)
 
 
 def test_the_loops_of_random_features_refuse_with_their_reasons():
-    with pytest.raises(UnsupportedError, match=r"derived for model \"linear\" only \(the covariance"):
-        sc.predict(loop("accumulate", "fresh", "relu", F(1, 2), F(3, 10), F(1, 10)))
     with pytest.raises(UnsupportedError, match="random features need lam > 0"):
         sc.predict(loop("replace", "fixed", "relu", F(1, 2), F(3, 10), 0))
 
@@ -49,6 +48,8 @@ def test_the_loops_of_random_features_refuse_with_their_reasons():
     ("relu", "replace", "fixed", F(1, 2), F(3, 10), F(1, 10), THREE),
     ("tanh", "replace", "fresh", F(3, 2), F(2), F(1, 10), ISO),
     ("relu", "accumulate", "fixed", F(1, 2), F(3, 2), F(1, 5), THREE),
+    ("tanh", "accumulate", "fresh", F(3, 2), F(2), F(1, 5), ISO),
+    ("relu", "accumulate", "fresh", F(1, 2), F(3, 10), F(1, 10), THREE),
 ])
 def test_theory_matches_the_simulated_network_loop(activation, strategy, design, phi, psi, lam,
                                                    atoms):

@@ -11,7 +11,8 @@ import sympy as sp
 from symcollapse.analysis import loops as AL
 from symcollapse.analysis.limits import r2, s_iso
 from symcollapse.core import equations as eq, loops as L
-from symcollapse.core.accumulate import fixed_point as acc_fixed_point, pattern as acc_p, ridge_pattern as acc_lam
+from symcollapse.core.accumulate import (AtomSpectrum, fixed_point as acc_fixed_point, pattern as acc_p,
+                                         ridge_pattern as acc_lam)
 from symcollapse.core.decomposition import predict
 from symcollapse.core.iterative import context
 from symcollapse.core.spec import parse
@@ -248,10 +249,9 @@ digamma functions (`analysis.loops.fresh_accumulate_ols`):
     doc.text("""
 ## 10. Not derived here
 
-accumulate with a fresh design and a ridge for random projections and random features (their
-features' covariance is not diagonal in the atoms' basis); for random projections, a fresh
-design without a ridge where the fits interpolate; random features without a ridge; the
-loops of deep random features: `predict` refuses them with that reason.
+For random projections, a fresh design without a ridge where the fits interpolate; random
+features without a ridge; the loops of deep random features: `predict` refuses them with
+that reason.
 """)
     return doc.render()
 
@@ -412,7 +412,7 @@ def _pencil_errors(Xs, eps, w_star, lam):
 
 
 def _fresh_accumulate_ridge(doc):
-    """Section 9: accumulate on a fresh design with a ridge (linear model)."""
+    """Section 9: accumulate on a fresh design with a ridge (the three one-layer models)."""
     doc.text("""
 ## 9. Fresh design, accumulate, with a ridge
 
@@ -449,7 +449,7 @@ resolvent of Ŝ₁ at 2λ to one of Ŝ₀ at ω = 2λ + 1/(1 + φτ(R₁)) (free
         for phi, lam_ in ((mp.mpf(1) / 2, mp.mpf(1) / 10), (mp.mpf(3) / 2, mp.mpf(1) / 3)):
             def g(ratio, z):
                 return mp.findroot(lambda x: x * (1 + z * (1 + ratio * x)) - (1 + ratio * x), 1 / (1 + z))
-            fp = acc_fixed_point(phi, lam_, [(mp.mpf(1), mp.mpf(1), mp.mpf(1))], 2)
+            fp = acc_fixed_point(AtomSpectrum(phi, [(mp.mpf(1), mp.mpf(1), mp.mpf(1))]), lam_, 2)
             tau1 = g(phi / 2, lam_) / 2
             omega = 2 * lam_ + 1 / (1 + phi * tau1)
             expected = phi * (g(phi, lam_) - lam_ * (g(phi, lam_) - g(phi, omega)) / (omega - lam_))
@@ -492,6 +492,34 @@ atom s, Δ = δ, K = 1/(1 + δ), κ = λ(1 + δ)) SymPy reduces them to the plai
             worst = max(worst, abs(tiny["bias"][t] / total - 1))
     doc.check(worst < mp.mpf(10) ** -20, "φ → 0 (φ = 10⁻²⁵): the deterministic recursion Ŝ_k = (k+1)Σ, "
                                          "Bias_t = tr(ΘΣ(1 − Π_k(1 − λ/((k+1)(Σ + λ))))²), to 20 digits")
+    doc.text("""
+**Random projections and random features.**  Given S the features are Gaussian with covariance
+Ω = μ1²SΣSᵀ + κ, and y = fᵀb + r with b = Ω⁻¹μ1SΣw* and r independent of f, of variance
+σ_r² = tr(ΘΣ) − ‖b‖²_Ω.  The same telescoping holds for u_t = v̂_t − b, with r₀ added to
+generation 0's noise, and E_test(t) = ‖u_t‖²_Ω + σ_r².  The equivalent is a function of Ω alone:
+Q̄(ω) = (ωK + Λ)⁻¹ has the poles ω = −μ_k, μ_k = λ(1 + Δ_kk).  Its integrals against Ω's spectral
+distribution and b's spectral measure are partial fractions in ρ(μ) = tr_m((Ω + μ)⁻¹) and
+U(μ) = tr(ΘΣS̃ᵀ(Ω + μ)⁻¹S̃Σ) at the poles, from the sketch (`core.accumulate.FeatureSpectrum`).
+The linear model is the case Ω = Σ, b = w*, r = 0.  Generation 0 must be the plain model:
+""")
+    configs = [_projection_loop("accumulate", "fresh", phi_, psi_, Fraction(1, 10), 1)
+               for phi_, psi_ in ((Fraction(1, 2), Fraction(3, 10)), (Fraction(3, 2), Fraction(2)))]
+    configs.append(dict(configs[0], model="random_features", activation="relu"))
+    worst = _generation_zero_gap(configs)
+    doc.check(worst < mp.mpf(10) ** -28, "generation 0 equals the plain model to 28 digits: "
+                                         "projections at (φ, ψ) = (1/2, 3/10) and (3/2, 2), relu "
+                                         "random features at (1/2, 3/10)")
+    gaps = []
+    for psi_ in (200, 2000):
+        wide = predict(_projection_loop("accumulate", "fresh", Fraction(1, 2), Fraction(psi_),
+                                        Fraction(1, 10), 3), dps=20)
+        narrow = predict(_loop("accumulate", "fresh", Fraction(1, 20) / psi_, phi=Fraction(1, 2),
+                               sigma=1, T=3), dps=20)
+        gaps.append(max(abs(a / b - 1) for a, b in zip(wide["test_error"], narrow["test_error"])))
+    doc.check(gaps[1] < 1e-6 and gaps[1] < gaps[0] / 50,
+              f"ψ → ∞ (a ridge λ on v is λφ/ψ on w = Sᵀv): the projections loop tends to the linear "
+              f"loop at λφ/ψ at every generation ≤ 3 (gap {mp.nstr(gaps[0], 2)} at ψ = 200, "
+              f"{mp.nstr(gaps[1], 2)} at ψ = 2000)")
     doc.text("""
 Limit: I − λ(Ŝ_t + (t+1)λ)⁻¹ ⪯ (1 − c/(t+1))I with c > 0 and Σc/(t+1) = ∞, so ŵ_t forgets
 w* and the k-th noise, of size O(1/(k+1)), is damped by ((k+1)/(t+1))^c: E_test(∞) = tr(ΘΣ).

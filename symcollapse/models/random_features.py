@@ -29,9 +29,6 @@ MODEL = register(Model(
         "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
                              '"linear" only (floor_weights solves the random features floor)',
         "ridgeless": "ridgeless: random features need lam > 0",
-        "loop_fresh_accumulate": 'strategy "accumulate" with design "fresh" and lam > 0: derived '
-                                 'for model "linear" only (the covariance mu1^2 S Sigma S^T + kappa I of the features '
-                                 "is not diagonal in the atoms' basis)",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random features)",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
@@ -48,6 +45,7 @@ MODEL = register(Model(
         "loop_constants": "symcollapse.pencil.random_features:loop_constants",
         "loop_fixed": "symcollapse.core.feature_loops:fixed_design",
         "loop_fresh_replace": "symcollapse.core.feature_loops:fresh_replace",
+        "loop_fresh_accumulate": "symcollapse.core.accumulate:feature_fresh_accumulate",
         "loop_trial": "symcollapse.simulation.loops:rf_loop_trial",
     },
 ))

@@ -28,9 +28,6 @@ MODEL = register(Model(
     refusals={
         "floor_closed_form": "the n -> oo floor weights are derived in closed form for model "
                              '"linear" only (floor_weights solves the random projections floor)',
-        "loop_fresh_accumulate": 'strategy "accumulate" with design "fresh" and lam > 0: derived '
-                                 'for model "linear" only (the covariance S Sigma S^T of the features '
-                                 "is not diagonal in the atoms' basis)",
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
         "loop_fresh_replace_ridgeless": 'strategy "replace" with design "fresh" at lam = 0: '
@@ -46,5 +43,6 @@ MODEL = register(Model(
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",
         "loop_fixed": "symcollapse.core.feature_loops:fixed_design",
         "loop_fresh_replace": "symcollapse.core.feature_loops:fresh_replace",
+        "loop_fresh_accumulate": "symcollapse.core.accumulate:feature_fresh_accumulate",
     },
 ))
