@@ -184,6 +184,23 @@ assert all(abs(mc["mean"][t] - float(fr["test_error"][t])) <= 3 * mc["se"][t] + 
            for t in range(4))
 
 # %% [markdown]
+# On the interpolating side ($\varphi > 1$) the minimum-norm fits telescope the same way: the
+# bias stays $\mathrm{Bias}_0$ and the $k$-th noise adds $\mathrm{Var}(\varphi/(k+1))/(k+1)$, the plain
+# ridgeless variance of the stacked fit. At $\varphi = 2.4$ the fits on $n$ and $2n$ rows
+# interpolate (the second one close to its peak at $\varphi/2 = 1.2$); from $3n$ rows on, the
+# inverse-Wishart terms take over.
+
+# %%
+wide = sc.predict(loop("accumulate", "fresh", 0, phi=2.4, T=5, atoms=THREE), dps=20)
+mc = sc.simulate(loop("accumulate", "fresh", 0, phi=2.4, T=3, atoms=THREE), n=150, trials=4, seed=5)
+for t in range(6):
+    sim = f"  Monte Carlo ≈{mc['mean'][t]:.4f} ± {mc['se'][t]:.4f}" if t < 4 else ""
+    print(t, "E =", mp.nstr(wide["test_error"][t], 12), " bias", mp.nstr(wide["bias"][t], 8), sim)
+print("limit", mp.nstr(wide["limit"], 12))
+assert all(abs(mc["mean"][t] - float(wide["test_error"][t])) <= 3 * mc["se"][t] + 0.03 * float(wide["test_error"][t])
+           for t in range(4))
+
+# %% [markdown]
 # ## Accumulating fresh batches, with a ridge
 #
 # With a ridge the fits nest resolvents of the partial sums $\hat S_t = \sum_{k\le t}X_k^\top X_k/n$.
@@ -313,6 +330,6 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# What is not derived here: for random projections, a fresh design without a ridge where the
-# fits interpolate; random features without a ridge; deep random features.  `predict` refuses them with the
+# What is not derived here: for random projections, replace on a fresh design without a ridge
+# where the fits interpolate; random features without a ridge; deep random features.  `predict` refuses them with the
 # reason, and the capability matrix (`docs/capabilities.md`) records it.

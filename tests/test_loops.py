@@ -48,9 +48,36 @@ def test_the_loop_spec_round_trips_through_its_config():
     assert all(a.s2 == a.s1 and a.delta == 0 for a in spec.atoms)
 
 
-def test_fresh_ridgeless_loops_that_interpolate_are_refused_with_their_reason():
-    with pytest.raises(UnsupportedError, match=r"do not interpolate \(phi < 1\)"):
-        sc.predict(loop("accumulate", "fresh", 0, phi=F(3, 2)))
+def test_an_integer_rank_ratio_is_refused_with_its_reason():
+    """Fresh accumulate without a ridge at φ = 3: generation 2's 3n rows equal the rank, its
+    minimum-norm variance is infinite; with T < 2 the listed generations are finite and the
+    limit is ∞."""
+    with pytest.raises(UnsupportedError, match=r"generation 2: its 3n stacked rows equal the rank"):
+        sc.predict(loop("accumulate", "fresh", 0, phi=3))
+    r = sc.predict(loop("accumulate", "fresh", 0, phi=3, T=1), dps=15)
+    assert r["limit"] == mp.inf and all(mp.isfinite(v) for v in r["test_error"])
+
+
+@pytest.mark.parametrize("phi, atoms", [(F(5, 2), THREE), (F(12, 5), ISO), (F(9, 2), THREE)])
+def test_ridgeless_fresh_accumulate_is_the_ridge_loop_as_lam_goes_to_zero(phi, atoms):
+    """φ > 2 (the first stacked fits interpolate): the telescoped minimum-norm loop
+    (Bias₀ + Σ_k Var(N_k)/(k + 1)) is the λ → 0 limit of the nested-resolvent equivalent
+    (core.accumulate), an independent derivation: the gap at every generation falls like λ."""
+    cfg = loop("accumulate", "fresh", 0, phi=phi, T=4, atoms=atoms)
+    exact = sc.predict(cfg, dps=20)["test_error"]
+    gaps = [max(abs(a / b - 1) for a, b in zip(sc.predict(dict(cfg, lam=lam), dps=15)["test_error"], exact))
+            for lam in (F(1, 10 ** 4), F(1, 10 ** 6))]
+    assert gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200, gaps
+
+
+def test_the_ridgeless_fresh_accumulate_limit_is_its_digamma_tail():
+    """φ = 5/2: the limit minus E(40) is the tail σ²(ψ(42) − ψ(42 − φ)) of the fits that no
+    longer interpolate (the bookkeeping of the interpolating ones, k = 0, 1)."""
+    r = sc.predict(loop("accumulate", "fresh", 0, phi=F(5, 2), sigma=F(3, 2), T=40), dps=30)
+    with mp.workdps(40):
+        tail = mp.mpf(9) / 4 * (mp.digamma(42) - mp.digamma(42 - mp.mpf(5) / 2))
+        assert abs(r["limit"] - r["test_error"][40] - tail) < mp.mpf(10) ** -27
+        assert r["bias"][40] == r["bias"][0]
 
 
 @pytest.mark.parametrize("atoms", [ISO, THREE])
@@ -177,6 +204,7 @@ CASES = [
     ("accumulate", "fixed", 0, F(1, 2), ISO),
     ("accumulate", "fresh", F(1, 10), F(3, 2), THREE),
     ("accumulate", "fresh", F(1, 20), F(1, 2), ISO),
+    ("accumulate", "fresh", 0, F(12, 5), THREE),
 ]
 
 

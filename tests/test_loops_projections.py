@@ -83,9 +83,22 @@ def test_fresh_design_without_interpolation(phi, psi):
 
 
 def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    for strategy in ("replace", "accumulate"):
-        with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
-            sc.predict(loop(strategy, "fresh", F(3, 2), F(2)))
+    with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
+        sc.predict(loop("replace", "fresh", F(3, 2), F(2)))
+
+
+@pytest.mark.parametrize("phi, psi", [(F(5, 2), F(7, 2)), (F(12, 5), F(3, 2)), (F(3, 2), F(2))])
+def test_ridgeless_fresh_accumulate_on_the_interpolating_side(phi, psi):
+    """min(φ, ψ) > 1: the telescoped minimum-norm loop, Bias₀ + Σ_k Var(N_k)/(k + 1) with the
+    plain variance at φ/(k + 1), ψ/(k + 1), is the λ → 0 limit of the nested-resolvent
+    equivalent (the gap falls like λ)."""
+    cfg = loop("accumulate", "fresh", phi, psi, T=3)
+    exact = sc.predict(cfg, dps=20)
+    assert exact["bias"] == [exact["bias"][0]] * 4
+    gaps = [max(abs(a / b - 1) for a, b in zip(sc.predict(dict(cfg, lam=lam), dps=15)["test_error"],
+                                                exact["test_error"]))
+            for lam in (F(1, 10 ** 4), F(1, 10 ** 6))]
+    assert gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200, gaps
 
 
 @pytest.mark.parametrize("strategy, design, phi, psi", [
@@ -94,6 +107,7 @@ def test_the_loops_refuse_what_is_not_derived_with_the_reason():
     ("replace", "fresh", F(3, 2), F(1, 2)),
     ("accumulate", "fresh", F(1, 2), F(3, 10)),
     ("accumulate", "fresh", F(3, 10), F(1, 2)),
+    ("accumulate", "fresh", F(12, 5), F(3, 2)),
 ])
 def test_theory_matches_the_simulated_projections_loop(strategy, design, phi, psi):
     """Every part, generation t ≤ 3, within 3 se + 3 % at min(d, m) = 120 (the O(1/d) bias of

@@ -79,7 +79,8 @@ MAX_GENERATIONS = 40
 # ----------------------------------------------------------------------------- spectra
 
 class AtomSpectrum:
-    """The linear model: ν the atoms of Σ (ratio φ), ν_b = Θ-weighted (b = w*, σ_r = 0)."""
+    """The linear model: ν the atoms of Σ (ratio φ), ν_b = Θ-weighted (b = w*, σ_r = 0).
+    ``energy`` = tr(ΘΣ), ``seen`` = ∫ω dν_b = ‖b‖²_Ω, ``trace`` = ∫ω dν."""
 
     def __init__(self, ratio, atoms):
         self.ratio, self.atoms = ratio, atoms          # atoms: [(w, s, θ)]
@@ -106,6 +107,8 @@ class FeatureSpectrum:
         self.energy, self.seen, self.trace = setting.energy, setting.U0, setting.trace
 
     def at(self, mu):
+        """(ρ, ρ', U, U') at μ > 0 from the sketch's q at ν = (κ + μ)/μ1² and its implicit
+        derivative."""
         st = self.st
         q = st.sketch_real((st.kappa + mu) / st.mu1sq)
         a, da = st.share(q)

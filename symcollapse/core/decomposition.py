@@ -80,10 +80,8 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         if certify:
             raise UnsupportedError(f'certify: not available for strategy "{spec.strategy}" '
                                    '(available: "plain", "weighted")')
-        base = None
-        if loops.needs_plain_answer(spec, model):
-            base = predict(loops.plain(spec), dps + 10)
-        return loops.predict_loop(spec, dps, base, model)
+        bases = [predict(s, dps + 10) for s in loops.plain_specs(spec, model)]
+        return loops.predict_loop(spec, dps, bases, model)
     if certify and spec.strategy == "iterative":
         raise UnsupportedError('certify: not available for strategy "iterative" '
                                '(available: "plain", "weighted")')

@@ -30,13 +30,19 @@ or on every batch so far (``accumulate``).  With A = Σ̂(Σ̂ + λ)⁻¹ = I �
   started from the teacher w* itself (D_{−1} = 0).
 * **fresh design, accumulate.**  With S_t = Σ_{i≤t} X_iᵀX_i the normal equations telescope:
   :math:`\hat w_t = (I - \frac{\lambda}{t+1}R_t)\hat w_{t-1} + R_tX_t^\top\varepsilon_t/N_t`,
-  R_t the resolvent of the partial sum S_t/N_t.  Without a ridge (λ = 0, φ < 1) every fit
-  is unbiased and only the noises add up: the k-th contributes
-  :math:`\sigma^2E\operatorname{Tr}(\Sigma S_k^{-1}X_k^\top X_kS_k^{-1})
-  = \sigma^2E\operatorname{Tr}(\Sigma S_k^{-1})/(k+1)` (the k + 1 batches are
-  exchangeable) :math:`\to \sigma^2\varphi/((k+1)(k+1-\varphi))`, so
-  :math:`E_{\rm test}(t) = \sigma^2\sum_{k\le t}\varphi/((k+1)(k+1-\varphi))` and
-  :math:`E_{\rm test}(\infty) = \sigma^2(\psi(1) - \psi(1-\varphi))` (digamma ψ).  With a
+  R_t the resolvent of the partial sum S_t/N_t.  Without a ridge (λ = 0) every fit solves
+  its normal equations and, where it interpolates ((t + 1)n < d), has the minimum norm, so
+  ŵ_{t−1} lies in the row space of batches 0..t − 1 ⊂ that of 0..t and
+  :math:`\hat w_t = \hat w_{t-1} + S_t^+X_t^\top\varepsilon_t`: the bias stays Bias₀ and
+  the k-th noise contributes :math:`\sigma^2E\operatorname{Tr}(\Sigma S_k^+X_k^\top X_kS_k^+)
+  = \sigma^2E\operatorname{Tr}(\Sigma S_k^+)/(k+1)` (the k + 1 batches are exchangeable),
+  Var(N_k)/(k + 1) with Var(N_k) the plain ridgeless variance of a fit on N_k = (k + 1)n rows
+  (ratio φ/(k + 1)); where the fit does not interpolate that is
+  :math:`\sigma^2\varphi/((k+1)(k+1-\varphi))` (the inverse-Wishart mean), so for φ < 1
+  :math:`E_{\rm test}(t) = \mathrm{Bias}_0 + \sigma^2\sum_{k\le t}\varphi/((k+1)(k+1-\varphi))`
+  and :math:`E_{\rm test}(\infty) = \mathrm{Bias}_0 + \sigma^2(\psi(1) - \psi(1-\varphi))`
+  (digamma ψ); for φ > 1 the first ⌈φ⌉ − 1 terms are the interpolating fits' variances and
+  the tail is a digamma difference (:func:`fresh_accumulate_ridgeless`).  With a
   ridge the products of resolvents of nested partial sums are one block-bidiagonal system
   in the batches' Gaussian blocks (:mod:`symcollapse.core.accumulate`, the model's hook
   ``loop_fresh_accumulate``).
@@ -53,14 +59,14 @@ exactly:
   E_test(t) = Bias₀ + κ_tVar₀ as for the linear model;
 * fresh design where no fit interpolates (rank ratio r = min(φ, ψ) < 1): every F_t has the
   same row space (R^m, or the range of S when d < m), so replace gives v̂_t = v̂_{t−1} +
-  F_t⁺ε_t (the same E_test(t) = Bias₀ + (t+1)Var₀) and accumulate telescopes as above,
+  F_t⁺ε_t (the same E_test(t) = Bias₀ + (t+1)Var₀);
+* fresh design, accumulate, every side: it telescopes as above,
   :math:`\hat v_t = \hat v_{t-1} + S_t^+F_t^\top\varepsilon_t`, whose k-th noise adds
-  :math:`\sigma^2E\operatorname{tr}(S\Sigma S^\top S_k^+)/(k+1) \to
-  \sigma^2r/((k+1)(k+1-r))` (given S the features are Gaussian with covariance SΣSᵀ of rank
-  min(m, d): the inverse-Wishart mean).  Hence Var₀ = σ²r/(1 − r) and
-  :math:`E_{\rm test}(t) = \mathrm{Bias}_0 + \sigma^2\sum_{k\le t}r/((k+1)(k+1-r))`:
-  the linear model's formula with φ replaced by the rank ratio, above the bias floor of the
-  projection.
+  :math:`\sigma^2E\operatorname{tr}(S\Sigma S^\top S_k^+)/(k+1)`: Var(N_k)/(k + 1), the plain
+  variance at the ratios φ/(k + 1), ψ/(k + 1), and where r < k + 1 exactly
+  :math:`\sigma^2r/((k+1)(k+1-r))` (given S the features are Gaussian with covariance SΣSᵀ of
+  rank min(m, d): the inverse-Wishart mean) — the linear model's formula with φ replaced by
+  the rank ratio, above the bias floor of the projection.
 """
 from __future__ import annotations
 
@@ -349,21 +355,69 @@ def rank_condition(model) -> str:
     return f"{ratio} < 1"
 
 
-def fresh_accumulate_ridgeless(spec, rank: Fraction, base: dict) -> dict:
-    r"""A fresh-design accumulate loop without a ridge, rank ratio r < 1 (module docstring):
-    Bias₀ (generation 0's, from ``base``, the plain answer, whose residual it reports) plus
-    the exact rational sums
-    :math:`\sigma^2\sum_{k\le t}r/((k+1)(k+1-r))`, the limit through the digamma function,
-    at the working precision."""
-    sigma2, bias0 = spec.sigma1 ** 2, base["bias"]
-    var, total = [], Fraction(0)
-    for k in range(spec.generations + 1):
-        total += sigma2 * rank / ((k + 1) * (k + 1 - rank))
-        var.append(mp.mpf(total.numerator) / total.denominator)
-    r_mp = mp.mpf(rank.numerator) / rank.denominator
-    limit = bias0 + mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(1) - mp.digamma(1 - r_mp))
+def interpolating_batches(rank: Fraction) -> list:
+    """The stacked fits k ≥ 1 with fewer rows than the rank, (k + 1)n < rank·n: their ridgeless
+    fits interpolate (every one of them, for the limit; none when r ≤ 2)."""
+    return [k for k in range(1, int(rank) + 1) if rank > k + 1]
+
+
+def stacked_plain(spec, model, k: int):
+    """The plain problem of a fit on N_k = (k + 1)n rows: the ratios over N_k (φ/(k + 1), and
+    the model size over k + 1 for a model of rank r < d), p2 = 0."""
+    changes = {"phi": spec.phi / (k + 1)}
+    if model.rank_limited:
+        changes[model.size_key] = spec.size(model.size_key) / (k + 1)
+    return plain(spec).replace(**changes)
+
+
+def plain_specs(spec, model) -> list:
+    """The plain problems whose answers :func:`predict_loop` reads (``bases``): none for a loop
+    with its own recursion or equivalent; generation 0's for the ridgeless loops that reduce
+    to it; for a ridgeless fresh accumulate loop, also every interpolating stacked fit
+    (:func:`interpolating_batches`)."""
+    if not (spec.lam == 0 and not _recursion(spec, model)):
+        return []
+    specs = [plain(spec)]
+    if spec.design == "fresh" and spec.strategy == "accumulate":
+        specs += [stacked_plain(spec, model, k) for k in interpolating_batches(rank_ratio(spec, model))]
+    return specs
+
+
+def fresh_accumulate_ridgeless(spec, rank: Fraction, bases: list) -> dict:
+    r"""A fresh-design accumulate loop without a ridge (module docstring).  Every ridgeless fit
+    solves the normal equations and, where it interpolates, keeps the minimum norm, so
+    v̂_{t−1} lies in the row space of batches 0..t − 1 ⊂ that of 0..t and the loop telescopes
+    to :math:`\hat v_t = \hat v_{t-1} + \hat S_t^+F_t^\top\varepsilon_t/n`: the bias stays
+    Bias₀, and the k-th noise adds σ²E Tr(ΩŜ_k⁺)/(n(k + 1)) (exchangeable batches) =
+    Var(N_k)/(k + 1), the plain ridgeless variance of a fit on N_k = (k + 1)n rows.  Where it
+    does not interpolate (r < k + 1) that is σ²r/((k+1)(k+1−r)) exactly (inverse Wishart);
+    where it does, ``bases[i]`` (the plain answers of :func:`plain_specs`: generation 0, then
+    the interpolating k).  The tail past the last interpolating K is a digamma difference,
+    σ²(ψ(K + 2) − ψ(K + 2 − r)); at an integer rank ratio a fit with as many rows as its rank
+    has infinite variance."""
+    sigma2, bias0 = spec.sigma1 ** 2, bases[0]["bias"]
+    if rank.denominator == 1 and rank <= spec.generations + 1:
+        raise UnsupportedError(f"generation {rank - 1}: its {rank}n stacked rows equal the rank "
+                               f"of its features (rank ratio {rank}, an integer), where the "
+                               "minimum-norm fit's variance is infinite")
+    interpolating = dict(zip([0] + interpolating_batches(rank), bases))
+    steps = []
+    for k in range(max(spec.generations, len(interpolating) - 1) + 1):
+        if rank > k + 1:
+            steps.append(interpolating[k]["variance"] / (k + 1))
+        else:
+            step = sigma2 * rank / ((k + 1) * (k + 1 - rank))
+            steps.append(mp.mpf(step.numerator) / step.denominator)
+    var = [mp.fsum(steps[:t + 1]) for t in range(spec.generations + 1)]
+    if rank.denominator == 1:
+        limit = mp.inf
+    else:                       # the tail past the interpolating fits: σ²(ψ(K + 2) − ψ(K + 2 − r))
+        first = len(interpolating) + 1
+        r_mp = mp.mpf(rank.numerator) / rank.denominator
+        tail = mp.mpf(sigma2.numerator) / sigma2.denominator * (mp.digamma(first) - mp.digamma(first - r_mp))
+        limit = bias0 + mp.fsum(steps[:len(interpolating)]) + tail
     return {"bias": [bias0] * len(var), "variance": var,
-            "test_error": [bias0 + v for v in var], "limit": limit, "residual": base["residual"]}
+            "test_error": [bias0 + v for v in var], "limit": limit, "residual": bases[0]["residual"]}
 
 
 def _recursion(spec, model) -> bool:
@@ -375,43 +429,37 @@ def _recursion(spec, model) -> bool:
             and (spec.lam > 0 or model.answers("loop_fresh_replace_ridgeless")))
 
 
-def needs_plain_answer(spec, model) -> bool:
-    """Whether :func:`predict_loop` reads generation 0's plain answer (``base``): the loops
-    without a ridge that reduce to it (every one but a fresh-design replace loop that runs
-    the model's recursion)."""
-    return spec.lam == 0 and not _recursion(spec, model)
-
-
 def _refuse_underived(spec, model, rank):
     """The loops this version does not derive, each with its reason: with a ridge, a model's
-    loop is its hooks ``loop_fixed`` and ``loop_fresh_replace`` (refused with the model's
-    reason where it has none); a fresh design without a ridge reduces to generation 0 where
-    no fit interpolates; accumulate on a fresh design with a ridge is the model's hook
-    ``loop_fresh_accumulate`` (the linear model: :mod:`symcollapse.core.accumulate`)."""
+    loop is its hooks ``loop_fixed``, ``loop_fresh_replace`` and ``loop_fresh_accumulate``
+    (refused with the model's reason where it has none); without a ridge, a fresh accumulate
+    loop telescopes on every side, and a fresh replace loop of a model without its own
+    recursion reduces to generation 0 only where no fit interpolates."""
     if spec.lam > 0 and spec.design == "fixed":
         model.hook("loop_fixed")
     if spec.lam > 0 and spec.design == "fresh" and spec.strategy == "replace":
         model.hook("loop_fresh_replace")
     if spec.design != "fresh" or _recursion(spec, model):
         return
+    if spec.strategy == "accumulate":
+        if spec.lam > 0:                # the model's nested-resolvent equivalent
+            model.hook("loop_fresh_accumulate")
+        return
     if spec.lam == 0 and rank < 1:
         return
-    if spec.lam > 0:                    # accumulate: the model's nested-resolvent equivalent
-        model.hook("loop_fresh_accumulate")
-        return
     condition = rank_condition(model)
-    raise UnsupportedError(f'strategy "{spec.strategy}" with design "fresh" at lam = 0: derived '
+    raise UnsupportedError(f'strategy "replace" with design "fresh" at lam = 0: derived '
                            f"where the fits do not interpolate ({condition}); when they do, each "
                            "generation's row space moves and that is not derived in this version")
 
 
-def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
+def predict_loop(spec, dps: int, bases: list, model) -> dict:
     """The deterministic equivalent of a self-consuming loop to ``dps`` digits: lists over
     generations 0..T of ``test_error``, ``bias``, ``variance``, and ``limit`` (E_test as
     t → ∞, ``mp.inf`` where the loop diverges).  Each number is confirmed at two working
     precisions (:func:`~symcollapse.core.precision.confirmed`); a loop without a ridge that
-    reduces to generation 0 (:func:`needs_plain_answer`) is exact arithmetic on ``base`` (the
-    plain answer of :func:`plain`, confirmed to dps + 10 digits by the caller).  ``model``:
+    reduces to plain answers is exact arithmetic on ``bases`` (the answers to
+    :func:`plain_specs`, confirmed to dps + 10 digits by the caller).  ``model``:
     the :class:`~symcollapse.models.base.Model` (its loop hooks and refusals, its rank)."""
     rank = rank_ratio(spec, model)
     _refuse_underived(spec, model, rank)
@@ -425,10 +473,10 @@ def predict_loop(spec, dps: int, base: dict | None, model) -> dict:
                                       what="accumulate loop", unchecked=("residual",))
     elif spec.design == "fresh" and spec.strategy == "accumulate":
         with mp.workdps(dps + 10):
-            values = round_values(fresh_accumulate_ridgeless(spec, rank, base), dps)
-    elif needs_plain_answer(spec, model):
+            values = round_values(fresh_accumulate_ridgeless(spec, rank, bases), dps)
+    elif bases:
         with mp.workdps(dps + 10):
-            values = round_values(fixed_ridgeless(spec, base), dps)
+            values = round_values(fixed_ridgeless(spec, bases[0]), dps)
     else:
         run = model.hook("loop_fixed" if spec.design == "fixed" else "loop_fresh_replace")
         values, _w, _warm = confirmed(lambda warm: (run(spec, dps), None), dps,
