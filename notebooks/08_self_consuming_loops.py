@@ -330,6 +330,6 @@ ax.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# What is not derived here: for random projections, replace on a fresh design without a ridge
-# where the fits interpolate; random features without a ridge; deep random features.  `predict` refuses them with the
+# What is not derived here: random features without a ridge (the model needs λ > 0); deep
+# random features.  `predict` refuses them with the
 # reason, and the capability matrix (`docs/capabilities.md`) records it.

@@ -35,7 +35,7 @@ def _loop(strategy, design, lam, phi, sigma, T, atoms, psi=None, activation=None
 def cases(sigma, fast=True):
     """The loops compared with the simulation: (label, config).  The full run covers both
     loops, both designs, λ = 0 and λ > 0, φ on both sides of 1, an isotropic and a 3-atom
-    spectrum: 17 linear configs, 11 of random projections (both designs with and without a
+    spectrum: 17 linear configs, 12 of random projections (both designs with and without a
     ridge) and 5 of random features (relu, tanh; both designs, both loops); the fast run 9 of
     them."""
     grid = [("replace", "fixed", 0, 0.5, THREE), ("accumulate", "fixed", 0, 0.5, THREE),
@@ -56,7 +56,7 @@ def cases(sigma, fast=True):
                  ("accumulate", "fixed", 0.1, 1.5, THREE, 2), ("replace", "fixed", 1 / 3, 1.5, ISO, 0.5),
                  ("replace", "fresh", 0, 1.5, ISO, 0.5), ("accumulate", "fixed", 0, 1.5, ISO, 2),
                  ("accumulate", "fresh", 0.1, 0.5, THREE, 0.3), ("accumulate", "fresh", 0.2, 1.5, ISO, 2),
-                 ("accumulate", "fresh", 0, 2.4, ISO, 1.5)]
+                 ("accumulate", "fresh", 0, 2.4, ISO, 1.5), ("replace", "fresh", 0, 2.5, ISO, 1.5)]
     grid = [row + (None,) for row in grid]
     # random features (the network retrained on its own outputs), with a ridge
     grid += [("replace", "fixed", 0.1, 0.5, THREE, 0.3, "relu")]

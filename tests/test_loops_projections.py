@@ -11,7 +11,7 @@ import pytest
 import symcollapse as sc
 from loop_checks import assert_loop_matches
 from symcollapse.core import loops as L
-from symcollapse.core.errors import UnsupportedError
+from symcollapse.core.errors import RegimeError, UnsupportedError
 
 THREE = [{"weight": F(1, 4), "s1": 3, "theta": 2}, {"weight": F(1, 2), "s1": 1, "theta": 1},
          {"weight": F(1, 4), "s1": F(1, 3), "theta": F(1, 2)}]
@@ -82,9 +82,22 @@ def test_fresh_design_without_interpolation(phi, psi):
     assert all(a < b for a, b in zip(acc["test_error"][1:], acc_fixed["test_error"][1:]))
 
 
-def test_the_loops_refuse_what_is_not_derived_with_the_reason():
-    with pytest.raises(UnsupportedError, match=r"do not interpolate \(min\(phi, psi\) < 1\)"):
-        sc.predict(loop("replace", "fresh", F(3, 2), F(2)))
+@pytest.mark.parametrize("phi, psi", [(F(3, 2), F(2)), (F(5, 2), F(3, 2))])
+def test_ridgeless_fresh_replace_on_the_interpolating_side(phi, psi):
+    """min(φ, ψ) > 1: the fresh replace recursion written finite as e → 0 (η = e²/D) starts at
+    the plain ridgeless model (30 digits) and is the λ → 0 limit of the ridge loop (the gap
+    falls like λ); at min(φ, ψ) = 1 the ridgeless error diverges."""
+    cfg = loop("replace", "fresh", phi, psi, T=3)
+    exact = sc.predict(cfg, dps=30)
+    base = plain(phi, psi)
+    for part in ("test_error", "bias", "variance"):
+        assert mp.nstr(exact[part][0], 30) == mp.nstr(base[part], 30), part
+    gaps = [max(abs(a / b - 1) for a, b in zip(sc.predict(dict(cfg, lam=lam), dps=15)["test_error"],
+                                                exact["test_error"]))
+            for lam in (F(1, 10 ** 4), F(1, 10 ** 6))]
+    assert gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200, gaps
+    with pytest.raises(RegimeError, match="diverges|infinite"):
+        sc.predict(loop("replace", "fresh", F(1), F(2)))
 
 
 @pytest.mark.parametrize("phi, psi", [(F(5, 2), F(7, 2)), (F(12, 5), F(3, 2)), (F(3, 2), F(2))])
@@ -108,6 +121,7 @@ def test_ridgeless_fresh_accumulate_on_the_interpolating_side(phi, psi):
     ("accumulate", "fresh", F(1, 2), F(3, 10)),
     ("accumulate", "fresh", F(3, 10), F(1, 2)),
     ("accumulate", "fresh", F(12, 5), F(3, 2)),
+    ("replace", "fresh", F(5, 2), F(3, 2)),
 ])
 def test_theory_matches_the_simulated_projections_loop(strategy, design, phi, psi):
     """Every part, generation t ≤ 3, within 3 se + 3 % at min(d, m) = 120 (the O(1/d) bias of

@@ -381,50 +381,52 @@ def fresh_replace(spec, dps: int) -> dict:
                                        st.mu1sq * psi / phi * st.tr(lambda s, th: th * s * s), U0)
         tr_m = lambda h: _functional(h, mu, lambda l: (-1) ** (l - 1) * cR[l - 1], 1)  # noqa: E731
         D = 1 - psi * tr_m({(2, 2): 1})
-        eta = e - lam * psi * tr_m({(1, 2): 1}) / D          # E[RGR] ≍ ηΩK⁻²
-        wk2 = {(1, 2): 1 / e ** 2}                            # ω/k², k = e(ω + μ)
+        # η = e − λc(I) = e²/D (e = 1 − ψtr_m(ω/(ω+μ)) = D − μψtr_m(ω/(ω+μ)²)), and every
+        # factor below is written finite as e → 0: the ridgeless limit on the interpolating side
+        wk2 = {(1, 2): 1}                                     # e²ω/k², k = e(ω + μ)
 
         def v0(h, signal, noise):
             """Tr(h(Ω)V_0): γ with B = h(Ω) for the signal, the noise of generation 0."""
             hw = _rational(h, wk2)
-            out = sigma2 * psi * eta * tr_m(hw) if noise else mp.mpf(0)
+            out = sigma2 * psi / D * tr_m(hw) if noise else mp.mpf(0)
             if signal:
-                c_h = psi * e ** 2 * tr_m(hw) / D
+                c_h = psi * tr_m(hw) / D
                 seen = _rational(h, {(0, 2): 1})
-                seen[(-1, 2)] = seen.get((-1, 2), 0) + lam ** 2 * c_h / e ** 2
-                out += sketch(seen) + (energy - U0) * psi * eta * tr_m(hw)
+                seen[(-1, 2)] = seen.get((-1, 2), 0) + mu ** 2 * c_h
+                out += sketch(seen) + (energy - U0) * psi / D * tr_m(hw)
             return out
 
         out = {}
         for part, signal, noise in (("bias", True, False), ("variance", False, True)):
-            gains, errors = [], []                            # m·c(V_{t−1}) per generation
+            gains, errors = [], []                            # m·c(V_{t−1})/e² per generation
             for t in range(T + 1):
                 def moment(h, t=t, signal=signal, noise=noise, gains=gains):
                     value = v0(_rational(h, {(2 * t, 2 * t): 1}), signal, noise)
                     for r in range(1, t + 1):
-                        source = lam ** 2 * gains[r - 1] + (sigma2 * psi * eta if noise else 0)
+                        source = mu ** 2 * gains[r - 1] + (sigma2 * psi / D if noise else 0)
                         value += source * tr_m(_rational(_rational(h, {(2 * (t - r), 2 * (t - r)): 1}), wk2))
                     return value
                 error = moment({(1, 0): 1})
                 if signal:
                     error += energy - 2 * sketch({(t, t + 1): 1})
                 errors.append(error)
-                gains.append(psi * e ** 2 / D * moment(wk2))
+                gains.append(psi / D * moment(wk2))
             out[part] = errors
         out["test_error"] = [b + v for b, v in zip(out["bias"], out["variance"])]
-        out["limit"] = _fresh_limit(st, mu, e, D, eta, lam, sigma2, -cR[1])
+        out["limit"] = _fresh_limit(st, mu, D, sigma2, -cR[1])
         out["residual"] = _residual(st, lam, q_lam)
     return out
 
 
-def _fresh_limit(st, mu, e, D, eta, lam, sigma2, pole2):
-    """E_test(∞) of the fresh replace loop (module docstring): the sketch at μ/2 gives
-    ρ(μ/2) and tr_m(Ω(Ω + μ/2)⁻¹); ``pole2`` = tr_m((Ω + μ)⁻²)."""
+def _fresh_limit(st, mu, D, sigma2, pole2):
+    """E_test(∞) of the fresh replace loop (module docstring; ĝ = e²g and η/e² = 1/D, so it
+    holds at λ = 0 too): the sketch at μ/2 gives ρ(μ/2) and tr_m(Ω(Ω + μ/2)⁻¹); ``pole2`` =
+    tr_m((Ω + μ)⁻²)."""
     q_half = st.sketch_real((st.kappa + mu / 2) / st.mu1sq)
     rho_half = (1 - st.phi / st.psi * st.share(q_half)[0]) / (st.kappa + mu / 2)
-    g = st.psi / (D * e ** 2 * mu) * (-mu * pole2 + rho_half / 2)
-    if lam ** 2 * g >= 1:
+    g = st.psi / (D * mu) * (-mu * pole2 + rho_half / 2)
+    if mu ** 2 * g >= 1:
         return mp.inf
-    c_inf = g * sigma2 * st.psi * eta / (1 - lam ** 2 * g)
-    spread = (st.trace - mu / 2 * (1 - mu / 2 * rho_half)) / (2 * e ** 2 * mu)
-    return st.energy + (lam ** 2 * c_inf + sigma2 * st.psi * eta) * spread
+    c_inf = g * sigma2 * st.psi / (D * (1 - mu ** 2 * g))
+    spread = (st.trace - mu / 2 * (1 - mu / 2 * rho_half)) / (2 * mu)
+    return st.energy + (mu ** 2 * c_inf + sigma2 * st.psi / D) * spread

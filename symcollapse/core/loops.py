@@ -422,11 +422,13 @@ def fresh_accumulate_ridgeless(spec, rank: Fraction, bases: list) -> dict:
 
 def _recursion(spec, model) -> bool:
     """Whether a fresh-design replace loop runs the model's own recursion (hook
-    ``loop_fresh_replace``; without a ridge only if the model does not refuse
-    ``loop_fresh_replace_ridgeless``)."""
+    ``loop_fresh_replace``): with a ridge; without one where the fits interpolate (rank ratio
+    above 1, where the recursion's e → 0 limit is finite), or on every side for a model that
+    does not refuse ``loop_fresh_replace_ridgeless``."""
     return (spec.design == "fresh" and spec.strategy == "replace"
             and "loop_fresh_replace" in model.hooks
-            and (spec.lam > 0 or model.answers("loop_fresh_replace_ridgeless")))
+            and (spec.lam > 0 or model.answers("loop_fresh_replace_ridgeless")
+                 or rank_ratio(spec, model) > 1))
 
 
 def _refuse_underived(spec, model, rank):
@@ -447,10 +449,10 @@ def _refuse_underived(spec, model, rank):
         return
     if spec.lam == 0 and rank < 1:
         return
-    condition = rank_condition(model)
-    raise UnsupportedError(f'strategy "replace" with design "fresh" at lam = 0: derived '
-                           f"where the fits do not interpolate ({condition}); when they do, each "
-                           "generation's row space moves and that is not derived in this version")
+    raise UnsupportedError(f'strategy "replace" with design "fresh" at lam = 0 and '
+                           f"{rank_condition(model).replace('< 1', '= 1')}: each generation fits as "
+                           "many rows as the rank of its features, where the minimum-norm fit's "
+                           "variance is infinite")
 
 
 def predict_loop(spec, dps: int, bases: list, model) -> dict:

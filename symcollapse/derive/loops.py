@@ -250,9 +250,8 @@ digamma functions (`analysis.loops.fresh_accumulate_ols`):
     doc.text("""
 ## 10. Not derived here
 
-For random projections, replace on a fresh design without a ridge where the fits interpolate; random
-features without a ridge; the loops of deep random features: `predict` refuses them with
-that reason.
+Random features without a ridge (the model needs λ > 0); the loops of deep random features:
+`predict` refuses them with that reason.
 """)
     return doc.render()
 
@@ -362,6 +361,30 @@ functional of rational functions of Ω (partial fractions in μ; docs/theory/loo
         gap = abs(r["test_error"][40] / r["limit"] - 1)
     doc.check(gap < mp.mpf(10) ** -13, f"at λ = 5 generation 40 equals the closed-form limit "
                                        f"(a sketch at μ/2) (gap {mp.nstr(gap, 3)})")
+    doc.text("""
+Without a ridge where the fits interpolate (min(φ, ψ) > 1) each minimum-norm fit's row space
+moves.  There e → 0 while μ = λ/e tends to the ridgeless μ₀ > 0, and the recursion is finite
+once written in μ: e = 1 − ψtr_m(ω/(ω+μ)) = D − μψtr_m(ω/(ω+μ)²) gives η = e − λc(I) = e²/D,
+so λ²ΩK⁻² = μ²ω/(ω+μ)², σ²ψηΩK⁻² = (σ²ψ/D)ω/(ω+μ)², and e²c(B) = ψtr_m(ωB/(ω+μ)²)/D.
+""")
+    om, mu_, psi_ = sp.symbols("omega mu psi", positive=True)
+    tr_id = sp.simplify((1 - psi_ * om / (om + mu_)) - ((1 - psi_ * om ** 2 / (om + mu_) ** 2)
+                                                         - mu_ * psi_ * om / (om + mu_) ** 2))
+    doc.check(tr_id == 0, "1 − ψω/(ω+μ) = (1 − ψω²/(ω+μ)²) − μψω/(ω+μ)² pointwise in ω (SymPy), "
+                          "so e = D − μψtr_m(ω/(ω+μ)²) and η = e²/D")
+    worst = _generation_zero_gap(
+        [_projection_loop("replace", "fresh", phi_, psi_v, 0, 1)
+         for phi_, psi_v in ((Fraction(3, 2), Fraction(2)), (Fraction(5, 2), Fraction(3, 2)))])
+    gaps = []
+    for lam_ in (Fraction(1, 10 ** 4), Fraction(1, 10 ** 6)):
+        cfg = _projection_loop("replace", "fresh", Fraction(3, 2), Fraction(2), 0, 3)
+        exact = predict(cfg, dps=20)["test_error"]
+        ridge = predict(dict(cfg, lam=lam_), dps=15)["test_error"]
+        gaps.append(max(abs(a / b - 1) for a, b in zip(ridge, exact)))
+    doc.check(worst < mp.mpf(10) ** -28 and gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200,
+              f"at λ = 0, generation 0 is the plain ridgeless model to 28 digits ((φ, ψ) = (3/2, 2), "
+              f"(5/2, 3/2)), and the ridge loop at λ = 10⁻⁴, 10⁻⁶ is within {mp.nstr(gaps[0], 2)}, "
+              f"{mp.nstr(gaps[1], 2)} of it at every generation ≤ 3 (the gap falls like λ)")
     doc.text("""
 **Random features.**  Through the Gaussian equivalent σ(XSᵀ) ≈ μ1XSᵀ + √κZ (κ = μ*², the
 activation's constants at τ² = tr Σ) the network's loop is the loop above with S → μ1S and

@@ -30,8 +30,9 @@ MODEL = register(Model(
                              '"linear" only (floor_weights solves the random projections floor)',
         "iterative": 'strategy "iterative": the recursion is derived for model "linear" only '
                      "(not for random projections)",
-        "loop_fresh_replace_ridgeless": 'strategy "replace" with design "fresh" at lam = 0: '
-                                        "reduced to generation 0 where no fit interpolates",
+        "loop_fresh_replace_ridgeless": 'strategy "replace" with design "fresh" at lam = 0: the '
+                                        "recursion runs where the fits interpolate; elsewhere the "
+                                        "loop reduces to generation 0",
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random projections is not simulated)",
     },
