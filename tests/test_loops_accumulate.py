@@ -7,7 +7,10 @@ from fractions import Fraction as F
 
 import mpmath as mp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from properties import examples
 import symcollapse as sc
 from symcollapse.core import accumulate as acc, feature_loops as FL
 from symcollapse.core.errors import UnsupportedError
@@ -146,3 +149,41 @@ def test_digits_are_confirmed_across_precisions_and_large_T_is_refused():
             assert mp.nstr(a, 20) == mp.nstr(b, 20)
     with pytest.raises(UnsupportedError, match=f"up to {acc.MAX_GENERATIONS} generations"):
         sc.predict(loop(F(1, 2), F(1, 10), ISO, T=acc.MAX_GENERATIONS + 1))
+
+
+# ----------------------------------------------------------------------------- properties
+
+def _spectra():
+    atom = st.fixed_dictionaries({"weight": st.integers(1, 4), "s1": st.fractions(F(1, 5), 4),
+                                  "theta": st.fractions(F(0), 3)})
+    return st.lists(atom, min_size=1, max_size=3).map(
+        lambda atoms: [dict(a, weight=F(a["weight"], sum(b["weight"] for b in atoms))) for a in atoms])
+
+
+@settings(max_examples=examples(25, 2), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(phi=st.fractions(F(1, 10), 4), lam=st.fractions(F(1, 100), 3), atoms=_spectra(),
+       model=st.sampled_from(["linear", "random_projection"]), psi=st.fractions(F(1, 10), 4))
+def test_every_fresh_accumulate_loop_starts_at_the_plain_model(phi, lam, atoms, model, psi):
+    """Random φ, ψ, λ, spectra: generation 0 equals the plain model to 20 digits, every part
+    is ≥ 0, and the residual is at the rounding floor."""
+    extra = {"model": model, "psi": psi} if model != "linear" else {}
+    cfg = dict(loop(phi, lam, atoms, T=2), **extra)
+    r = sc.predict(cfg, dps=20)
+    p = sc.predict(dict(plain(phi, lam, atoms), **extra), dps=20)
+    with mp.workdps(30):
+        for part in ("bias", "variance", "test_error"):
+            assert mp.nstr(r[part][0], 20) == mp.nstr(p[part], 20), part
+            assert all(v >= 0 for v in r[part])
+    assert r["residual"] < mp.mpf(10) ** -20
+
+
+@settings(max_examples=examples(25, 2), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(phi=st.fractions(F(1, 10), 6).filter(lambda x: x.denominator != 1), atoms=_spectra(),
+       sigma=st.fractions(F(1, 2), 2))
+def test_every_ridgeless_fresh_accumulate_loop_adds_only_noise(phi, atoms, sigma):
+    """λ = 0, any non-integer φ: the bias stays Bias₀ and the error grows at every generation
+    (each noise term Var(N_k)/(k + 1) > 0), below its limit."""
+    r = sc.predict(loop(phi, 0, atoms, T=3, sigma=sigma), dps=20)
+    assert r["bias"] == [r["bias"][0]] * 4
+    assert all(a < b for a, b in zip(r["test_error"], r["test_error"][1:]))
+    assert r["test_error"][-1] < r["limit"]

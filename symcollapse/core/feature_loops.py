@@ -53,7 +53,11 @@ coefficients in μ of ρ(μ) and U(q(μ)) (the sketch alone) — or of V_0, whos
 γ with B = h(Ω).  E_test(t) = Tr(ΩV_t) − 2tr(ΘΣSᵀa(Ω)^t(Ω + μ)⁻¹SΣ) + tr(ΘΣ).  As
 t → ∞ the bias tends to tr(ΘΣ) and the variance to (λ²c_∞ + σ²ψη)·tr_m(ω²/(e²μ(2ω + μ))),
 c_∞ = gσ²ψη/(1 − λ²g), g = ψ/(D e²μ)·tr_m(ω²/((ω + μ)²(2ω + μ))) (a sketch at μ/2), when
-λ²g < 1; otherwise the loop diverges.
+λ²g < 1; otherwise the loop diverges.  The code writes every factor finite as e → 0: the
+features' equation e = D − μψtr_m(ω/(ω+μ)²) gives η = e²/D exactly, so with λ = eμ the
+sources are μ²·(e⁻²m c) and σ²ψ/D against ω/(ω + μ)², and λ²g = μ²(e²g).  Without a ridge,
+where the fits interpolate (min(φ, ψ) > 1), e = 0 and μ = μ₀ > 0: the same recursion is the
+minimum-norm loop (its generation 0 the plain ridgeless model).
 
 At z₁ = z₂ = λ these give the plain model's Bias and Var (p2 = 0) to 30 digits (random
 projections; random features: the engine's system of the same Gaussian equivalent); γ at
@@ -352,8 +356,9 @@ def _functional(h, mu, pole, const, at_zero=None):
 
 
 def fresh_replace(spec, dps: int) -> dict:
-    """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop with a ridge
-    (random projections, or random features through their Gaussian equivalent), the limit
+    """E_test(t), Bias_t, Var_t for t = 0..T of a fresh-design replace loop with a ridge, or
+    without one where the fits interpolate (random projections, or random features through
+    their Gaussian equivalent), the limit
     t → ∞ (module docstring) and the ``residual`` of the fixed point at λ, at the working
     precision."""
     T = spec.generations

@@ -375,7 +375,7 @@ def plain_specs(spec, model) -> list:
     with its own recursion or equivalent; generation 0's for the ridgeless loops that reduce
     to it; for a ridgeless fresh accumulate loop, also every interpolating stacked fit
     (:func:`interpolating_batches`)."""
-    if not (spec.lam == 0 and not _recursion(spec, model)):
+    if spec.lam > 0 or _recursion(spec, model):
         return []
     specs = [plain(spec)]
     if spec.design == "fresh" and spec.strategy == "accumulate":
