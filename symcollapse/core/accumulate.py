@@ -234,7 +234,8 @@ def _q_entry(k, l, K, Q, mu, lam, k_kl):
 
 
 def independent_residual(spec_, lam, fp):
-    """max |Δ − r∫ωQ̄(ω)dν| recomputed without the subdiagonal solve's algebra: K by LU from
+    """The largest entry of Δ − r∫ωQ̄(ω)dν in absolute value, recomputed without the
+    subdiagonal solve's algebra: K by LU from
     Δ, the poles and the partial fractions of (ωK + Λ)⁻¹ from mpmath's eigen-decomposition of
     K⁻¹Λ, and the spectrum at those poles (a test of :func:`fixed_point`; O(L³) in mpmath's
     matrices, so not run on every answer)."""
@@ -308,9 +309,10 @@ def _lower_matmul(X, Y):
 
 
 def consistency(fp, ratio, lam):
-    """The fixed point's residual at the working precision: the largest of |K_jX_j − P_j|
-    (K_j = P_jX_j⁻¹, X_j = I + ΔP_j), |K − Σ_jK_j|, |(ωK + Λ)Q̄(ω) − I| at ω = 1 from Q̄'s
-    partial fractions, and |Δ − rΣ_pQ̄_p(1 − μ_pρ(μ_p))| (the equation)."""
+    """The fixed point's residual at the working precision: the largest entry, in absolute
+    value, of K_jX_j − P_j (K_j = P_jX_j⁻¹, X_j = I + ΔP_j), of K − Σ_jK_j, of
+    (ωK + Λ)Q̄(ω) − I at ω = 1 from Q̄'s partial fractions, and of Δ − rΣ_pQ̄_p(1 − μ_pρ(μ_p))
+    (the equation)."""
     D, Kj, K, Q, mu = fp["Delta"], fp["Kj"], fp["K"], fp["Q"], fp["mu"]
     L = len(D)
     gaps = []
