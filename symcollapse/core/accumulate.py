@@ -26,9 +26,9 @@ a function of Ω alone,
 
 .. math:: H^{-1} \asymp \bar Q(\Omega),\quad \bar Q(\omega) = (\omega K + \Lambda)^{-1},\quad
           K = \sum_jK_j,\ K_j = P_j(I + \Delta P_j)^{-1},\quad
-          \Delta = r\int\omega\,\bar Q(\omega)\,d\nu(\omega),
+          \Delta = \gamma\int\omega\,\bar Q(\omega)\,d\nu(\omega),
 
-r = dim/n (φ, or ψ = m/n) and ν the spectral distribution of Ω (the atoms of Σ for the linear
+γ = dim/n (φ, or ψ = m/n) and ν the spectral distribution of Ω (the atoms of Σ for the linear
 model; the sketch's Stieltjes transform ρ(μ) = tr((Ω + μ)⁻¹) otherwise,
 :class:`FeatureSpectrum`).  Δ is lower triangular: Q̄'s poles are ω = −μ_k, μ_k = λ(1 + Δ_kk),
 with Δ_kk generation k's own equation (ridge on N_k rows), and Q̄(ω) = Σ_pa_pb_pᵀ/(ω + μ_p).
@@ -38,11 +38,11 @@ its partial fractions (:func:`fixed_point`).
 
 **Second order.**  Bias_t and Var_t are quadratic in H⁻¹: the lower-left block of the inverse
 of the 2L pencil [[H, 0], [−e_te_tᵀ⊗Ω, Hᵀ]] is H⁻ᵀ(e_te_tᵀ⊗Ω)H⁻¹.  Its equivalent's trace
-part Z = r tr(Ω·block) solves :math:`Z = r\int\omega^2\bar Q^\top(\sum_jK_j^\top ZK_j +
+part Z = γ tr(Ω·block) solves :math:`Z = \gamma\int\omega^2\bar Q^\top(\sum_jK_j^\top ZK_j +
 e_te_t^\top)\bar Q\,d\nu`.  In the basis of the poles (A = [a_p], Bᵀ = [b_pᵀ], both
-triangular; W_j = BᵀK_jA) Z = rBΞBᵀ with
+triangular; W_j = BᵀK_jA) Z = γBΞBᵀ with
 
-.. math:: \Xi = m_2\circ\Bigl(r\sum_jW_j^\top\Xi W_j + A^\top e_te_t^\top A\Bigr),\qquad
+.. math:: \Xi = m_2\circ\Bigl(\gamma\sum_jW_j^\top\Xi W_j + A^\top e_te_t^\top A\Bigr),\qquad
           (m_2)_{pq} = \int\frac{\omega^2\,d\nu}{(\omega+\mu_p)(\omega+\mu_q)},
 
 and with g = Q̄1, β = Bᵀ1, Â_k = (I + P_kΔ)⁻¹ (a row of batch k against the block: Woodbury
@@ -51,8 +51,8 @@ again), ν_b the spectral measure of b (∫h dν_b = bᵀh(Ω)b, from U(μ) = �
 .. math:: \mathrm{Bias}_t = \sigma_r^2 + \lambda^2\int\omega\,g^\top(\cdots)g\,d\nu_b
           + \sigma_r^2(\hat A_0^\top Z\hat A_0)_{00}
           = \sigma_r^2 + \langle\Xi, \lambda^2(n_1\circ\beta\beta^\top)/m_2
-          + r\sigma_r^2B^\top v_0v_0^\top B\rangle,\qquad
-          \mathrm{Var}_t = \langle\Xi, r\sigma^2\textstyle\sum_kB^\top v_kv_k^\top B\rangle,
+          + \gamma\sigma_r^2B^\top v_0v_0^\top B\rangle,\qquad
+          \mathrm{Var}_t = \langle\Xi, \gamma\sigma^2\textstyle\sum_kB^\top v_kv_k^\top B\rangle,
 
 v_k = Â_ke_k, (n_1)_{pq} = ∫ω dν_b/((ω + μ_p)(ω + μ_q)).  Both are linear functionals of Ξ,
 so one adjoint solve each serves every generation (:func:`congruence_solve`).  At L = 1 these
@@ -143,8 +143,8 @@ def ridge_pattern(lam, row, col):
 # ----------------------------------------------------------------------------- first order
 
 def _diagonal(spec_, lam, k):
-    r"""1 + Δ_kk = x: :math:`x - 1 = \frac{r}{k+1}\,x\,I(\lambda x)`, I(μ) = ∫ω/(ω + μ)dν = 1 − μρ;
-    x·I(λx) is concave and below tr/λ, so Newton from x = 1 + r·tr/((k + 1)λ) decreases to it."""
+    r"""1 + Δ_kk = x: :math:`x - 1 = \frac{\gamma}{k+1}\,x\,I(\lambda x)`, I(μ) = ∫ω/(ω + μ)dν = 1 − μρ;
+    x·I(λx) is concave and below tr/λ, so Newton from x = 1 + γ·tr/((k + 1)λ) decreases to it."""
     rate = spec_.ratio / (k + 1)
     x = 1 + rate * spec_.trace / lam
     tol = mp.mpf(2) ** (-mp.mp.prec + 4)
@@ -169,7 +169,7 @@ def fixed_point(spec_, lam, L):
     ``moments[p]`` = (ρ, ρ', U, U') at μ_p.  Solved one subdiagonal m = k − l at a time: the
     (k, l) entries of X_j = I + ΔP_j, A_j = X_j⁻¹, K_j = P_jA_j and Q̄ = (ωK + Λ)⁻¹ (forward
     substitution in the triangular inverses, partial fractions in ω) are affine in Δ_kl, so
-    Δ_kl = r Σ_pQ_kl[p]·I(μ_p) is a linear equation."""
+    Δ_kl = γΣ_pQ_kl[p]·I(μ_p) is a linear equation."""
     D = _zeros(L)
     for k in range(L):
         D[k][k] = _diagonal(spec_, lam, k)
@@ -234,7 +234,7 @@ def _q_entry(k, l, K, Q, mu, lam, k_kl):
 
 
 def independent_residual(spec_, lam, fp):
-    """The largest entry of Δ − r∫ωQ̄(ω)dν in absolute value, recomputed without the
+    """The largest entry of Δ − γ∫ωQ̄(ω)dν in absolute value, recomputed without the
     subdiagonal solve's algebra: K by LU from
     Δ, the poles and the partial fractions of (ωK + Λ)⁻¹ from mpmath's eigen-decomposition of
     K⁻¹Λ, and the spectrum at those poles (a test of :func:`fixed_point`; O(L³) in mpmath's
@@ -311,7 +311,7 @@ def _lower_matmul(X, Y):
 def consistency(fp, ratio, lam):
     """The fixed point's residual at the working precision: the largest entry, in absolute
     value, of K_jX_j − P_j (K_j = P_jX_j⁻¹, X_j = I + ΔP_j), of K − Σ_jK_j, of
-    (ωK + Λ)Q̄(ω) − I at ω = 1 from Q̄'s partial fractions, and of Δ − rΣ_pQ̄_p(1 − μ_pρ(μ_p))
+    (ωK + Λ)Q̄(ω) − I at ω = 1 from Q̄'s partial fractions, and of Δ − γΣ_pQ̄_p(1 − μ_pρ(μ_p))
     (the equation)."""
     D, Kj, K, Q, mu = fp["Delta"], fp["Kj"], fp["K"], fp["Q"], fp["mu"]
     L = len(D)
