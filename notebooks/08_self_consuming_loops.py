@@ -45,6 +45,28 @@ def loop(strategy, design, lam, phi=0.5, sigma=1.0, T=10, atoms=ISO):
     return {"strategy": strategy, "design": design, "phi": phi, "lam": lam, "sigma1": sigma,
             "generations": T, "atoms": atoms}
 
+
+def theory_and_simulation(ax, cfg, label, mark="o", sim_T=None, n=200, seed=1, rel=0.03):
+    """Plot the theory over every generation (a line) and, up to ``sim_T``, the simulated loop
+    (points), asserting each point within 3 se + ``rel`` of the theory; returns both."""
+    th = sc.predict(cfg, dps=15)
+    line, = ax.plot(range(len(th["test_error"])), [float(v) for v in th["test_error"]], "-", label=label)
+    if sim_T is None:
+        return th, None
+    mc = sc.simulate(dict(cfg, generations=sim_T), n=n, trials=4, seed=seed)
+    ax.errorbar(range(sim_T + 1), mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)
+    assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
+               <= 3 * mc["se"][t] + rel * float(th["test_error"][t]) for t in range(sim_T + 1)), label
+    return th, mc
+
+
+def finish(ax, title):
+    ax.set_title(title)
+    ax.set_xlabel("generation t")
+    ax.set_ylabel("E_test(t)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+
 # %% [markdown]
 # ## The OLS anchors, derived
 #
@@ -91,21 +113,12 @@ cases = [("replace, fixed", loop("replace", "fixed", 0.1, T=6, atoms=THREE)),
 fig, ax = plt.subplots(figsize=(6.5, 4))
 worst = 0.0
 for (label, c), mark in zip(cases, "osD"):
-    th = sc.predict(c, dps=15)
-    mc = sc.simulate(c, n=200, trials=4, seed=11)
-    t = np.arange(len(th["test_error"]))
-    line, = ax.plot(t, [float(v) for v in th["test_error"]], "-", label=label)
-    ax.errorbar(t, mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)
-    for k in range(len(t)):
-        gap = abs(mc["mean"][k] - float(th["test_error"][k]))
-        assert gap <= 3 * mc["se"][k] + 0.03 * float(th["test_error"][k]), (label, k)
-        worst = max(worst, gap / float(th["test_error"][k]))
+    th, mc = theory_and_simulation(ax, c, label, mark, sim_T=6, n=200, seed=11)
+    worst = max(worst, max(abs(m - float(v)) / float(v) for m, v in zip(mc["mean"], th["test_error"])))
     print(label, ": E(6) =", mp.nstr(th["test_error"][-1], 8), " limit =", mp.nstr(th["limit"], 8),
           f" Monte Carlo E(6) ≈{mc['mean'][-1]:.4f}")
 print(f"largest relative gap theory vs Monte Carlo ≈{100 * worst:.2f} %")
-ax.set_xlabel("generation t"); ax.set_ylabel("E_test(t)")
-ax.set_title("ridge λ = 0.1, φ = 1/2, 3-atom spectrum, σ = 1")
-ax.legend(); ax.grid(alpha=0.3)
+finish(ax, "ridge λ = 0.1, φ = 1/2, 3-atom spectrum, σ = 1")
 plt.show()
 
 # %% [markdown]
@@ -222,20 +235,11 @@ for ax, (title, extra, phi) in zip(axes, (("linear, φ = 1.5", {}, 1.5),
                                            ("projections ψ = 0.3, φ = 0.5", {"model": "random_projection", "psi": 0.3}, 0.5))):
     for strategy, mark in (("replace", "o"), ("accumulate", "s")):
         cfg = dict(loop(strategy, "fresh", 0.1, phi=phi, T=8, atoms=THREE), **extra)
-        th = sc.predict(cfg, dps=15)
-        line, = ax.plot(range(9), [float(v) for v in th["test_error"]], "-", label=f"{strategy}, fresh")
-        mc = sc.simulate(dict(cfg, generations=3), n=round(240 / min(phi, extra.get("psi", phi))),
-                         trials=4, seed=6)
-        ax.errorbar(range(4), mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)
-        assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
-                   <= 3 * mc["se"][t] + 0.03 * float(th["test_error"][t]) for t in range(4))
+        th, _mc = theory_and_simulation(ax, cfg, f"{strategy}, fresh", mark, sim_T=3,
+                                        n=round(240 / min(phi, extra.get("psi", phi))), seed=6)
         print(f"{title:>30} {strategy:>10}: E(0..8) =", [mp.nstr(v, 5) for v in th["test_error"]],
               " limit", mp.nstr(th["limit"], 5))
-    ax.set_title(f"{title}, λ = 0.1, 3 atoms")
-    ax.set_xlabel("generation t")
-    ax.set_ylabel("E_test(t)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    finish(ax, f"{title}, λ = 0.1, 3 atoms")
 plt.show()
 
 # %% [markdown]
@@ -277,21 +281,12 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 psis = (0.3, 0.7, 1.5, 4.0)
 for ax, strategy in zip(axes, ("replace", "accumulate")):
     for psi in psis:
-        th = sc.predict(proj(strategy, "fixed", 0.1, psi), dps=15)
-        line, = ax.plot(range(9), [float(v) for v in th["test_error"]], "-", label=f"ψ = {psi}")
-        if psi in (0.7, 4.0):
-            mc = sc.simulate(proj(strategy, "fixed", 0.1, psi, T=4), n=round(120 / min(0.5, psi)),
-                             trials=4, seed=2)
-            ax.errorbar(range(5), mc["mean"], yerr=mc["se"], fmt="o", color=line.get_color(), ms=4)
-            assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
-                       <= 3 * mc["se"][t] + 0.03 * float(th["test_error"][t]) for t in range(5))
+        theory_and_simulation(ax, proj(strategy, "fixed", 0.1, psi), f"ψ = {psi}",
+                              sim_T=4 if psi in (0.7, 4.0) else None, n=round(120 / min(0.5, psi)),
+                              seed=2)
     ols = sc.predict(loop(strategy, "fixed", 0, T=8, atoms=THREE), dps=15)
     ax.plot(range(9), [float(v) for v in ols["test_error"]], "k--", label="linear OLS (ψ → ∞)")
-    ax.set_title(f"{strategy}, fixed design, λ = 0.1, φ = 0.5, 3 atoms")
-    ax.set_xlabel("generation t")
-    ax.set_ylabel("E_test(t)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    finish(ax, f"{strategy}, fixed design, λ = 0.1, φ = 0.5, 3 atoms")
 plt.show()
 for psi in (20.0, 200.0, 2000.0):
     wide = sc.predict(proj("replace", "fixed", 0.1, psi, T=3), dps=15)["test_error"][3]
@@ -314,19 +309,11 @@ for design, mark in (("fixed", "o"), ("fresh", "s")):
     for strategy in ("replace", "accumulate"):
         cfg = dict(loop(strategy, design, 0.1, T=6, atoms=THREE), model="random_features",
                    activation="relu", psi=1.5)
-        th = sc.predict(cfg, dps=15)
-        line, = ax.plot(range(7), [float(v) for v in th["test_error"]], "-", label=f"{strategy}, {design}")
-        mc = sc.simulate(dict(cfg, generations=3), n=240, trials=4, seed=4)
-        ax.errorbar(range(4), mc["mean"], yerr=mc["se"], fmt=mark, color=line.get_color(), ms=4)
-        assert all(abs(mc["mean"][t] - float(th["test_error"][t]))
-                   <= 3 * mc["se"][t] + 0.04 * float(th["test_error"][t]) for t in range(4))
+        th, _mc = theory_and_simulation(ax, cfg, f"{strategy}, {design}", mark, sim_T=3, n=240,
+                                        seed=4, rel=0.04)
         print(f"{strategy:>10}, {design:>5}: E(0..6) =", [mp.nstr(v, 5) for v in th["test_error"]],
               " limit", mp.nstr(th["limit"], 5))
-ax.set_title("random features (relu), ψ = 1.5, φ = 0.5, λ = 0.1, 3 atoms")
-ax.set_xlabel("generation t")
-ax.set_ylabel("E_test(t)")
-ax.legend(fontsize=8)
-ax.grid(alpha=0.3)
+finish(ax, "random features (relu), ψ = 1.5, φ = 0.5, λ = 0.1, 3 atoms")
 plt.show()
 
 # %% [markdown]

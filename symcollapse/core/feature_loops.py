@@ -370,7 +370,7 @@ def fresh_replace(spec, dps: int) -> dict:
         st = setting(spec, constants)
         phi, psi, energy, U0 = st.phi, st.psi, st.energy, st.U0
         q_lam = st.real_q(lam)
-        mu, e = st._pair(q_lam)[:2]
+        mu = st._pair(q_lam)[0]
         order = 2 * T + 4
         N = 2 * (order + 1)
         radius = mu * mp.mpf(10) ** (-mp.mpf(digits + 10) / N)

@@ -55,6 +55,14 @@ def _two_point_identity(dps=40):
     return worst
 
 
+def _ridge_to_zero_gaps(cfg):
+    """The largest relative gap of E_test over the generations between the ridgeless loop
+    ``cfg`` and the ridge loop at λ = 10⁻⁴ and at 10⁻⁶ (two separate derivations)."""
+    exact = predict(cfg, dps=20)["test_error"]
+    return [max(abs(a / b - 1) for a, b in zip(predict(dict(cfg, lam=lam), dps=15)["test_error"], exact))
+            for lam in (Fraction(1, 10 ** 4), Fraction(1, 10 ** 6))]
+
+
 def _generation_zero_gap(configs, reference=None):
     """The largest relative gap, over E_test, Bias, Var, between generation 0 of each loop
     config and its reference answer (default: the plain model of :func:`loops.plain`)."""
@@ -375,12 +383,7 @@ so λ²ΩK⁻² = μ²ω/(ω+μ)², σ²ψηΩK⁻² = (σ²ψ/D)ω/(ω+μ)², a
     worst = _generation_zero_gap(
         [_projection_loop("replace", "fresh", phi_, psi_v, 0, 1)
          for phi_, psi_v in ((Fraction(3, 2), Fraction(2)), (Fraction(5, 2), Fraction(3, 2)))])
-    gaps = []
-    for lam_ in (Fraction(1, 10 ** 4), Fraction(1, 10 ** 6)):
-        cfg = _projection_loop("replace", "fresh", Fraction(3, 2), Fraction(2), 0, 3)
-        exact = predict(cfg, dps=20)["test_error"]
-        ridge = predict(dict(cfg, lam=lam_), dps=15)["test_error"]
-        gaps.append(max(abs(a / b - 1) for a, b in zip(ridge, exact)))
+    gaps = _ridge_to_zero_gaps(_projection_loop("replace", "fresh", Fraction(3, 2), Fraction(2), 0, 3))
     doc.check(worst < mp.mpf(10) ** -28 and gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200,
               f"at λ = 0, generation 0 is the plain ridgeless model to 28 digits ((φ, ψ) = (3/2, 2), "
               f"(5/2, 3/2)), and the ridge loop at λ = 10⁻⁴, 10⁻⁶ is within {mp.nstr(gaps[0], 2)}, "
@@ -526,6 +529,31 @@ distribution and b's spectral measure are partial fractions in ρ(μ) = tr_m((Ω
 U(μ) = tr(ΘΣS̃ᵀ(Ω + μ)⁻¹S̃Σ) at the poles, from the sketch (`core.accumulate.FeatureSpectrum`).
 The linear model is the case Ω = Σ, b = w*, r = 0.  Generation 0 must be the plain model:
 """)
+    w_, a_, b_, k_, l_ = sp.symbols("omega mu nu K Lambda", positive=True)
+    rho = sp.Function("rho")
+    q_entry = (w_ * k_ + l_) / ((w_ + a_) * (w_ + b_)) - (
+        k_ / (w_ + b_) + (l_ - a_ * k_) * (1 / (w_ + b_) - 1 / (w_ + a_)) / (a_ - b_))
+    m2 = sp.apart(w_ ** 2 / ((w_ + a_) * (w_ + b_)), w_) - (
+        1 + (a_ ** 2 / (w_ + a_) - b_ ** 2 / (w_ + b_)) / (b_ - a_))
+    n1 = sp.apart(w_ / ((w_ + a_) * (w_ + b_)), w_) - (
+        (b_ / (w_ + b_) - a_ / (w_ + a_)) / (b_ - a_))
+    m2_same = sp.apart(w_ ** 2 / (w_ + a_) ** 2, w_) - (1 - 2 * a_ / (w_ + a_) + a_ ** 2 / (w_ + a_) ** 2)
+    # the confluent forms are the limits ν → μ of the divided differences (ρ'(μ) = dρ/dμ)
+    dd = (a_ ** 2 * rho(a_) - b_ ** 2 * rho(b_)) / (b_ - a_)
+    confluent = sp.simplify(sp.limit(dd.subs(rho, sp.Lambda(w_, 1 / (w_ + 3))), b_, a_)
+                            - (-2 * a_ / (a_ + 3) + a_ ** 2 / (a_ + 3) ** 2))
+    u0 = sp.Symbol("U_0")
+    V = sp.Lambda(w_, (u0 - 1 / (w_ + 2)) / w_)                  # V(μ) = (U₀ − U(μ))/μ, U = 1/(μ+2)
+    n1_same = sp.simplify(sp.limit((V(a_) - V(b_)) / (b_ - a_), b_, a_)
+                          - ((u0 - 1 / (a_ + 2)) / a_ ** 2 + sp.diff(1 / (a_ + 2), a_) / a_))
+    doc.check(all(sp.simplify(x) == 0 for x in (q_entry, m2, n1, m2_same))
+              and confluent == 0 and n1_same == 0,
+              "the partial fractions `core.accumulate` uses (SymPy): (ωK + Λ)/((ω+μ)(ω+ν)) = "
+              "K/(ω+ν) + (Λ − μK)(1/(ω+ν) − 1/(ω+μ))/(μ − ν) (the entries of Q̄); "
+              "ω²/((ω+μ)(ω+ν)) = 1 + (μ²/(ω+μ) − ν²/(ω+ν))/(ν − μ) and ω²/(ω+μ)² (m₂); "
+              "ω/((ω+μ)(ω+ν)) = (ν/(ω+ν) − μ/(ω+μ))/(ν − μ) (n₁); at ν → μ the divided differences "
+              "tend to the confluent forms m₂(μ, μ) = 1 − 2μρ − μ²ρ' and n₁(μ, μ) = (U₀ − U)/μ² + U'/μ "
+              "(limits on ρ = 1/(μ + 3), U = 1/(μ + 2))")
     configs = [_projection_loop("accumulate", "fresh", phi_, psi_, Fraction(1, 10), 1)
                for phi_, psi_ in ((Fraction(1, 2), Fraction(3, 10)), (Fraction(3, 2), Fraction(2)))]
     configs.append(dict(configs[0], model="random_features", activation="relu"))
@@ -582,12 +610,7 @@ of a fit on N_k = (k + 1)n rows (ratio φ/(k + 1)); past the last interpolating 
 are σ²φ/((k+1)(k+1−φ)), a digamma tail.  The ridge loop of section 9 (an independent
 derivation) tends to it as λ → 0:
 """)
-    gaps = []
-    for lam_ in (Fraction(1, 10 ** 4), Fraction(1, 10 ** 6)):
-        cfg = _loop("accumulate", "fresh", 0, phi=Fraction(5, 2), sigma=1, T=3)
-        exact = predict(cfg, dps=20)["test_error"]
-        ridge = predict(dict(cfg, lam=lam_), dps=15)["test_error"]
-        gaps.append(max(abs(a / b - 1) for a, b in zip(ridge, exact)))
+    gaps = _ridge_to_zero_gaps(_loop("accumulate", "fresh", 0, phi=Fraction(5, 2), sigma=1, T=3))
     doc.check(gaps[1] < 5e-4 and 50 < gaps[0] / gaps[1] < 200,
               f"φ = 5/2, 3 atoms: the ridge loop at λ = 10⁻⁴ and 10⁻⁶ is within {mp.nstr(gaps[0], 2)} "
               f"and {mp.nstr(gaps[1], 2)} of the minimum-norm loop at every generation ≤ 3 (the gap "
