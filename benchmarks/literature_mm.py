@@ -1,16 +1,18 @@
 """Mei & Montanari (arXiv:1908.05355, Definition 1 / Theorem 1) against the encoded random
-features statement (rf_reference.predict_rf) on clean data (p2 = 0), Σ1 = I.
+features statement (tests/oracles/rf_statement.py) on clean data (p2 = 0), Σ1 = I.
 
     cd /work/main && OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/literature_mm.py [dps]
 """
+import pathlib
 import sys
 import time
 from fractions import Fraction as F
 
 import mpmath as mp
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 from symcollapse.analysis import literature as lit
-from symcollapse.analysis.rf_reference import predict_rf
+from oracles.rf_statement import predict_rf  # noqa: E402  (the hand-typed statement)
 
 #: (activation, φ, ψ, λ, r², σ1): ψ and φ on both sides of 1, λ from 1e-3 to 1.
 POINTS = [

@@ -6,8 +6,8 @@ Measured in one run on this machine (nothing here is a test):
 * ``predict``: :func:`symcollapse.predict` at dps 30 — the model's regime, the solve at two
   precisions (every reported digit confirmed), the outputs judged in ball arithmetic, the
   training errors, df and GCV;
-* ``oracle``: the hand-typed system of the same model compiled once and solved at the
-  same point (:func:`~symcollapse.core.solve.solve_point` at dps 30 + 15 and the outputs):
+* ``oracle``: the hand-typed statement of the same model (``tests/oracles/statements.py``)
+  compiled once and solved at the same point (:func:`~symcollapse.core.solve.solve_point` at dps 30 + 15 and the outputs):
   one solve, nothing confirmed, no training error;
 
 for one isotropic atom (the median over ``--repeat`` calls, λ nudged between calls so that no
@@ -25,11 +25,12 @@ from fractions import Fraction
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 import mpmath as mp  # noqa: E402
 
 import symcollapse as sc  # noqa: E402
-from symcollapse.core import equations as eq  # noqa: E402
+from oracles import statements  # noqa: E402
 from symcollapse.core.compiled import atoms_mp, compile_system  # noqa: E402
 from symcollapse.core.regimes import parameter_values  # noqa: E402
 from symcollapse.core.solve import solve_point  # noqa: E402
@@ -47,7 +48,7 @@ def many_atoms(k: int) -> list:
 
 def oracle(cfg, dps=30):
     spec = sc.parse(cfg)
-    c = compile_system(eq.linear_system().subs(eq.mixture_weights("plain")))
+    c = compile_system(statements.linear_system_of("plain"))
     params = parameter_values(spec)
     with mp.workdps(dps + 15):
         sol = solve_point(c, params, spec.atoms, dps=dps)

@@ -1,5 +1,5 @@
 """Random features through the pencil engine (``symcollapse.pencil.random_features``)
-against the encoded statement of docs/theory/random-features.md (``rf_reference.predict_rf``),
+against the encoded statement of docs/theory/random-features.md (``tests/oracles/rf_statement.py``),
 and, with μ1 = 1, κ = 0, against the random projections model (``sc.predict``).
 
 Run ``OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/rf_engine_vs_reference.py
@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import argparse
 import random
+import pathlib
 import sys
 import time
 from fractions import Fraction as F
 
 import mpmath as mp
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
 import symcollapse as sc
+from oracles.rf_statement import predict_rf  # noqa: E402  (the hand-typed statement)
 from symcollapse.pencil import random_features as rfm
 from symcollapse.pencil.operator_valued import mixture_sources, time_to_system as ov_time_to_system
-from symcollapse.analysis.rf_reference import predict_rf
 from symcollapse.pencil.gaussian_equivalence import LINEAR, group_constants
 from symcollapse.core.spec import parse
 from symcollapse.core import equations as eq

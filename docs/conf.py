@@ -96,14 +96,16 @@ def _claims_page() -> str:
 
 #: The code that encodes each theorem statement (linked under the page's title on the site).
 THEORY_CODE = {
-    "theory/linear": ["symcollapse.core.equations.first_order_linear",
-                      "symcollapse.core.equations.error_functional",
-                      "symcollapse.core.equations.mixture_system", "symcollapse.core.iterative"],
-    "theory/projections": ["symcollapse.core.equations.first_order_projection",
-                           "symcollapse.core.equations.projection_system"],
+    "theory/linear": ["symcollapse.models.linear", "symcollapse.pencil.operator_valued.linear_sources",
+                      "symcollapse.pencil.derived", "symcollapse.pencil.reduction",
+                      "symcollapse.core.iterative"],
+    "theory/projections": ["symcollapse.models.random_projection",
+                           "symcollapse.pencil.operator_valued.projection_sources",
+                           "symcollapse.pencil.derived"],
     "theory/random-features": ["symcollapse.pencil.random_features",
                                "symcollapse.pencil.gaussian_equivalence"],
-    "theory/training": ["symcollapse.core.equations.training_system_of",
+    "theory/training": ["symcollapse.pencil.operator_valued.training_sources",
+                        "symcollapse.pencil.derived.training_system_of",
                         "symcollapse.core.equations.training_errors"],
     "theory/loops": ["symcollapse.core.loops", "symcollapse.core.feature_loops",
                      "symcollapse.analysis.loops", "symcollapse.simulation.loops"],

@@ -36,18 +36,19 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse.core import equations as eq
+from symcollapse.pencil.derived import general_system
 
 # %% [markdown]
 # ## The theorem: a fixed point of normalized traces
 #
-# The first-order unknowns $e_1, e_2$ and the second-order ones $u_1, u_2$ (derived by
-# differentiating the first order along $K \to K + t\Sigma_1$) solve these residual equations,
-# with $\operatorname{tr}$ the normalized trace over the spectrum's atoms and $a_j = p_j$,
-# $\gamma_j = \varphi$ for plain mixing:
+# The first-order unknowns $e_1, e_2$ and the second-order ones $u_1, u_2$ (the derivatives
+# along the probe $K \to K + t\Sigma_1$) solve these residual equations, with $\operatorname{tr}$ the
+# normalized trace over the spectrum's atoms and $\gamma_j = a_j\varphi/p_j$ ($a_j = p_j$,
+# $\gamma_j = \varphi$ for plain mixing).  The toolkit does not type them: the pencil engine derives
+# them from the model's expressions in Gaussian blocks (the resolvent and the label-shift term):
 
 # %%
-system = eq.linear_system()
+system = general_system("linear")
 for f in system.equations:
     display(Math(sp.latex(f) + " = 0"))
 

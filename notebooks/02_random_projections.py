@@ -33,15 +33,16 @@ import numpy as np, mpmath as mp, sympy as sp
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 import symcollapse as sc
-from symcollapse.core import equations as eq
+from symcollapse.pencil.derived import general_system
 from symcollapse.analysis import modelsize
 from symcollapse.analysis.reductions import projection_via_linear
 
 # %% [markdown]
-# The system, as the toolkit solves it (first order; the second order is derived by differentiation):
+# The system, as the toolkit solves it, derived by the pencil engine from the model's
+# expressions (first order; the second order is its derivative along the probe):
 
 # %%
-system = eq.projection_system()
+system = general_system("random_projection")
 for f in system.equations[:3]:
     display(Math(sp.latex(f) + " = 0"))
 display(Math(r"\mathrm{Bias}:\ " + sp.latex(system.densities["bias"])))

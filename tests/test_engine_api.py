@@ -50,15 +50,17 @@ def test_two_sources_share_their_fixed_point():
         assert all(abs(a[k] - b[k]) < mp.mpf(10) ** -30 for k in ("a", "b"))
 
 
-def test_sources_that_differ_keep_their_own_unknowns():
+def test_a_proportional_copy_is_merged_and_explicit_blocks_eliminated():
     """The linear model as two pencils (R and the ζ source Z): Z's copy of the fixed point
-    satisfies different equations, so nothing is merged without a proof; the outputs are
-    predict's to 30 digits all the same."""
+    is R's up to the factor p2²/a2² (merged once proved) and Z's other blocks are given
+    explicitly by it (eliminated): 4 unknowns instead of 14, and the outputs are predict's
+    to 30 digits."""
     src, outputs, probe = linear_sources()
     params = eq.mixture_weights("plain")
     full = derive_system(src, outputs=outputs, params=params, probe=probe)
     kept = derive(src, outputs, params=params, probe=probe)
-    assert kept.unknowns == full.unknowns
+    assert len(full.unknowns) == 14 and len(kept.unknowns) == 4
+    assert "p2**2/a2**2" in kept.note and "eliminated" in kept.note
     cfg = {"phi": Fraction(3, 5), "p2": Fraction(1, 5), "lam": Fraction(1, 10),
            "sigma1": Fraction(1, 2), "sigma2": Fraction(1, 2), "atoms": A2}
     a, ref = solve(kept, cfg)["outputs"], sc.predict(cfg, dps=30)
@@ -112,3 +114,40 @@ def test_a_spectrum_on_another_dimension_is_a_law_of_field_values():
         assert abs(out["on_m"] - alone) < mp.mpf(10) ** -29
     with pytest.raises(ConfigError, match="law: weights must be positive and sum to 1"):
         solve(both, cfg, values=wide, law=[(Fraction(1, 2), {"Gamma": 1})])
+
+
+@pytest.fixture
+def registered():
+    """Register models for one test and remove them afterwards (the registry is global)."""
+    from symcollapse.models import base as models
+    added = []
+
+    def add(model):
+        added.append(models.register(model).name)
+        return model
+    yield add
+    for name in added:
+        del models.REGISTRY[name]
+
+
+def test_a_model_registered_from_its_expressions_goes_through_the_door(registered):
+    """A model declared by its expressions alone (a ``sources`` hook, no theory typed): the
+    engine derives its system, ``sc.predict`` solves it at λ > 0 and refuses λ = 0 with a
+    reason.  Posed with the linear model's expressions it is the linear model, to 30 digits."""
+    from symcollapse.models import Model
+    registered(Model(name="linear_posed", summary="the linear model's expressions, registered",
+                     hooks={"sources": "symcollapse.pencil.operator_valued:linear_sources"}))
+    cfg = {"phi": Fraction(1, 2), "p2": Fraction(1, 5), "lam": Fraction(1, 10), "sigma1": Fraction(1, 2),
+           "sigma2": Fraction(1, 3), "atoms": A2}
+    ours = sc.predict(dict(cfg, model="linear_posed"), dps=30)
+    ref = sc.predict(cfg, dps=30)
+    for k in ("test_error", "bias", "variance", "zeta"):
+        assert mp.nstr(ours[k], 30) == mp.nstr(ref[k], 30)
+    assert set(ours["unknowns"]) == {"R_g_n1", "R_g_n2", "R_g_n1_dot", "R_g_n2_dot"}
+    with pytest.raises(sc.UnsupportedError, match="ridgeless limit"):
+        sc.predict(dict(cfg, model="linear_posed", lam=0), dps=20)
+    import numpy as np
+    lams = np.array([0.05, 0.1, 0.5])
+    ours, ref = (sc.curve(dict(cfg, model=m), wrt="lam", lam=lams) for m in ("linear_posed", "linear"))
+    assert np.allclose(ours["test_error"], ref["test_error"], rtol=1e-12, atol=0)
+    assert np.allclose(ours["d_test_error"], ref["d_test_error"], rtol=1e-8, atol=0)

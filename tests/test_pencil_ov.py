@@ -9,6 +9,7 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
+from oracles import statements as st
 import symcollapse as sc
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
@@ -85,7 +86,7 @@ def first_order_engine(model, strategy):
 
 
 def reference_first_order(model, strategy):
-    first = eq.first_order_linear if model == "linear" else eq.first_order_projection
+    first = st.first_order_linear if model == "linear" else st.first_order_projection
     eqs, M, K = first()
     xs = (eq.e1, eq.e2) if model == "linear" else (eq.e1, eq.e2, eq.L_eff)
     guess = {eq.e1: 1, eq.e2: 1, eq.L_eff: eq.lam * eq.phi / eq.psi}

@@ -7,7 +7,7 @@ import pytest
 
 import symcollapse as sc
 from symcollapse.simulation import random_features as mrf
-from symcollapse.analysis.rf_reference import predict_rf
+from oracles.rf_statement import predict_rf
 from symcollapse.pencil.gaussian_equivalence import LINEAR, gaussian_equivalence, group_constants
 from symcollapse.core.spec import parse
 

@@ -1,6 +1,6 @@
 """Random features posed through the pencil engine (symcollapse.pencil.random_features):
 the probed pencil's blocks, and the engine's System against the encoded statement of
-docs/theory/random-features.md (rf_reference.predict_rf) and, with μ1 = 1, κ = 0, against the
+docs/theory/random-features.md (oracles.rf_statement.predict_rf) and, with μ1 = 1, κ = 0, against the
 random projections model (sc.predict), to 30 digits (12 random points per activation here;
 benchmarks/rf_engine_vs_reference.py runs 20 + 20)."""
 import importlib.util
@@ -113,7 +113,7 @@ def test_predict_is_the_engine_solve_through_the_common_door():
     equals the engine's own solve and the encoded statement to 30 digits (each is rounded
     to 30 digits: two roundings apart by up to 1e-29 relative)."""
     import symcollapse as sc
-    from symcollapse.analysis import rf_reference
+    from oracles import rf_statement as rf_reference
     for cfg in bench.random_configs("tanh", 11, 2) + bench.random_configs("relu", 12, 2):
         a, b, c = sc.predict(cfg, dps=30), rfm.predict(cfg, dps=30), rf_reference.predict_rf(cfg, dps=30)
         assert a["regime"] == "random_features/ridge"

@@ -3,6 +3,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
+from oracles import statements as st
 import symcollapse as sc
 from conftest import A3, ISO
 
@@ -55,7 +56,7 @@ def test_u_is_the_derivative_of_e_along_the_probe():
     # solve it directly as a 2-unknown system with an extra parameter t
     import sympy as sp
     t = sp.Symbol("t")
-    eqs, _M, K = eq.first_order_linear(extra=t * eq.S1)
+    eqs, _M, K = st.first_order_linear(extra=t * eq.S1)
     first = eq.System("probe", (eq.e1, eq.e2), eqs, {"e1": eq.e1, "e2": eq.e2},
                       positive=(eq.e1, eq.e2),
                       guess={eq.e1: 1, eq.e2: 1}).subs(eq.mixture_weights("plain"))

@@ -23,11 +23,13 @@ from symcollapse import models
 from symcollapse.core import equations as eq
 from symcollapse.core.decomposition import curve, derivative, predict
 from symcollapse.core.errors import ConfigError
+from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import parse
 
 
 def _check_affine_in_delta():
-    for system in (eq.linear_system(), eq.projection_system()):
+    for system in (model_family(m, s, ()) for m in ("linear", "random_projection")
+                   for s in ("plain", "weighted")):
         for f in system.equations:
             if f.has(eq.DELTA):
                 raise AssertionError("the fixed point involves Δ")

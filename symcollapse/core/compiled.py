@@ -343,10 +343,13 @@ class Compiled:
                 lambdify(self._outer_args_out, self._O, modules, self.store_key("O")))
 
     def exact(self, expr):
-        """``expr`` with each complement 1 − x replaced by its own argument."""
+        """``expr`` with each complement 1 − x (or x − 1 = −(1 − x)) replaced by its own
+        argument."""
         if not self.complements:
             return expr
-        return sp.sympify(expr).xreplace({1 - x: a for a, x in self.complements})
+        swap = {1 - x: a for a, x in self.complements}
+        swap.update({x - 1: -a for a, x in self.complements})
+        return sp.sympify(expr).xreplace(swap)
 
     def values_mp(self, params: dict) -> list:
         """The argument list at the working precision from exact parameter values

@@ -145,7 +145,7 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
     r"""The training errors of docs/theory/training.md at the solved point, and df/n.
 
     :math:`E_{\rm train,j} \simeq e_j^2(G_j + \sigma_j^2)` with G1 = E_test and G2 the
-    error against w2 with test covariance Σ2 (:func:`~symcollapse.core.equations.training_system_of`),
+    error against w2 with test covariance Σ2 (:func:`~symcollapse.pencil.derived.training_system_of`),
     solved from the test-error solution (the rates along Σ2 enter linearly: one Newton step
     and a polish), or from ``warm``, at the guard digits ``extra`` that the test-error solve
     needed (the same conditioning).  Also ``df`` (df/n) and ``gcv`` =

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from fractions import Fraction
 
 import mpmath as mp
 import numpy as np
@@ -231,9 +232,14 @@ def context(spec, dps):
     ctx = Context(w=arr("weight"), s1=arr("s1"), s2=arr("s2"), theta=arr("theta"), delta=arr("delta"),
                e1=e1, e2=e2, lam=mp.mpf(1) if scaled else to_mpf(spec.lam), phi=to_mpf(spec.phi),
                p2=to_mpf(spec.p2), sigma1=to_mpf(spec.sigma1), sigma2=to_mpf(spec.sigma2))
-    if weighted:
-        al, p2m = to_mpf(spec.alpha), to_mpf(spec.p2)
-        ctx.weights = (al, 1 - al, al * ctx.phi / (1 - p2m), (1 - al) * ctx.phi / p2m)
+    if weighted:  # a_j, γ_j of the weighted strategy, exact at the config's values
+        w = eq.mixture_weights("weighted")
+        at = {eq.alpha: sp.Rational(spec.alpha), eq.p2: sp.Rational(spec.p2),
+              eq.phi: sp.Rational(spec.phi)}
+        values = [sp.sympify(w[k]).xreplace(at) for k in (eq.a1, eq.a2, eq.gamma1, eq.gamma2)]
+        if not all(v.is_Rational for v in values):
+            raise ZeroDivisionError(f"weighted generation at p2 = {spec.p2}: a group without rows")
+        ctx.weights = tuple(to_mpf(Fraction(v.p, v.q)) for v in values)
     return ctx, regime, sol
 
 

@@ -85,14 +85,13 @@ def model_family(model: str, strategy: str, fixed: tuple, scaled: tuple = (),
     """A model's system for a strategy, with some parameters fixed to exact values
     (``fixed``: pairs ``(symbol, value)``, e.g. p2 = 0 removes group 2), rescaled for the
     ridgeless limit by ``scaled`` (``"e"``: e_j = λε_j; ``"L"``: L = λℓ).  ``training``:
-    the system extended by the training error (:func:`~symcollapse.core.equations.training_system`)."""
-    if training:
-        system = eq.training_system(model).subs(eq.mixture_weights(strategy))
-    else:
-        declared = models.get(model)
-        derive = functools.partial(declared.hook("system"), strategy)
-        system = (system_cache.cached(model, strategy, derive) if declared.cache_system
-                  else derive())
+    the system extended by the training error (the model's
+    :meth:`~symcollapse.models.base.Model.training_system`)."""
+    declared = models.get(model)
+    derive = functools.partial(declared.training_system if training else declared.system,
+                               strategy)
+    key = strategy + ("-training" if training else "")
+    system = system_cache.cached(model, key, derive) if declared.cache_system else derive()
     if fixed:
         system = without_vanished_unknowns(system.subs(dict(fixed)))
     name = f"{model}/{strategy}" + "".join(f"/{s}={v}" for s, v in fixed)
@@ -432,8 +431,28 @@ def signatures(base: Spec, cols: dict):
 # ----------------------------------------------------------------------------- selection
 
 def select(spec: Spec) -> Regime:
-    """The regime of a config (see the module docstring)."""
-    return models.get(spec.model).hook("regime")(spec)
+    """The regime of a config (see the module docstring): the model's ``regime`` hook, or
+    :func:`ridge_regime` for a model that declares only its expressions (a ``sources``
+    hook); a model with neither is refused with its reason."""
+    declared = models.get(spec.model)
+    if "regime" in declared.hooks or "sources" not in declared.hooks:
+        return declared.hook("regime")(spec)
+    return ridge_regime(spec)
+
+
+def ridge_regime(spec: Spec) -> Regime:
+    """The regime of a model that declares only its expressions (a ``sources`` hook): its
+    derived system at λ > 0 (α ∈ {0, 1}: :func:`weight_zero_regime`); the ridgeless limit is
+    refused (no rescaling of its unknowns is declared)."""
+    declared = models.get(spec.model)
+    if spec.lam <= 0:
+        raise UnsupportedError(declared.reason("ridgeless") or (
+            f'model "{spec.model}": the ridgeless limit (lam = 0) is not derived for it; use lam > 0'))
+    alone = weight_zero_regime(spec, spec.model)
+    if alone is not None:
+        return alone
+    return Regime("ridge", model_family(spec.model, spec.strategy, fixed_parameters(spec)),
+                  spec.atoms, description="ridge λ > 0: the system the pencil engine derives")
 
 
 def linear_regime(spec: Spec) -> Regime:

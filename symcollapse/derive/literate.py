@@ -34,6 +34,7 @@ from symcollapse.core.outputs import replace_text
 from symcollapse.core.regimes import linear_family, model_family
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import Atom
+from symcollapse.pencil.derived import general_system
 
 
 def _tex(expr) -> str:
@@ -232,22 +233,30 @@ R x = R₋x / (1 + (a_j/n_j) xᵀR₋x), where R₋ is the resolvent without tha
     doc.text("""
 The quadratic form (a_j/n_j)xᵀR₋x concentrates on γ_j tr(Σ_j K⁻¹), so R x ≈ e_j R₋x with
 e_j = 1/(1 + γ_j tr(Σ_j K⁻¹)).  Averaging I = R(Σ_j a_jΣ̂_j + λ) row by row then gives
-R ≍ K⁻¹ with K = a₁e₁Σ₁ + a₂e₂Σ₂ + λ.  This is the first-order fixed point, the statement
-encoded in `symcollapse.core.equations.first_order_linear` (residual form):
+R ≍ K⁻¹ with K = a₁e₁Σ₁ + a₂e₂Σ₂ + λ.  This is the first-order fixed point of
+docs/theory/linear.md §1.  The toolkit does not type it: the pencil engine derives it from
+the expressions of §1 in Gaussian blocks (`symcollapse.pencil.derived`; its unknowns named
+by the model, g_{n_j} = a_je_j/p_j, and the shares written p_j = a_jφ/γ_j):
 """)
-    eqs1, _M, K = eq.first_order_linear()
-    for e in eqs1:
+    system = general_system("linear")
+    for e in system.equations[:2]:
         doc.math(sp.Eq(e, 0))
+    K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.lam
+    stated = (eq.e1 * (1 + eq.gamma1 * eq.tr(eq.S1 / K)) - 1, eq.e2 * (1 + eq.gamma2 * eq.tr(eq.S2 / K)) - 1)
+    doc.check(all(sp.cancel(merge_traces(d) - merge_traces(st)) == 0
+                  for d, st in zip(system.equations[:2], stated)),
+              "SymPy: the derived equations are e_j(1 + γ_j tr(Σ_jK⁻¹)) = 1, the statement of "
+              "docs/theory/linear.md §1")
     doc.text("""
 ## 3. Second order by differentiation
 
 R A R is the derivative of a resolvent: −∂_t (Σ_j a_jΣ̂_j + λ + tA)⁻¹ at t = 0.  Apply the
 first order to the perturbed resolvent, K(t) = Σ_j a_j e_j(t)Σ_j + λ + tA, and differentiate:
 R A R ≍ 𝓛[A] := K⁻¹(A + Σ_l a_l ė_l Σ_l)K⁻¹ with ė the derivative of the fixed point.
-`differentiate_along` does exactly this in SymPy, with x → x + t ẋ for the unknowns and the
-probe A = Σ₁ in K; the rates ẋ = (u₁, u₂) solve the linear equations it returns:
+The engine does exactly this in SymPy (the probe tΣ₁ sits in the expression of R, and its
+fixed point is differentiated with x → x + t ẋ); the rates ẋ = (u₁, u₂) solve the linear
+equations it returns:
 """)
-    system = eq.linear_system()
     for e in system.equations[2:]:
         doc.math(sp.Eq(e, 0))
     K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.lam
@@ -281,8 +290,10 @@ multiplied by x_kᵀΔx_i it contributes at the same order as the leading term. 
 
     ζ = a₂²e₂² tr(ΔΣ₂𝓛[Σ₁]Σ₂) + a₂u₂ [tr(ΔΣ₂) − 2a₂e₂ tr(ΔΣ₂²K⁻¹)].
 
-`compact_zeta_density` collects this density in u₂ and factors each coefficient, using
-1 − 2a₂e₂Σ₂/K + a₂²e₂²Σ₂²/K² = (a₁e₁Σ₁ + λ)²/K²; the result, in which every term is ≥ 0:
+The engine reads ζ from the pencil of a₂²Σ̂₂RΣ̂₂, derived beside that of R; its unknowns
+are proportional copies of R's (merged) and blocks given explicitly by them (eliminated),
+and its density, factored, is the compact form in which every term is ≥ 0
+(1 − 2a₂e₂Σ₂/K + a₂²e₂²Σ₂²/K² = (a₁e₁Σ₁ + λ)²/K²):
 """)
     doc.math(system.densities["zeta"], r"\zeta\ \text{density}")
     zeta_two_point = (eq.a2 ** 2 * eq.e2 ** 2 * eq.DELTA * eq.S2 ** 2 * s1eff / K ** 2
@@ -357,6 +368,13 @@ reduces it; its steps, with their checks:
               "docs/theory/linear.md §3's form in s = [1 + λ + φ + √((1 + λ + φ)² − 4φ)]/2, to 45 digits")
     doc.text(f"\n_{doc.checks} checks passed._\n")
     return doc.render()
+
+
+def _proportional(derived, stated) -> bool:
+    """Whether two equations are equal per atom up to a nonzero factor free of the atom
+    symbols (their merged integrands, :func:`merge_traces`): the same equation, scaled."""
+    q = sp.cancel(merge_traces(derived) / merge_traces(stated))
+    return q != 0 and not q.free_symbols & set(eq.ATOM)
 
 
 def merge_traces(expr):
@@ -462,35 +480,42 @@ trace of I = Q(SMSᵀ + λ) and dividing by d: ρ = tr(Mq/(1 + Mq)) + λq.  In t
     solved = sym.solve(rho_s - Mv * q / (1 + Mv * q) - eq.lam * q, eq.lam)[0]
     doc.check(sym.simplify(solved - Lq * (rho_s - Mv / (Mv + Lq))) == 0,
               "SymPy: solving for λ (per atom, the trace being linear) gives "
-              "λ = L(ρ − tr(M(M + L)⁻¹)), the equation encoded in `first_order_projection`")
+              "λ = L(ρ − tr(M(M + L)⁻¹)), the equation of L in docs/theory/projections.md")
     _check_sketch_equivalent(doc)
-    doc.text("The first-order system of the model (K = M + L):")
-    base = eq.projection_system()
-    for f in base.equations[:3]:
-        doc.math(sp.Eq(f, 0))
+    doc.text("The first-order system the engine derives from the expressions of §1 (K = M + L; "
+             "the sketch's unknown named by L = φ/(ψ g_m)):")
+    base = general_system("random_projection")
+    by = dict(zip(base.unknowns, base.equations))
+    for x in (eq.L_eff, eq.e1, eq.e2):
+        doc.math(sp.Eq(by[x], 0))
+    Kp = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.L_eff
+    doc.check(_proportional(by[eq.L_eff], eq.L_eff * (eq.psi / eq.phi - eq.tr((Kp - eq.L_eff) / Kp))
+                            - eq.lam),
+              "SymPy: the derived equation of L is λ = L(ρ − tr(MK⁻¹)), ρ = ψ/φ, times −φ/(ψL)")
     doc.text("""
 ## 3. Second order: one probe differentiates both levels
 
 RΣ₁R of the linear model becomes PΣ₁P.  Both levels of averaging are captured by
 perturbing the data term, M → M + tA with A = Σ₁: the rows' unknowns move with rates
 u_j = ė_j and the effective ridge with rate b = L̇, and −∂_t K(t)⁻¹ = K⁻¹(Σ₁ᵉᶠᶠ + b)K⁻¹
-with Σ₁ᵉᶠᶠ = ∂_tM = (1 + a₁u₁)Σ₁ + a₂u₂Σ₂.  `differentiate_along` produces the three linear
+with Σ₁ᵉᶠᶠ = ∂_tM = (1 + a₁u₁)Σ₁ + a₂u₂Σ₂.  Differentiating the fixed point gives the three linear
 equations; the one for b is
 """)
-    doc.math(sp.Eq(base.equations[5], 0))
+    doc.math(sp.Eq(by[eq.b_rate], 0))
     K = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2 + eq.L_eff
     M = K - eq.L_eff
     s1eff = (1 + eq.a1 * eq.u1) * eq.S1 + eq.a2 * eq.u2 * eq.S2
     stated = eq.b_rate * (eq.psi / eq.phi - eq.tr(M ** 2 / K ** 2)) - eq.L_eff ** 2 * eq.tr(s1eff / K ** 2)
-    derived = merge_traces(base.equations[5])
-    doc.check(sp.cancel(derived - merge_traces(stated)) == 0,
-              "SymPy (per atom, after merging traces): the derived equation is "
+    on_shell = {eq.lam: eq.L_eff * eq.psi / eq.phi - eq.L_eff * eq.tr(M / K)}
+    doc.check(_proportional(by[eq.b_rate].xreplace(on_shell), stated),
+              "SymPy (per atom, after merging traces; λ from the equation of L): the derived "
+              "equation is, up to a nonzero factor, "
               "b(ρ − tr(M²K⁻²)) = L² tr(Σ₁ᵉᶠᶠK⁻²), the sketch term of docs/theory/projections.md; "
               "it uses M/K − LM/K² = M²/K²")
-    for j in (3, 4):
-        e_j, g_j, S_j = ((eq.e1, eq.gamma1, eq.S1), (eq.e2, eq.gamma2, eq.S2))[j - 3]
-        u_j = (eq.u1, eq.u2)[j - 3]
-        on_shell = base.equations[j].xreplace({eq.tr(S_j / K): (1 / e_j - 1) / g_j})
+    for j in (0, 1):
+        e_j, g_j, S_j = ((eq.e1, eq.gamma1, eq.S1), (eq.e2, eq.gamma2, eq.S2))[j]
+        u_j = (eq.u1, eq.u2)[j]
+        on_shell = by[u_j].xreplace({eq.tr(S_j / K): (1 / e_j - 1) / g_j})
         st = u_j - g_j * e_j ** 2 * eq.tr(S_j * (s1eff + eq.b_rate) / K ** 2)
         doc.check(sp.cancel(merge_traces(on_shell) - merge_traces(st / e_j)) == 0,
                   f"SymPy: on the first-order solution the equation of {u_j} is "
@@ -499,8 +524,9 @@ equations; the one for b is
 ## 4. The error functional
 
 Bias = Tr Θ(I − MP)Σ₁ᵉᶠᶠ(I − PM) after the row average (as in the linear model).  With
-P ≍ K⁻¹ and PΣ₁ᵉᶠᶠP ≍ (Σ₁ᵉᶠᶠ + b)K⁻², `mixture_system` writes it as
-Θ[Σ₁ᵉᶠᶠ − 2MK⁻¹Σ₁ᵉᶠᶠ + M²(Σ₁ᵉᶠᶠ + b)K⁻²], which is
+P ≍ K⁻¹ and PΣ₁ᵉᶠᶠP ≍ (Σ₁ᵉᶠᶠ + b)K⁻², it is
+Θ[Σ₁ᵉᶠᶠ − 2MK⁻¹Σ₁ᵉᶠᶠ + M²(Σ₁ᵉᶠᶠ + b)K⁻²]; the engine reads it from the pencil's d-block next
+to the projection, and its density is
 """)
     doc.math(base.densities["bias"], r"\mathrm{Bias}\ \text{density}")
     doc.check(sp.cancel(base.densities["bias"]
@@ -508,7 +534,7 @@ P ≍ K⁻¹ and PΣ₁ᵉᶠᶠP ≍ (Σ₁ᵉᶠᶠ + b)K⁻², `mixture_syste
               "SymPy: Bias = L² tr(ΘΣ₁ᵉᶠᶠK⁻²) + b tr(ΘM²K⁻²) (I − MK⁻¹ = LK⁻¹)")
     doc.text("ζ keeps the two-point form of the linear model with the new 𝓛; compact form:")
     doc.math(base.densities["zeta"], r"\zeta\ \text{density}")
-    lin = eq.linear_system()
+    lin = general_system("linear")
     reduce = {eq.L_eff: eq.lam, eq.b_rate: 0}
     same = all(sp.cancel(sp.sympify(base.densities[k]).xreplace(reduce) - lin.densities[k]) == 0
                for k in ("bias", "variance", "zeta"))

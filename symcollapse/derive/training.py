@@ -12,9 +12,15 @@ from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.decomposition import predict
 from symcollapse.core.regimes import model_family
 from symcollapse.derive.literate import Doc
+from symcollapse.pencil.operator_valued import opaque_traces
 
 r2, c2, k = sp.symbols("r2 c2 k", positive=True)
 sigma = sp.Symbol("sigma", nonnegative=True)
+
+
+def _vanishes(expr) -> bool:
+    opaque, _ = opaque_traces(expr)
+    return sp.cancel(opaque) == 0
 
 
 def _isotropic_training():
@@ -50,30 +56,40 @@ distribution's error (noise included) shrunk by e_j²:
 
 E_train,1 ≃ e₁²(G₁ + σ₁²),  E_train,2 ≃ e₂²(G₂ + σ₂²),  E_train = p₁E_train,1 + p₂E_train,2,
 
-with G₁ = E_test and G₂ = ‖ŵ − w₂‖²_{Σ₂}.  G₂ is the same error functional with the test
-covariance B = Σ₂ (`equations.error_functional`): the second order along the probe
-A = Σ₂, *derived* by differentiating the first-order fixed point
-(`equations.differentiate_along`, rates v_j = ė_j), plus the target term of w₂ = w₁ + δ,
-tr(δB) − 2a₂e₂ tr(δBΣ₂K⁻¹).  For the linear model the rates solve
+with G₁ = E_test and G₂ = ‖ŵ − w₂‖²_{Σ₂}.  G₂ is derived by the pencil engine from the
+model's own expressions (`symcollapse.pencil.operator_valued.training_sources`): the same
+pencils with the probe along Σ₂ instead of Σ₁ give Bias, Var and ζ measured by Σ₂ (rates
+v_j = ė_j along that probe), and the target moved by δ adds
+tr(ΔΣ₂) − 2 tr(ΔΣ₂ a₂Σ̂₂R), a first-order pair of blocks of the label-shift pencil.  For the
+linear model (plain mixing) the rates solve
 """)
-    system = eq.training_system("linear")
+    system = model_family("linear", "plain", (), (), training=True)
     for e in system.equations[4:]:
         doc.math(sp.Eq(e, 0))
     doc.text("and G₂ has the density")
-    doc.math(sym.factor(system.densities["g2"]), r"G_2\ \text{density}")
+    doc.math(system.densities["g2"], r"G_2\ \text{density}")
     doc.text("""
 The same construction on the random projections model adds the sketch rate b₂ = L̇ along
-Σ₂ (`equations.training_system("random_projection")`).  With B = Σ₁ and target w₁ the
-functional is the test error:
+Σ₂.  When the two groups share their covariance (Σ₂ = Σ₁) the probe along Σ₂ is the probe
+along Σ₁, so the rates v_j are the u_j, and without a label shift (Δ = 0) G₂ is the test
+error:
 """)
-    base = eq.linear_system()
-    _eqs, M, K = eq.first_order_linear()
-    _e, L1, dM1 = eq.differentiate_along(eq.first_order_linear, (eq.e1, eq.e2), (eq.u1, eq.u2), eq.S1)
-    parts = eq.error_functional(M, K, L1, dM1, (eq.u1, eq.u2))
-    same = sp.cancel(parts["bias"] + parts["variance"] + parts["zeta"]
-                     - base.densities["test_error"]) == 0
-    doc.check(same, "the error functional with B = Σ₁ and target w₁ is the test-error density "
-                    "(exact rational identity)")
+    same_cov = {eq.S2: eq.S1, eq.DELTA: 0}
+    for model, pairs in (("linear", ((eq.u1, eq.v1), (eq.u2, eq.v2))),
+                         ("random_projection", ((eq.u1, eq.v1), (eq.u2, eq.v2),
+                                                (eq.b_rate, eq.b2_rate)))):
+        fam = model_family(model, "plain", (), (), training=True)
+        equation = dict(zip(fam.unknowns, fam.equations))
+        to_u = {v: u for u, v in pairs}
+        same_rates = all(_vanishes(sp.sympify(equation[u]).xreplace(same_cov)
+                                   - sp.sympify(equation[v]).xreplace(same_cov).xreplace(to_u))
+                         for u, v in pairs)
+        same_error = sp.cancel(sp.sympify(fam.densities["g2"]).xreplace(same_cov).xreplace(to_u)
+                               - sp.sympify(fam.densities["test_error"]).xreplace(same_cov)) == 0
+        doc.check(same_rates and same_error,
+                  f"{model}: with Σ₂ = Σ₁ the rate equations along Σ₂ are those along Σ₁ "
+                  "(v_j = u_j), and with Δ = 0 as well the G₂ density is the test-error density "
+                  "(exact rational identities)")
 
     doc.text("""
 ## 2. Degrees of freedom and the GCV identity

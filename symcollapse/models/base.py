@@ -12,7 +12,8 @@ the config's validation (:func:`symcollapse.core.spec.parse`) and the Monte Carl
 Hooks (each optional; a capability without its hook is refused with the model's reason):
 
 * ``system(strategy)`` — the model's fixed-point :class:`~symcollapse.core.equations.System`
-  (unknowns, residuals, Bias/Var/ζ outputs) for λ > 0, with the strategy's group weights;
+  (unknowns, residuals, Bias/Var/ζ outputs) for λ > 0, with the strategy's group weights,
+  when it is not the one the engine derives from ``sources`` and ``unknowns``;
 * ``training_system()`` — that system extended by the training-error probe;
 * ``regime(spec)`` — the :class:`~symcollapse.core.regimes.Regime` answering a spec (λ > 0
   or a side of the ridgeless limit);
@@ -57,7 +58,14 @@ class Model:
     capability matrix runs every capability on it), ``ridgeless_example``: the changes that
     make it ridgeless (λ = 0 on a derived side of the limit); ``cache_system``: its derived
     systems are kept on disk between sessions (:mod:`symcollapse.core.system_cache`), for a
-    system that takes long to derive.
+    system that takes long to derive; ``unknowns``: the unknowns of the pencils of its
+    ``sources`` written through the model's own named unknowns (strings, e.g.
+    ``{"R_g_n1": "a1*e1/(1 - p2)"}``), ``rates``: the names of their rates along the probe
+    (``{"e1": "u1"}``) — with these and no ``system`` hook, its system is the one the
+    pencil engine derives (:mod:`symcollapse.pencil.derived`); ``training_rates`` and
+    ``training_outputs``: likewise for its training-error probe (the rates along Σ2, and
+    the statement's outputs written in the named unknowns); ``unique_root``: at λ > 0
+    its equations have one positive root (a solve may start anywhere in that domain).
     """
 
     name: str
@@ -73,6 +81,11 @@ class Model:
     example: dict = field(default_factory=dict)
     ridgeless_example: dict = field(default_factory=dict)
     cache_system: bool = False
+    unknowns: dict = field(default_factory=dict)
+    rates: dict = field(default_factory=dict)
+    training_rates: dict = field(default_factory=dict)
+    training_outputs: dict = field(default_factory=dict)
+    unique_root: bool = False
 
     @property
     def scalar_keys(self) -> tuple:
@@ -80,18 +93,44 @@ class Model:
         choice; each is a number > 0 and the parameter ``Symbol(key, positive=True)``."""
         return tuple(k for k in self.keys if k not in self.choices)
 
+    @property
+    def refused(self) -> dict:
+        """The declared ``refusals``, and the training error of a model that poses no
+        training-error probe (neither a ``training_system`` hook nor ``training_outputs``)."""
+        if "training_system" in self.hooks or self.training_outputs or "training" in self.refusals:
+            return self.refusals
+        return {**self.refusals, "training": f'training error: model "{self.name}" poses no '
+                                             "training-error probe (training_outputs)"}
+
     def answers(self, capability: str) -> bool:
         """Whether the model answers a capability or strategy (it is not refused)."""
-        return capability not in self.refusals
+        return capability not in self.refused
 
     def reason(self, capability: str) -> str | None:
         """The one-line reason a capability or strategy is refused, or None."""
-        return self.refusals.get(capability)
+        return self.refused.get(capability)
 
     def require(self, capability: str, error=UnsupportedError):
         """Raise ``error`` with the model's reason when a capability is refused."""
-        if capability in self.refusals:
-            raise error(self.refusals[capability])
+        if capability in self.refused:
+            raise error(self.refused[capability])
+
+    def system(self, strategy: str):
+        """The model's System for a mixing strategy: its ``system`` hook, or the system the
+        pencil engine derives from its ``sources`` (its unknowns named by ``unknowns`` when
+        the model declares them; :func:`symcollapse.pencil.derived.system_of`)."""
+        if "system" in self.hooks or "sources" not in self.hooks:
+            return self.hook("system")(strategy)
+        return importlib.import_module("symcollapse.pencil.derived").system_of(self.name, strategy)
+
+    def training_system(self, strategy: str):
+        """The model's System extended by the training-error probe, for a mixing strategy:
+        its ``training_system`` hook (weights substituted), or the engine's derivation
+        (:func:`symcollapse.pencil.derived.training_system_of`)."""
+        if "training_system" in self.hooks or not self.training_outputs:
+            return self.hook("training_system")().subs(_weights(strategy))
+        return importlib.import_module("symcollapse.pencil.derived").training_system_of(
+            self.name, strategy)
 
     def hook(self, name: str):
         """The function of a hook, imported on first use (:class:`~symcollapse.core.errors.UnsupportedError` with
@@ -101,6 +140,10 @@ class Model:
                 name, f'model "{self.name}": {name} is not available'))
         module, _, attr = self.hooks[name].partition(":")
         return getattr(importlib.import_module(module), attr)
+
+
+def _weights(strategy: str) -> dict:
+    return importlib.import_module("symcollapse.core.equations").mixture_weights(strategy)
 
 
 REGISTRY: dict = {}

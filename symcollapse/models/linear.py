@@ -23,9 +23,15 @@ MODEL = register(Model(
              "sigma2": F(1, 2), "atoms": _ATOMS},
     ridgeless_example={"lam": 0},
     summary="ridge regression on the real + synthetic mixture",
+    unknowns={"R_g_n1": "a1*e1/(1 - p2)", "R_g_n2": "a2*e2/p2"},
+    rates={"e1": "u1", "e2": "u2"},
+    training_rates={"e1": "v1", "e2": "v2"},
+    training_outputs={"shrink1": "e1**2", "shrink2": "e2**2", "gap": "(1 - p2)*e1 + p2*e2",
+                      "df": "phi*(a1*e1*Sigma_1 + a2*e2*Sigma_2)"
+                            "/(a1*e1*Sigma_1 + a2*e2*Sigma_2 + lam)"},
+    unique_root=True,
+    cache_system=True,
     hooks={
-        "system": "symcollapse.core.equations:linear_system_of",
-        "training_system": "symcollapse.core.equations:linear_training_system",
         "regime": "symcollapse.core.regimes:linear_regime",
         "sources": "symcollapse.pencil.operator_valued:linear_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",

@@ -36,9 +36,15 @@ MODEL = register(Model(
         "simulate:iterative": 'simulate: strategy "iterative" is available for model "linear" '
                               "(the loop of random projections is not simulated)",
     },
+    unknowns={"R_g_m": "phi/(psi*L)", "R_g_n1": "a1*e1/(1 - p2)", "R_g_n2": "a2*e2/p2"},
+    rates={"L": "b", "e1": "u1", "e2": "u2"},
+    training_rates={"L": "b_2", "e1": "v1", "e2": "v2"},
+    training_outputs={"shrink1": "e1**2", "shrink2": "e2**2", "gap": "(1 - p2)*e1 + p2*e2",
+                      "df": "phi*(a1*e1*Sigma_1 + a2*e2*Sigma_2)"
+                            "/(a1*e1*Sigma_1 + a2*e2*Sigma_2 + L)"},
+    unique_root=True,
+    cache_system=True,
     hooks={
-        "system": "symcollapse.core.equations:projection_system_of",
-        "training_system": "symcollapse.core.equations:projection_training_system",
         "regime": "symcollapse.core.regimes:projection_regime",
         "sources": "symcollapse.pencil.operator_valued:projection_sources",
         "simulate": "symcollapse.simulation.montecarlo:simulate_mixture",

@@ -39,18 +39,10 @@ from symcollapse.core.equations import Field
 from symcollapse.core.errors import ConfigError, SymcollapseError
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
-from symcollapse.core.spec import Atom, parse, to_number
+from symcollapse.core.spec import parse, to_number
 from symcollapse.core.spectra import with_fields
-from symcollapse.pencil.operator_valued import DEFAULT_DIAGS, derive_system, merge_duplicates
-
-#: Distinct rationals in (0, 1) for the free parameters of the point where duplicate
-#: unknowns are detected (every parameter of the toolkit is allowed there: shares,
-#: ratios, ridge, noise); two generic atoms.
-_MERGE_VALUES = (Fraction(1, 3), Fraction(2, 7), Fraction(3, 11), Fraction(5, 13),
-                 Fraction(7, 17), Fraction(11, 19), Fraction(13, 23), Fraction(17, 29))
-_MERGE_ATOMS = (Atom(Fraction(2, 5), Fraction(3, 2), Fraction(4, 5), Fraction(6, 5), Fraction(1, 3)),
-                Atom(Fraction(3, 5), Fraction(2, 3), Fraction(7, 5), Fraction(1, 2), Fraction(5, 4)))
-
+from symcollapse.pencil.derived import GENERIC_ATOMS, GENERIC_VALUES
+from symcollapse.pencil.operator_valued import DEFAULT_DIAGS, derive_system
 
 def derive(source, outputs=None, *, params=None, probe=None, ratios=None, diags=None,
            name="pencil", merge=True):
@@ -63,23 +55,32 @@ def derive(source, outputs=None, *, params=None, probe=None, ratios=None, diags=
     its ratio to n; ``diags``: Diag name → atom symbol, or → a
     :class:`~symcollapse.core.equations.Field` for a Diag on another dimension (added to the
     defaults).  With several sources, unknowns
-    that are the same block trace in two pencils are merged (``merge=True``) when it is
-    proved: candidates equal at a generic rational point, kept only when their equations
-    coincide symbolically after renaming
-    (:func:`~symcollapse.pencil.operator_valued.merge_duplicates`); otherwise every unknown
-    is kept (same answer, larger system).
+    that are the same block trace in two pencils, up to a factor (a monomial in the
+    parameters), are merged and the blocks a pencil gives explicitly are eliminated
+    (``merge=True``, :mod:`symcollapse.pencil.reduction`) when that is proved: candidates
+    read off the fixed point solved at a generic rational point, kept only when the
+    equations agree symbolically; otherwise every unknown is kept (same answer, larger
+    system).
     """
-    system = derive_system(source, outputs=outputs, params=params, probe=probe, ratios=ratios,
-                           diag_symbols={**DEFAULT_DIAGS, **(diags or {})}, name=name)
+    diag_symbols = {**DEFAULT_DIAGS, **(diags or {})}
     if merge and isinstance(source, dict) and len(source) > 1:
-        free = sorted(system.parameters, key=str)
-        if len(free) <= len(_MERGE_VALUES):
-            point = dict(zip(free, _MERGE_VALUES))
-            try:
-                system = merge_duplicates(system, point, _merge_atoms(system))
-            except SymcollapseError:  # no solution at the generic point: keep every unknown
-                pass
-    return system
+        try:
+            return derive_system(source, outputs=outputs, params=params, probe=probe,
+                                 ratios=ratios, diag_symbols=diag_symbols, name=name,
+                                 reduce=_merge_point)
+        except (SymcollapseError, ValueError):  # no generic point: keep every unknown
+            pass
+    return derive_system(source, outputs=outputs, params=params, probe=probe, ratios=ratios,
+                         diag_symbols=diag_symbols, name=name)
+
+
+def _merge_point(system):
+    """The exact generic point of the reductions: distinct rationals for the free
+    parameters (sorted by name) and generic atoms (:func:`_merge_atoms`)."""
+    free = sorted(system.parameters, key=str)
+    if len(free) > len(GENERIC_VALUES):
+        raise ValueError(f"{len(free)} parameters: more than the generic point has")
+    return dict(zip(free, GENERIC_VALUES)), _merge_atoms(system)
 
 
 def solve(system, config, dps: int = 30, values=None, law=None) -> dict:
@@ -136,7 +137,7 @@ def _merge_atoms(system) -> tuple:
     fields = sorted({s.name for e in (*system.equations, *system.densities.values())
                      for s in sp.sympify(e).free_symbols if isinstance(s, Field)})
     if not fields:
-        return _MERGE_ATOMS
+        return GENERIC_ATOMS
     law = [(Fraction(1, 3), {f: Fraction(2 + i, 5 + i) for i, f in enumerate(fields)}),
            (Fraction(2, 3), {f: Fraction(7 + i, 4 + i) for i, f in enumerate(fields)})]
-    return with_fields(_MERGE_ATOMS, law)
+    return with_fields(GENERIC_ATOMS, law)

@@ -48,8 +48,7 @@ pattern, checked symbolically) are dropped.  The residuals are
 :math:`c\,\operatorname{tr}_b(W (L^{-1})_{bb}) = c\,s_b^2\operatorname{tr}_b(W G'_{bb})`.
 With a ``probe`` symbol t in the expression (e.g. λI + tΣ1), outputs marked
 ``derivative=True`` are :math:`\partial_t` at t = 0: the fixed point is differentiated
-(:func:`differentiate_probe`, the idea of
-:func:`~symcollapse.core.equations.differentiate_along`), rates ``<x>_dot`` solve the linear
+(:func:`differentiate_probe`), rates ``<x>_dot`` (or the model's names) solve the linear
 equations :math:`J\dot x + \partial_tF = 0`.
 
 For the linear model's resolvent (blocks d, n1, n2) the unknowns are
@@ -74,11 +73,12 @@ from symcollapse.core.equations import System, tr
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import solve_point
 from symcollapse.pencil.expr import Add, Diag, Gaussian, Identity, MatExpr, MatMul, Scaled, Transpose, inverse
-from symcollapse.pencil.linearization import Pencil, linearize
+from symcollapse.pencil.linearization import Pencil, check, linearize
+from symcollapse.pencil.reduction import change_variables, reduce_system
 
 __all__ = ["Output", "OVFixedPoint", "operator_valued", "derive_system", "differentiate_probe",
            "mixture_sources", "t_probe",
-           "merge_duplicates", "map_traces", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
+           "map_traces", "time_to_system", "DEFAULT_RATIOS", "DEFAULT_DIAGS"]
 
 #: Dimension name → its ratio to n (docs/setting.md: n_j = p_j n, d = φn, m = ψn).
 DEFAULT_RATIOS = {"n1": 1 - eq.p2, "n2": eq.p2, "d": eq.phi, "m": eq.psi, "n": sp.Integer(1)}
@@ -93,7 +93,8 @@ _N = sp.Symbol("n_limit", positive=True)
 @dataclass(frozen=True)
 class Output:
     r"""An output :math:`\mathrm{scale}\cdot\operatorname{tr}_b(\mathrm{weight}\,
-    (L^{-1})_{bb})` (b = ``block``, default the target block; ``weight`` a per-atom
+    (L^{-1})_{bc})` (b = ``block``, default the target block; c = ``col``, default b: an
+    off-diagonal pair of two blocks on the space with atoms; ``weight`` a per-atom
     expression in the atom symbols on d, a scalar elsewhere); ``derivative``: its
     derivative along the probe at probe = 0; ``source``: which pencil (several sources)."""
 
@@ -102,6 +103,7 @@ class Output:
     scale: object = 1
     derivative: bool = False
     source: object = None
+    col: int | None = None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -263,12 +265,17 @@ class OVFixedPoint:
     def density(self, out: Output):
         """Per-atom density of an :class:`Output` (before any probe derivative)."""
         b = self.pencil.row if out.block is None else out.block
-        factor = proportional_limit(sp.sympify(out.scale) * self.scale[b] ** 2, self.ratios)
+        c = b if out.col is None else out.col
+        if c != b and self.pencil.blocks[b] not in self.atom_dims:
+            raise ValueError(f"output on blocks ({b}, {c}): off-diagonal pairs live on a "
+                             f"space with atoms ({', '.join(sorted(self.atom_dims))})")
+        factor = proportional_limit(sp.sympify(out.scale) * self.scale[b] * self.scale[c],
+                                    self.ratios)
         w = sp.sympify(out.weight)
         if self.pencil.blocks[b] not in self.atom_dims and eq.depends_on_coordinates(w):
             raise ValueError(f"output on block {b} ({self.pencil.blocks[b]}): the weight "
                              f"{w} must not depend on the atoms")
-        return sp.cancel(factor * w * self.block_value(b, b))
+        return sp.cancel(factor * w * self.block_value(b, c))
 
 
 def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixedPoint:
@@ -495,15 +502,16 @@ def operator_valued(source, ratios=None, diag_symbols=None, prefix="") -> OVFixe
 # ----------------------------------------------------------------------------- systems
 
 def differentiate_probe(system: System, probe, derivative_outputs=(), suffix="_dot",
-                        at_zero=None) -> System:
+                        at_zero=None, rates=None) -> System:
     r"""Differentiate a fixed point along a probe parameter t at t = 0.
 
     Unknowns x(t) = x + tẋ: the equations F(x, 0) = 0 and :math:`\partial_t F(x + t\dot x,
     t)|_{t=0} = J\dot x + \partial_tF = 0` (linear in the rates ẋ).  Outputs named in
     ``derivative_outputs`` become :math:`\partial_t` of their density (through x(t) and
     t), the others their value at t = 0.  ``at_zero``: the equations F(x, 0) = 0 when the
-    caller poses them in another (equivalent) form."""
-    rates = tuple(sp.Symbol(f"{x.name}{suffix}") for x in system.unknowns)
+    caller poses them in another (equivalent) form; ``rates``: {unknown: its rate's symbol}
+    (default: the unknown's name with ``suffix``)."""
+    rates = tuple((rates or {}).get(x, sp.Symbol(f"{x.name}{suffix}")) for x in system.unknowns)
     moved = {x: x + probe * r for x, r in zip(system.unknowns, rates)}
 
     def d_at_zero(expr):
@@ -536,7 +544,8 @@ def _single_system(fp: OVFixedPoint, outputs: dict, name: str) -> System:
 
 
 def derive_system(source, outputs=None, params=None, probe=None, ratios=None,
-                  diag_symbols=None, name="pencil", merge=None) -> System:
+                  diag_symbols=None, name="pencil", reduce=None, change=None,
+                  rates=None) -> System:
     r"""The deterministic equivalent of one or several symmetric expressions (or pencils)
     as a :class:`~symcollapse.core.equations.System`.
 
@@ -547,9 +556,17 @@ def derive_system(source, outputs=None, params=None, probe=None, ratios=None,
     names its ``source``.  ``params``: a substitution applied to everything (e.g.
     :func:`~symcollapse.core.equations.mixture_weights`).  ``probe``: a scalar symbol in the
     expressions; the system is differentiated along it at 0 (:func:`differentiate_probe`).
-    ``merge``: an exact parameter point ``{symbol: value}`` plus atoms (see
-    :func:`merge_duplicates`) at which duplicate unknowns are detected, then proved.
+    ``reduce``: a function of the pencils' joint first-order system (before the probe
+    derivative and ``params``) returning an exact generic point and atoms at which
+    :func:`~symcollapse.pencil.reduction.reduce_system` proposes its reductions (then
+    proved symbolically): the unknowns of later pencils proportional to earlier ones are
+    merged and the explicit ones eliminated; then ``change`` ({unknown: expression in a
+    named unknown}, :func:`~symcollapse.pencil.reduction.change_variables`) names the
+    unknowns, and ``rates`` ({named unknown: symbol}) names their rates along the probe.
     """
+    if reduce is not None:
+        return _derive_reduced(source, outputs, params, probe, ratios, diag_symbols, name,
+                               reduce, change or {}, rates or {})
     sources = source if isinstance(source, dict) else {None: source}
     outputs = {"trace": Output()} if outputs is None else outputs
     params = {} if params is None else params
@@ -583,71 +600,52 @@ def derive_system(source, outputs=None, params=None, probe=None, ratios=None,
     for k, o in outputs.items():
         n_terms = len(o) if isinstance(o, (list, tuple)) else 1
         dens[k] = sp.Add(*[parts[f"{k}#{n_}"] for n_ in range(n_terms)])
-    out = System(name=name, unknowns=unknowns, equations=eqs, densities=dens,
-                 positive=positive, guess=guess,
-                 note="operator-valued Dyson equation of linear pencils")
-    if merge is not None:
-        out = merge_duplicates(out, *merge)
-    return out
+    return System(name=name, unknowns=unknowns, equations=eqs, densities=dens,
+                  positive=positive, guess=guess,
+                  note="operator-valued Dyson equation of linear pencils")
 
 
-def merge_duplicates(system: System, params: dict, atoms, digits: int = 40) -> System:
-    r"""Merge unknowns that are the same quantity (the same block trace in two pencils).
-
-    Candidates are unknowns with equal values at one solved point (``params``: symbol →
-    exact value, ``atoms``: spec atoms); a candidate class is kept only if, after renaming
-    every member to its representative, the members' equations coincide symbolically
-    (then x = y is an invariant subspace of the fixed point).  Classes that fail are split
-    until the renamed system is consistent."""
-
-    with mp.workdps(digits + 20):
-        c = compile_system(system)
-        sol = solve_point(c, params, atoms, dps=digits)
-        vals = dict(zip(c.unknowns, sol.x))
-    tol = mp.mpf(10) ** (-digits // 2)
-    classes = []
-    for x in system.unknowns:
-        for cl in classes:
-            v = vals[cl[0]]
-            if abs(vals[x] - v) <= tol * (1 + abs(v)):
-                cl.append(x)
-                break
-        else:
-            classes.append([x])
-    eq_of = dict(zip(system.unknowns, system.equations))
-    while True:
-        rename = {x: cl[0] for cl in classes for x in cl[1:]}
-        bad = False
-        new_classes = []
-        for cl in classes:
-            if len(cl) == 1:
-                new_classes.append(cl)
-                continue
-            ref = sp.sympify(eq_of[cl[0]]).xreplace(rename)
-            same, other = [cl[0]], []
-            for x in cl[1:]:
-                e = sp.sympify(eq_of[x]).xreplace(rename).xreplace({x: cl[0]})
-                (same if _is_zero(e - ref) else other).append(x)
-            if other:
-                bad = True
-                new_classes += [same, other]
-            else:
-                new_classes.append(cl)
-        classes = new_classes
-        if not bad:
-            break
-    rename = {x: cl[0] for cl in classes for x in cl[1:]}
-    if not rename:
-        return system
-    keep = [x for x in system.unknowns if x not in rename]
+def _derive_reduced(source, outputs, params, probe, ratios, diag_symbols, name, reduce,
+                    change, rates):
+    """:func:`derive_system` with ``reduce``: the pencils' first-order systems joined and
+    reduced, then differentiated along the probe, then ``params`` substituted."""
+    sources = source if isinstance(source, dict) else {None: source}
+    outputs = {"trace": Output()} if outputs is None else outputs
+    singles, deriv = [], []
+    for label, src in sources.items():
+        fp = operator_valued(src, ratios=ratios, diag_symbols=diag_symbols,
+                             prefix="" if label is None else f"{label}_")
+        outs = {}
+        for k, o in outputs.items():
+            for n_, part in enumerate(o if isinstance(o, (list, tuple)) else [o]):
+                if part.source == label or len(sources) == 1:
+                    outs[f"{k}#{n_}"] = part
+                    if part.derivative:
+                        deriv.append(f"{k}#{n_}")
+        singles.append(_single_system(fp, outs, name=f"{name}/{label}"))
+    joined = System(name=name, unknowns=sum((s.unknowns for s in singles), ()),
+                    equations=sum((s.equations for s in singles), ()),
+                    densities={k: v for s in singles for k, v in s.densities.items()},
+                    positive=sum((s.positive for s in singles), ()),
+                    guess={k: v for s in singles for k, v in s.guess.items()},
+                    note="operator-valued Dyson equation of linear pencils")
+    point, atoms = reduce(joined)
+    system = reduce_system(joined, [s.unknowns for s in singles], point, atoms)
+    if change:
+        by_name = {str(x): x for x in system.unknowns}
+        system = change_variables(system, {by_name.get(str(x), x): f for x, f in change.items()})
+    if probe is not None:
+        system = differentiate_probe(system, probe, deriv, rates=rates)
+    params = params or {}
+    dens = {}
+    for k, o in outputs.items():
+        n_terms = len(o) if isinstance(o, (list, tuple)) else 1
+        dens[k] = sp.Add(*[sp.cancel(sp.sympify(system.densities[f"{k}#{n_}"]).xreplace(params))
+                           for n_ in range(n_terms)])
     return dataclasses.replace(
-        system, unknowns=tuple(keep),
-        equations=tuple(canonical_traces(sp.sympify(eq_of[x]).xreplace(rename)) for x in keep),
-        densities={k: sp.cancel(sp.sympify(v).xreplace(rename))
-                   for k, v in system.densities.items()},
-        positive=tuple(x for x in system.positive if x in keep),
-        guess={x: g for x, g in system.guess.items() if x in keep},
-        note=system.note + f"; {len(rename)} duplicate unknowns merged")
+        system, densities=dens,
+        equations=tuple(canonical_traces(sp.sympify(e).xreplace(params)) for e in system.equations),
+        guess={k: sp.sympify(v).xreplace(params) for k, v in system.guess.items()})
 
 
 # ----------------------------------------------------------------------------- the mixture models
@@ -707,33 +705,80 @@ def _noise_and_shift(PR):
     return var, zeta
 
 
-def linear_sources():
-    r"""The linear model's expressions in Gaussian blocks (:func:`mixture_sources`)."""
+def linear_sources(test="Sigma1", with_shift=False):
+    r"""The linear model's expressions in Gaussian blocks (:func:`mixture_sources`);
+    ``test``: the probe's covariance (``"Sigma2"``: the training-error probe,
+    :func:`training_sources`); ``with_shift``: also return the label shift's smoother
+    :math:`a_2\hat\Sigma_2R` (the left factor of the ζ expression)."""
     S1d, X1, X2, c1, c2 = _groups()
     t = t_probe
-    R = inverse(X1.T @ X1 * c1 + X2.T @ X2 * c2 + eq.lam * Identity("d") + t * S1d)
-    Z = X2.T @ X2 @ R @ X2.T @ X2 * c2 ** 2
+    R = inverse(X1.T @ X1 * c1 + X2.T @ X2 * c2 + eq.lam * Identity("d") + t * Diag(test, "d"))
+    shift = X2.T @ X2 @ R * c2
+    Z = shift @ X2.T @ X2 * c2
     PR = linearize(R)
     bias = Output(weight=eq.THETA, scale=-eq.lam ** 2, derivative=True, source="R")
     var, zeta = _noise_and_shift(PR)
     outputs = {"bias": bias, "variance": var, "zeta": zeta, "test_error": [bias, *var, zeta]}
-    return {"R": PR, "Z": linearize(Z)}, outputs, t
+    found = {"R": PR, "Z": linearize(Z)}, outputs, t
+    return (*found, shift) if with_shift else found
 
 
-def projection_sources():
-    r"""The random projections model's expressions in Gaussian blocks (:func:`mixture_sources`)."""
+def projection_sources(test="Sigma1", with_shift=False):
+    r"""The random projections model's expressions in Gaussian blocks (:func:`mixture_sources`);
+    ``test`` as in :func:`linear_sources`."""
     S1d, X1, X2, c1, c2 = _groups()
     t = t_probe
     S = Gaussian("S", "m", "d", variance=1 / d_dim)
     F1, F2 = X1 @ S.T, X2 @ S.T
-    R = inverse(F1.T @ F1 * c1 + F2.T @ F2 * c2 + eq.lam * Identity("m") + t * S @ S1d @ S.T)
-    Z = X2.T @ X2 @ S.T @ R @ S @ X2.T @ X2 * c2 ** 2
+    R = inverse(F1.T @ F1 * c1 + F2.T @ F2 * c2 + eq.lam * Identity("m")
+                + t * S @ Diag(test, "d") @ S.T)
+    shift = X2.T @ X2 @ S.T @ R @ S * c2
+    Z = shift @ X2.T @ X2 * c2
     PR = linearize(R)
     nxt = [j for i, j, c, tp in PR.positions["S"] if i == PR.row]
     bias = Output(block=nxt[0], weight=eq.THETA, scale=-1, derivative=True, source="R")
     var, zeta = _noise_and_shift(PR)
     outputs = {"bias": bias, "variance": var, "zeta": zeta, "test_error": [bias, *var, zeta]}
-    return {"R": PR, "Z": linearize(Z)}, outputs, t
+    found = {"R": PR, "Z": linearize(Z)}, outputs, t
+    return (*found, shift) if with_shift else found
+
+
+def training_sources(model: str):
+    r"""The expressions of a mixture model's training-error probe (docs/theory/training.md):
+    the synthetic group's own error :math:`G_2 = \|\hat w - w_2\|^2_{\Sigma_2}`, w2 = w1 + δ.
+
+    The model's pencils with the probe along Σ2 give Bias, Var and ζ measured by Σ2; the
+    target moved by δ adds :math:`\operatorname{tr}(\Delta\Sigma_2) - 2\operatorname{tr}
+    (\Delta\Sigma_2\,a_2\hat\Sigma_2P)` (P the fit's smoother, R for the linear model), a
+    first-order pair of blocks of the label-shift pencil: its row block with the identity
+    block next to it, and with the d-block where :math:`(L^{-1})_{0b} = \kappa\,a_2\hat
+    \Sigma_2P`, κ = ±n2/a2 (found and verified on random matrices,
+    :func:`~symcollapse.pencil.linearization.check`).  Returns ``(sources, {"g2": [...]},
+    probe)``."""
+    sources, outputs, t, shift = models.get(model).hook("sources")(test="Sigma2",
+                                                                          with_shift=True)
+    PZ = sources["Z"]
+    ident = next(j for (i, j), E in PZ.entries if i == PZ.row and j != i
+                 and isinstance(E, Identity))
+    block, kappa = _pair_block(PZ, shift)
+    delta_sigma2 = eq.DELTA * eq.S2
+    target = [Output(block=PZ.row, col=ident, weight=delta_sigma2, source="Z"),
+              Output(block=PZ.row, col=block, weight=delta_sigma2, scale=-2 / kappa, source="Z")]
+    return sources, {"g2": list(outputs["test_error"]) + target}, t
+
+
+def _pair_block(P: Pencil, expr):
+    r"""(b, κ): the block b on d with :math:`(L^{-1})_{\mathrm{row},b} = \kappa\cdot`
+    ``expr``, κ = ±n2/a2, checked on random matrices (error < 1e-9)."""
+    sizes = {dim: 3 + i for i, dim in enumerate(sorted(set(P.blocks)))}
+    for b, dim in enumerate(P.blocks):
+        if dim != ATOM_DIM or b == P.row:
+            continue
+        for kappa in (n2_dim / eq.a2, -n2_dim / eq.a2):
+            pair = Pencil(P.blocks, P.entries, P.row, b, expr * kappa, "general")
+            if check(pair, sizes=sizes) < 1e-9:
+                return b, kappa
+    raise ValueError(f"no block of the pencil holds {expr!r} next to its row")
 
 
 def time_to_system(source, outputs=None, params=None, probe=None, spec=None, dps=30,

@@ -319,7 +319,8 @@ def interpolating_weights_drop_out() -> dict:
         g = sym.factor(sp.together(sp.sympify(f).xreplace(sub).xreplace(at)))
         num, _den = sp.fraction(g)
         eqs.append(sym.factor(num))
-    dens = {k: sym.simplify(sp.sympify(v).xreplace(sub).xreplace(at)) for k, v in fam.densities.items()}
+    dens = {k: sym.factor(sp.cancel(sp.sympify(v).xreplace(sub).xreplace(at)))
+            for k, v in fam.densities.items()}
 
     def free_of_alpha(expr):
         # an equation may carry α only as an overall factor

@@ -3,7 +3,7 @@ docs/theory/random-features.md (plain mixing, λ > 0): the reference statement.
 
 Nothing here is derived: the equations below are the statement typed in as an
 :class:`~symcollapse.core.equations.System`, so that an automatic derivation can be compared
-with it digit by digit.  It is solved by the ordinary path 
+with it digit by digit.  It is solved by the ordinary path
 (:func:`~symcollapse.core.compiled.compile_system`, :func:`~symcollapse.core.solve.solve_point`).
 
 **Gaussian equivalence** (per group j, pre-activation variance τ_j² = tr Σ_j, g ~ N(0, 1)):
@@ -27,7 +27,7 @@ by SymPy's integrals in closed form, tanh by mpmath quadrature at the working pr
     E_test ≃ Bias + Var + ζ_RF
 
 With κ_j = 0 and μ1_j = 1 it is the projections theorem 
-(:func:`~symcollapse.core.equations.projection_system`), which :func:`predict_rf` reproduces (``constants=LINEAR``).
+(:func:`oracles.statements.projection_system`), which :func:`predict_rf` reproduces (``constants=LINEAR``).
 """
 from __future__ import annotations
 
