@@ -107,6 +107,7 @@ def test_sweep_on_a_dask_cluster_is_identical(cluster):
     local = sweep(RP, GRID, chunk=100, processes=1, progress=False)
     with Client(cluster) as client:
         remote = sweep(RP, GRID, chunk=100, scheduler=client, progress=False)
+        client.wait_for_workers(2, timeout=120)   # the client's view can lag on a loaded machine
         assert len(client.scheduler_info()["workers"]) == 2
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
 

@@ -137,7 +137,8 @@ class System:
     (e.g. :math:`e_j = \lambda\varepsilon_j`) that maps the unknowns back.
     ``unique_root``: at λ > 0 the equations have one solution with the ``positive``
     unknowns > 0 (so a solve may start anywhere in that domain rather than follow λ down
-    from a large ridge); set by :func:`mixture_system`, not kept by :func:`rescale`.
+    from a large ridge); set by the model (:class:`~symcollapse.models.base.Model`), not kept by
+    :func:`rescale`.
     ``parent``: ``(base, mapping)`` when the equations are ``base``'s with parameters
     substituted by ``mapping`` (values free of the unknowns), so that the Jacobian is
     ``base``'s under the same substitution (:func:`~symcollapse.core.compiled.compile_system`

@@ -61,7 +61,7 @@ def _primitive(p, atoms):
 
 
 def canonical(expr):
-    """``expr`` with every trace written c·tr(q) (:func:`_canonical_trace`), each distinct
+    """``expr`` with every trace written c·tr(q) (``_canonical_trace``), each distinct
     trace once."""
     expr = sp.sympify(expr)
     return expr.xreplace({t: _canonical_trace(t.args[0]) for t in expr.atoms(tr)})
@@ -97,7 +97,7 @@ def _moves(params):
 
 
 def _solutions(system: System, point: dict, atoms, digits: int) -> list:
-    """The unknowns' values at ``point`` and at ``point`` moved by each of :func:`_moves`:
+    """The unknowns' values at ``point`` and at ``point`` moved by each of ``_moves``:
     ``[(None, values), ((symbol, factor), values), ...]``."""
     c = compile_system(system)
     out = []
@@ -165,9 +165,9 @@ def merge_proportional(system: System, groups, point: dict, atoms, digits: int =
 
     ``groups``: the unknowns of each pencil, in order; ``point``: a generic exact point
     (parameter symbol → Fraction) with ``atoms`` where the fixed point is solved, also with
-    each parameter moved in turn, to propose y = k·x (k a monomial, :func:`_monomial`).
+    each parameter moved in turn, to propose y = k·x (k a monomial, ``_monomial``).
     The proposals are accepted together only if every merged y's equation is then
-    proportional to its x's (:func:`_proportional`); the failing ones are dropped one at a
+    proportional to its x's (``_proportional``); the failing ones are dropped one at a
     time until the rest pass (each y keeps its own equation otherwise)."""
     earlier: list = []
     proposal = {}
@@ -241,7 +241,7 @@ def eliminate_explicit(system: System) -> System:
     """Remove the unknowns that no other equation contains and that their own equation
     gives explicitly (affine in them, outside the traces), when their value can be written
     without traces (each trace in it given by one of the other equations,
-    :func:`_trace_values`): the values are substituted into the outputs, which stay
+    ``_trace_values``): the values are substituted into the outputs, which stay
     per-coordinate densities.  Repeated until none is left."""
     while True:
         for i, (x, e) in enumerate(zip(system.unknowns, system.equations)):
