@@ -133,3 +133,29 @@ def test_a_change_of_variables_must_name_one_new_unknown():
 def test_the_projections_sources_pose_the_stated_model():
     src, outputs, probe = mixture_sources("random_projection")
     assert set(src) == {"R", "Z"} and probe == sp.Symbol("t_probe")
+
+
+def test_the_traces_hold_only_first_order_unknowns():
+    """After :func:`~symcollapse.pencil.derived.split_traces` the rates stand outside the
+    traces, as in the statement: each trace depends on the first-order unknowns only."""
+    for model, rates in (("linear", {eq.u1, eq.u2, eq.v1, eq.v2}),
+                         ("random_projection", {eq.u1, eq.u2, eq.b_rate, eq.v1, eq.v2, eq.b2_rate})):
+        system = model_family(model, "weighted", (), training=True)
+        traces = set().union(*(sp.sympify(e).atoms(eq.tr) for e in system.equations))
+        assert traces and not any(t.free_symbols & rates for t in traces)
+
+
+def test_a_monomial_ratio_is_merged_only_with_proportional_equations():
+    """y = 2x at every point, but y's equation y² = 4φ² is not a multiple of x's x = φ
+    (their quotient 4(x + φ) holds x): the proposal is refused and both stay unknowns;
+    with y's equation 2y = 4φ it is accepted."""
+    x, y = sp.symbols("x y", positive=True)
+    point, atoms = {eq.phi: F(1, 3)}, derived.GENERIC_ATOMS
+
+    def system(second):
+        return eq.System(name="toy", unknowns=(x, y), equations=(x - eq.phi, second),
+                         densities={"o": x + y}, positive=(x, y), guess={x: 1, y: 1})
+    kept = reduction.merge_proportional(system(y ** 2 - 4 * eq.phi ** 2), [(x,), (y,)], point, atoms)
+    assert kept.unknowns == (x, y)
+    merged = reduction.merge_proportional(system(2 * y - 4 * eq.phi), [(x,), (y,)], point, atoms)
+    assert merged.unknowns == (x,) and merged.densities["o"] == 3 * x

@@ -36,7 +36,7 @@ from symcollapse.core.spec import Atom
 from symcollapse.pencil.operator_valued import derive_system, opaque_traces, training_sources
 
 __all__ = ["system_of", "base_system", "general_system", "training_system_of",
-           "training_base_system", "tidy", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
+           "training_base_system", "tidy", "split_traces", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
 
 #: Distinct rationals in (0, 1), given in turn to the free parameters (by name) of the point
 #: where the reductions are proposed.
@@ -84,7 +84,8 @@ def base_system(model: str) -> eq.System:
     parent)."""
     declared = models.get(model)
     system = _derived(model, declared.hook("sources")(), declared.rates, model)
-    return eq.System(name=model, unknowns=system.unknowns, equations=system.equations,
+    return eq.System(name=model, unknowns=system.unknowns,
+                     equations=tuple(split_traces(e) for e in system.equations),
                      densities=_factored(system.densities), positive=system.positive,
                      guess=system.guess,
                      note="derived by the pencil engine from the model's expressions: "
@@ -108,18 +109,34 @@ def training_base_system(model: str) -> eq.System:
                       model + "/training")
     n = len(probed.unknowns) // 2
     if tuple(probed.unknowns[:n]) != tuple(base.unknowns[:n]) or any(
-            not _same(a, b) for a, b in zip(probed.equations[:n], base.equations[:n])):
+            not _same(split_traces(a), b) for a, b in zip(probed.equations[:n], base.equations[:n])):
         raise ValueError(f"{model}: the training probe's first order is not the model's")
     densities = dict(base.densities)
     densities["g2"] = _factored(probed.densities)["g2"]
     densities.update({k: sp.sympify(v, locals=_symbols())
                       for k, v in declared.training_outputs.items()})
     return eq.System(name=model + "/training", unknowns=base.unknowns + probed.unknowns[n:],
-                     equations=base.equations + probed.equations[n:], densities=densities,
+                     equations=base.equations + tuple(split_traces(e) for e in probed.equations[n:]),
+                     densities=densities,
                      positive=base.positive,
                      guess={**base.guess, **{r: 0 for r in probed.unknowns[n:]}},
                      note=base.note + "; training error (G2 derived along Σ2)",
                      unique_root=declared.unique_root)
+
+
+def split_traces(expr):
+    r"""Each trace of ``expr`` written as a sum of traces of simple terms: its integrand's
+    numerator expanded over its factored denominator, so that :class:`~symcollapse.core.equations.tr`
+    takes every factor free of the coordinates out — the rates of a second-order equation
+    leave the traces (:math:`\operatorname{tr}((a_1u_1\Sigma_1^2 + \Sigma_1^2)/K^2) =
+    (a_1u_1 + 1)\operatorname{tr}(\Sigma_1^2/K^2)`), and the traces left depend on the
+    first-order unknowns only: fewer distinct traces, shared between the equations."""
+    def split(f):
+        num, den = sp.fraction(sp.cancel(f))
+        den = sym.factor(den)
+        return sp.Add(*[eq.tr(t / den) for t in sp.Add.make_args(sp.expand(num))])
+    expr = sp.sympify(expr)
+    return expr.xreplace({t: split(t.args[0]) for t in expr.atoms(eq.tr)})
 
 
 def _factored(densities: dict) -> dict:
