@@ -44,11 +44,13 @@ MODULES = {
     "precision": ["tests/test_mutants_precision.py", "tests/test_solve.py"],
     "pencil_expr": ["tests/test_pencil.py", "tests/test_mutants_pencil_expr.py"],
     "pencil": ["tests/test_pencil.py", "tests/test_mutants_pencil.py"],
+    "reduction": ["tests/test_oracles.py", "tests/test_engine_api.py"],
 }
 #: module → its file under symcollapse/ (without ``.py``)
 PATHS = {"spec": "core/spec", "equations": "core/equations", "solve": "core/solve",
          "regimes": "core/regimes", "certify": "core/certify", "precision": "core/precision",
-         "pencil_expr": "pencil/expr", "pencil": "pencil/linearization"}
+         "pencil_expr": "pencil/expr", "pencil": "pencil/linearization",
+         "reduction": "pencil/reduction"}
 STATUS = {"killed", "survived", "no tests", "timeout", "suspicious", "skipped",
           "segfault", "not checked", "check was interrupted by user", "caught by type check"}
 
