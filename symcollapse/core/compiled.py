@@ -110,15 +110,30 @@ def atoms_float(atoms) -> AtomArrays:
     return AtomArrays(*cols, extra=_extra_columns(atoms, lambda v: np.array([float(x) for x in v])))
 
 
+#: (id(atoms), precision) → (atoms, AtomArrays): the same atoms object asked again (a solve
+#: and its checks ask many times) is answered without hashing its exact values.
+_ATOMS_BY_IDENTITY: dict = {}
+
+
 def atoms_mp(atoms) -> AtomArrays:
     """Atoms at the current mpmath precision, from their exact values (converted once per
-    precision: a solve evaluates its residuals many times on the same atoms)."""
+    precision: a solve evaluates its residuals many times on the same atoms; the same
+    object is recognized by identity, equal atoms by value)."""
+    key = (id(atoms), mp.mp.prec)
+    hit = _ATOMS_BY_IDENTITY.get(key) if type(atoms) is tuple else None   # immutable only
+    if hit is not None and hit[0] is atoms:
+        return hit[1]
     try:
-        key = tuple(atoms)
-        hash(key)
+        values = tuple(atoms)
+        hash(values)
     except TypeError:
         return _atoms_mp(atoms)
-    return _atoms_mp_cached(key, mp.mp.prec)
+    out = _atoms_mp_cached(values, mp.mp.prec)
+    if type(atoms) is tuple:
+        if len(_ATOMS_BY_IDENTITY) > 64:
+            _ATOMS_BY_IDENTITY.clear()
+        _ATOMS_BY_IDENTITY[key] = (atoms, out)
+    return out
 
 
 def _atoms_mp(atoms) -> AtomArrays:
