@@ -96,3 +96,20 @@ def test_curve_points_answered_exactly_match_predict():
     for i, phi in enumerate(phis):
         want = float(sc.predict(dict(half_unseen, phi=phi), dps=20)["test_error"])
         assert abs(out["test_error"][i] - want) < 1e-12
+
+
+def test_atoms_at_a_precision_are_recognized_by_identity_and_by_value():
+    """The same atoms tuple is answered from the identity cache; an equal tuple gives the same
+    values; a list (mutable) is converted afresh, so a change to it is seen."""
+    from fractions import Fraction as Fr
+    from symcollapse.core.compiled import atoms_mp
+    from symcollapse.core.spec import Atom
+    atoms = (Atom(Fr(1, 2), Fr(2), Fr(1), Fr(1), Fr(0)), Atom(Fr(1, 2), Fr(1, 3), Fr(1), Fr(1), Fr(1)))
+    with mp.workdps(30):
+        first = atoms_mp(atoms)
+        assert atoms_mp(atoms) is first
+        assert atoms_mp(tuple(list(atoms))).s1 == first.s1
+        as_list = list(atoms)
+        before = atoms_mp(as_list).s1
+        as_list[0] = Atom(Fr(1, 2), Fr(5), Fr(1), Fr(1), Fr(0))
+        assert atoms_mp(as_list).s1 != before
