@@ -3,9 +3,10 @@ benchmarks/predict_speed.py [--repeat N]``.
 
 Measured in one run on this machine (nothing here is a test):
 
-* ``predict``: :func:`symcollapse.predict` at dps 30 — the model's regime, the solve at two
-  precisions (every reported digit confirmed), the outputs judged in ball arithmetic, the
-  training errors, df and GCV;
+* ``predict``: :func:`symcollapse.predict` at dps 30 — the model's regime, the solve, the
+  training errors, df and GCV, every reported digit proved (one pass, a Krawczyk
+  enclosure and balls: :mod:`symcollapse.core.one_pass`) or, where that proves nothing,
+  confirmed at two precisions;
 * ``oracle``: the hand-typed statement of the same model (``tests/oracles/statements.py``)
   compiled once and solved at the same point (:func:`~symcollapse.core.solve.solve_point` at dps 30 + 15 and the outputs):
   one solve, nothing confirmed, no training error;

@@ -45,12 +45,13 @@ MODULES = {
     "pencil_expr": ["tests/test_pencil.py", "tests/test_mutants_pencil_expr.py"],
     "pencil": ["tests/test_pencil.py", "tests/test_mutants_pencil.py"],
     "reduction": ["tests/test_oracles.py", "tests/test_engine_api.py"],
+    "one_pass": ["tests/test_one_pass.py"],
 }
 #: module → its file under symcollapse/ (without ``.py``)
 PATHS = {"spec": "core/spec", "equations": "core/equations", "solve": "core/solve",
          "regimes": "core/regimes", "certify": "core/certify", "precision": "core/precision",
          "pencil_expr": "pencil/expr", "pencil": "pencil/linearization",
-         "reduction": "pencil/reduction"}
+         "reduction": "pencil/reduction", "one_pass": "core/one_pass"}
 STATUS = {"killed", "survived", "no tests", "timeout", "suspicious", "skipped",
           "segfault", "not checked", "check was interrupted by user", "caught by type check"}
 

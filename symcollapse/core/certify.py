@@ -147,6 +147,20 @@ def to_arb(value):
     raise TypeError(f"cannot enclose {value!r}")
 
 
+def arb_arguments(c, params: dict) -> list:
+    """The argument list of a compiled system (its parameters, then the complements
+    1 − x) as exact balls, from exact values (``params``: symbol → Fraction)."""
+    return [to_arb(params[s]) for s in c.params] + \
+        [to_arb(1 - params[x]) for _, x in c.complements]
+
+
+def arb_atoms(atoms, fields=()) -> list:
+    """Atoms as rows of exact balls: weight, s1, s2, θ, δ, then the values of the
+    coordinate ``fields`` (:class:`~symcollapse.core.equations.Field`) they carry."""
+    return [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta),
+             *[to_arb(mp.mpf(a.fields[f.name])) for f in fields]) for a in atoms]
+
+
 def _exact_fraction(b) -> Fraction:
     """The exact value of a radius-0 ball (a midpoint or a radius)."""
     man, exp = b.man_exp()
@@ -220,6 +234,16 @@ def krawczyk(sys_: ArbSystem, x_mid, p, atoms, radius):
     except ZeroDivisionError:
         return None
     Y = [[to_arb(Yf[i, j]) for j in range(n)] for i in range(n)]
+    return krawczyk_image(xt, X, F, JX, Y)
+
+
+def krawczyk_image(xt, X, F, JX, Y):
+    r"""The Krawczyk operator :math:`K(X) = \tilde x - YF(\tilde x) + (I - YJ(X))(X -
+    \tilde x)` (balls: ``xt`` the midpoint, ``X`` the box, ``F`` = F(x̃), ``JX`` = J(X) as
+    rows, ``Y`` any exact matrix, ideally near J(x̃)⁻¹).  When K(X) lies in the interior
+    of X, F has exactly one zero in X, and it lies in K(X): returns K(X), else None."""
+    from flint import arb
+    n = len(xt)
     D = [X[j] - xt[j] for j in range(n)]
     K = []
     for i in range(n):
@@ -336,10 +360,8 @@ def _enclose_at(c, x_mid, params: dict, atoms, digits: int, extra):
     """One Krawczyk attempt at the current ball precision (``digits`` digits): boxes of
     growing radius around ``x_mid``; None when none is proved."""
     sys_ = arb_system(c)
-    p = [to_arb(params[s]) for s in c.params] + \
-        [to_arb(1 - params[x]) for _, x in c.complements]
-    A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta))
-         for a in atoms]
+    p = arb_arguments(c, params)
+    A = arb_atoms(atoms)
     # radii per unknown: well above the Newton correction δ = J(x̃)⁻¹F(x̃) of that
     # unknown and relative to its size (unknowns may differ by many orders)
     delta = newton_correction(sys_, x_mid, p, A)
@@ -373,11 +395,9 @@ def output_balls(c, x, params: dict, atoms, digits: int, correction=None) -> dic
     from flint import arb
     with ball_precision(digits, 0):
         sys_ = arb_system(c)
-        p = [to_arb(params[s]) for s in c.params] + \
-            [to_arb(1 - params[x_]) for _, x_ in c.complements]
+        p = arb_arguments(c, params)
         fields = [f for f in c.output_group.args[4:] if isinstance(f, eq.Field)]
-        A = [(to_arb(a.weight), to_arb(a.s1), to_arb(a.s2), to_arb(a.theta), to_arb(a.delta),
-              *[to_arb(mp.mpf(a.fields[f.name])) for f in fields]) for a in atoms]
+        A = arb_atoms(atoms, fields)
         X = [arb(to_arb(v).mid(), to_arb(r).mid()) for v, r in zip(x, radii)]
         outs = sys_.outputs(X, p, A)
         return {k: (_exact_mpf(b.mid()), _exact_mpf(b.rad())) if b.is_finite()

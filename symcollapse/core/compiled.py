@@ -237,7 +237,7 @@ def _rational(expr) -> bool:
     return all(p.exp.is_Integer for p in expr.atoms(sp.Pow))
 
 
-def _to_mpfr(v):
+def to_mpfr(v):
     """An mpf as an MPFR number, exactly (its mantissa has at most the working precision's
     bits)."""
     sign, man, exp, _bc = v._mpf_
@@ -247,7 +247,13 @@ def _to_mpfr(v):
     return -r if sign else r
 
 
-def _to_mpf(r):
+def _exact_mpfr(value):
+    """An exact number (Fraction, int) as the MPFR number nearest to it."""
+    value = Fraction(value)
+    return gmpy2.mpfr(gmpy2.mpq(value.numerator, value.denominator))
+
+
+def from_mpfr(r):
     """An MPFR number as an mpf, exactly."""
     if not gmpy2.is_finite(r) or not r:
         return mp.mpf(float(r))
@@ -266,7 +272,7 @@ def _atoms_mpfr(part: "_Part", atoms: "AtomArrays", prec: int) -> list:
     if hit is not None and hit[0] is atoms:
         return hit[1]
     weight, cols = part.table(atoms)
-    rows = [[_to_mpfr(mp.mpf(v)) for v in row] for row in zip(weight, *cols)]
+    rows = [[to_mpfr(mp.mpf(v)) for v in row] for row in zip(weight, *cols)]
     if len(_MPFR_ATOMS) > 16:
         _MPFR_ATOMS.clear()
     _MPFR_ATOMS[key] = (atoms, rows)
@@ -424,10 +430,35 @@ class Compiled:
         outer = self._mpfr_outer
         if outer is None or (group.integrands and not group.mpfr):
             return None
-        with _mpfr_precision():
-            args = [_to_mpfr(mp.mpf(v)) for v in (*x, *self._full(p))]
+        with mpfr_precision():
+            args = [to_mpfr(mp.mpf(v)) for v in (*x, *self._full(p))]
             T = _sum_over_atoms(group, args, atoms) if group.integrands else []
-            return [[_to_mpf(gmpy2.mpfr(v)) for v in outer[k](*args, *T)] for k in which]
+            return [[from_mpfr(gmpy2.mpfr(v)) for v in outer[k](*args, *T)] for k in which]
+
+    @property
+    def mpfr_ready(self) -> bool:
+        """Whether the residuals and Jacobian can be evaluated in MPFR numbers
+        (:meth:`residual_jacobian_mpfr`): gmpy2 is there, the system is rational and its
+        traces run over the atoms as given (no coordinate fields)."""
+        group = self.solve_group
+        return (self._mpfr_outer is not None and (not group.integrands or group.mpfr)
+                and all(not part.reduce for part in group.parts))
+
+    def mpfr_arguments(self, params: dict) -> list:
+        """The argument list (parameters, then complements) as MPFR numbers correctly
+        rounded from their exact values, in gmpy2's current context."""
+        return [_exact_mpfr(params[s]) for s in self.params] + \
+            [_exact_mpfr(1 - params[x]) for _, x in self.complements]
+
+    def residual_jacobian_mpfr(self, x, p, atoms: AtomArrays, jacobian=True):
+        """F and J (a flat row-major list; None without ``jacobian``) at MPFR numbers ``x``
+        and ``p`` (the full argument list, :meth:`mpfr_arguments`), in gmpy2's context,
+        which must be at mpmath's working precision (the atoms are converted at it);
+        requires :attr:`mpfr_ready`."""
+        F, J, _O = self._mpfr_outer
+        args = [*x, *p]
+        T = _sum_over_atoms(self.solve_group, args, atoms) if self.solve_group.integrands else []
+        return F(*args, *T), (J(*args, *T) if jacobian else None)
 
     @functools.cached_property
     def _np_guess(self):
@@ -552,7 +583,7 @@ class Compiled:
 
 
 @contextlib.contextmanager
-def _mpfr_precision():
+def mpfr_precision():
     """gmpy2's context at mpmath's working precision (restored on exit)."""
     ctx = gmpy2.get_context()
     saved = ctx.precision
@@ -565,7 +596,7 @@ def _mpfr_precision():
 
 def _sum_over_atoms(group: "_Group", args: list, atoms: AtomArrays) -> list:
     r""":math:`\sum_k w_k f(\text{atom}_k, \text{args})` for each part of ``group``, in MPFR
-    (inside :func:`_mpfr_precision`)."""
+    (inside :func:`mpfr_precision`)."""
     return group.assemble([_weighted_sum(part.mpfr, _atoms_mpfr(part, atoms, mp.mp.prec), args)
                            for part in group.parts])
 
@@ -587,9 +618,9 @@ def _weighted_sum(f, rows, args: list) -> list:
 def _traces_mpfr(group: "_Group", x, p, atoms: AtomArrays) -> list:
     """The traces of :func:`_sum_over_atoms` as mpf (numbers converted exactly in and
     out)."""
-    with _mpfr_precision():
-        args = [_to_mpfr(mp.mpf(v)) for v in (*x, *p)]
-        return [_to_mpf(gmpy2.mpfr(v)) for v in _sum_over_atoms(group, args, atoms)]
+    with mpfr_precision():
+        args = [to_mpfr(mp.mpf(v)) for v in (*x, *p)]
+        return [from_mpfr(gmpy2.mpfr(v)) for v in _sum_over_atoms(group, args, atoms)]
 
 
 class _Tangent:

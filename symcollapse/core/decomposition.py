@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from symcollapse import models
-from symcollapse.core import certify as cert, equations as eq, loops
+from symcollapse.core import certify as cert, equations as eq, loops, one_pass
 from symcollapse.core.certify import certified_parts, decimal_bounds, mpf_fraction, output_balls
 from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
 from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError, RegimeError,
@@ -33,7 +33,7 @@ from symcollapse.core.iterative import iterate
 from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
 from symcollapse.core.regimes import (Regime, parameter_values, select, signatures, threshold_parts,
                                       training_family)
-from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point
+from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point, start_value
 from symcollapse.core.spec import LOOPS, MODEL_SCALAR_KEYS, SCALAR_KEYS, parse, screen
 
 #: Extra digits carried through the solve beyond the ones reported.
@@ -98,8 +98,10 @@ def predict(config, dps: int = 30, certify: bool = False) -> dict:
         out = predict(regime.delegate, dps, certify=certify)
         out["regime"] = regime.name
         return out
-    out, w, solved = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps,
-                               what=regime.name, unchecked=("residual", "newton_step"))
+    out = None if certify else one_pass.answer(regime, spec, dps)
+    if out is None:
+        out, w, solved = confirmed(lambda warm: _answer(regime, spec, dps, warm), dps,
+                                   what=regime.name, unchecked=("residual", "newton_step"))
     if certify:
         with mp.workdps(w):
             balls, proof = _certify(regime, spec, dps, solved["x"])
@@ -167,7 +169,7 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
         params = parameter_values(spec)
         p_mp = c.values_mp(params)
         A_mp = atoms_mp(regime.atoms)
-        x0 = warm or [unknowns[str(x)] if str(x) in unknowns else _start(c, x, params)
+        x0 = warm or [unknowns[str(x)] if str(x) in unknowns else start_value(c, x, params)
                       for x in c.unknowns]
         try:
             sol = newton_to_tolerance(c, x0, params, regime.atoms, extra=extra)
@@ -229,18 +231,6 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
         x, y = mul(exact(to_mpf(spec.p1)), real), mul(exact(to_mpf(spec.p2)), synthetic)
         balls["train_error"] = (x[0] + y[0], x[1] + y[1])
     return check_balls(balls, dps, mp.mp.dps, reference=error_scale(spec, atoms))
-
-
-def _start(c, unknown, params):
-    """A start for an unknown the test-error solve does not have: its guess, 1 for a
-    positive unknown whose guess is not defined here (a ridgeless point), else 0."""
-    try:
-        value = to_mpf(c.system.guess_value(unknown, params))
-    except (ZeroDivisionError, TypeError, ValueError):
-        value = mp.mpf(0)
-    if unknown in c.system.positive and not value > 0:
-        return mp.mpf(1)
-    return value
 
 
 def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):

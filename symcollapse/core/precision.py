@@ -16,6 +16,10 @@ the guard g doubles and the computation runs again.  Each released value is the 
 nearest to its correctly rounded ``dps``-digit decimal, so that printing it with ``dps``
 digits gives that decimal.
 
+(Where every reported number can be proved in one pass instead — a Krawczyk enclosure of
+the fixed point and each number a ball whose both ends round to the same decimal —
+:mod:`symcollapse.core.one_pass` answers without this confirmation, with the same digits.)
+
 Before that, every output of a fixed point is evaluated once more in ball arithmetic, its
 unknowns as balls of their Newton error bounds (:func:`check_balls`): a ball wider than
 10⁻⁽ᵈᵖˢ⁺³⁾ of its value — a cancellation, or a value sensitive to an unknown known only to

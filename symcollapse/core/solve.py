@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import mpmath as mp
 import numpy as np
 
-from symcollapse.core.compiled import AtomArrays, Compiled, atoms_float, atoms_mp
+from symcollapse.core.compiled import AtomArrays, Compiled, atoms_float, atoms_mp, to_mpf
 from symcollapse.core.equations import lam as LAM
 from symcollapse.core.errors import ConvergenceError
 from symcollapse.core.precision import max_guard
@@ -629,6 +629,19 @@ def newton_to_tolerance(c: Compiled, x0, params: dict, atoms, *, tol=None, extra
         extra = max(2 * extra, 15)
         if extra > max_guard(w):
             raise ConvergenceError(f"{limit} (and up to {w + extra // 2} digits)") from None
+
+
+def start_value(c: Compiled, unknown, params: dict):
+    """A start for an unknown that a related solve does not have (e.g. a rate of the
+    training probe, beside the test error's solution): its guess, 1 for a positive unknown
+    whose guess is not defined here (a ridgeless point), else 0."""
+    try:
+        value = to_mpf(c.system.guess_value(unknown, params))
+    except (ZeroDivisionError, TypeError, ValueError):
+        value = mp.mpf(0)
+    if unknown in c.system.positive and not value > 0:
+        return mp.mpf(1)
+    return value
 
 
 def solve_point(c: Compiled, params: dict, atoms, *, dps: int, warm=None) -> Solution:
