@@ -47,6 +47,20 @@ class Field(sp.Symbol):
     that space's normalized trace, since the other spaces' weights sum to 1."""
 
 
+#: A per-coordinate diagonal on d along which a resolvent is differentiated (the probe B of
+#: the map B ↦ 𝓛[B] that iterative mixing applies each generation).
+PROBE = Field("B")
+
+
+def vanishes(expr) -> bool:
+    """Whether ``expr`` is 0 as a rational function of its traces, each distinct trace an
+    opaque symbol (an identity that holds whatever the spectrum)."""
+    expr = sp.sympify(expr)
+    traces = sorted(expr.atoms(tr), key=sp.default_sort_key)
+    opaque = expr.xreplace({t: sp.Symbol(f"_opaque{i}") for i, t in enumerate(traces)})
+    return sp.cancel(opaque) == 0
+
+
 def coordinate_symbols(expr) -> tuple:
     """The atom symbols and :class:`Field` symbols in ``expr`` (atom symbols first, fields
     by name)."""

@@ -15,10 +15,13 @@ correlation with the signal ν_t = d·E[D_tw1ᵀ] (diagonal in the common eigenb
           - 2p_2e_2\operatorname{tr}(m_{t-1}\Sigma_2^2K^{-1})\bigr)
           + 2\lambda p_2e_2^2\varphi\operatorname{tr}(K^{-1}\Sigma_2\nu_{t-1}),
 
-with e, K of the plain fixed point and :math:`\mathcal L[B] = K^{-1}(B + \sum_la_l\dot e_l
-(B)\Sigma_l)K^{-1}`, :math:`(I - M)\dot e = b(B)`, :math:`M_{jl} = \varphi e_j^2a_l
-\operatorname{tr}(\Sigma_j\Sigma_lK^{-2})`, :math:`b_j = \varphi e_j^2\operatorname{tr}
-(\Sigma_jBK^{-2})`; E_test(t) = tr(Σ1 m_t).  The map is homogeneous of degree 0 in (e, λ),
+with e, K of the plain fixed point and 𝓛[B] the deterministic equivalent of RBR.  The
+map B ↦ 𝓛[B] is not written here: the pencil engine derives it from the model's own
+resolvent with its probe moved from Σ1 to a per-coordinate diagonal B
+(:meth:`~symcollapse.models.base.Model.probe_system`, :func:`probe_map`), which gives
+:math:`\mathcal L[B] = K^{-1}(B + \sum_la_lu_l(B)\Sigma_l)K^{-1}`, :math:`(I - M)u = b(B)`,
+:math:`M_{jl} = \gamma_je_j^2a_l\operatorname{tr}(\Sigma_j\Sigma_lK^{-2})`,
+:math:`b_j = \gamma_je_j^2\operatorname{tr}(\Sigma_jBK^{-2})`; E_test(t) = tr(Σ1 m_t).  The map is homogeneous of degree 0 in (e, λ),
 so the ridgeless interpolating side (e = λε) is the same map at (ε, λ = 1).  Written once
 with plain arithmetic on per-atom arrays, it runs on mpmath numbers (any precision) and on
 SymPy symbols (one isotropic atom: the closed form of ``iterative_isotropic``).
@@ -72,6 +75,8 @@ class Context:
     K_given: object = None  # an explicit K (a symbol on the isotropic atom), else built
     #: (a1, a2, γ1, γ2) of a weighted generation; None: plain weights (p1, p2, φ, φ)
     weights: object = None
+    #: the weighted generation's α (the derived map's parameter); None for plain weights
+    alpha: object = None
 
     @property
     def a1(self):
@@ -99,26 +104,143 @@ class Context:
         return (self.w * f).sum()
 
     @functools.cached_property
-    def M(self):
-        """M_jl = γ_j e_j² a_l tr(Σ_jΣ_l K⁻²) (a = p, γ = φ for plain weights)."""
-        S = (self.s1, self.s2)
-        e = (self.e1, self.e2)
-        a = (self.a1, self.a2)
-        g = (self.g1, self.g2)
-        K2 = self.K * self.K
-        return [[g[j] * e[j] ** 2 * a[l] * self.tr(S[j] * S[l] / K2) for l in (0, 1)]
-                for j in (0, 1)]
+    def feedback(self):
+        r"""(β, κ): the previous generation's moments m enter :math:`B_t` as
+        :math:`\beta m + \operatorname{tr}(\kappa m)\Sigma_2`, with
+        :math:`\beta = a_2^2e_2^2\Sigma_2^2` and :math:`\kappa = a_2e_2^2\gamma_2(\Sigma_2 -
+        2a_2e_2\Sigma_2^2K^{-1})` (the labels of the synthetic rows are the previous fit's)."""
+        a2, e2, s2 = self.a2, self.e2, self.s2
+        return (a2 ** 2 * e2 ** 2 * s2 ** 2,
+                a2 * e2 ** 2 * self.g2 * (s2 - 2 * a2 * e2 * s2 ** 2 / self.K))
+
+    @functools.cached_property
+    def kernels(self):
+        r"""The derived map B ↦ 𝓛[B] at this fixed point (:func:`probe_map`):
+        ``(C⁻¹, g, ℓ₀, ℓ)`` with 𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l and u = −C⁻¹(tr(g_jB))_j."""
+        C, g, ell0, ell = probe_map("plain" if self.weights is None else "weighted")
+        at = functools.partial(_evaluate, self)
+        return (_inverse([[at(x) for x in row] for row in C]), [at(x) for x in g], at(ell0),
+                [at(x) for x in ell])
+
+    def rates(self, B):
+        """The rates u of the fixed point along the probe B (per-atom array)."""
+        Cinv, g, _ell0, _ell = self.kernels
+        r = [self.tr(gj * B) for gj in g]
+        return [-sum(Cinv[l][j] * r[j] for j in range(len(r))) for l in range(len(Cinv))]
 
     def L(self, B):
-        r"""𝓛[B] = K⁻¹(B + a1ė1Σ1 + a2ė2Σ2)K⁻¹ with (I − M)ė = b(B)."""
-        K2 = self.K * self.K
-        b1 = self.g1 * self.e1 ** 2 * self.tr(self.s1 * B / K2)
-        b2 = self.g2 * self.e2 ** 2 * self.tr(self.s2 * B / K2)
-        (m11, m12), (m21, m22) = self.M
-        det = (1 - m11) * (1 - m22) - m12 * m21
-        d1 = ((1 - m22) * b1 + m12 * b2) / det
-        d2 = ((1 - m11) * b2 + m21 * b1) / det
-        return (B + self.a1 * d1 * self.s1 + self.a2 * d2 * self.s2) / K2
+        r"""𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l(B), for the linear model K⁻¹(B + a₁u₁Σ₁ + a₂u₂Σ₂)K⁻¹
+        (derivations/linear.md §3), as the engine derives it along the probe B."""
+        _Cinv, _g, ell0, ell = self.kernels
+        return ell0 * B + sum(l_ * u for l_, u in zip(ell, self.rates(B)))
+
+
+@functools.lru_cache(maxsize=None)
+def probe_map(strategy: str):
+    r"""The map B ↦ 𝓛[B] of one generation, from the linear model's resolvent differentiated
+    along a probe B (:meth:`~symcollapse.models.base.Model.probe_system`), as symbolic
+    kernels ``(C, g, ℓ₀, ℓ)``: the rate equations C u + (tr(g_jB))_j = 0 — each first-order
+    equation solved for the trace it is affine in and substituted (the rates' equations on
+    the first-order solution, :func:`on_shell`) — and the density 𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l.
+    Every split is checked symbolically (linear in u and B, no other terms)."""
+    system = models.get("linear").probe_system(strategy)
+    n = len(system.unknowns) // 2
+    rates = system.unknowns[n:]
+    B = eq.PROBE
+    eqs = on_shell(system.equations[n:], system.equations[:n])
+    zero = {u: 0 for u in rates}
+    C = [[sp.diff(e, u) for u in rates] for e in eqs]
+    g = []
+    for e, row in zip(eqs, C):
+        r = e.xreplace(zero)
+        _check_zero(e - r - sum(c * u for c, u in zip(row, rates)), "a rate equation is not linear in the rates")
+        g.append(_kernel(r, B))
+    ell = sp.sympify(system.densities["L"])
+    ell0 = sp.diff(ell, B)
+    ells = [sp.diff(ell, u) for u in rates]
+    _check_zero(ell - ell0 * B - sum(c * u for c, u in zip(ells, rates)),
+                "𝓛[B] is not linear in B and the rates")
+    return C, g, ell0, ells
+
+
+def on_shell(equations, first_order) -> list:
+    """``equations`` with, for each first-order equation affine in exactly one of their
+    traces, that trace replaced by its value from the equation (e.g.
+    tr(Σ_j/K) = (1 − e_j)/(φe_j)): the same equations on the first-order solution."""
+    found = set().union(*[sp.sympify(e).atoms(eq.tr) for e in equations])
+    values = {}
+    for f in first_order:
+        f = sp.sympify(f)
+        mine = [t for t in f.atoms(eq.tr) if t in found]
+        if len(mine) == 1:
+            T = sp.Symbol("_trace")
+            affine = f.xreplace({mine[0]: T})
+            if sp.diff(affine, T, 2) == 0 and sp.diff(affine, T) != 0:
+                values[mine[0]] = sp.solve(affine, T)[0]
+    return [_cancelled(sp.sympify(e).xreplace(values)) for e in equations]
+
+
+def _cancelled(expr):
+    """``expr`` cancelled as a rational function of its traces (each kept as it is)."""
+    traces = sorted(expr.atoms(eq.tr), key=sp.default_sort_key)
+    T = sp.symbols(f"_trace0:{len(traces)}")
+    return sp.cancel(expr.xreplace(dict(zip(traces, T)))).xreplace(dict(zip(T, traces)))
+
+
+def _kernel(r, B):
+    r"""g with r = tr(gB): r a sum of traces linear in B (and factors free of B)."""
+    traces = [t for t in r.atoms(eq.tr) if t.has(B)]
+    T = sp.symbols(f"_kernel0:{len(traces)}")
+    outer = r.xreplace(dict(zip(traces, T)))
+    g = sum(sp.diff(outer, Ti) * sp.diff(t.args[0], B) for Ti, t in zip(T, traces))
+    lin = sum(sp.diff(outer, Ti) * Ti for Ti in T)
+    _check_zero(outer - lin, "a rate equation's source is not linear in the traces of B")
+    for t in traces:
+        _check_zero(t.args[0] - sp.diff(t.args[0], B) * B, "a trace is not linear in B")
+    return sp.cancel(g)
+
+
+def _check_zero(expr, what: str):
+    if not eq.vanishes(expr):
+        raise AssertionError(f"iterative mixing: {what}")
+
+
+def _evaluate(c: Context, expr):
+    """A kernel expression at a context: each trace summed over its atoms, the rest an
+    array over the atoms (or a number), in the context's arithmetic (mpmath or SymPy)."""
+    expr = sp.sympify(expr)
+    traces = sorted(expr.atoms(eq.tr), key=sp.default_sort_key)
+    T = sp.symbols(f"_trace0:{len(traces)}")
+    outer = expr.xreplace(dict(zip(traces, T)))
+    return _array(c, outer, [c.tr(_array(c, t.args[0], [])) for t in traces], T)
+
+
+def _array(c: Context, expr, extra: list, names=()):
+    sympy = isinstance(c.phi, sp.Basic)
+    f = _lambdified(expr, tuple(names), "sympy" if sympy else "mpmath")
+    values = {eq.S1: c.s1, eq.S2: c.s2, eq.phi: c.phi, eq.p2: c.p2, eq.lam: c.lam,
+              eq.e1: c.e1, eq.e2: c.e2, eq.alpha: c.alpha}
+    return f(*[values[a] for a in _ARGS], *extra)
+
+
+#: The symbols a derived kernel may hold (then the traces' values).
+_ARGS = (eq.S1, eq.S2, eq.phi, eq.p2, eq.lam, eq.e1, eq.e2, eq.alpha)
+
+
+@functools.lru_cache(maxsize=None)
+def _lambdified(expr, names: tuple, modules: str):
+    left = expr.free_symbols - set(_ARGS) - set(names)
+    if left:
+        raise AssertionError(f"iterative mixing: the derived map holds {sorted(map(str, left))}")
+    return sp.lambdify([*_ARGS, *names], expr, modules=modules)
+
+
+def _inverse(C):
+    """C⁻¹ (a small list-of-rows matrix) in the arithmetic of its entries."""
+    if any(isinstance(x, sp.Basic) for row in C for x in row):
+        return sp.Matrix(C).inv().tolist()
+    inv = mp.inverse(mp.matrix(C))
+    return [[inv[i, j] for j in range(len(C))] for i in range(len(C))]
 
 
 def step(c: Context, m, nu, *, signal=True, noise=True):
@@ -129,9 +251,9 @@ def step(c: Context, m, nu, *, signal=True, noise=True):
     the same map with p_j → a_j in the loss weights and φ → γ_j in the 1/n_j-type terms
     (docs/theory/linear.md §2, step 5): (a2²/n2)Tr = a2γ2 tr, (a_j²/n_j)σ_j² → a_jγ_jσ_j²."""
     a1, a2, g1, g2, e1, e2, lam, K = c.a1, c.a2, c.g1, c.g2, c.e1, c.e2, c.lam, c.K
-    coef = a2 * e2 ** 2 * g2 * (c.tr(m * c.s2) - 2 * a2 * e2 * c.tr(m * c.s2 ** 2 / K)) \
-        + 2 * lam * a2 * e2 ** 2 * g2 * c.tr(c.s2 * nu / K)
-    B = a2 ** 2 * e2 ** 2 * c.s2 ** 2 * m + coef * c.s2 - 2 * lam * a2 * e2 * c.s2 * nu
+    beta, kappa = c.feedback
+    coef = c.tr(kappa * m) + 2 * lam * a2 * e2 ** 2 * g2 * c.tr(c.s2 * nu / K)
+    B = beta * m + coef * c.s2 - 2 * lam * a2 * e2 * c.s2 * nu
     nu_new = a2 * e2 * c.s2 * nu / K
     if signal:
         B = B + lam ** 2 * c.theta
@@ -145,47 +267,39 @@ def affine_limit(c: Context, *, signal=True, noise=True):
     r"""The fixed point (m∞, ν∞) of the affine map, or None when the map's linear part A
     has spectral radius ≥ 1.
 
-    ν∞ = −λθ/(K − p2e2Σ2) per atom.  A m = Dm + (Σ1/K²)z1 + (Σ2/K²)z2 with
-    D = p2²e2²Σ2²/K² and z linear in the four functionals τ(m) = (tr(Σ2m), tr(Σ2²m/K),
-    tr(Σ1Σ2²m/K²), tr(Σ2³m/K²)); with r the affine part, m = (r + Uz)/(1 − D) and applying τ
-    to both sides leaves a 4 × 4 linear system.
+    ν∞ = −λθ/(K − a2e2Σ2) per atom.  With B's feedback βm + tr(κm)Σ2 (:attr:`Context.feedback`)
+    and the derived map 𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l(B), u = −C⁻¹(tr(g_jB))_j
+    (:attr:`Context.kernels`), the linear part is diagonal plus low rank:
+
+    .. math:: Am = Dm + U_0\,\operatorname{tr}(\kappa m) + \sum_j U_j\operatorname{tr}(g_jeta m),
+              \quad D = \ell_0eta,\ U_0 = \mathcal L[\Sigma_2],\ U_j = -\sum_l\ell_l(C^{-1})_{lj};
+
+    with r the affine part, m = (r + Σ_i U_it_i)/(1 − D), and applying the functionals
+    t_i to both sides leaves a (1 + #rates)-square linear system.
     """
     zero = c.theta * 0
     nu = (-c.lam * c.theta / (c.K - c.a2 * c.e2 * c.s2)) if signal else zero
     # r = the affine part at ν∞: one step from m = 0 with ν = ν∞, minus ν's own update
     r, _ = step(c, zero, nu, signal=signal, noise=noise)
-    K2 = c.K * c.K
-    D = (c.a2 * c.e2 * c.s2 / c.K) ** 2
-    funcs = [c.s2, c.s2 ** 2 / c.K, c.s1 * c.s2 ** 2 / K2, c.s2 ** 3 / K2]
+    beta, kappa = c.feedback
+    Cinv, g, ell0, ell = c.kernels
+    D = ell0 * beta
+    funcs = [kappa] + [gj * beta for gj in g]
+    U = [c.L(c.s2)] + [-sum(ell[l] * Cinv[l][j] for l in range(len(ell))) for j in range(len(g))]
 
     def tau(v):
         return [c.tr(f * v) for f in funcs]
 
-    def z_of(t):
-        """(z1, z2) of the low-rank part, from τ(m) (A's definition through step)."""
-        a1, a2, e1, e2, g1, g2 = c.a1, c.a2, c.e1, c.e2, c.g1, c.g2
-        coef = a2 * e2 ** 2 * g2 * (t[0] - 2 * a2 * e2 * t[1])
-        b1 = g1 * e1 ** 2 * (a2 ** 2 * e2 ** 2 * t[2] + coef * c.tr(c.s1 * c.s2 / K2))
-        b2 = g2 * e2 ** 2 * (a2 ** 2 * e2 ** 2 * t[3] + coef * c.tr(c.s2 * c.s2 / K2))
-        (m11, m12), (m21, m22) = c.M
-        det = (1 - m11) * (1 - m22) - m12 * m21
-        d1 = ((1 - m22) * b1 + m12 * b2) / det
-        d2 = ((1 - m11) * b2 + m21 * b1) / det
-        return a1 * d1, coef + a2 * d2
-
     base = tau(r / (1 - D))
-    u1, u2 = tau(c.s1 / K2 / (1 - D)), tau(c.s2 / K2 / (1 - D))
-    # τ = base + u1 z1(τ) + u2 z2(τ); z is linear in τ: build its 2 × 4 matrix column by column
-    cols = [z_of([1 if i == k else 0 for i in range(4)]) for k in range(4)]
-    A = [[(1 if i == k else 0) - u1[i] * cols[k][0] - u2[i] * cols[k][1] for k in range(4)]
-         for i in range(4)]
-    t = _solve4(A, base)
-    z1, z2 = z_of(t)
-    m = (r + c.s1 / K2 * z1 + c.s2 / K2 * z2) / (1 - D)
+    cols = [tau(u / (1 - D)) for u in U]
+    k = len(funcs)
+    A = [[(1 if i == j else 0) - cols[j][i] for j in range(k)] for i in range(k)]
+    t = _solve_linear(A, base)
+    m = (r + sum(u * ti for u, ti in zip(U, t))) / (1 - D)
     return m, nu
 
 
-def _solve4(A, b):
+def _solve_linear(A, b):
     if isinstance(b[0], sp.Basic):
         sol = sp.Matrix(A).LUsolve(sp.Matrix(b))
         return [sym.factor(sp.cancel(v)) for v in sol]
@@ -240,6 +354,7 @@ def context(spec, dps):
         if not all(v.is_Rational for v in values):
             raise ZeroDivisionError(f"weighted generation at p2 = {spec.p2}: a group without rows")
         ctx.weights = tuple(to_mpf(Fraction(v.p, v.q)) for v in values)
+        ctx.alpha = to_mpf(spec.alpha)
     return ctx, regime, sol
 
 

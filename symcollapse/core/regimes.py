@@ -119,7 +119,7 @@ def without_vanished_unknowns(system: eq.System) -> eq.System:
     while candidates:
         zero = {x: sp.Integer(0) for x in candidates}
         held = [x for x, e in zip(system.unknowns, system.equations)
-                if x in zero and not _vanishes(sp.sympify(e).xreplace(zero))]
+                if x in zero and not eq.vanishes(sp.sympify(e).xreplace(zero))]
         if not held:
             break
         candidates = [x for x in candidates if x not in held]
@@ -132,12 +132,6 @@ def without_vanished_unknowns(system: eq.System) -> eq.System:
         densities={k: sp.sympify(v).xreplace(zero) for k, v in system.densities.items()},
         positive=tuple(x for x in system.positive if x not in zero),
         guess={k: v for k, v in system.guess.items() if k not in zero})
-
-
-def _vanishes(expr) -> bool:
-    traces = sorted(expr.atoms(eq.tr), key=sp.default_sort_key)
-    opaque = expr.xreplace({t: sp.Dummy() for t in traces}) if traces else expr
-    return sp.cancel(opaque) == 0
 
 
 def training_family(system: eq.System) -> eq.System:

@@ -9,9 +9,14 @@ import sympy as sp
 
 from symcollapse.analysis.limits import c2 as C2, isotropic, r2 as R2, s_iso
 from symcollapse.core import determinism as sym, equations as eq
+from symcollapse import models
 from symcollapse.core.decomposition import predict
+from symcollapse.core.equations import tr
+from symcollapse.core.iterative import on_shell
 from symcollapse.core.regimes import model_family
 from symcollapse.derive.literate import Doc, bound_text
+from symcollapse.pencil.derived import split_traces
+from symcollapse.pencil.operator_valued import canonical_traces
 from symcollapse.studies import mixing as M
 
 ISO = [{"weight": 1, "s1": 1, "s2": 1, "theta": 1, "delta": 1}]
@@ -91,7 +96,12 @@ map of `symcollapse.studies.mixing`:
 E_test(t) = tr(Σ₁m_t).  It is homogeneous of degree 0 in (e, λ): on the interpolating side
 (e = λε) it is the same map at (ε, 1), so the ridgeless limit needs no small λ.  The split by
 source (w₁: bias; noise: variance; δ: ζ) follows from linearity.
+
+The map B ↦ 𝓛[B] is the engine's: the linear model's resolvent with its probe moved from
+Σ₁ to a per-coordinate diagonal B (`Model.probe_system`) gives the rates u along B and the
+density of 𝓛[B] ≍ RBR:
 """)
+    _probe_map(doc)
     res = M.iterative_isotropic()
     info = isotropic("linear", "ridge")[2]
     plain = info["rational"]["test_error"].subs(info["unknown"], res["unknown"])
@@ -169,3 +179,23 @@ above, and the Monte Carlo tests (tests/test_mixing.py) confirm it generation by
 """)
     doc.text(f"\n_{doc.checks} checks passed._\n")
     return doc.render()
+
+
+def _probe_map(doc: Doc):
+    """The derived map B ↦ 𝓛[B] (plain weights), printed and checked against
+    K⁻²(B + Σ_l a_lu_lΣ_l) with (I − M)u = b(B) of docs/theory/linear.md §5."""
+    system = models.get("linear").probe_system("plain")
+    e1, e2, u1, u2, B = eq.e1, eq.e2, eq.u1, eq.u2, eq.PROBE
+    for x in system.equations[2:]:
+        doc.math(sp.Eq(x, 0))
+    doc.math(system.densities["L"], r"\mathcal L[B]")
+    a1, a2 = 1 - eq.p2, eq.p2
+    K = a1 * e1 * eq.S1 + a2 * e2 * eq.S2 + eq.lam
+    L_ok = sp.cancel(system.densities["L"] - (B + a1 * u1 * eq.S1 + a2 * u2 * eq.S2) / K ** 2) == 0
+    rates = on_shell(system.equations[2:], system.equations[:2])
+    stated = [u - eq.phi * e ** 2 * (tr(S * (B + a1 * u1 * eq.S1 + a2 * u2 * eq.S2) / K ** 2))
+              for u, e, S in ((u1, e1, eq.S1), (u2, e2, eq.S2))]
+    same = all(eq.vanishes(canonical_traces(sp.expand(r * e) - split_traces(s_))) for r, e, s_ in zip(rates, (e1, e2), stated))
+    doc.check(L_ok and same, "SymPy: the derived density is 𝓛[B] = K⁻²(B + a₁u₁Σ₁ + a₂u₂Σ₂) and, "
+                             "on the first-order solution, the rate equations times e_j are "
+                             "u_j = φe_j² tr(Σ_j(B + a₁u₁Σ₁ + a₂u₂Σ₂)K⁻²)")

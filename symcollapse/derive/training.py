@@ -12,15 +12,9 @@ from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.decomposition import predict
 from symcollapse.core.regimes import model_family
 from symcollapse.derive.literate import Doc
-from symcollapse.pencil.operator_valued import opaque_traces
 
 r2, c2, k = sp.symbols("r2 c2 k", positive=True)
 sigma = sp.Symbol("sigma", nonnegative=True)
-
-
-def _vanishes(expr) -> bool:
-    opaque, _ = opaque_traces(expr)
-    return sp.cancel(opaque) == 0
 
 
 def _isotropic_training():
@@ -81,7 +75,7 @@ error:
         fam = model_family(model, "plain", (), (), training=True)
         equation = dict(zip(fam.unknowns, fam.equations))
         to_u = {v: u for u, v in pairs}
-        same_rates = all(_vanishes(sp.sympify(equation[u]).xreplace(same_cov)
+        same_rates = all(eq.vanishes(sp.sympify(equation[u]).xreplace(same_cov)
                                    - sp.sympify(equation[v]).xreplace(same_cov).xreplace(to_u))
                          for u, v in pairs)
         same_error = sp.cancel(sp.sympify(fam.densities["g2"]).xreplace(same_cov).xreplace(to_u)

@@ -132,6 +132,13 @@ class Model:
         return importlib.import_module("symcollapse.pencil.derived").training_system_of(
             self.name, strategy)
 
+    def probe_system(self, strategy: str):
+        """The model's resolvent differentiated along any per-coordinate diagonal B, for a
+        mixing strategy (:func:`symcollapse.pencil.derived.probe_system_of`): the map
+        B ↦ 𝓛[B] of iterative mixing."""
+        return importlib.import_module("symcollapse.pencil.derived").probe_system_of(
+            self.name, strategy)
+
     def hook(self, name: str):
         """The function of a hook, imported on first use (:class:`~symcollapse.core.errors.UnsupportedError` with
         the model's reason when the model has none)."""

@@ -33,10 +33,12 @@ import sympy as sp
 from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.spec import Atom
-from symcollapse.pencil.operator_valued import derive_system, opaque_traces, training_sources
+from symcollapse.core.spectra import CoordinateAtom
+from symcollapse.pencil.operator_valued import (DEFAULT_DIAGS, Output, derive_system, opaque_traces,
+                                                training_sources)
 
 __all__ = ["system_of", "base_system", "general_system", "training_system_of",
-           "training_base_system", "tidy", "split_traces", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
+           "training_base_system", "probe_base_system", "probe_system_of", "PROBE_FIELD", "tidy", "split_traces", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
 
 #: Distinct rationals in (0, 1), given in turn to the free parameters (by name) of the point
 #: where the reductions are proposed.
@@ -48,13 +50,29 @@ GENERIC_ATOMS = (Atom(Fraction(2, 5), Fraction(3, 2), Fraction(4, 5), Fraction(6
                  Atom(Fraction(3, 5), Fraction(2, 3), Fraction(7, 5), Fraction(1, 2), Fraction(5, 4)))
 
 
+#: The coordinate field on d along which :func:`probe_base_system` differentiates (any
+#: per-coordinate diagonal B, e.g. a moment of the previous generation's error).
+PROBE_FIELD = eq.PROBE
+#: The values of a coordinate field at the two generic atoms.
+GENERIC_FIELD_VALUES = (Fraction(5, 7), Fraction(9, 11))
+
+
 def generic_point(system: eq.System):
-    """The exact generic point of a system's free parameters (sorted by name) and atoms."""
+    """The exact generic point of a system's free parameters (sorted by name) and atoms;
+    atoms that carry the system's coordinate fields (:class:`~symcollapse.core.equations.Field`)
+    when it has some."""
     free = sorted(system.parameters, key=str)
     if len(free) > len(GENERIC_VALUES):
         raise ValueError(f"{system.name}: {len(free)} parameters, at most "
                          f"{len(GENERIC_VALUES)} at the generic point")
-    return dict(zip(free, GENERIC_VALUES)), GENERIC_ATOMS
+    exprs = list(system.equations) + list(system.densities.values())
+    fields = sorted({f for e in exprs for f in sp.sympify(e).free_symbols
+                     if isinstance(f, eq.Field)}, key=str)
+    atoms = GENERIC_ATOMS if not fields else tuple(
+        CoordinateAtom(a.weight, a.s1, a.s2, a.theta, a.delta,
+                       tuple((f.name, v * (1 + i)) for i, f in enumerate(fields)))
+        for a, v in zip(GENERIC_ATOMS, GENERIC_FIELD_VALUES))
+    return dict(zip(free, GENERIC_VALUES)), atoms
 
 
 def _symbols() -> dict:
@@ -67,7 +85,7 @@ def _symbols() -> dict:
     return names
 
 
-def _derived(model: str, posed, rates: dict, name: str) -> eq.System:
+def _derived(model: str, posed, rates: dict, name: str, diag_symbols=None) -> eq.System:
     """``posed`` = (sources, outputs, probe) derived and reduced, its unknowns named by the
     model's ``unknowns`` and their rates by ``rates`` (names → names)."""
     declared = models.get(model)
@@ -75,7 +93,8 @@ def _derived(model: str, posed, rates: dict, name: str) -> eq.System:
     change = {sp.Symbol(k): sp.sympify(v, locals=names) for k, v in declared.unknowns.items()}
     sources, outputs, probe = posed
     return derive_system(sources, outputs, probe=probe, reduce=generic_point, change=change,
-                         rates={names[k]: names[v] for k, v in rates.items()}, name=name)
+                         rates={names[k]: names[v] for k, v in rates.items()}, name=name,
+                         diag_symbols=diag_symbols)
 
 
 @functools.lru_cache(maxsize=None)
@@ -109,7 +128,7 @@ def training_base_system(model: str) -> eq.System:
                       model + "/training")
     n = len(probed.unknowns) // 2
     if tuple(probed.unknowns[:n]) != tuple(base.unknowns[:n]) or any(
-            not _same(split_traces(a), b) for a, b in zip(probed.equations[:n], base.equations[:n])):
+            not eq.vanishes(split_traces(a) - b) for a, b in zip(probed.equations[:n], base.equations[:n])):
         raise ValueError(f"{model}: the training probe's first order is not the model's")
     densities = dict(base.densities)
     densities["g2"] = _factored(probed.densities)["g2"]
@@ -122,6 +141,35 @@ def training_base_system(model: str) -> eq.System:
                      guess={**base.guess, **{r: 0 for r in probed.unknowns[n:]}},
                      note=base.note + "; training error (G2 derived along Σ2)",
                      unique_root=declared.unique_root)
+
+
+@functools.lru_cache(maxsize=None)
+def probe_base_system(model: str) -> eq.System:
+    r"""The model's resolvent differentiated along a probe B that is any per-coordinate
+    diagonal (:data:`PROBE_FIELD`, a field of the atoms), symbolic group weights.
+
+    With :math:`R(t) = (\sum_ja_j\hat\Sigma_j + \lambda + tB)^{-1}` (the model's own
+    expression, its probe moved from Σ1 to B), the output ``"L"`` is the per-atom density
+    of :math:`\mathcal L[B] \asymp -\partial_tR(t)|_{t=0} = RBR`, linear in B and in the
+    rates u of the fixed point along B, which solve the rate equations (linear in u, with
+    B inside their traces).  This is the map B ↦ 𝓛[B] that iterative mixing applies to each
+    generation's moments (:mod:`symcollapse.core.iterative`)."""
+    declared = models.get(model)
+    sources, _outputs, probe = declared.hook("sources")(test=PROBE_FIELD.name)
+    outputs = {"L": Output(scale=-1, derivative=True, source="R")}
+    system = _derived(model, ({"R": sources["R"]}, outputs, probe), declared.rates,
+                      model + "/probe", diag_symbols={**DEFAULT_DIAGS,
+                                                      PROBE_FIELD.name: PROBE_FIELD})
+    return eq.System(name=model + "/probe", unknowns=system.unknowns,
+                     equations=tuple(split_traces(e) for e in system.equations),
+                     densities=_factored(system.densities), positive=system.positive,
+                     guess=system.guess, note="derived by the pencil engine along a probe "
+                     "B: " + system.note, unique_root=declared.unique_root)
+
+
+def probe_system_of(model: str, strategy: str) -> eq.System:
+    """:func:`probe_base_system` with the group weights of a mixing strategy."""
+    return tidy(probe_base_system(model).subs(eq.mixture_weights(strategy)))
 
 
 def split_traces(expr):
@@ -143,11 +191,6 @@ def _factored(densities: dict) -> dict:
     """Each output's terms factored (a sum of parts stays a sum: its constant terms, such
     as Var, stay apart from the per-coordinate ones)."""
     return {k: sp.Add(*[sym.factor(t) for t in sp.Add.make_args(v)]) for k, v in densities.items()}
-
-
-def _same(a, b) -> bool:
-    opaque, _ = opaque_traces(sp.sympify(a) - sp.sympify(b))
-    return sp.cancel(opaque) == 0
 
 
 def training_system_of(model: str, strategy: str) -> eq.System:

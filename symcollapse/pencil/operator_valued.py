@@ -221,8 +221,7 @@ def opaque_traces(expr):
 
 
 def _is_zero(expr):
-    e, _ = opaque_traces(canonical_traces(expr))
-    return sp.cancel(e) == 0
+    return eq.vanishes(canonical_traces(expr))
 
 
 # ----------------------------------------------------------------------------- the fixed point

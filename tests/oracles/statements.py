@@ -268,3 +268,20 @@ def projection_training_system() -> System:
     """The projections model's system extended by the training error (rates v1, v2, b2)."""
     return training_system_of(projection_system(), first_order_projection, (e1, e2, L_eff),
                               (v1, v2, b2_rate))
+
+
+def iterative_map(c, B):
+    r"""The map of iterative mixing as docs/theory/linear.md §5 states it, on a
+    :class:`~symcollapse.core.iterative.Context` ``c`` (per-atom arrays) and a per-atom B:
+    :math:`\mathcal L[B] = K^{-1}(B + a_1\dot e_1\Sigma_1 + a_2\dot e_2\Sigma_2)K^{-1}` with
+    :math:`(I - M)\dot e = b(B)`, :math:`M_{jl} = \gamma_je_j^2a_l\operatorname{tr}(\Sigma_j
+    \Sigma_lK^{-2})`, :math:`b_j = \gamma_je_j^2\operatorname{tr}(\Sigma_jBK^{-2})`."""
+    S, e, a, g = (c.s1, c.s2), (c.e1, c.e2), (c.a1, c.a2), (c.g1, c.g2)
+    K2 = c.K * c.K
+    M = [[g[j] * e[j] ** 2 * a[l] * c.tr(S[j] * S[l] / K2) for l in (0, 1)] for j in (0, 1)]
+    b = [g[j] * e[j] ** 2 * c.tr(S[j] * B / K2) for j in (0, 1)]
+    (m11, m12), (m21, m22) = M
+    det = (1 - m11) * (1 - m22) - m12 * m21
+    d1 = ((1 - m22) * b[0] + m12 * b[1]) / det
+    d2 = ((1 - m11) * b[1] + m21 * b[0]) / det
+    return (B + a[0] * d1 * S[0] + a[1] * d2 * S[1]) / K2
