@@ -180,3 +180,18 @@ def test_the_iterative_map_is_the_engines_probe_along_any_diagonal(strategy):
             B = np.array([mp.mpf(rng.randint(1, 50)) / 7 for _ in c.w], dtype=object)
             ours, theirs = c.L(B), st.iterative_map(c, B)
             assert all(abs(x - y) <= abs(y) * mp.mpf(10) ** -30 for x, y in zip(ours, theirs))
+
+
+@pytest.mark.parametrize("model", ["linear", "random_projection"])
+def test_df_is_derived_on_the_first_order_solution(model):
+    """The model declares df/n = Σ_j p_j(1 − e_j) (docs/theory/training.md); each 1 − e_j is
+    replaced by the trace terms of e_j's own derived equation, which gives the statement's
+    φ tr(MK⁻¹), M = a₁e₁Σ₁ + a₂e₂Σ₂ (K = M + λ, or M + L for projections); a declared output
+    that is not a sum of traces on the first-order solution is refused."""
+    base = derived.training_base_system(model)
+    first = base.equations[:len(base.unknowns) // 2]
+    M = eq.a1 * eq.e1 * eq.S1 + eq.a2 * eq.e2 * eq.S2
+    shift = eq.lam if model == "linear" else next(x for x in base.unknowns if str(x) == "L")
+    assert sp.cancel(base.densities["df"] - eq.phi * M / (M + shift)) == 0
+    with pytest.raises(ValueError, match="not a sum of traces"):
+        derived.density_on_shell(sp.sympify("(1 - e1)**2", locals={"e1": eq.e1}), first)

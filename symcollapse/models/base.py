@@ -64,7 +64,8 @@ class Model:
     (``{"e1": "u1"}``) — with these and no ``system`` hook, its system is the one the
     pencil engine derives (:mod:`symcollapse.pencil.derived`); ``training_rates`` and
     ``training_outputs``: likewise for its training-error probe (the rates along Σ2, and
-    the statement's outputs written in the named unknowns); ``unique_root``: at λ > 0
+    the statement's outputs written in the named unknowns, each taken on the first-order
+    solution, :func:`~symcollapse.pencil.derived.density_on_shell`); ``unique_root``: at λ > 0
     its equations have one positive root (a solve may start anywhere in that domain).
     """
 

@@ -40,8 +40,7 @@ MODEL = register(Model(
     rates={"L": "b", "e1": "u1", "e2": "u2"},
     training_rates={"L": "b_2", "e1": "v1", "e2": "v2"},
     training_outputs={"shrink1": "e1**2", "shrink2": "e2**2", "gap": "(1 - p2)*e1 + p2*e2",
-                      "df": "phi*(a1*e1*Sigma_1 + a2*e2*Sigma_2)"
-                            "/(a1*e1*Sigma_1 + a2*e2*Sigma_2 + L)"},
+                      "df": "(1 - p2)*(1 - e1) + p2*(1 - e2)"},
     unique_root=True,
     cache_system=True,
     hooks={

@@ -38,7 +38,8 @@ from symcollapse.pencil.operator_valued import (DEFAULT_DIAGS, Output, derive_sy
                                                 training_sources)
 
 __all__ = ["system_of", "base_system", "general_system", "training_system_of",
-           "training_base_system", "probe_base_system", "probe_system_of", "PROBE_FIELD", "tidy", "split_traces", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
+           "training_base_system", "probe_base_system", "probe_system_of", "PROBE_FIELD",
+           "density_on_shell", "tidy", "split_traces", "GENERIC_VALUES", "GENERIC_ATOMS", "generic_point"]
 
 #: Distinct rationals in (0, 1), given in turn to the free parameters (by name) of the point
 #: where the reductions are proposed.
@@ -132,7 +133,8 @@ def training_base_system(model: str) -> eq.System:
         raise ValueError(f"{model}: the training probe's first order is not the model's")
     densities = dict(base.densities)
     densities["g2"] = _factored(probed.densities)["g2"]
-    densities.update({k: sp.sympify(v, locals=_symbols())
+    first_order = base.equations[:len(base.unknowns) // 2]
+    densities.update({k: density_on_shell(sp.sympify(v, locals=_symbols()), first_order)
                       for k, v in declared.training_outputs.items()})
     return eq.System(name=model + "/training", unknowns=base.unknowns + probed.unknowns[n:],
                      equations=base.equations + tuple(split_traces(e) for e in probed.equations[n:]),
@@ -165,6 +167,38 @@ def probe_base_system(model: str) -> eq.System:
                      densities=_factored(system.densities), positive=system.positive,
                      guess=system.guess, note="derived by the pencil engine along a probe "
                      "B: " + system.note, unique_root=declared.unique_root)
+
+
+def density_on_shell(expr, first_order):
+    r"""An output written in the named unknowns, as a density on the first-order solution.
+
+    Each complement 1 − x of an unknown whose equation reads :math:`(x - 1) + \Phi = 0`
+    (Φ its terms with traces, every trace's coefficient free of the coordinates) is
+    replaced by Φ — for the linear model :math:`1 - e_j = \gamma_je_j
+    \operatorname{tr}(\Sigma_jK^{-1})`, so that :math:`df/n = \sum_jp_j(1 - e_j)` becomes
+    :math:`\varphi\operatorname{tr}(MK^{-1})`, a sum of positive terms that keeps its digits
+    where df/n is tiny — and the traces left are written as one density,
+    :math:`c\operatorname{tr}(f) = \operatorname{tr}(cf)`."""
+    values = {}
+    for f in first_order:
+        opaque, back = opaque_traces(sp.sympify(f))
+        traces = sorted(back, key=str)
+        free = _cancelled(opaque.xreplace({t: 0 for t in traces}))
+        for x in sp.sympify(f).free_symbols & free.free_symbols:
+            if eq.vanishes(free - (x - 1)):
+                phi = _cancelled(sp.sympify(f) - free)
+                values[1 - x], values[x - 1] = phi, -phi
+    out = _cancelled(sp.sympify(expr).xreplace(values))
+    opaque, back = opaque_traces(out)
+    if not back:
+        return out
+    terms = sp.expand(opaque)
+    density = sp.Add(*[sp.diff(terms, t) * back[t].args[0] for t in back])
+    if not eq.vanishes(terms - sp.Add(*[sp.diff(terms, t) * t for t in back])) or any(
+            eq.depends_on_coordinates(sp.diff(terms, t)) for t in back):
+        raise ValueError(f"{expr}: not a sum of traces with constant coefficients on the "
+                         "first-order solution")
+    return sym.factor(sp.cancel(density))
 
 
 def probe_system_of(model: str, strategy: str) -> eq.System:
