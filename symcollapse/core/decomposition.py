@@ -392,17 +392,25 @@ def error_scale(spec, atoms):
                                                                 A.delta))
 
 
-def _zeroed(sol, dps: int) -> list:
-    """The solved unknowns as reported: an unknown whose error ball (radius twice its last
-    Newton correction) contains 0 and lies below the zero level (10^-z of the largest
-    unknown, z = :func:`~symcollapse.core.precision.zero_digits`) is 0 — its computed value is
-    rounding noise that changes with the working precision."""
+def _zeroed(sol, dps: int, positive=frozenset()) -> list:
+    """The solved unknowns as reported: an unknown whose error ball contains 0 and lies below
+    the zero level (10^-z of the largest unknown, z = :func:`~symcollapse.core.precision.zero_digits`)
+    is 0 — its computed value is rounding noise that changes with the working precision.
+    The ball's radius is twice the unknown's last Newton correction; for an unknown that is
+    not positive (``positive``: the indices of those that are) it is at least the Newton
+    tolerance 10^-(w-8) of the largest unknown, the scale to which Newton resolves it
+    (:func:`~symcollapse.core.solve.newton_mp`): a rate of 9e-650 beside e = 1 is 0 at
+    117 digits, not a number that each precision draws anew."""
     if not sol.correction:
         return list(sol.x)
     scale = max((abs(v) for v in sol.x), default=mp.mpf(0))
     level = scale * mp.mpf(10) ** (-zero_digits(dps))
-    return [mp.mpf(0) if abs(v) <= 2 * d <= level else v
-            for v, d in zip(sol.x, sol.correction)]
+    floor = scale * mp.mpf(10) ** (-(mp.mp.dps - 8))
+    out = []
+    for i, (v, d) in enumerate(zip(sol.x, sol.correction)):
+        radius = 2 * d if i in positive else max(2 * d, floor)
+        out.append(mp.mpf(0) if abs(v) <= radius <= level else v)
+    return out
 
 
 def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
@@ -424,7 +432,8 @@ def _solve_and_evaluate(regime: Regime, spec, dps: int, warm=None):
             raise ShortOfDigits(f"negative test error {mp.nstr(outs['test_error'], 5)} in "
                                 f"regime {regime.name}: the solve is not trustworthy",
                                 max(15, mp.mp.dps - dps))
-    unknowns = {str(x): v for x, v in zip(c.unknowns, _zeroed(sol, dps))}
+    positive = frozenset(c.unknowns.index(u) for u in system.positive)
+    unknowns = {str(x): v for x, v in zip(c.unknowns, _zeroed(sol, dps, positive))}
     for x, v in zip(c.unknowns, sol.x):
         if x in system.positive and v <= 0:
             raise ConvergenceError(f"unknown {x} = {mp.nstr(v, 5)} left its domain (> 0)")

@@ -52,15 +52,6 @@ class Field(sp.Symbol):
 PROBE = Field("B")
 
 
-def vanishes(expr) -> bool:
-    """Whether ``expr`` is 0 as a rational function of its traces, each distinct trace an
-    opaque symbol (an identity that holds whatever the spectrum)."""
-    expr = sp.sympify(expr)
-    traces = sorted(expr.atoms(tr), key=sp.default_sort_key)
-    opaque = expr.xreplace({t: sp.Symbol(f"_opaque{i}") for i, t in enumerate(traces)})
-    return sp.cancel(opaque) == 0
-
-
 def coordinate_symbols(expr) -> tuple:
     """The atom symbols and :class:`Field` symbols in ``expr`` (atom symbols first, fields
     by name)."""
@@ -381,3 +372,29 @@ def mixture_weights(strategy: str) -> dict:
         return {a1: alpha, a2: 1 - alpha, gamma1: alpha * phi / (1 - p2),
                 gamma2: (1 - alpha) * phi / p2}
     raise ValueError(strategy)
+
+
+def vanishes(expr) -> bool:
+    """Whether ``expr`` is 0 as a rational function of its traces, each distinct trace an
+    opaque symbol (an identity that holds whatever the spectrum)."""
+    expr = sp.sympify(expr)
+    traces = sorted(expr.atoms(tr), key=sp.default_sort_key)
+    opaque = expr.xreplace({t: sp.Symbol(f"_opaque{i}") for i, t in enumerate(traces)})
+    return sp.cancel(opaque) == 0
+
+
+def cancelled(expr):
+    r"""``expr`` cancelled as a rational function of its traces (each trace kept as it is),
+    with each complement 1 − x of a parameter in [0, 1] (p1 = 1 − p2, 1 − α) kept as one
+    symbol while it is cancelled: (p2 − 1)/(1 − p2) = −1, and no 1 − p2 is expanded into a
+    difference that loses digits as p2 → 1."""
+    expr = sp.sympify(expr)
+    traces = sorted(expr.atoms(tr), key=sp.default_sort_key)
+    dummies = [sp.Dummy(f"T{i}") for i in range(len(traces))]
+    opaque = expr.xreplace(dict(zip(traces, dummies)))
+    complements = {}
+    for x in (p2, alpha):
+        q = sp.Dummy(f"one_minus_{x}")
+        complements[q] = 1 - x
+        opaque = opaque.xreplace({1 - x: q, x - 1: -q})
+    return sp.cancel(opaque).xreplace(complements).xreplace(dict(zip(dummies, traces)))

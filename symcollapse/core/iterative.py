@@ -21,10 +21,10 @@ resolvent with its probe moved from Σ1 to a per-coordinate diagonal B
 (:meth:`~symcollapse.models.base.Model.probe_system`, :func:`probe_map`), which gives
 :math:`\mathcal L[B] = K^{-1}(B + \sum_la_lu_l(B)\Sigma_l)K^{-1}`, :math:`(I - M)u = b(B)`,
 :math:`M_{jl} = \gamma_je_j^2a_l\operatorname{tr}(\Sigma_j\Sigma_lK^{-2})`,
-:math:`b_j = \gamma_je_j^2\operatorname{tr}(\Sigma_jBK^{-2})`; E_test(t) = tr(Σ1 m_t).  The map is homogeneous of degree 0 in (e, λ),
-so the ridgeless interpolating side (e = λε) is the same map at (ε, λ = 1).  Written once
-with plain arithmetic on per-atom arrays, it runs on mpmath numbers (any precision) and on
-SymPy symbols (one isotropic atom: the closed form of ``iterative_isotropic``).
+:math:`b_j = \gamma_je_j^2\operatorname{tr}(\Sigma_jBK^{-2})`; E_test(t) = tr(Σ1 m_t).
+The map is homogeneous of degree 0 in (e, λ), so the ridgeless interpolating side
+(e = λε) is the same map at (ε, λ = 1).  Written once with plain arithmetic on per-atom
+arrays, it runs on mpmath numbers (any precision) and on SymPy symbols (one isotropic atom: the closed form of ``iterative_isotropic``).
 By linearity in the sources the error splits per generation into the part driven by w1
 (``bias``), by the noise (``variance``) and by the initial shift δ (``zeta``).  As t → ∞,
 ν∞ = −λθ/(p1e1Σ1 + λ) and m∞ solves (I − A)m = r with A = diagonal + rank 2
@@ -139,21 +139,25 @@ class Context:
 def probe_map(strategy: str):
     r"""The map B ↦ 𝓛[B] of one generation, from the linear model's resolvent differentiated
     along a probe B (:meth:`~symcollapse.models.base.Model.probe_system`), as symbolic
-    kernels ``(C, g, ℓ₀, ℓ)``: the rate equations C u + (tr(g_jB))_j = 0 — each first-order
-    equation solved for the trace it is affine in and substituted (the rates' equations on
-    the first-order solution, :func:`on_shell`) — and the density 𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l.
-    Every split is checked symbolically (linear in u and B, no other terms)."""
+    kernels ``(C, g, ℓ₀, ℓ)``: the rate equations C u + (tr(g_jB))_j = 0 and the density
+    𝓛[B] = ℓ₀B + Σ_l ℓ_l u_l.  The rate equations are taken on the first-order solution
+    (:func:`on_shell`: 1 + γ_j tr(Σ_jK⁻¹) = 1/e_j), which makes the map homogeneous of
+    degree 0 in (e, λ) (the rescaled ridgeless side is the same map at (ε, 1)), and each is
+    multiplied by its denominator (no division by γ₂, which is 0 for a weighted generation
+    at α = 1, nor by p₂).  Every split is checked symbolically (linear in u and B, no other
+    terms)."""
     system = models.get("linear").probe_system(strategy)
     n = len(system.unknowns) // 2
     rates = system.unknowns[n:]
     B = eq.PROBE
-    eqs = on_shell(system.equations[n:], system.equations[:n])
+    eqs = [sp.fraction(e)[0] for e in on_shell(system.equations[n:], system.equations[:n])]
     zero = {u: 0 for u in rates}
     C = [[sp.diff(e, u) for u in rates] for e in eqs]
     g = []
     for e, row in zip(eqs, C):
         r = e.xreplace(zero)
-        _check_zero(e - r - sum(c * u for c, u in zip(row, rates)), "a rate equation is not linear in the rates")
+        _check_zero(e - r - sum(c * u for c, u in zip(row, rates)),
+                    "a rate equation is not linear in the rates")
         g.append(_kernel(r, B))
     ell = sp.sympify(system.densities["L"])
     ell0 = sp.diff(ell, B)
@@ -177,14 +181,7 @@ def on_shell(equations, first_order) -> list:
             affine = f.xreplace({mine[0]: T})
             if sp.diff(affine, T, 2) == 0 and sp.diff(affine, T) != 0:
                 values[mine[0]] = sp.solve(affine, T)[0]
-    return [_cancelled(sp.sympify(e).xreplace(values)) for e in equations]
-
-
-def _cancelled(expr):
-    """``expr`` cancelled as a rational function of its traces (each kept as it is)."""
-    traces = sorted(expr.atoms(eq.tr), key=sp.default_sort_key)
-    T = sp.symbols(f"_trace0:{len(traces)}")
-    return sp.cancel(expr.xreplace(dict(zip(traces, T)))).xreplace(dict(zip(T, traces)))
+    return [eq.cancelled(sp.sympify(e).xreplace(values)) for e in equations]
 
 
 def _kernel(r, B):
@@ -197,7 +194,7 @@ def _kernel(r, B):
     _check_zero(outer - lin, "a rate equation's source is not linear in the traces of B")
     for t in traces:
         _check_zero(t.args[0] - sp.diff(t.args[0], B) * B, "a trace is not linear in B")
-    return sp.cancel(g)
+    return eq.cancelled(g)
 
 
 def _check_zero(expr, what: str):
@@ -219,16 +216,23 @@ def _array(c: Context, expr, extra: list, names=()):
     sympy = isinstance(c.phi, sp.Basic)
     f = _lambdified(expr, tuple(names), "sympy" if sympy else "mpmath")
     values = {eq.S1: c.s1, eq.S2: c.s2, eq.phi: c.phi, eq.p2: c.p2, eq.lam: c.lam,
-              eq.e1: c.e1, eq.e2: c.e2, eq.alpha: c.alpha}
+              eq.e1: c.e1, eq.e2: c.e2, eq.alpha: c.alpha, _ONE_MINUS_P2: c.p1,
+              _ONE_MINUS_ALPHA: c.a2 if c.alpha is not None else None}
     return f(*[values[a] for a in _ARGS], *extra)
 
 
+#: The complements 1 − p2 and 1 − α as arguments of their own (1 − α of a weighted
+#: generation is its exact a₂, not a difference of rounded numbers).
+_ONE_MINUS_P2, _ONE_MINUS_ALPHA = sp.symbols("_one_minus_p2 _one_minus_alpha")
 #: The symbols a derived kernel may hold (then the traces' values).
-_ARGS = (eq.S1, eq.S2, eq.phi, eq.p2, eq.lam, eq.e1, eq.e2, eq.alpha)
+_ARGS = (eq.S1, eq.S2, eq.phi, eq.p2, eq.lam, eq.e1, eq.e2, eq.alpha, _ONE_MINUS_P2,
+         _ONE_MINUS_ALPHA)
 
 
 @functools.lru_cache(maxsize=None)
 def _lambdified(expr, names: tuple, modules: str):
+    expr = expr.xreplace({1 - eq.p2: _ONE_MINUS_P2, eq.p2 - 1: -_ONE_MINUS_P2,
+                          1 - eq.alpha: _ONE_MINUS_ALPHA, eq.alpha - 1: -_ONE_MINUS_ALPHA})
     left = expr.free_symbols - set(_ARGS) - set(names)
     if left:
         raise AssertionError(f"iterative mixing: the derived map holds {sorted(map(str, left))}")

@@ -108,8 +108,8 @@ def _answer(c: Compiled, tc, params: dict, atoms, spec, dps: int) -> dict:
     A = cert.arb_atoms(atoms)
     with mpfr_precision():
         start, lu = _start(c, params, atoms)
-        x, correction, residual, _factors = newton_mpfr(c, start, params, atoms, tol=_tolerance(),
-                                                   steps=POLISH_STEPS, frozen=True, lu=lu)
+        x, correction, residual, _factors = newton_mpfr(
+            c, start, params, atoms, tol=_tolerance(), steps=POLISH_STEPS, frozen=True, lu=lu)
     p = cert.arb_arguments(c, params)
     K = enclosure(c, x, correction, p, A)
     parts = cert.arb_system(c).outputs(K, p, A)
@@ -133,8 +133,8 @@ def _training(tc: Compiled, solved: dict, test_error, params: dict, atoms, A, sp
     with mpfr_precision():
         x0 = [solved[u] if u in solved else to_mpfr(start_value(tc, u, params))
               for u in tc.unknowns]
-        x, correction, _res, _factors = newton_mpfr(tc, x0, params, atoms, tol=_tolerance(),
-                                               steps=POLISH_STEPS, frozen=True)
+        x, correction, _res, _factors = newton_mpfr(
+            tc, x0, params, atoms, tol=_tolerance(), steps=POLISH_STEPS, frozen=True)
     p = cert.arb_arguments(tc, params)
     K = enclosure(tc, x, correction, p, A)
     outs = cert.arb_system(tc).outputs(K, p, A)
@@ -168,19 +168,21 @@ def _start(c: Compiled, params: dict, atoms):
 def newton_mpfr(c: Compiled, x, params: dict, atoms, *, tol, steps: int, damped=False,
                 frozen=False, lu=None):
     r"""Newton on lists of MPFR numbers at mpmath's working precision (inside
-    :func:`~symcollapse.core.compiled.mpfr_precision`).  Returns ``(x − Δ, |Δ|, max|F(x)|,
-    lu)`` at the first correction Δ = J⁻¹F(x) whose scaled size — |Δ_i|/|x_i| for a
-    positive unknown, |Δ_i|/max|x| for the others — is at most ``tol``; ``lu`` is the
-    last factorization of J used.
+    :func:`~symcollapse.core.compiled.mpfr_precision`).  Returns ``(x − Δ, the sizes of
+    Δ's entries, the largest residual of F(x), lu)`` at the first correction
+    Δ = J⁻¹F(x) whose scaled size is at most ``tol`` — :math:`|\Delta_i|/|x_i|` for a
+    positive unknown, :math:`|\Delta_i|/\max_k|x_k|` for the others; ``lu`` is the last
+    factorization of J used.
 
     ``frozen``: J is factored once, at the start (or ``lu`` is given: e.g. a lower
     precision's), and every step must shrink the correction by :data:`CONTRACTION` at
     least — with J known to float64's accuracy that is 10⁻¹⁴ or so per step, and only
     the residuals are evaluated.  ``damped``: outside the quadratic zone (a scaled
     correction above 10⁻⁶) a step x − tΔ is taken when the simplified correction
-    J(x)⁻¹F(x − tΔ) is smaller than (1 − t/4)|Δ| (Deuflhard's natural monotonicity test),
-    t halved until it is.  Every step keeps the positive unknowns positive.  Raises
-    :class:`Unproved` where it does not converge in ``steps`` steps, or J is singular."""
+    J(x)⁻¹F(x − tΔ), scaled, is below (1 − t/4) times that of Δ (Deuflhard's natural
+    monotonicity test), t halved until it is.  Every step keeps the positive unknowns
+    positive.  Raises :class:`Unproved` where it does not converge in ``steps`` steps, or
+    J is singular."""
     p = c.mpfr_arguments(params)
     A = atoms_mp(atoms)
     pos = {c.unknowns.index(u) for u in c.system.positive}

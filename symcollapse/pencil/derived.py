@@ -183,12 +183,12 @@ def density_on_shell(expr, first_order):
     for f in first_order:
         opaque, back = opaque_traces(sp.sympify(f))
         traces = sorted(back, key=str)
-        free = _cancelled(opaque.xreplace({t: 0 for t in traces}))
+        free = eq.cancelled(opaque.xreplace({t: 0 for t in traces}))
         for x in sp.sympify(f).free_symbols & free.free_symbols:
             if eq.vanishes(free - (x - 1)):
-                phi = _cancelled(sp.sympify(f) - free)
+                phi = eq.cancelled(sp.sympify(f) - free)
                 values[1 - x], values[x - 1] = phi, -phi
-    out = _cancelled(sp.sympify(expr).xreplace(values))
+    out = eq.cancelled(sp.sympify(expr).xreplace(values))
     opaque, back = opaque_traces(out)
     if not back:
         return out
@@ -255,23 +255,9 @@ def system_of(model: str, strategy: str) -> eq.System:
     return tidy(base_system(model).subs(eq.mixture_weights(strategy)))
 
 
-def _cancelled(expr):
-    r"""``expr`` cancelled as a rational function of its traces, with each complement
-    1 − x of a parameter in [0, 1] (p1 = 1 − p2, 1 − α) kept as one symbol while it is
-    cancelled: (p2 − 1)/(1 − p2) = −1, and no 1 − p2 is expanded into a difference that
-    loses digits as p2 → 1."""
-    opaque, back = opaque_traces(expr)
-    complements = {}
-    for x in (eq.p2, eq.alpha):
-        q = sp.Dummy(f"one_minus_{x}")
-        complements[q] = 1 - x
-        opaque = opaque.xreplace({1 - x: q, x - 1: -q})
-    return sp.cancel(opaque).xreplace(complements).xreplace(back)
-
-
 def tidy(system: eq.System) -> eq.System:
     """The system with its equations and guesses cancelled (:func:`system_of`); its
     outputs are kept as derived (factored while the weights were symbols)."""
     return dataclasses.replace(
-        system, equations=tuple(_cancelled(e) for e in system.equations),
+        system, equations=tuple(eq.cancelled(e) for e in system.equations),
         guess={k: sp.cancel(v) for k, v in system.guess.items()})
