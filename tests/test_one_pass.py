@@ -40,7 +40,7 @@ def test_the_benchmark_point_is_proved_in_one_pass_with_the_confirmed_digits():
     fast = one_pass.answer(regime, spec, 30)
     assert fast is not None
     assert_same_digits(fast, confirmed(spec, regime, 30))
-    assert fast["residual"] < mp.mpf(10) ** -40
+    assert fast["residual"] < mp.mpf(10) ** -40 and fast["newton_step"] < mp.mpf(10) ** -40
 
 
 fraction = st.fractions(min_value=Fraction(1, 20), max_value=4, max_denominator=40)

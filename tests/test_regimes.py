@@ -97,3 +97,16 @@ def test_coordinates_seen_by_no_present_group_still_cost_bias():
     th = float(sc.predict({"phi": 0.5, "p2": 1, "lam": 0.1, "atoms": atoms}, dps=15)["test_error"])
     cond = mc["conditional"]["test_error"]
     assert abs(cond["mean"] - th) < 3 * cond["se"] + 0.01 * th
+
+
+def test_the_group_factors_are_read_off_the_systems_own_scale():
+    """e_j, or ε_j where the ridgeless side rescales e_j = λε_j (System.scale): the names
+    that GCV's interpolating limit and the iterative map look up."""
+    from symcollapse.core import equations as eq
+    from symcollapse.core.regimes import group_unknowns, model_family
+    plain = model_family("linear", "plain", ())
+    assert group_unknowns(plain) == (("e1", False), ("e2", False))
+    rescaled = model_family("linear", "plain", (), ("e",))
+    assert group_unknowns(rescaled) == (("epsilon1", True), ("epsilon2", True))
+    one_group = model_family("linear", "plain", ((eq.p2, 0),))
+    assert group_unknowns(one_group)[0] == ("e1", False)

@@ -31,8 +31,8 @@ from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceEr
                                      UnsupportedError)
 from symcollapse.core.iterative import iterate
 from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
-from symcollapse.core.regimes import (Regime, parameter_values, select, signatures, threshold_parts,
-                                      training_family)
+from symcollapse.core.regimes import (Regime, group_unknowns, parameter_values, select, signatures,
+                                      threshold_parts, training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point, start_value
 from symcollapse.core.spec import LOOPS, MODEL_SCALAR_KEYS, SCALAR_KEYS, parse, screen
 
@@ -190,7 +190,8 @@ def training(regime: Regime, spec, dps: int, unknowns: dict, test_error, warm=No
             outs["gap"] = mp.mpf(0)
         elif out.get(name) is not None:
             out[name] = mp.mpf(0)
-    out["gcv"] = _gcv(out["train_error"], outs["gap"], unknowns, test_error, outs, spec)
+    out["gcv"] = _gcv(out["train_error"], outs["gap"], unknowns, test_error, outs, spec,
+                      regime.system)
     return out, (solved if regime.atoms and not regime.exact_zero else None)
 
 
@@ -233,7 +234,7 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     return check_balls(balls, dps, mp.mp.dps, reference=error_scale(spec, atoms))
 
 
-def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
+def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec, system=None):
     r"""GCV = E_train/(1 − df/n)², ``gap`` = 1 − df/n (computed as p₁e₁ + p₂e₂).
     Where every row is interpolated (e_j = λε_j → 0, so that E_train and
     1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
@@ -241,7 +242,8 @@ def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec):
     at the noiseless threshold (everything 0) it is not defined here (None)."""
     if gap > 0:
         return train_error / gap ** 2
-    eps = [unknowns.get("epsilon1"), unknowns.get("epsilon2")]
+    groups = group_unknowns(system) if system is not None else ((None, False),) * 2
+    eps = [unknowns.get(name) if rescaled and name else None for name, rescaled in groups]
     if all(x is None for x in eps):
         return None
     p = [to_mpf(spec.p1), to_mpf(spec.p2)]   # p1 = 1 − p2 exact (p2 may be 1 − 1e-40)

@@ -44,7 +44,7 @@ from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import compile_system, to_mpf
 from symcollapse.core.errors import ConfigError, UnsupportedError
-from symcollapse.core.regimes import parameter_values, select
+from symcollapse.core.regimes import group_unknowns, parameter_values, select
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse, to_number
 
@@ -338,10 +338,9 @@ def context(spec, dps):
     c = compile_system(regime.system)
     sol = solve_point(c, parameter_values(plain), regime.atoms, dps=dps)
     x = dict(zip(map(str, c.unknowns), sol.x))
-    scaled = eq.e1 in regime.system.scale or eq.e2 in regime.system.scale
-    get = (lambda k: x.get(k, mp.mpf(0)))
-    e1 = get("epsilon1") if scaled else get("e1")
-    e2 = get("epsilon2") if scaled else get("e2")
+    (n1, scaled1), (n2, scaled2) = group_unknowns(regime.system)
+    scaled = scaled1 or scaled2
+    e1, e2 = x.get(n1, mp.mpf(0)), x.get(n2, mp.mpf(0))
     if spec.p2 == 0:
         e2 = e1 if spec.atoms else e2
     if spec.p2 == 1:

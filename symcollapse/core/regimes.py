@@ -75,6 +75,21 @@ SCALINGS = {
 }
 
 
+def group_unknowns(system: eq.System) -> tuple:
+    r"""The unknowns that carry the groups' factors e₁, e₂, as the System names them: e_j
+    itself, or ε_j where the ridgeless side rescales e_j = λε_j (read off
+    :attr:`~symcollapse.core.equations.System.scale`); None for a factor the system does not
+    have.  Returns ``((name, rescaled), …)`` for j = 1, 2."""
+    out = []
+    for e in (eq.e1, eq.e2):
+        if e in system.scale:
+            found = sp.sympify(system.scale[e]).free_symbols & set(system.unknowns)
+            out.append((str(found.pop()), True) if len(found) == 1 else (None, True))
+        else:
+            out.append((str(e), False) if e in system.unknowns else (None, False))
+    return tuple(out)
+
+
 #: The arguments of :func:`model_family` that built each family, by system name.
 _FAMILY_ARGS: dict = {}
 
