@@ -40,12 +40,11 @@ from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
 from symcollapse.core.decomposition import predict
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.core.regimes import model_family, parameter_values, select
 from symcollapse.core.solve import newton_mp, solve_point
 from symcollapse.core.spec import parse
-
-PARTS = ("test_error", "bias", "variance", "zeta")
 
 # Symbols for the isotropic atom (the toolkit's own names, docs/contract.md).
 s_iso = sp.Symbol("s", positive=True)

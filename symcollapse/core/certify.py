@@ -34,12 +34,11 @@ from sympy.printing.lambdarepr import LambdaPrinter
 
 from symcollapse.core import equations as eq
 from symcollapse.core.codegen import lambdify
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import ConvergenceError, RegimeError, UnsupportedError
 from symcollapse.core.precision import max_guard
 from symcollapse.core.regimes import parameter_values
 from symcollapse.core.solve import Factored, newton_to_tolerance
-
-PARTS = ("test_error", "bias", "variance", "zeta")
 
 
 class CertificationError(RegimeError):

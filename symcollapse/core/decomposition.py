@@ -27,10 +27,12 @@ from symcollapse import models
 from symcollapse.core import certify as cert, equations as eq, loops, one_pass
 from symcollapse.core.certify import certified_parts, decimal_bounds, mpf_fraction, output_balls
 from symcollapse.core.compiled import atoms_float, atoms_mp, compile_system, to_mpf
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import (ConfigError, ConvergenceError, DivergenceError, RegimeError,
                                      UnsupportedError)
 from symcollapse.core.iterative import iterate
-from symcollapse.core.precision import GUARD, ShortOfDigits, check_balls, confirmed, serialized, zero_digits
+from symcollapse.core.precision import (GUARD, ShortOfDigits, check_balls, confirmed, serialized,
+                                        zero_digits)
 from symcollapse.core.regimes import (Regime, group_unknowns, parameter_values, select, signatures,
                                       threshold_parts, training_family)
 from symcollapse.core.solve import newton_to_tolerance, solve_along, solve_point, start_value
@@ -38,7 +40,6 @@ from symcollapse.core.spec import LOOPS, MODEL_SCALAR_KEYS, SCALAR_KEYS, parse, 
 
 #: Extra digits carried through the solve beyond the ones reported.
 GUARD_DIGITS = GUARD
-PARTS = ("test_error", "bias", "variance", "zeta")
 
 
 def regime_of(spec) -> Regime:
@@ -234,7 +235,7 @@ def _training_zeros(c, sol, params, atoms, test_error, spec, dps) -> set:
     return check_balls(balls, dps, mp.mp.dps, reference=error_scale(spec, atoms))
 
 
-def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec, system=None):
+def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec, system):
     r"""GCV = E_train/(1 − df/n)², ``gap`` = 1 − df/n (computed as p₁e₁ + p₂e₂).
     Where every row is interpolated (e_j = λε_j → 0, so that E_train and
     1 − df/n = p₁e₁ + p₂e₂ both vanish) its limit λ → 0⁺ is
@@ -242,8 +243,8 @@ def _gcv(train_error, gap, unknowns: dict, test_error, outs: dict, spec, system=
     at the noiseless threshold (everything 0) it is not defined here (None)."""
     if gap > 0:
         return train_error / gap ** 2
-    groups = group_unknowns(system) if system is not None else ((None, False),) * 2
-    eps = [unknowns.get(name) if rescaled and name else None for name, rescaled in groups]
+    eps = [unknowns.get(name) if rescaled and name else None
+           for name, rescaled in group_unknowns(system)]
     if all(x is None for x in eps):
         return None
     p = [to_mpf(spec.p1), to_mpf(spec.p2)]   # p1 = 1 − p2 exact (p2 may be 1 − 1e-40)

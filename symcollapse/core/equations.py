@@ -64,6 +64,9 @@ def depends_on_coordinates(expr) -> bool:
     """Whether ``expr`` varies from atom to atom (an atom symbol or a :class:`Field`)."""
     return bool(coordinate_symbols(expr))
 
+#: The parts every prediction reports: E_test = Bias + Var + ζ (docs/setting.md).
+PARTS = ("test_error", "bias", "variance", "zeta")
+
 # Problem parameters (docs/setting.md names; the toolkit's own symbols).
 phi = sp.Symbol("phi", positive=True)
 psi = sp.Symbol("psi", positive=True)

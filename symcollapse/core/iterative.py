@@ -43,12 +43,11 @@ import sympy as sp
 from symcollapse import models
 from symcollapse.core import determinism as sym, equations as eq
 from symcollapse.core.compiled import compile_system, to_mpf
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import ConfigError, UnsupportedError
 from symcollapse.core.regimes import group_unknowns, parameter_values, select
 from symcollapse.core.solve import solve_point
 from symcollapse.core.spec import parse, to_number
-
-PARTS = ("test_error", "bias", "variance", "zeta")
 
 
 @dataclass

@@ -45,8 +45,9 @@ import numpy as np
 
 from symcollapse import models
 from symcollapse.core import certify as cert, equations as eq
-from symcollapse.core.compiled import (Compiled, atoms_mp, compile_system, from_mpfr, mpfr_precision,
-                                       to_mpfr)
+from symcollapse.core.compiled import (Compiled, atoms_mp, compile_system, from_mpfr,
+                                       mpfr_precision, to_mpfr)
+from symcollapse.core.equations import PARTS
 from symcollapse.core.precision import GUARD
 from symcollapse.core.regimes import Regime, parameter_values, training_family
 from symcollapse.core.solve import FLOAT_SPREAD, spread_digits, start_value
@@ -68,7 +69,6 @@ CONTRACTION = 1e-6
 #: The Krawczyk box: this many times the last Newton correction (or the rounding floor).
 BOX = 1000
 
-PARTS = ("test_error", "bias", "variance", "zeta")
 
 
 class Unproved(Exception):

@@ -44,12 +44,12 @@ import mpmath as mp
 import numpy as np
 
 from symcollapse.core.decomposition import curve, predict
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import ConfigError, DivergenceError, RegimeError, SymcollapseError
 from symcollapse.core.outputs import check_file, replace_file
 from symcollapse.core.spec import LOOPS, SCALAR_KEYS, load, parse, to_number
 from symcollapse.simulation.montecarlo import simulate
 
-PARTS = ("test_error", "bias", "variance", "zeta")
 SIM_COLUMNS = ("mean", "se", "cond_mean", "cond_se", "d", "m")
 GRID_KEYS = SCALAR_KEYS + ("generations", "c2", "n")
 #: The extra column of a self-consuming loop's sweep: E_test(t → ∞).

@@ -30,6 +30,7 @@ import sympy as sp
 
 from symcollapse.core import equations as eq
 from symcollapse.core.compiled import atoms_mp, compile_system, to_mpf
+from symcollapse.core.equations import PARTS
 from symcollapse.core.errors import ConfigError, ConvergenceError, UnsupportedError
 from symcollapse.core.regimes import (Regime, fixed_parameters, model_family, parameter_values,
                                       weight_zero_regime)
@@ -46,7 +47,6 @@ __all__ = ["CONFIG_KEYS", "sources", "system", "parameters", "predict", "time_to
 #: Config keys the model reads (docs/setting.md).
 CONFIG_KEYS = ("model", "activation", "strategy", "phi", "psi", "p2", "lam", "sigma1", "sigma2",
                "atoms")
-PARTS = ("test_error", "bias", "variance", "zeta")
 MU, KAPPA = (mu1_1, mu1_2), (kappa1, kappa2)
 
 

@@ -30,7 +30,6 @@ from symcollapse.core.iterative import Context, iterate, schedule_specs, step
 from symcollapse.core.regimes import model_family
 from symcollapse.core.spec import parse
 
-PARTS = ("test_error", "bias", "variance", "zeta")
 __all__ = ["real_only", "optimal_alpha", "compare", "weighted_floor_isotropic", "weighted_floor",
            "iterate", "schedule_specs", "iterative_isotropic"]
 
