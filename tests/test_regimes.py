@@ -110,3 +110,4 @@ def test_the_group_factors_are_read_off_the_systems_own_scale():
     assert group_unknowns(rescaled) == (("epsilon1", True), ("epsilon2", True))
     one_group = model_family("linear", "plain", ((eq.p2, 0),))
     assert group_unknowns(one_group)[0] == ("e1", False)
+    assert group_unknowns(None) == ((None, False), (None, False))   # no fixed point to solve

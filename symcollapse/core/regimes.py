@@ -79,7 +79,10 @@ def group_unknowns(system: eq.System) -> tuple:
     r"""The unknowns that carry the groups' factors e₁, e₂, as the System names them: e_j
     itself, or ε_j where the ridgeless side rescales e_j = λε_j (read off
     :attr:`~symcollapse.core.equations.System.scale`); None for a factor the system does not
-    have.  Returns ``((name, rescaled), …)`` for j = 1, 2."""
+    have, or for both in a regime without a fixed point (``system`` None).  Returns
+    ``((name, rescaled), …)`` for j = 1, 2."""
+    if system is None:
+        return ((None, False),) * 2
     out = []
     for e in (eq.e1, eq.e2):
         if e in system.scale:
